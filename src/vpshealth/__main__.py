@@ -1,0 +1,5 @@
+import sys
+
+from vpshealth.cli.main import main
+
+sys.exit(main())

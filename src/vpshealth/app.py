@@ -1,0 +1,77 @@
+"""Builds the core from settings and paths. The one place that wires dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from vpshealth.collectors.ssh import SshOptions
+from vpshealth.config import Paths, Settings
+from vpshealth.domain.health import Thresholds
+from vpshealth.domain.hosts import Host
+from vpshealth.engine.clock import Clock, SystemClock
+from vpshealth.engine.credentials import CredentialsProvider
+from vpshealth.engine.poller import LocalPoller, Poller, SshPoller
+from vpshealth.secrets import SecretStore
+from vpshealth.store.database import open_database
+from vpshealth.store.history import HistoryReader
+from vpshealth.store.host_repository import HostRepository
+from vpshealth.store.results_writer import ResultsWriter
+
+
+@dataclass
+class Core:
+    settings: Settings
+    paths: Paths
+    engine: Engine
+    secrets: SecretStore
+    clock: Clock = field(default_factory=SystemClock)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    @property
+    def hosts(self) -> HostRepository:
+        return HostRepository(self.engine)
+
+    @property
+    def history(self) -> HistoryReader:
+        return HistoryReader(self.engine)
+
+    def results_writer(self) -> ResultsWriter:
+        return ResultsWriter(self.engine)
+
+    @property
+    def ssh_options(self) -> SshOptions:
+        s = self.settings
+        return SshOptions(
+            connect_timeout=s.connect_timeout,
+            command_timeout=s.command_timeout,
+            keepalive_interval=s.keepalive_interval,
+            max_channels=s.max_channels_per_host,
+        )
+
+    @property
+    def poll_timeout(self) -> float:
+        return self.settings.connect_timeout + 2 * self.settings.command_timeout + 5
+
+    def make_poller(self, host: Host) -> Poller:
+        if host.is_local:
+            return LocalPoller(host, self.clock, self.thresholds)
+        return SshPoller(
+            host,
+            self.clock,
+            self.thresholds,
+            CredentialsProvider(self.secrets),
+            self.ssh_options,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_core(settings: Settings | None = None, secrets: SecretStore | None = None) -> Core:
+    settings = settings or Settings()
+    paths = Paths.from_settings(settings)
+    paths.ensure()
+    engine = open_database(paths.database, backup_dir=paths.backup_dir)
+    return Core(settings, paths, engine, secrets or SecretStore())

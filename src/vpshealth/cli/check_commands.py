@@ -1,0 +1,138 @@
+"""`vpshealth check` and `vpshealth history`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import time
+from typing import Any
+
+from vpshealth.cli import output
+from vpshealth.cli.context import CliContext
+from vpshealth.domain.health import CheckResult, HostState
+from vpshealth.domain.metrics_json import metrics_to_json
+from vpshealth.domain.series import resolve_metric
+from vpshealth.engine.service import check_once
+from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
+
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = commands.add_parser(
+        "check",
+        help="check servers now and print their state",
+        description="Check the named servers (default: every enabled one) now. Results are "
+        "stored like any scheduled check. Exit code 0 when every host is ok, 1 otherwise.",
+    )
+    check.add_argument("names", metavar="NAME", nargs="*", help="hosts to check")
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.set_defaults(handler=run_check)
+
+    history = commands.add_parser(
+        "history",
+        help="print a metric's stored history",
+        description="Print stored values of one metric. METRIC is a series name such as "
+        "cpu.percent, memory.percent, load.1, disk.percent:/ or net.rx_bytes:eth0, or a short "
+        "name: cpu, memory, swap, load, load5, load15, disk:/MOUNT, net.rx:IFACE, net.tx:IFACE.",
+    )
+    history.add_argument("name", metavar="NAME")
+    history.add_argument("metric", metavar="METRIC")
+    history.add_argument(
+        "--since", default="24h", help="how far back: e.g. 30m, 6h, 7d (default 24h)"
+    )
+    history.add_argument("--json", action="store_true", help="print JSON")
+    history.set_defaults(handler=show_history)
+
+
+def parse_duration(text: str) -> int:
+    """'90s', '15m', '24h', '7d', '2w', or combinations like '1h30m', as seconds."""
+    compact = text.strip().lower()
+    parts = _DURATION.findall(compact)
+    if not parts or _DURATION.sub("", compact).strip():
+        raise InputError(
+            f"invalid --since {text!r}: use a number with s, m, h, d or w, e.g. 30m or 7d"
+        )
+    return sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)
+
+
+def result_json(result: CheckResult, address: str) -> dict[str, Any]:
+    return {
+        "name": result.host_name,
+        "address": address,
+        "state": result.state.value,
+        "problem": result.problem.value if result.problem else None,
+        "message": result.message,
+        "checked_at": output.iso_time(result.checked_at),
+        "metrics": metrics_to_json(result.metrics) if result.metrics else None,
+    }
+
+
+def run_check(ctx: CliContext, args: argparse.Namespace) -> int:
+    core = ctx.core
+    if args.names:
+        records = [core.hosts.get(name) for name in dict.fromkeys(args.names)]
+    else:
+        records = [r for r in core.hosts.list() if r.host.enabled]
+        if not records:
+            raise InputError(
+                "No enabled hosts to check. Add one with `vpshealth host add` or enable one "
+                "with `vpshealth host edit NAME --enable`."
+            )
+    results = asyncio.run(check_once(core, records))
+    addresses = {r.host.name: r.host.display_address for r in records}
+    if args.json:
+        output.print_json({"hosts": [result_json(r, addresses[r.host_name]) for r in results]})
+    else:
+        print(_results_table(results))
+    return EXIT_OK if all(r.state is HostState.OK for r in results) else EXIT_NOT_OK
+
+
+def _results_table(results: list[CheckResult]) -> str:
+    rows = []
+    for r in results:
+        m = r.metrics
+        if m is None:
+            cpu = mem = disk = load = "-"
+        else:
+            cpu = "-" if m.cpu_percent is None else f"{m.cpu_percent:.0f}%"
+            mem = f"{m.memory.percent:.0f}%"
+            worst = max(m.disks, key=lambda d: d.percent, default=None)
+            disk = "-" if worst is None else f"{worst.percent:.0f}% {worst.mount}"
+            load = f"{m.load.one:.2f}"
+        rows.append([r.host_name, r.state.value, cpu, mem, disk, load, r.message])
+    return output.table(["NAME", "STATE", "CPU", "MEM", "DISK", "LOAD", "MESSAGE"], rows)
+
+
+def show_history(ctx: CliContext, args: argparse.Namespace) -> int:
+    core = ctx.core
+    record = core.hosts.get(args.name)
+    since_seconds = parse_duration(args.since)
+    metric = resolve_metric(args.metric)
+    known = core.history.metrics_of(record.id)
+    if metric not in known:
+        listing = ", ".join(known) if known else "none yet (run `vpshealth check` first)"
+        raise InputError(f"{record.host.name} has no metric '{args.metric}'. Stored: {listing}")
+    points = core.history.points(record.id, metric, int(time.time()) - since_seconds)
+    if args.json:
+        output.print_json(
+            {
+                "host": record.host.name,
+                "metric": metric,
+                "points": [
+                    {"time": output.iso_time(p.ts), "ts": p.ts, "value": p.value} for p in points
+                ],
+            }
+        )
+        return EXIT_OK
+    if not points:
+        print(f"No values of {metric} for {record.host.name} in the last {args.since}.")
+        return EXIT_OK
+    print(
+        output.table(
+            ["TIME (UTC)", metric], [[output.iso_time(p.ts) or "", f"{p.value:g}"] for p in points]
+        )
+    )
+    return EXIT_OK

@@ -1,0 +1,348 @@
+"""`vpshealth host ...`: add, list, show, edit, remove, trust."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from vpshealth.cli import output
+from vpshealth.cli.context import CliContext
+from vpshealth.cli.host_input import add_host_options, build_host
+from vpshealth.cli.host_keys import (
+    NewKey,
+    confirm_host_key,
+    delete_key,
+    key_from_options,
+    store_key,
+)
+from vpshealth.collectors.ssh_keys import fingerprint_of_line
+from vpshealth.domain.hosts import AuthMethod, Host, HostKind
+from vpshealth.domain.metrics_json import metrics_to_json
+from vpshealth.engine.service import check_once
+from vpshealth.errors import EXIT_OK, InputError
+from vpshealth.store.host_repository import HostRecord
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    host = commands.add_parser("host", help="add, list, show, edit and remove monitored servers")
+    sub = host.add_subparsers(dest="host_command", metavar="ACTION", required=True)
+
+    add = sub.add_parser(
+        "add",
+        help="register a server (its host key is confirmed on first use)",
+        description="Register a server. The server's host key is shown and must be confirmed; "
+        "the login key goes into the OS keyring, never into a file.",
+    )
+    add.add_argument("name", metavar="NAME", help="a short name, e.g. web1")
+    add_host_options(add, for_edit=False)
+    add.set_defaults(handler=add_host)
+
+    lst = sub.add_parser("list", help="list servers with their last state")
+    lst.add_argument("--json", action="store_true", help="print JSON")
+    lst.set_defaults(handler=list_hosts)
+
+    show = sub.add_parser("show", help="show one server's settings and latest metrics")
+    show.add_argument("name", metavar="NAME")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=show_host)
+
+    edit = sub.add_parser("edit", help="change a server's settings or login key")
+    edit.add_argument("name", metavar="NAME")
+    add_host_options(edit, for_edit=True)
+    state = edit.add_mutually_exclusive_group()
+    state.add_argument("--enable", dest="enabled", action="store_const", const=True)
+    state.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    edit.set_defaults(handler=edit_host)
+
+    remove = sub.add_parser("remove", help="forget a server and delete its key from the keyring")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(handler=remove_host)
+
+    trust = sub.add_parser(
+        "trust",
+        help="re-confirm a server's host key after a legitimate rebuild",
+        description="Show the trusted and the current host key fingerprints, and trust the "
+        "current one after confirmation.",
+    )
+    trust.add_argument("name", metavar="NAME")
+    trust_how = trust.add_mutually_exclusive_group()
+    trust_how.add_argument(
+        "--yes",
+        "--trust-host-key",
+        dest="trust",
+        action="store_true",
+        help="trust the current key without asking",
+    )
+    trust_how.add_argument(
+        "--host-key-fingerprint",
+        metavar="SHA256:...",
+        help="trust the current key only if it has this fingerprint",
+    )
+    trust.set_defaults(handler=trust_host)
+
+
+def _fields_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for option, field in (
+        ("address", "address"),
+        ("port", "port"),
+        ("user", "user"),
+        ("interval", "interval_seconds"),
+    ):
+        value = getattr(args, option)
+        if value is not None:
+            fields[field] = value
+    if args.tags is not None:
+        fields["tags"] = tuple(args.tags)
+    return fields
+
+
+def add_host(ctx: CliContext, args: argparse.Namespace) -> int:
+    fields = {"name": args.name, **_fields_from_args(args)}
+    draft = build_host(fields)
+    core = ctx.core
+    if core.hosts.find(draft.name) is not None:
+        raise InputError(
+            f"A host named '{draft.name}' already exists; pick another name or use "
+            f"`vpshealth host edit {draft.name}`. Nothing was saved."
+        )
+    key = key_from_options(
+        args.key_file, args.generate_key, args.agent, draft.name, ctx.settings.key_passphrase
+    )
+    assert key is not None
+    if key.auth is AuthMethod.KEY:
+        core.secrets.require_usable()
+    host_key = confirm_host_key(
+        draft.name,
+        draft.address,
+        draft.port,
+        timeout=ctx.settings.connect_timeout,
+        trust=args.trust_host_key,
+        expected_fingerprint=args.host_key_fingerprint,
+    )
+    key_ref = store_key(core.secrets, key)
+    host = draft.model_copy(update={"auth": key.auth, "key_ref": key_ref, "host_key": host_key})
+    try:
+        core.hosts.add(host)
+    except BaseException:
+        delete_key(core.secrets, key_ref)
+        raise
+    print(f"Added {host.name} ({host.display_address}), checked every {host.interval_seconds} s.")
+    if key.generated:
+        _print_generated_key(host, key)
+        return EXIT_OK
+    record = core.hosts.get(host.name)
+    result = asyncio.run(check_once(core, [record]))[0]
+    if result.metrics is not None:
+        print(f"First check: {result.state.value} - {result.message}")
+    else:
+        print(f"First check failed: {result.message}")
+    return EXIT_OK
+
+
+def _print_generated_key(host: Host, key: NewKey) -> None:
+    home = "/root" if host.user == "root" else f"~{host.user}"
+    print(
+        f"\nA new ed25519 key was created and stored in the OS keyring. Append this line to "
+        f"{home}/.ssh/authorized_keys on {host.address}:\n\n{key.public_line}\n\n"
+        f"Then run `vpshealth check {host.name}`."
+    )
+
+
+def _record_json(record: HostRecord) -> dict[str, Any]:
+    host = record.host
+    status = record.status
+    return {
+        "name": host.name,
+        "kind": host.kind.value,
+        "address": host.address,
+        "port": host.port,
+        "user": host.user,
+        "auth": host.auth.value,
+        "interval_seconds": host.interval_seconds,
+        "enabled": host.enabled,
+        "tags": list(host.tags),
+        "host_key_fingerprint": fingerprint_of_line(host.host_key) if host.host_key else None,
+        "system": None
+        if record.system_info is None
+        else {
+            "hostname": record.system_info.hostname,
+            "kernel": record.system_info.kernel,
+            "os": record.system_info.os_name,
+        },
+        "state": status.state.value if status else "unknown",
+        "problem": status.problem.value if status and status.problem else None,
+        "message": status.message if status else "Not checked yet",
+        "state_since": output.iso_time(status.since) if status else None,
+        "checked_at": output.iso_time(status.checked_at) if status else None,
+        "metrics": metrics_to_json(status.metrics) if status and status.metrics else None,
+    }
+
+
+def list_hosts(ctx: CliContext, args: argparse.Namespace) -> int:
+    records = ctx.core.hosts.list()
+    if args.json:
+        output.print_json({"hosts": [_record_json(r) for r in records]})
+        return EXIT_OK
+    rows = []
+    for r in records:
+        state = r.status.state.value if r.status else "unknown"
+        rows.append(
+            [
+                r.host.name,
+                r.host.display_address,
+                state if r.host.enabled else "disabled",
+                output.ago(r.status.checked_at if r.status else None),
+                ",".join(r.host.tags),
+                r.status.message if r.status else "Not checked yet",
+            ]
+        )
+    print(output.table(["NAME", "ADDRESS", "STATE", "CHECKED", "TAGS", "MESSAGE"], rows))
+    return EXIT_OK
+
+
+def show_host(ctx: CliContext, args: argparse.Namespace) -> int:
+    record = ctx.core.hosts.get(args.name)
+    data = _record_json(record)
+    if args.json:
+        output.print_json(data)
+        return EXIT_OK
+    host = record.host
+    lines = [
+        f"Name:        {host.name}",
+        f"Address:     {host.display_address}",
+    ]
+    if host.kind is HostKind.SSH:
+        lines += [
+            f"User:        {host.user}",
+            f"Login:       {_auth_text(host)}",
+            f"Host key:    {data['host_key_fingerprint'] or 'not trusted yet'}",
+        ]
+    lines += [
+        f"Interval:    {host.interval_seconds} s",
+        f"Enabled:     {'yes' if host.enabled else 'no'}",
+        f"Tags:        {', '.join(host.tags) or '-'}",
+    ]
+    if record.system_info:
+        info = record.system_info
+        lines.append(f"System:      {info.hostname}, {info.os_name}, kernel {info.kernel}")
+    lines.append(f"State:       {data['state']} - {data['message']}")
+    status = record.status
+    if status:
+        lines.append(
+            f"Since:       {output.ago(status.since)}; checked {output.ago(status.checked_at)}"
+        )
+    if status and status.metrics:
+        m = status.metrics
+        cpu = "-" if m.cpu_percent is None else f"{m.cpu_percent:.1f}%"
+        lines += [
+            f"CPU:         {cpu} of {m.cpu_count} CPUs, "
+            f"load {m.load.one} {m.load.five} {m.load.fifteen}",
+            f"Memory:      {output.human_bytes(m.memory.used_bytes)} of "
+            f"{output.human_bytes(m.memory.total_bytes)} ({m.memory.percent:.0f}%)",
+            f"Uptime:      {output.duration(m.uptime_seconds)}",
+        ]
+        for disk in m.disks:
+            lines.append(
+                f"Disk {disk.mount}: {output.human_bytes(disk.used_bytes)} of "
+                f"{output.human_bytes(disk.total_bytes)} ({disk.percent:.0f}%, {disk.fstype})"
+            )
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _auth_text(host: Host) -> str:
+    if host.auth is AuthMethod.AGENT:
+        return "ssh-agent"
+    if host.auth is AuthMethod.KEY:
+        return "private key in the OS keyring"
+    return "none"
+
+
+def edit_host(ctx: CliContext, args: argparse.Namespace) -> int:
+    core = ctx.core
+    record = core.hosts.get(args.name)
+    current = record.host
+    fields = _fields_from_args(args)
+    if args.enabled is not None:
+        fields["enabled"] = args.enabled
+    wants_key = bool(args.key_file or args.generate_key or args.agent)
+    wants_trust = bool(args.trust_host_key or args.host_key_fingerprint)
+    if current.is_local and (
+        wants_key or wants_trust or {"address", "port", "user"} & fields.keys()
+    ):
+        raise InputError(
+            f"{current.name} is this computer, read directly: only --interval, --tag, "
+            "--enable and --disable apply. Nothing was saved."
+        )
+    if not fields and not wants_key and not wants_trust:
+        raise InputError("Nothing to change: give at least one option (see --help).")
+    edited = build_host({**current.model_dump(), **fields})
+    key = key_from_options(
+        args.key_file, args.generate_key, args.agent, current.name, ctx.settings.key_passphrase
+    )
+    if key is not None and key.auth is AuthMethod.KEY:
+        core.secrets.require_usable()
+    updates: dict[str, Any] = {}
+    if wants_trust:
+        updates["host_key"] = confirm_host_key(
+            edited.name,
+            edited.address,
+            edited.port,
+            timeout=ctx.settings.connect_timeout,
+            trust=args.trust_host_key,
+            expected_fingerprint=args.host_key_fingerprint,
+        )
+    new_ref = store_key(core.secrets, key) if key is not None else None
+    if key is not None:
+        updates.update(auth=key.auth, key_ref=new_ref)
+    edited = edited.model_copy(update=updates)
+    try:
+        core.hosts.replace(current.name, edited)
+    except BaseException:
+        delete_key(core.secrets, new_ref)
+        raise
+    if key is not None and current.key_ref and current.key_ref != new_ref:
+        delete_key(core.secrets, current.key_ref)
+    print(f"Updated {edited.name}.")
+    if key is not None and key.generated:
+        _print_generated_key(edited, key)
+    return EXIT_OK
+
+
+def remove_host(ctx: CliContext, args: argparse.Namespace) -> int:
+    core = ctx.core
+    record = core.hosts.get(args.name)
+    if record.host.key_ref:
+        core.secrets.require_usable()
+    core.hosts.remove(record.host.name)
+    delete_key(core.secrets, record.host.key_ref)
+    print(
+        f"Removed {record.host.name} and its history"
+        + ("; its key was deleted from the OS keyring." if record.host.key_ref else ".")
+    )
+    return EXIT_OK
+
+
+def trust_host(ctx: CliContext, args: argparse.Namespace) -> int:
+    core = ctx.core
+    host = core.hosts.get(args.name).host
+    if host.is_local:
+        raise InputError(f"{host.name} is this computer; it has no host key to trust.")
+    previous = fingerprint_of_line(host.host_key) if host.host_key else None
+    line = confirm_host_key(
+        host.name,
+        host.address,
+        host.port,
+        timeout=ctx.settings.connect_timeout,
+        trust=args.trust,
+        expected_fingerprint=args.host_key_fingerprint,
+        previous_fingerprint=previous or "none",
+    )
+    if line == host.host_key:
+        print(f"The host key of {host.name} has not changed; nothing to do.")
+        return EXIT_OK
+    core.hosts.replace(host.name, host.model_copy(update={"host_key": line}))
+    print(f"{host.name} now trusts host key {fingerprint_of_line(line)}.")
+    return EXIT_OK

@@ -1,0 +1,123 @@
+"""Turning command-line options into a validated Host, with errors that name the option."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from pydantic import ValidationError
+
+from vpshealth.domain.hosts import (
+    DEFAULT_INTERVAL_SECONDS,
+    MAX_INTERVAL_SECONDS,
+    MIN_INTERVAL_SECONDS,
+    Host,
+)
+from vpshealth.errors import InputError
+
+_OPTION_OF_FIELD = {
+    "name": "NAME",
+    "address": "--address",
+    "port": "--port",
+    "user": "--user",
+    "interval_seconds": "--interval",
+    "tags": "--tag",
+}
+
+_RANGE_HINT = {
+    "port": "a port between 1 and 65535",
+    "interval_seconds": (
+        f"seconds between {MIN_INTERVAL_SECONDS} and {MAX_INTERVAL_SECONDS} "
+        f"(default {DEFAULT_INTERVAL_SECONDS})"
+    ),
+}
+
+
+def build_host(fields: dict[str, Any]) -> Host:
+    try:
+        return Host(**fields)
+    except ValidationError as exc:
+        raise InputError(describe_validation_error(exc, fields)) from None
+
+
+def describe_validation_error(exc: ValidationError, fields: dict[str, Any]) -> str:
+    error = exc.errors()[0]
+    location = error["loc"]
+    field = str(location[0]) if location else "value"
+    option = _OPTION_OF_FIELD.get(field, field)
+    value: Any = fields.get(field)
+    if field == "tags" and len(location) > 1 and isinstance(location[1], int):
+        value = fields["tags"][location[1]]
+    shown = repr(value) if isinstance(value, str) else str(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    reason = str(error.get("msg", "is not valid"))
+    reason = reason.removeprefix("Value error, ")
+    if field in _RANGE_HINT:
+        reason = f"expected {_RANGE_HINT[field]}"
+    return f"invalid {option} {shown}: {reason}. Nothing was saved."
+
+
+def add_host_options(parser: argparse.ArgumentParser, *, for_edit: bool) -> None:
+    default: dict[str, Any] = {"default": None}
+    parser.add_argument(
+        "--address",
+        required=not for_edit,
+        help="DNS name, IPv4 or IPv6 address of the server",
+        **({} if not for_edit else default),
+    )
+    parser.add_argument("--port", type=_int("--port"), help="SSH port (default 22)", **default)
+    parser.add_argument("--user", help="user to log in as (default root)", **default)
+    parser.add_argument(
+        "--interval",
+        type=_int("--interval"),
+        help=f"seconds between checks, {MIN_INTERVAL_SECONDS}-{MAX_INTERVAL_SECONDS} "
+        f"(default {DEFAULT_INTERVAL_SECONDS})",
+        **default,
+    )
+    parser.add_argument(
+        "--tag",
+        action="append",
+        dest="tags",
+        metavar="TAG",
+        help="a label for filtering, e.g. prod (repeat for several)"
+        + ("; replaces the current tags" if for_edit else ""),
+    )
+    keys = parser.add_mutually_exclusive_group(required=not for_edit)
+    keys.add_argument(
+        "--key-file",
+        metavar="PATH",
+        help="import this private key (OpenSSH or PEM) into the OS keyring; an encrypted key's "
+        "passphrase is asked for, or read from VPSHEALTH_KEY_PASSPHRASE",
+    )
+    keys.add_argument(
+        "--generate-key",
+        action="store_true",
+        help="create a new ed25519 key in the OS keyring and print the line to put in the "
+        "server's authorized_keys",
+    )
+    keys.add_argument("--agent", action="store_true", help="log in with the running ssh-agent")
+    trust = parser.add_mutually_exclusive_group()
+    trust.add_argument(
+        "--trust-host-key",
+        action="store_true",
+        help="accept the server's host key without asking (trust on first use)",
+    )
+    trust.add_argument(
+        "--host-key-fingerprint",
+        metavar="SHA256:...",
+        help="the host key fingerprint you expect (from `ssh-keygen -lf` on the server); any "
+        "other key is refused",
+    )
+
+
+def _int(option: str) -> Any:
+    def parse(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{option} takes a whole number, not {text!r}"
+            ) from None
+
+    return parse

@@ -1,0 +1,86 @@
+"""`vpshealth` command line entry point."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from vpshealth import __version__
+from vpshealth.cli import check_commands, host_commands, service_command
+from vpshealth.cli.context import CliContext
+from vpshealth.config import Paths, Settings
+from vpshealth.errors import EXIT_USAGE, VpsHealthError
+from vpshealth.logging_setup import configure_logging
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Watch Linux servers over SSH: CPU, memory, disks, load and network, with history kept in a
+local SQLite file. Nothing is installed on the servers. This computer is watched out of the box
+as the host 'localhost'.
+
+Exit codes: 0 every checked host is ok; 1 at least one host is not ok (or a connection failed);
+2 usage, input or configuration error."""
+
+EPILOG = """\
+Examples:
+  vpshealth host add web1 --address 203.0.113.10 --key-file ~/.ssh/id_ed25519
+  vpshealth check
+  vpshealth history web1 cpu --since 6h
+  vpshealth service            # keep checking until stopped (Ctrl-C)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vpshealth",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"vpshealth {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show debug messages on the terminal"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    host_commands.register(commands)
+    check_commands.register(commands)
+    service_command.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        settings = Settings()
+        paths = Paths.from_settings(settings)
+        paths.ensure()
+        configure_logging(
+            paths.log_file,
+            verbose=args.verbose,
+            console_info=getattr(args, "console_info", False),
+        )
+        with CliContext(settings, paths) as ctx:
+            code: int = args.handler(ctx, args)
+            return code
+    except VpsHealthError as exc:
+        print(f"vpshealth: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("vpshealth: interrupted", file=sys.stderr)
+        return 130
+    except ValueError as exc:  # e.g. a VPSHEALTH_* variable pydantic rejected
+        print(f"vpshealth: configuration error: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _first_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:400]

@@ -1,0 +1,1 @@
+"""Getting data off hosts: fixed remote commands, pure parsers, SSH and local collectors."""

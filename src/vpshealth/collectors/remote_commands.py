@@ -1,0 +1,37 @@
+"""The fixed shell commands run on monitored hosts.
+
+They are constants: no host field (name, address, user, tag) is ever interpolated into them.
+Each section of output starts with a marker line ``@@vpshealth:<section>`` so that one round
+trip returns everything and the parser can tell the parts apart.
+"""
+
+from typing import Final
+
+MARKER_PREFIX: Final = "@@vpshealth:"
+
+_SAMPLE: Final = (
+    "echo @@vpshealth:stat; cat /proc/stat; "
+    "echo @@vpshealth:meminfo; cat /proc/meminfo; "
+    "echo @@vpshealth:loadavg; cat /proc/loadavg; "
+    "echo @@vpshealth:uptime; cat /proc/uptime; "
+    "echo @@vpshealth:netdev; cat /proc/net/dev; "
+    "echo @@vpshealth:df; timeout 10 df -kPT 2>/dev/null; "
+    "echo @@vpshealth:end"
+)
+
+POLL_COMMAND: Final = "export LC_ALL=C; " + _SAMPLE
+"""One poll: a single CPU sample; CPU % comes from the previous poll's sample."""
+
+FIRST_POLL_COMMAND: Final = (
+    "export LC_ALL=C; echo @@vpshealth:stat0; head -n 1 /proc/stat; sleep 0.5; " + _SAMPLE
+)
+"""The first poll of a connection: two CPU samples half a second apart inside one command."""
+
+SYSTEM_INFO_COMMAND: Final = (
+    "export LC_ALL=C; "
+    "echo @@vpshealth:hostname; uname -n; "
+    "echo @@vpshealth:kernel; uname -r; "
+    "echo @@vpshealth:os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release; "
+    "echo @@vpshealth:end"
+)
+"""Run once per connection."""

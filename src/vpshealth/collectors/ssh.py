@@ -1,0 +1,218 @@
+"""One persistent asyncssh connection per host, verified against the pinned host key."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from dataclasses import dataclass
+
+import asyncssh
+
+from vpshealth.collectors.errors import CollectionError
+from vpshealth.collectors.ssh_keys import ClientCredentials, KeyFileError, load_private_key
+from vpshealth.domain.health import Problem
+from vpshealth.domain.hosts import Host
+
+log = logging.getLogger(__name__)
+
+_OUTPUT_LIMIT = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SshOptions:
+    connect_timeout: float = 10.0
+    command_timeout: float = 20.0
+    keepalive_interval: float = 30.0
+    keepalive_count_max: int = 3
+    max_channels: int = 8
+
+
+def _where(host: Host) -> str:
+    return f"{host.name} ({host.display_address})"
+
+
+class SshConnection:
+    """Opens lazily, reconnects after a failure, and runs at most ``max_channels`` commands at
+    once. The host key must be pinned: without one nothing is attempted."""
+
+    def __init__(self, host: Host, credentials: ClientCredentials, options: SshOptions) -> None:
+        self.host = host
+        self._credentials = credentials
+        self._options = options
+        self._conn: asyncssh.SSHClientConnection | None = None
+        self._connect_lock = asyncio.Lock()
+        self._channels = asyncio.Semaphore(options.max_channels)
+        self.generation = 0
+
+    @property
+    def is_connected(self) -> bool:
+        return self._conn is not None
+
+    async def run(self, command: str) -> str:
+        """Run a fixed command and return its standard output."""
+        conn = await self.connect()
+        async with self._channels:
+            try:
+                result = await asyncio.wait_for(
+                    conn.run(command, check=False, stdin=asyncssh.DEVNULL),
+                    timeout=self._options.command_timeout,
+                )
+            except TimeoutError:
+                await self.close()
+                raise CollectionError(
+                    Problem.TIMEOUT,
+                    f"{_where(self.host)} did not finish the check within "
+                    f"{self._options.command_timeout:g} s",
+                ) from None
+            except (asyncssh.Error, OSError) as exc:
+                await self.close()
+                raise CollectionError(
+                    Problem.UNREACHABLE, f"lost the connection to {_where(self.host)}: {exc}"
+                ) from None
+        stdout = result.stdout
+        if isinstance(stdout, bytes):
+            stdout = stdout.decode("utf-8", "replace")
+        if not isinstance(stdout, str):
+            stdout = ""
+        if len(stdout) > _OUTPUT_LIMIT:
+            raise CollectionError(Problem.PARSE_ERROR, f"{_where(self.host)} sent too much output")
+        return stdout
+
+    async def connect(self) -> asyncssh.SSHClientConnection:
+        async with self._connect_lock:
+            if self._conn is None:
+                self._conn = await self._open()
+                self.generation += 1
+            return self._conn
+
+    async def _open(self) -> asyncssh.SSHClientConnection:
+        host = self.host
+        if not host.host_key:
+            raise CollectionError(
+                Problem.HOST_KEY_NOT_TRUSTED,
+                f"{_where(host)} has no trusted host key yet; run `vpshealth host trust "
+                f"{host.name}` to confirm it",
+            )
+        try:
+            pinned = asyncssh.import_public_key(host.host_key)
+        except (asyncssh.KeyImportError, ValueError):
+            raise CollectionError(
+                Problem.HOST_KEY_NOT_TRUSTED,
+                f"the stored host key of {host.name} is damaged; run `vpshealth host trust "
+                f"{host.name}` again",
+            ) from None
+        client_keys: list[asyncssh.SSHKey] = []
+        if self._credentials.private_key:
+            try:
+                client_keys.append(
+                    load_private_key(self._credentials.private_key, self._credentials.passphrase)
+                )
+            except KeyFileError as exc:
+                raise CollectionError(
+                    Problem.KEY_MISSING, f"the SSH key of {host.name} cannot be used: {exc}"
+                ) from None
+        opts = self._options
+        try:
+            conn = await asyncio.wait_for(
+                asyncssh.connect(
+                    host.address,
+                    host.port,
+                    username=host.user,
+                    known_hosts=([pinned], [], []),
+                    client_keys=client_keys or None,
+                    agent_path=self._credentials.agent_path,
+                    passphrase=None,
+                    password=None,
+                    kbdint_auth=False,
+                    gss_host=None,
+                    config=[],
+                    connect_timeout=opts.connect_timeout,
+                    login_timeout=opts.connect_timeout,
+                    keepalive_interval=opts.keepalive_interval,
+                    keepalive_count_max=opts.keepalive_count_max,
+                ),
+                timeout=opts.connect_timeout + 1,
+            )
+        except asyncssh.HostKeyNotVerifiable:
+            raise CollectionError(
+                Problem.HOST_KEY_MISMATCH,
+                f"the host key of {_where(host)} has CHANGED since it was trusted; nothing was "
+                "run. If the server was rebuilt, check the new fingerprint and run "
+                f"`vpshealth host trust {host.name}`; otherwise someone may be intercepting "
+                "the connection",
+            ) from None
+        except asyncssh.KeyExchangeFailed as exc:
+            if "host key" in str(exc).lower():
+                raise CollectionError(
+                    Problem.HOST_KEY_MISMATCH,
+                    f"{_where(host)} no longer offers the trusted host key type; nothing was "
+                    f"run. Check the server and run `vpshealth host trust {host.name}`",
+                ) from None
+            raise CollectionError(
+                Problem.UNREACHABLE, f"no common SSH algorithms with {_where(host)}: {exc}"
+            ) from None
+        except asyncssh.PermissionDenied:
+            raise CollectionError(
+                Problem.AUTH_FAILED,
+                f"{_where(host)} refused the login as '{host.user}': check that the public key "
+                f"is in ~{host.user}/.ssh/authorized_keys on the server",
+            ) from None
+        except TimeoutError:
+            raise CollectionError(
+                Problem.TIMEOUT,
+                f"{_where(host)} did not complete the SSH handshake within "
+                f"{opts.connect_timeout:g} s",
+            ) from None
+        except socket.gaierror:
+            raise CollectionError(
+                Problem.UNREACHABLE, f"the address of {host.name} ({host.address}) does not resolve"
+            ) from None
+        except ConnectionRefusedError:
+            raise CollectionError(
+                Problem.UNREACHABLE,
+                f"{_where(host)} refused the connection: is sshd running on port {host.port}?",
+            ) from None
+        except (OSError, asyncssh.Error) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise CollectionError(
+                Problem.UNREACHABLE, f"cannot connect to {_where(host)}: {reason}"
+            ) from None
+        log.info("Connected to %s", _where(host))
+        return conn
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+            with contextlib.suppress(TimeoutError, OSError, asyncssh.Error):
+                await asyncio.wait_for(conn.wait_closed(), timeout=2)
+
+
+async def fetch_host_key(address: str, port: int, timeout: float) -> asyncssh.SSHKey:
+    """The key a server presents, for trust on first use. Raises CollectionError."""
+    try:
+        key = await asyncio.wait_for(
+            asyncssh.get_server_host_key(address, port, config=[]), timeout=timeout
+        )
+    except TimeoutError:
+        raise CollectionError(
+            Problem.TIMEOUT, f"{address} port {port} did not answer within {timeout:g} s"
+        ) from None
+    except ConnectionRefusedError:
+        raise CollectionError(
+            Problem.UNREACHABLE, f"{address} refused the connection on port {port}"
+        ) from None
+    except socket.gaierror:
+        raise CollectionError(Problem.UNREACHABLE, f"{address} does not resolve") from None
+    except (OSError, asyncssh.Error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise CollectionError(
+            Problem.UNREACHABLE, f"cannot connect to {address} port {port}: {reason}"
+        ) from None
+    if key is None:
+        raise CollectionError(
+            Problem.HOST_KEY_NOT_TRUSTED, f"{address} port {port} presented no host key"
+        )
+    return key

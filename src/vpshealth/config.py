@@ -1,0 +1,69 @@
+"""Settings from the environment and where VPS Health keeps its files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "vpshealth"
+
+
+class Settings(BaseSettings):
+    """Every field can be set with a ``VPSHEALTH_<FIELD>`` environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="VPSHEALTH_", extra="ignore")
+
+    home: Path | None = Field(
+        default=None, description="Put config, database and logs under this one folder."
+    )
+    connect_timeout: float = Field(default=10.0, gt=0, le=300)
+    command_timeout: float = Field(default=20.0, gt=0, le=600)
+    max_concurrent_polls: int = Field(default=64, ge=1, le=10_000)
+    max_channels_per_host: int = Field(default=8, ge=1, le=64)
+    keepalive_interval: float = Field(default=30.0, gt=0)
+    key_passphrase: str | None = Field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    config_dir: Path
+    data_dir: Path
+    log_dir: Path
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "vpshealth.sqlite3"
+
+    @property
+    def engine_lock(self) -> Path:
+        return self.data_dir / "engine.lock"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "vpshealth.log"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.data_dir / "backups"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Paths:
+        if settings.home is not None:
+            home = settings.home.expanduser().absolute()
+            return cls(home / "config", home / "data", home / "logs")
+        return cls(
+            Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+            Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+            Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+        )
+
+    def ensure(self) -> None:
+        """Create the folders private to the user (0700)."""
+        for folder in (self.config_dir, self.data_dir, self.log_dir, self.backup_dir):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(folder, 0o700)

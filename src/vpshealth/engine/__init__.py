@@ -1,0 +1,1 @@
+"""Scheduling polls, turning collected data into results, and recording them."""

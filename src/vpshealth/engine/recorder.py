@@ -1,0 +1,55 @@
+"""Buffers poll results and writes them in batches on one dedicated writer thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from vpshealth.domain.health import CheckResult
+from vpshealth.store.results_writer import ResultsWriter, StateChange
+
+log = logging.getLogger(__name__)
+
+
+class Recorder:
+    def __init__(self, writer: ResultsWriter) -> None:
+        self._writer = writer
+        self._pending: list[tuple[int, CheckResult]] = []
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vpshealth-writer")
+        self._lock = asyncio.Lock()
+
+    def add(self, host_id: int, result: CheckResult) -> None:
+        self._pending.append((host_id, result))
+
+    async def flush(self) -> list[StateChange]:
+        async with self._lock:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return []
+            loop = asyncio.get_running_loop()
+            changes = await loop.run_in_executor(self._executor, self._writer.write, batch)
+        for change in changes:
+            log.info(
+                "%s is now %s (was %s): %s",
+                change.host_name,
+                change.new_state,
+                change.old_state or "new",
+                change.message,
+            )
+        return changes
+
+    async def run(self, every: float = 1.0) -> None:
+        """Flush periodically until cancelled; a failed write is logged and retried."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("Could not write results to the database; will retry")
+
+    def forget_host(self, host_id: int) -> None:
+        self._executor.submit(self._writer.forget_host, host_id)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,100 @@
+"""The headless service: runs the scheduler until stopped, following host changes in the
+database, and records every result."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from vpshealth.app import Core
+from vpshealth.domain.health import CheckResult
+from vpshealth.engine.recorder import Recorder
+from vpshealth.engine.scheduler import Scheduler
+from vpshealth.store.host_repository import HostRecord
+
+log = logging.getLogger(__name__)
+
+HOST_REFRESH_SECONDS = 5.0
+
+
+def _enabled(records: list[HostRecord]) -> dict[int, HostRecord]:
+    return {r.id: r for r in records if r.host.enabled}
+
+
+async def check_once(core: Core, records: list[HostRecord]) -> list[CheckResult]:
+    """Poll the given hosts once, concurrently, store the results as one batch, and close the
+    connections."""
+    recorder = Recorder(core.results_writer())
+    scheduler = Scheduler(
+        core.make_poller,
+        recorder.add,
+        core.clock,
+        max_concurrency=core.settings.max_concurrent_polls,
+        poll_timeout=core.poll_timeout,
+    )
+    pollers = [(r.id, core.make_poller(r.host)) for r in records]
+    try:
+        results = await asyncio.gather(
+            *(scheduler.poll_once(host_id, poller) for host_id, poller in pollers)
+        )
+        for (host_id, _), result in zip(pollers, results, strict=True):
+            recorder.add(host_id, result)
+        await recorder.flush()
+    finally:
+        await asyncio.gather(*(poller.close() for _, poller in pollers))
+        recorder.close()
+    return list(results)
+
+
+class Service:
+    def __init__(self, core: Core) -> None:
+        self._core = core
+        self._recorder = Recorder(core.results_writer())
+        self._scheduler = Scheduler(
+            core.make_poller,
+            self._recorder.add,
+            core.clock,
+            max_concurrency=core.settings.max_concurrent_polls,
+            poll_timeout=core.poll_timeout,
+        )
+        self._stop = asyncio.Event()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.request_stop)
+        flusher = asyncio.create_task(self._recorder.run(), name="recorder")
+        log.info("Service started")
+        try:
+            while not self._stop.is_set():
+                await self._refresh_hosts()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=HOST_REFRESH_SECONDS)
+        finally:
+            log.info("Service stopping")
+            await self._scheduler.stop()
+            flusher.cancel()
+            await asyncio.gather(flusher, return_exceptions=True)
+            await self._recorder.flush()
+            self._recorder.close()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+            log.info("Service stopped")
+
+    async def _refresh_hosts(self) -> None:
+        try:
+            records = await asyncio.to_thread(self._core.hosts.list)
+        except Exception:
+            log.exception("Could not read the host list; keeping the current one")
+            return
+        enabled = _enabled(records)
+        for removed in self._scheduler.host_ids - set(enabled):
+            self._recorder.forget_host(removed)
+        await self._scheduler.set_hosts({host_id: r.host for host_id, r in enabled.items()})

@@ -1,0 +1,1 @@
+"""The local SQLite file: schema, migrations, reads and batched writes."""

@@ -1,0 +1,108 @@
+"""Opening the SQLite file: permissions, pragmas, and migrations with a backup copy first."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+
+from vpshealth.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", "vpshealth.store:migrations")
+    return config
+
+
+def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _create_private_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def open_database(path: Path, *, backup_dir: Path | None = None) -> Engine:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+    Before a migration touches an existing file, the file is copied into ``backup_dir``.
+    """
+    existed = path.exists() and path.stat().st_size > 0
+    _create_private_file(path)
+    engine = create_engine(f"sqlite:///{path}")
+    event.listen(engine, "connect", _on_connect)
+    try:
+        _migrate(engine, path, backup_dir if existed else None)
+    except Exception as exc:
+        engine.dispose()
+        if isinstance(exc, ConfigurationError):
+            raise
+        raise ConfigurationError(
+            f"The database {path} could not be opened or upgraded: {exc}. "
+            "A copy taken before the upgrade is in the backups folder."
+        ) from exc
+    return engine
+
+
+def _migrate(engine: Engine, path: Path, backup_dir: Path | None) -> None:
+    config = _alembic_config()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current == head:
+        return
+    if current is not None and head is not None and not _is_known(config, current):
+        raise ConfigurationError(
+            f"The database {path} was written by a newer version of VPS Health "
+            f"(schema {current}). Upgrade VPS Health to open it."
+        )
+    if backup_dir is not None:
+        backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        target = backup_dir / f"{path.stem}.before-{head}.{int(time.time())}{path.suffix}"
+        _backup(engine, target)
+        log.info("Copied the database to %s before upgrading its schema", target)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _is_known(config: Config, revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(config).get_revision(revision) is not None
+    except Exception:
+        return False
+
+
+def _backup(engine: Engine, target: Path) -> None:
+    """A consistent copy through SQLite's backup API, created private to the user."""
+    _create_private_file(target)
+    raw = engine.raw_connection()
+    try:
+        destination = sqlite3.connect(target)
+        try:
+            raw.driver_connection.backup(destination)  # type: ignore[union-attr]
+        finally:
+            destination.close()
+    finally:
+        raw.close()

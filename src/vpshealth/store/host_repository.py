@@ -1,0 +1,154 @@
+"""Reading and writing hosts. Blocking: call from a worker thread when on the event loop."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Row, delete, insert, select, update
+
+from vpshealth.domain.health import HostState, Problem
+from vpshealth.domain.hosts import Host
+from vpshealth.domain.metrics import HostMetrics, SystemInfo
+from vpshealth.domain.metrics_json import metrics_from_json
+from vpshealth.errors import InputError
+from vpshealth.store.schema import host_status, hosts
+
+
+@dataclass(frozen=True, slots=True)
+class HostStatus:
+    state: HostState
+    problem: Problem | None
+    message: str
+    since: int
+    checked_at: int
+    metrics: HostMetrics | None
+
+
+@dataclass(frozen=True, slots=True)
+class HostRecord:
+    id: int
+    host: Host
+    system_info: SystemInfo | None
+    status: HostStatus | None
+
+
+def _host_values(host: Host) -> dict[str, Any]:
+    values = host.model_dump(mode="json")
+    values["tags"] = json.dumps(list(host.tags))
+    return values
+
+
+def _host_from_row(row: Row[Any]) -> Host:
+    return Host(
+        name=row.name,
+        kind=row.kind,
+        address=row.address,
+        port=row.port,
+        user=row.user,
+        auth=row.auth,
+        key_ref=row.key_ref,
+        interval_seconds=row.interval_seconds,
+        enabled=row.enabled,
+        tags=tuple(json.loads(row.tags)),
+        host_key=row.host_key,
+    )
+
+
+def _status_from_row(row: Row[Any]) -> HostStatus | None:
+    if row.state is None:
+        return None
+    metrics = None
+    if row.metrics_json:
+        try:
+            metrics = metrics_from_json(json.loads(row.metrics_json))
+        except (KeyError, TypeError, ValueError, IndexError):
+            metrics = None
+    return HostStatus(
+        state=HostState(row.state),
+        problem=Problem(row.problem) if row.problem else None,
+        message=row.message,
+        since=row.since,
+        checked_at=row.checked_at,
+        metrics=metrics,
+    )
+
+
+class HostRepository:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _select(self) -> Any:
+        return (
+            select(
+                hosts,
+                host_status.c.state,
+                host_status.c.problem,
+                host_status.c.message,
+                host_status.c.since,
+                host_status.c.checked_at,
+                host_status.c.metrics_json,
+            )
+            .select_from(hosts.outerjoin(host_status, host_status.c.host_id == hosts.c.id))
+            .order_by(hosts.c.name)
+        )
+
+    @staticmethod
+    def _record(row: Row[Any]) -> HostRecord:
+        info = None
+        if row.remote_hostname is not None:
+            info = SystemInfo(row.remote_hostname, row.kernel or "", row.os_name or "")
+        return HostRecord(row.id, _host_from_row(row), info, _status_from_row(row))
+
+    def list(self) -> list[HostRecord]:
+        with self._engine.connect() as conn:
+            return [self._record(row) for row in conn.execute(self._select())]
+
+    def find(self, name: str) -> HostRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(self._select().where(hosts.c.name == name)).first()
+        return None if row is None else self._record(row)
+
+    def get(self, name: str) -> HostRecord:
+        record = self.find(name)
+        if record is None:
+            raise InputError(
+                f"There is no host named '{name}'. `vpshealth host list` shows the hosts."
+            )
+        return record
+
+    def add(self, host: Host) -> int:
+        now = int(time.time())
+        with self._engine.begin() as conn:
+            if conn.execute(select(hosts.c.id).where(hosts.c.name == host.name)).first():
+                raise InputError(
+                    f"A host named '{host.name}' already exists; pick another name or use "
+                    f"`vpshealth host edit {host.name}`."
+                )
+            result = conn.execute(
+                insert(hosts).values(**_host_values(host), created_at=now, updated_at=now)
+            )
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def replace(self, name: str, host: Host) -> None:
+        """Store the edited ``host`` in place of the one called ``name``."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(hosts)
+                .where(hosts.c.name == name)
+                .values(**_host_values(host), updated_at=int(time.time()))
+            )
+
+    def remove(self, name: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(delete(hosts).where(hosts.c.name == name))
+
+    def set_system_info(self, host_id: int, info: SystemInfo) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(hosts)
+                .where(hosts.c.id == host_id)
+                .values(remote_hostname=info.hostname, kernel=info.kernel, os_name=info.os_name)
+            )

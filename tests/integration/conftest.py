@@ -1,0 +1,93 @@
+"""Fixtures that start REAL peers for the integration tests.
+
+Each fixture starts its own processes, tears them down by the PIDs it started, and
+``pytest.skip``s with the reason when a prerequisite is missing (not root, a binary not
+installed). Under ``CI=true`` such a skip is turned into a failure by ``tests/conftest.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.support.cli import RunCli
+from tests.integration.support.cli import run_cli as run_cli_impl
+from tests.integration.support.listener import HungListener
+from tests.integration.support.procs import free_port, require_binary, require_root
+from tests.integration.support.secret_service import (
+    DBUS_DAEMON,
+    GNOME_KEYRING_DAEMON,
+    SecretService,
+    isolated_env,
+)
+from tests.integration.support.sshd import SSH_KEYGEN, SSHD, SshServer
+
+
+@pytest.fixture
+def ssh_server() -> Iterator[SshServer]:
+    """A real OpenSSH sshd on 127.0.0.1:<free port>, logging in as ``vhtest`` by key."""
+    require_root("ssh_server (useradd, sshd)")
+    require_binary(SSHD, package="openssh-server")
+    require_binary(SSH_KEYGEN, package="openssh-client")
+    server = SshServer.create()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def hung_listener() -> Iterator[int]:
+    """Port of a TCP listener on 127.0.0.1 that accepts and never sends anything."""
+    listener = HungListener()
+    try:
+        yield listener.port
+    finally:
+        listener.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 with nothing listening (connections are refused)."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretService]:
+    """A private session bus + unlocked gnome-keyring; ``.env`` is for CLI subprocesses."""
+    require_binary(DBUS_DAEMON, package="dbus")
+    require_binary(GNOME_KEYRING_DAEMON, package="gnome-keyring")
+    service = SecretService.start(tmp_path_factory.mktemp("secret-service"))
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+@pytest.fixture
+def no_keyring_env(tmp_path: Path) -> dict[str, str]:
+    """An environment in which ``keyring`` has no usable backend (NoKeyringError)."""
+    env = isolated_env(tmp_path / "no-keyring-home")
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    return env
+
+
+@pytest.fixture
+def vpshealth_home(tmp_path: Path) -> Path:
+    """A fresh, empty directory to use as VPSHEALTH_HOME."""
+    home = tmp_path / "vpshealth-home"
+    home.mkdir()
+    return home
+
+
+@pytest.fixture
+def run_cli() -> RunCli:
+    """``run_cli(*args, env=..., input=None, timeout=60)`` runs ``python -m vpshealth``.
+
+    Pass e.g. ``env={**secret_service.env, "VPSHEALTH_HOME": str(vpshealth_home)}``;
+    ``env`` defaults to a copy of ``os.environ`` without SSH_AUTH_SOCK. Returns the
+    ``CompletedProcess[str]`` (stdout/stderr captured); the exit code is not checked.
+    """
+    return run_cli_impl
