@@ -102,16 +102,17 @@ def parse_snapshot(text: str) -> HostSnapshot:
     sections = split_sections(text)
     if "end" not in sections:
         raise ParseError("output was cut short (no end marker)")
-    cpu_times, cpu_count = parse_proc_stat(_required(sections, "stat"))
-    memory, swap = parse_meminfo(_required(sections, "meminfo"))
+    _require(sections, "stat", "meminfo", "loadavg", "uptime")
+    cpu_times, cpu_count = parse_proc_stat(sections["stat"])
+    memory, swap = parse_meminfo(sections["meminfo"])
     previous = sections.get("stat0")
     return HostSnapshot(
         cpu_times=cpu_times,
         cpu_count=cpu_count,
-        load=parse_loadavg(_required(sections, "loadavg")),
+        load=parse_loadavg(sections["loadavg"]),
         memory=memory,
         swap=swap,
-        uptime_seconds=parse_uptime(_required(sections, "uptime")),
+        uptime_seconds=parse_uptime(sections["uptime"]),
         disks=parse_df(sections.get("df", "")),
         network=parse_net_dev(sections.get("netdev", "")),
         cpu_times_previous=None if previous is None else parse_cpu_line(previous),
@@ -122,6 +123,7 @@ def parse_system_info(text: str) -> SystemInfo:
     sections = split_sections(text)
     if "end" not in sections:
         raise ParseError("system info output was cut short (no end marker)")
+    _require(sections, "hostname", "kernel")
     return SystemInfo(
         hostname=_single_line(sections, "hostname"),
         kernel=_single_line(sections, "kernel"),
@@ -330,7 +332,7 @@ def _is_real_disk(device: str, disk: DiskUsage) -> bool:
 
 
 def _single_line(sections: dict[str, str], name: str) -> str:
-    rows = [line.strip() for line in _lines(_required(sections, name)) if line.strip()]
+    rows = [line.strip() for line in _lines(sections[name]) if line.strip()]
     if len(rows) != 1:
         raise ParseError(f"{name}: expected one line, got {len(rows)}")
     value = rows[0]
@@ -397,10 +399,10 @@ def _single_row(body: str, section: str) -> list[str]:
     return rows[0]
 
 
-def _required(sections: dict[str, str], name: str) -> str:
-    if name not in sections:
-        raise ParseError(f"section {name!r} is missing")
-    return sections[name]
+def _require(sections: dict[str, str], *names: str) -> None:
+    missing = [name for name in names if name not in sections]
+    if missing:
+        raise ParseError(f"section(s) missing: {', '.join(missing)}")
 
 
 def _int(token: str, section: str) -> int:

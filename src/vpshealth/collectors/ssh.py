@@ -55,10 +55,8 @@ class SshConnection:
         conn = await self.connect()
         async with self._channels:
             try:
-                result = await asyncio.wait_for(
-                    conn.run(command, check=False, stdin=asyncssh.DEVNULL),
-                    timeout=self._options.command_timeout,
-                )
+                async with asyncio.timeout(self._options.command_timeout):
+                    result = await conn.run(command, check=False, stdin=asyncssh.DEVNULL)
             except TimeoutError:
                 await self.close()
                 raise CollectionError(
@@ -115,8 +113,8 @@ class SshConnection:
                 ) from None
         opts = self._options
         try:
-            conn = await asyncio.wait_for(
-                asyncssh.connect(
+            async with asyncio.timeout(opts.connect_timeout + 1):
+                conn = await asyncssh.connect(
                     host.address,
                     host.port,
                     username=host.user,
@@ -132,9 +130,7 @@ class SshConnection:
                     login_timeout=opts.connect_timeout,
                     keepalive_interval=opts.keepalive_interval,
                     keepalive_count_max=opts.keepalive_count_max,
-                ),
-                timeout=opts.connect_timeout + 1,
-            )
+                )
         except asyncssh.HostKeyNotVerifiable:
             raise CollectionError(
                 Problem.HOST_KEY_MISMATCH,
@@ -187,15 +183,15 @@ class SshConnection:
         if conn is not None:
             conn.close()
             with contextlib.suppress(TimeoutError, OSError, asyncssh.Error):
-                await asyncio.wait_for(conn.wait_closed(), timeout=2)
+                async with asyncio.timeout(2):
+                    await conn.wait_closed()
 
 
 async def fetch_host_key(address: str, port: int, timeout: float) -> asyncssh.SSHKey:
     """The key a server presents, for trust on first use. Raises CollectionError."""
     try:
-        key = await asyncio.wait_for(
-            asyncssh.get_server_host_key(address, port, config=[]), timeout=timeout
-        )
+        async with asyncio.timeout(timeout):
+            key = await asyncssh.get_server_host_key(address, port, config=[])
     except TimeoutError:
         raise CollectionError(
             Problem.TIMEOUT, f"{address} port {port} did not answer within {timeout:g} s"

@@ -80,9 +80,13 @@ class Scheduler:
 
     async def _stop_entry(self, host_id: int) -> None:
         entry = self._entries.pop(host_id)
-        if entry.task is not None:
-            entry.task.cancel()
-            await asyncio.gather(entry.task, return_exceptions=True)
+        task = entry.task
+        if task is not None:
+            # Re-cancel until done: a cancellation can be absorbed by library code that
+            # finished its own wait at the same moment.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=0.5)
         await entry.poller.close()
 
     async def stop(self) -> None:
@@ -95,7 +99,8 @@ class Scheduler:
         async with self._slots:
             started = self._clock.now()
             try:
-                return await asyncio.wait_for(poller.poll(), timeout=self._poll_timeout)
+                async with asyncio.timeout(self._poll_timeout):
+                    return await poller.poll()
             except TimeoutError:
                 await poller.close()
                 return failed_result(

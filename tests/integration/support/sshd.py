@@ -45,7 +45,7 @@ def ensure_test_user(name: str = TEST_USER) -> None:
             subprocess.run(
                 ["useradd", "-m", "-s", "/bin/sh", name], check=True, capture_output=True
             )
-        if _shadow_hash(name).startswith("!") or not _shadow_hash(name):
+        if _shadow_hash(name).startswith("!"):
             subprocess.run(["usermod", "-p", "*", name], check=True, capture_output=True)
 
 

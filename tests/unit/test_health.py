@@ -1,0 +1,325 @@
+"""Thresholds and assessment (domain.health) and the derived metric values (domain.metrics)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vpshealth.domain.health import (
+    CONNECTION_PROBLEM_STATES,
+    HostState,
+    Problem,
+    Thresholds,
+    assess,
+)
+from vpshealth.domain.metrics import (
+    CpuTimes,
+    DiskUsage,
+    HostMetrics,
+    LoadAverage,
+    MemoryUsage,
+    SwapUsage,
+    cpu_percent_between,
+)
+
+GIB = 1024**3
+
+
+def _memory(percent: float) -> MemoryUsage:
+    """A memory reading whose percent is exactly ``percent`` (to 1/100 of a percent)."""
+    total = 10_000 * GIB
+    used = round(percent * 100) * GIB
+    return MemoryUsage(total_bytes=total, available_bytes=total - used)
+
+
+def _disk(mount: str, percent: float) -> DiskUsage:
+    used = round(percent * 100)
+    available = 10_000 - used
+    return DiskUsage(mount, "ext4", total_bytes=10_500, used_bytes=used, available_bytes=available)
+
+
+def metrics(
+    cpu: float | None = 10.0,
+    memory: float = 20.0,
+    disks: dict[str, float] | None = None,
+) -> HostMetrics:
+    return HostMetrics(
+        cpu_percent=cpu,
+        cpu_count=4,
+        load=LoadAverage(0.5, 0.4, 0.3),
+        memory=_memory(memory),
+        swap=SwapUsage(0, 0),
+        uptime_seconds=1000.0,
+        disks=tuple(_disk(m, p) for m, p in (disks or {"/": 30.0}).items()),
+        network=(),
+    )
+
+
+def test_helpers_produce_exact_percentages() -> None:
+    assert _memory(85.0).percent == 85.0
+    assert _memory(84.99).percent == pytest.approx(84.99)
+    assert _disk("/", 95.0).percent == 95.0
+
+
+# --------------------------------------------------------------------------- assess
+
+
+def test_all_below_thresholds_is_ok() -> None:
+    result = assess(metrics(cpu=84.99, memory=84.99, disks={"/": 84.99, "/data": 0.0}))
+    assert result.state is HostState.OK
+    assert result.problem is None
+    assert result.message == "All good"
+
+
+@pytest.mark.parametrize(
+    ("cpu", "state", "message"),
+    [
+        (84.99, HostState.OK, "All good"),
+        (85.0, HostState.WARNING, "CPU at 85% (limit 85%)"),
+        (90.4, HostState.WARNING, "CPU at 90% (limit 85%)"),
+        (94.99, HostState.WARNING, "CPU at 95% (limit 85%)"),
+        (95.0, HostState.CRITICAL, "CPU at 95% (limit 95%)"),
+        (100.0, HostState.CRITICAL, "CPU at 100% (limit 95%)"),
+    ],
+)
+def test_cpu_thresholds_at_the_boundaries(cpu: float, state: HostState, message: str) -> None:
+    result = assess(metrics(cpu=cpu))
+    assert result.state is state
+    assert result.problem == (None if state is HostState.OK else Problem.CPU_HIGH)
+    assert result.message == message
+
+
+@pytest.mark.parametrize(
+    ("memory", "state", "message"),
+    [
+        (84.99, HostState.OK, "All good"),
+        (85.0, HostState.WARNING, "memory at 85% (limit 85%)"),
+        (95.0, HostState.CRITICAL, "memory at 95% (limit 95%)"),
+    ],
+)
+def test_memory_thresholds_at_the_boundaries(
+    memory: float, state: HostState, message: str
+) -> None:
+    result = assess(metrics(memory=memory))
+    assert result.state is state
+    assert result.problem == (None if state is HostState.OK else Problem.MEMORY_HIGH)
+    assert result.message == message
+
+
+@pytest.mark.parametrize(
+    ("percent", "state", "message"),
+    [
+        (84.99, HostState.OK, "All good"),
+        (85.0, HostState.WARNING, "disk /data at 85% (limit 85%)"),
+        (95.0, HostState.CRITICAL, "disk /data at 95% (limit 95%)"),
+    ],
+)
+def test_disk_thresholds_name_the_mount(percent: float, state: HostState, message: str) -> None:
+    result = assess(metrics(disks={"/": 10.0, "/data": percent}))
+    assert result.state is state
+    assert result.problem == (None if state is HostState.OK else Problem.DISK_HIGH)
+    assert result.message == message
+
+
+def test_critical_memory_beats_warning_cpu_and_disk() -> None:
+    result = assess(metrics(cpu=94.0, memory=96.0, disks={"/": 93.0}))
+    assert result.state is HostState.CRITICAL
+    assert result.problem is Problem.MEMORY_HIGH
+    assert result.message == "memory at 96% (limit 95%)"
+
+
+def test_critical_disk_beats_warning_cpu() -> None:
+    result = assess(metrics(cpu=90.0, memory=10.0, disks={"/": 20.0, "/var/lib/docker": 99.0}))
+    assert result.state is HostState.CRITICAL
+    assert result.problem is Problem.DISK_HIGH
+    assert result.message == "disk /var/lib/docker at 99% (limit 95%)"
+
+
+def test_among_equal_states_the_highest_value_wins() -> None:
+    result = assess(metrics(cpu=86.0, memory=88.0, disks={"/": 87.0, "/srv": 91.0}))
+    assert result.state is HostState.WARNING
+    assert result.problem is Problem.DISK_HIGH
+    assert result.message == "disk /srv at 91% (limit 85%)"
+
+
+def test_worst_of_several_critical_disks_is_named() -> None:
+    result = assess(metrics(disks={"/": 96.0, "/boot": 99.5, "/home": 97.0}))
+    assert result.message == "disk /boot at 100% (limit 95%)"
+    assert result.problem is Problem.DISK_HIGH
+
+
+def test_cpu_none_is_ignored() -> None:
+    assert assess(metrics(cpu=None, memory=10.0)).state is HostState.OK
+    result = assess(metrics(cpu=None, memory=10.0, disks={"/": 97.0}))
+    assert result.state is HostState.CRITICAL
+    assert result.message == "disk / at 97% (limit 95%)"
+
+
+def test_no_disks_and_empty_disk_are_fine() -> None:
+    empty = DiskUsage("/mnt/empty", "ext4", 0, 0, 0)
+    m = metrics()
+    m = HostMetrics(
+        m.cpu_percent, m.cpu_count, m.load, m.memory, m.swap, m.uptime_seconds, (empty,), ()
+    )
+    assert assess(m).state is HostState.OK
+
+
+def test_custom_thresholds() -> None:
+    thresholds = Thresholds(warning_percent=50.0, critical_percent=70.0)
+    warning = assess(metrics(cpu=55.0), thresholds)
+    assert warning.state is HostState.WARNING
+    assert warning.message == "CPU at 55% (limit 50%)"
+    critical = assess(metrics(cpu=70.0), thresholds)
+    assert critical.state is HostState.CRITICAL
+    assert critical.message == "CPU at 70% (limit 70%)"
+    assert assess(metrics(cpu=49.9), thresholds).state is HostState.OK
+
+
+def test_default_thresholds() -> None:
+    assert Thresholds() == Thresholds(warning_percent=85.0, critical_percent=95.0)
+
+
+def test_state_severity_order() -> None:
+    ordered = sorted(HostState, key=lambda s: s.severity)
+    assert ordered == [
+        HostState.OK,
+        HostState.UNKNOWN,
+        HostState.WARNING,
+        HostState.UNREACHABLE,
+        HostState.CRITICAL,
+    ]
+
+
+def test_every_connection_problem_has_a_state() -> None:
+    metric_problems = {Problem.CPU_HIGH, Problem.MEMORY_HIGH, Problem.DISK_HIGH}
+    assert set(CONNECTION_PROBLEM_STATES) == set(Problem) - metric_problems
+    assert CONNECTION_PROBLEM_STATES[Problem.TIMEOUT] is HostState.UNREACHABLE
+    assert CONNECTION_PROBLEM_STATES[Problem.UNREACHABLE] is HostState.UNREACHABLE
+    assert CONNECTION_PROBLEM_STATES[Problem.AUTH_FAILED] is HostState.CRITICAL
+    assert CONNECTION_PROBLEM_STATES[Problem.HOST_KEY_MISMATCH] is HostState.CRITICAL
+    assert CONNECTION_PROBLEM_STATES[Problem.PARSE_ERROR] is HostState.UNKNOWN
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cpu=st.one_of(st.none(), st.floats(0, 100)),
+    memory=st.floats(0, 100),
+    disks=st.lists(st.floats(0, 100), max_size=4),
+)
+def test_assess_state_is_the_worst_single_reading(
+    cpu: float | None, memory: float, disks: list[float]
+) -> None:
+    m = metrics(cpu=cpu, memory=memory, disks={f"/d{i}": p for i, p in enumerate(disks)})
+    values = [m.memory.percent, *(d.percent for d in m.disks)]
+    if cpu is not None:
+        values.append(cpu)
+    top = max(values)
+    expected = (
+        HostState.CRITICAL if top >= 95 else HostState.WARNING if top >= 85 else HostState.OK
+    )
+    assert assess(m).state is expected
+
+
+# --------------------------------------------------------------------------- cpu_percent_between
+
+
+def test_cpu_times_totals() -> None:
+    t = CpuTimes(user=1, nice=2, system=3, idle=4, iowait=5, irq=6, softirq=7, steal=8)
+    assert t.total == 36
+    assert t.idle_all == 9
+    assert CpuTimes(user=1, nice=2, system=3, idle=4).total == 10
+
+
+def test_cpu_percent_between_basic() -> None:
+    before = CpuTimes(user=100, nice=0, system=100, idle=800)
+    after = CpuTimes(user=200, nice=0, system=150, idle=1050)
+    # total +400, idle +250 -> busy 150/400
+    assert cpu_percent_between(before, after) == 37.5
+
+
+def test_iowait_counts_as_idle_and_steal_as_busy() -> None:
+    before = CpuTimes(0, 0, 0, 0, iowait=0, steal=0)
+    after = CpuTimes(user=50, nice=0, system=0, idle=50, iowait=50, steal=50)
+    # total 200, idle (idle+iowait) 100
+    assert cpu_percent_between(before, after) == 50.0
+
+
+def test_cpu_percent_is_rounded_to_two_decimals() -> None:
+    before = CpuTimes(0, 0, 0, 0)
+    after = CpuTimes(user=2, nice=0, system=0, idle=1)
+    assert cpu_percent_between(before, after) == 66.67
+
+
+def test_cpu_percent_extremes() -> None:
+    start = CpuTimes(10, 10, 10, 10)
+    assert cpu_percent_between(start, CpuTimes(10, 10, 10, 110)) == 0.0
+    assert cpu_percent_between(start, CpuTimes(60, 20, 50, 10)) == 100.0
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (CpuTimes(100, 0, 100, 800), CpuTimes(100, 0, 100, 800)),  # no advance
+        (CpuTimes(100, 0, 100, 800), CpuTimes(10, 0, 10, 80)),  # reboot: all went back
+        (CpuTimes(100, 0, 100, 800), CpuTimes(300, 0, 100, 700)),  # idle went back
+        (CpuTimes(100, 0, 100, 800), CpuTimes(50, 0, 100, 900)),  # idle grew more than total
+    ],
+    ids=["unchanged", "reboot", "idle-backwards", "idle-exceeds-total"],
+)
+def test_cpu_percent_none_when_counters_do_not_advance(before: CpuTimes, after: CpuTimes) -> None:
+    assert cpu_percent_between(before, after) is None
+
+
+_ticks = st.integers(min_value=0, max_value=10**12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=st.builds(CpuTimes, _ticks, _ticks, _ticks, _ticks, _ticks, _ticks, _ticks, _ticks),
+    after=st.builds(CpuTimes, _ticks, _ticks, _ticks, _ticks, _ticks, _ticks, _ticks, _ticks),
+)
+def test_cpu_percent_is_none_or_a_percentage(before: CpuTimes, after: CpuTimes) -> None:
+    value = cpu_percent_between(before, after)
+    if value is None:
+        return
+    assert 0.0 <= value <= 100.0
+    assert after.total > before.total
+
+
+# --------------------------------------------------------------------------- memory / swap / disk
+
+
+def test_memory_used_and_percent() -> None:
+    m = MemoryUsage(total_bytes=8 * GIB, available_bytes=2 * GIB)
+    assert m.used_bytes == 6 * GIB
+    assert m.percent == 75.0
+
+
+def test_memory_available_above_total_clamps_to_zero() -> None:
+    m = MemoryUsage(total_bytes=100, available_bytes=150)
+    assert m.used_bytes == 0
+    assert m.percent == 0.0
+
+
+def test_memory_zero_total_is_zero_percent() -> None:
+    assert MemoryUsage(0, 0).percent == 0.0
+
+
+def test_swap_used() -> None:
+    assert SwapUsage(total_bytes=4 * GIB, free_bytes=3 * GIB).used_bytes == GIB
+    assert SwapUsage(total_bytes=0, free_bytes=0).used_bytes == 0
+    assert SwapUsage(total_bytes=10, free_bytes=20).used_bytes == 0
+
+
+def test_disk_percent_counts_reserved_blocks_as_full() -> None:
+    # 100 GiB filesystem, 5 GiB reserved for root: used 90, available 5.
+    disk = DiskUsage("/", "ext4", 100 * GIB, 90 * GIB, 5 * GIB)
+    assert disk.percent == pytest.approx(100 * 90 / 95)
+    assert disk.percent != pytest.approx(90.0)
+
+
+def test_disk_percent_simple_and_empty() -> None:
+    assert DiskUsage("/", "xfs", 200, 50, 150).percent == 25.0
+    assert DiskUsage("/", "xfs", 200, 200, 0).percent == 100.0
+    assert DiskUsage("/", "xfs", 0, 0, 0).percent == 0.0
