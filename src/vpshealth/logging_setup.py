@@ -34,4 +34,5 @@ def configure_logging(log_file: Path, *, verbose: bool, console_info: bool = Fal
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root.addHandler(console)
 
-    logging.getLogger("asyncssh").setLevel(logging.INFO if verbose else logging.WARNING)
+    for noisy in ("asyncssh", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)

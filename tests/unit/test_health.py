@@ -98,9 +98,7 @@ def test_cpu_thresholds_at_the_boundaries(cpu: float, state: HostState, message:
         (95.0, HostState.CRITICAL, "memory at 95% (limit 95%)"),
     ],
 )
-def test_memory_thresholds_at_the_boundaries(
-    memory: float, state: HostState, message: str
-) -> None:
+def test_memory_thresholds_at_the_boundaries(memory: float, state: HostState, message: str) -> None:
     result = assess(metrics(memory=memory))
     assert result.state is state
     assert result.problem == (None if state is HostState.OK else Problem.MEMORY_HIGH)
@@ -215,9 +213,7 @@ def test_assess_state_is_the_worst_single_reading(
     if cpu is not None:
         values.append(cpu)
     top = max(values)
-    expected = (
-        HostState.CRITICAL if top >= 95 else HostState.WARNING if top >= 85 else HostState.OK
-    )
+    expected = HostState.CRITICAL if top >= 95 else HostState.WARNING if top >= 85 else HostState.OK
     assert assess(m).state is expected
 
 

@@ -203,8 +203,12 @@ async def test_set_hosts_follows_edits_disables_and_removals() -> None:
 
     sink: list[tuple[int, CheckResult]] = []
     scheduler = Scheduler(
-        factory, lambda i, r: sink.append((i, r)), clock,
-        max_concurrency=4, poll_timeout=60, jitter=lambda _i: 0.0,
+        factory,
+        lambda i, r: sink.append((i, r)),
+        clock,
+        max_concurrency=4,
+        poll_timeout=60,
+        jitter=lambda _i: 0.0,
     )
     await scheduler.set_hosts({1: host("a"), 2: host("b")})
     assert scheduler.host_ids == {1, 2}

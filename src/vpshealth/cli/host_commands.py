@@ -24,7 +24,7 @@ from vpshealth.errors import EXIT_OK, InputError
 from vpshealth.store.host_repository import HostRecord
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: argparse._SubParsersAction[Any]) -> None:
     host = commands.add_parser("host", help="add, list, show, edit and remove monitored servers")
     sub = host.add_subparsers(dest="host_command", metavar="ACTION", required=True)
 

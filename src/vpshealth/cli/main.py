@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from vpshealth import __version__
 from vpshealth.cli import check_commands, host_commands, service_command
@@ -34,17 +35,28 @@ Examples:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """Every command and sub-command accepts -v/--verbose, wherever it is typed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show debug messages on the terminal",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="vpshealth",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"vpshealth {__version__}")
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="show debug messages on the terminal"
-    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     host_commands.register(commands)
     check_commands.register(commands)
@@ -65,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths.ensure()
         configure_logging(
             paths.log_file,
-            verbose=args.verbose,
+            verbose=getattr(args, "verbose", False),
             console_info=getattr(args, "console_info", False),
         )
         with CliContext(settings, paths) as ctx:

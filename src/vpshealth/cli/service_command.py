@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import Any
 
 from vpshealth.cli.context import CliContext
 from vpshealth.domain.health import HostState
@@ -12,7 +13,7 @@ from vpshealth.engine.service import Service, check_once
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: argparse._SubParsersAction[Any]) -> None:
     service = commands.add_parser(
         "service",
         help="keep checking every enabled server until stopped",

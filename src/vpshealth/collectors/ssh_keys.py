@@ -24,14 +24,17 @@ class KeyFileError(ValueError):
     """The private key could not be read; the message is safe to show."""
 
 
+_ENCRYPTED_KEY_HINT = "passphrase must be specified"
+
+
 def load_private_key(text: str, passphrase: str | None) -> asyncssh.SSHKey:
     try:
         return asyncssh.import_private_key(text, passphrase)
     except asyncssh.KeyEncryptionError:
-        if passphrase is None:
-            raise KeyFileError("the key is encrypted and needs its passphrase") from None
         raise KeyFileError("the passphrase does not unlock the key") from None
-    except (asyncssh.KeyImportError, ValueError, TypeError):
+    except (asyncssh.KeyImportError, ValueError, TypeError) as exc:
+        if _ENCRYPTED_KEY_HINT in str(exc).lower():
+            raise KeyFileError("the key is encrypted and needs its passphrase") from None
         raise KeyFileError("this is not a private key in OpenSSH or PEM format") from None
 
 
@@ -40,8 +43,8 @@ def is_encrypted(text: str) -> bool:
         asyncssh.import_private_key(text)
     except asyncssh.KeyEncryptionError:
         return True
-    except (asyncssh.KeyImportError, ValueError, TypeError):
-        return False
+    except (asyncssh.KeyImportError, ValueError, TypeError) as exc:
+        return _ENCRYPTED_KEY_HINT in str(exc).lower()
     return False
 
 

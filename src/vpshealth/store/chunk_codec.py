@@ -37,8 +37,8 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
-from itertools import accumulate, product, repeat
-from operator import add, lt, mul, sub, truediv
+from itertools import accumulate, compress, product, repeat
+from operator import add, lt, mul, ne, sub, truediv
 
 CODEC_SCALED_INT = 1
 CODEC_FLOAT = 2
@@ -67,6 +67,10 @@ _MAX_PAYLOAD_PER_SAMPLE = 16
 _MAX_PAYLOAD_OVERHEAD = 128
 
 
+# The parts of an encoded column; each is compressed in a deflate block of its own.
+_Column = list[bytes]
+
+
 # ---------------------------------------------------------------- public API
 
 
@@ -87,10 +91,7 @@ def encode(timestamps: Sequence[int], values: Sequence[float]) -> tuple[int, byt
     if not value_columns:
         codec = CODEC_FLOAT
         value_columns = _float_columns(floats)
-    payload = min(
-        (zlib.compress(t + v, ZLIB_LEVEL) for t, v in product(ts_columns, value_columns)),
-        key=len,
-    )
+    payload = min((_deflate(t + v) for t, v in product(ts_columns, value_columns)), key=len)
     return codec, bytes([FORMAT_VERSION]) + _uvarint(len(ts)) + payload
 
 
@@ -106,9 +107,7 @@ def decode(codec: int, blob: bytes) -> tuple[list[int], list[float]]:
     if not 1 <= count <= MAX_SAMPLES:
         raise ValueError(f"bad sample count {count}")
     payload = _Reader(_decompress(reader.rest(), count))
-    timestamps = _read_int_column(payload, count)
-    if not all(map(lt, timestamps, timestamps[1:])):
-        raise ValueError("corrupt chunk: timestamps not increasing")
+    timestamps = _read_int_column(payload, count, increasing=True)
     if codec == CODEC_SCALED_INT:
         values = list(map(truediv, _read_int_column(payload, count), repeat(SCALE)))
     else:
@@ -149,15 +148,15 @@ def _scaled(values: list[float]) -> list[int] | None:
     """The values as integers n with n / 100 == round(v, 2), or None if any value is not
     (within REL_TOLERANCE) a multiple of 0.01 or its n falls outside int64."""
     try:
-        ints = [round(v * SCALE) for v in values]
+        ints: list[int] = list(map(round, map(mul, values, repeat(float(SCALE)))))
     except OverflowError:  # v * 100 overflowed to infinity
         return None
-    for i, (n, v) in enumerate(zip(ints, values, strict=True)):
-        if n / SCALE != v:
-            exact = _scaled_slow(v)
-            if exact is None:
-                return None
-            ints[i] = exact
+    inexact = compress(range(len(values)), map(ne, map(truediv, ints, repeat(SCALE)), values))
+    for i in inexact:
+        exact = _scaled_slow(values[i])
+        if exact is None:
+            return None
+        ints[i] = exact
     if min(ints) < _INT64_MIN or max(ints) > _INT64_MAX:
         return None
     return ints
@@ -177,13 +176,21 @@ def _scaled_slow(value: float) -> int | None:
 # ---------------------------------------------------------------- columns: encoding
 
 
-def _int_columns(xs: list[int]) -> list[bytes]:
+def _deflate(parts: _Column) -> bytes:
+    # Each part gets its own deflate block and so its own Huffman table: a byte plane of
+    # small numbers is not coded with the long codes that a plane of random bytes needs.
+    compressor = zlib.compressobj(ZLIB_LEVEL)
+    blocks = [compressor.compress(part) + compressor.flush(zlib.Z_BLOCK) for part in parts]
+    return b"".join(blocks) + compressor.flush()
+
+
+def _int_columns(xs: list[int]) -> list[_Column]:
     """Candidate encodings of an integer column (deltas and delta-of-delta)."""
     orders = (1, 2) if len(xs) >= 2 else (1,)
     return [col for order in orders if (col := _int_column(xs, order)) is not None]
 
 
-def _int_column(xs: list[int], order: int) -> bytes | None:
+def _int_column(xs: list[int], order: int) -> _Column | None:
     anchors: list[int] = []
     diffs = xs
     for _ in range(order):
@@ -202,16 +209,16 @@ def _int_column(xs: list[int], order: int) -> bytes | None:
         body.byteswap()
     header = bytes([order << 2 | _WIDTHS.index(width)])
     anchors_bytes = b"".join(_svarint(x) for x in [*anchors, base]) + _uvarint(step)
-    return header + anchors_bytes + _shuffle(body.tobytes(), width)
+    return [header + anchors_bytes, *_byte_planes(body.tobytes(), width)]
 
 
-def _float_columns(values: list[float]) -> list[bytes]:
+def _float_columns(values: list[float]) -> list[_Column]:
     raw = array("d", values)
     if _BIG_ENDIAN:
         raw.byteswap()
-    columns = [bytes([FLOAT_RAW]) + raw.tobytes()]
-    bits = _float_bits(values)
-    columns += [bytes([FLOAT_BITS]) + col for col in _int_columns(bits)]
+    columns = [[bytes([FLOAT_RAW]), raw.tobytes()]]
+    for head, *planes in _int_columns(_float_bits(values)):
+        columns.append([bytes([FLOAT_BITS]) + head, *planes])
     return columns
 
 
@@ -225,8 +232,9 @@ def _width_for(largest: int) -> int | None:
     return next((w for w in _WIDTHS if largest < 1 << (8 * w)), None)
 
 
-def _shuffle(data: bytes, width: int) -> bytes:
-    return b"".join(data[i::width] for i in range(width))
+def _byte_planes(data: bytes, width: int) -> list[bytes]:
+    """Split little-endian ints into planes: all lowest bytes, then all second bytes, ..."""
+    return [data[i::width] for i in range(width)]
 
 
 def _uvarint(n: int) -> bytes:
@@ -257,7 +265,7 @@ def _decompress(data: bytes, count: int) -> bytes:
     return payload
 
 
-def _read_int_column(reader: _Reader, count: int) -> list[int]:
+def _read_int_column(reader: _Reader, count: int, *, increasing: bool = False) -> list[int]:
     flags = reader.byte()
     order, width_code = flags >> 2, flags & 3
     if order not in (1, 2) or count < order:
@@ -267,12 +275,39 @@ def _read_int_column(reader: _Reader, count: int) -> list[int]:
     base = reader.svarint()
     step = reader.uvarint()
     width = _WIDTHS[width_code]
-    diffs: Iterable[int] = _unshuffle(reader.take((count - order) * width), width)
-    if step != 1 or base != 0:
-        diffs = map(mul, map(add, diffs, repeat(base)), repeat(step))
+    body = reader.take((count - order) * width)
+    delta = _constant_delta(order, first_delta, base * step, body)
+    if delta is not None:
+        if increasing and count > 1 and delta <= 0:
+            raise ValueError("corrupt chunk: timestamps not increasing")
+        return _arithmetic(first, delta, count)
+    diffs: Iterable[int] = _unshuffle(body, width)
+    if base != 0:
+        diffs = map(add, diffs, repeat(base))
+    if step != 1:
+        diffs = map(mul, diffs, repeat(step))
     if order == 2:
         diffs = accumulate(diffs, initial=first_delta)
-    return list(accumulate(diffs, initial=first))
+    xs = list(accumulate(diffs, initial=first))
+    if increasing and not all(map(lt, xs, xs[1:])):
+        raise ValueError("corrupt chunk: timestamps not increasing")
+    return xs
+
+
+def _constant_delta(order: int, first_delta: int, constant: int, body: bytes) -> int | None:
+    """The common difference if the column is an arithmetic sequence (regular timestamps,
+    a constant gauge), which then decodes without any per-sample arithmetic."""
+    if body.strip(b"\0"):
+        return None
+    if order == 1:
+        return constant
+    return first_delta if constant == 0 else None
+
+
+def _arithmetic(first: int, delta: int, count: int) -> list[int]:
+    if delta == 0:
+        return [first] * count
+    return list(range(first, first + delta * count, delta))
 
 
 def _read_float_column(reader: _Reader, count: int) -> list[float]:
