@@ -529,14 +529,14 @@ def test_results_for_a_removed_host_are_skipped(
 def test_results_after_remove_and_add_reach_the_new_host(
     engine: Engine, repo: HostRepository, writer: ResultsWriter
 ) -> None:
-    """A long-running writer has cached series ids for a host that is then removed; a host
-    added afterwards may be given the same id (SQLite reuses the highest rowid). Its results
-    must be stored under its own series, not fail or land in a deleted/foreign series."""
+    """A long-running writer has cached series ids for a host that is then removed. Host and
+    series ids are AUTOINCREMENT, so a host added afterwards never reuses the old id and its
+    results land in its own series instead of failing or reaching a deleted one."""
     old_id = repo.add(web("old"))
     writer.write([(old_id, result("old", 100, metrics=make_metrics(cpu=1.0)))])
     repo.remove("old")
     new_id = repo.add(web("new"))
-    assert new_id == old_id  # the precondition that makes the cache stale
+    assert new_id != old_id
 
     writer.write([(new_id, result("new", 200, metrics=make_metrics(cpu=2.0)))])
 

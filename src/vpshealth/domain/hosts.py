@@ -35,11 +35,12 @@ class AuthMethod(StrEnum):
 
 
 def _reject_unsafe(value: str, what: str) -> None:
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if any(not c.isprintable() for c in value):
         raise ValueError(f"{what} contains a control character")
     bad = sorted({c for c in value if c in _SHELL_META})
     if bad:
-        raise ValueError(f"{what} contains characters that are not allowed: {' '.join(bad)}")
+        shown = " ".join("space" if c == " " else "tab" if c == "\t" else c for c in bad)
+        raise ValueError(f"{what} contains characters that are not allowed: {shown}")
 
 
 def check_name(value: str) -> str:
@@ -52,8 +53,10 @@ def check_name(value: str) -> str:
 
 
 def check_address(value: str) -> str:
-    _reject_unsafe(value, "the address")
     candidate = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+    _reject_unsafe(candidate, "the address")
+    if not candidate.isascii():
+        raise ValueError("use ASCII only (write international domain names in xn-- form)")
     try:
         return str(ipaddress.ip_address(candidate))
     except ValueError:

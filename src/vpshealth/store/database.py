@@ -52,15 +52,16 @@ def open_database(path: Path, *, backup_dir: Path | None = None) -> Engine:
     _create_private_file(path)
     engine = create_engine(f"sqlite:///{path}")
     event.listen(engine, "connect", _on_connect)
+    backups = backup_dir if existed else None
     try:
-        _migrate(engine, path, backup_dir if existed else None)
+        _migrate(engine, path, backups)
     except Exception as exc:
         engine.dispose()
         if isinstance(exc, ConfigurationError):
             raise
+        where = f" A copy taken before the upgrade is in {backups}." if backups else ""
         raise ConfigurationError(
-            f"The database {path} could not be opened or upgraded: {exc}. "
-            "A copy taken before the upgrade is in the backups folder."
+            f"The database {path} could not be opened or upgraded: {exc}.{where}"
         ) from exc
     return engine
 

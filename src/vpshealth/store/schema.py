@@ -46,6 +46,7 @@ hosts = Table(
     Column("os_name", String),
     Column("created_at", Integer, nullable=False),
     Column("updated_at", Integer, nullable=False),
+    sqlite_autoincrement=True,
 )
 
 host_status = Table(
@@ -94,6 +95,7 @@ series = Table(
     Column("host_id", Integer, ForeignKey("hosts.id", ondelete="CASCADE"), nullable=False),
     Column("metric", String, nullable=False),
     UniqueConstraint("host_id", "metric", name="uq_series_host_metric"),
+    sqlite_autoincrement=True,
 )
 
 samples = Table(

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "checks",
@@ -91,6 +92,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["host_id"], ["hosts.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("host_id", "metric", name="uq_series_host_metric"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "sample_chunks",
