@@ -330,7 +330,6 @@ def trust_host(ctx: CliContext, args: argparse.Namespace) -> int:
     host = core.hosts.get(args.name).host
     if host.is_local:
         raise InputError(f"{host.name} is this computer; it has no host key to trust.")
-    previous = fingerprint_of_line(host.host_key) if host.host_key else None
     line = confirm_host_key(
         host.name,
         host.address,
@@ -338,7 +337,7 @@ def trust_host(ctx: CliContext, args: argparse.Namespace) -> int:
         timeout=ctx.settings.connect_timeout,
         trust=args.trust,
         expected_fingerprint=args.host_key_fingerprint,
-        previous_fingerprint=previous or "none",
+        pinned=host.host_key,
     )
     if line == host.host_key:
         print(f"The host key of {host.name} has not changed; nothing to do.")

@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from asyncssh import KeyImportError
+
 from vpshealth.cli import prompts
 from vpshealth.collectors.errors import CollectionError
 from vpshealth.collectors.ssh import fetch_host_key
@@ -16,6 +18,7 @@ from vpshealth.collectors.ssh_keys import (
     generate_ed25519,
     is_encrypted,
     load_private_key,
+    parse_public_key_line,
     public_line_of,
 )
 from vpshealth.domain.hosts import AuthMethod, check_fingerprint
@@ -108,6 +111,18 @@ def delete_key(secrets: SecretStore, key_ref: str | None) -> None:
         secrets.delete(passphrase_ref(key_ref))
 
 
+def _same_key(line: str, other: str) -> bool:
+    return line.split()[:2] == other.split()[:2]
+
+
+def _describe(line: str) -> str:
+    try:
+        key = parse_public_key_line(line)
+    except (ValueError, KeyImportError):
+        return "unreadable"
+    return f"{key.get_algorithm()} {key.get_fingerprint('sha256')}"
+
+
 def confirm_host_key(
     name: str,
     address: str,
@@ -116,9 +131,10 @@ def confirm_host_key(
     timeout: float,
     trust: bool,
     expected_fingerprint: str | None,
-    previous_fingerprint: str | None = None,
+    pinned: str | None = None,
 ) -> str:
-    """Fetch the server's host key and have it confirmed. Returns the key line to pin."""
+    """Fetch the server's host key and have it confirmed. Returns the key line to pin; the
+    ``pinned`` line unchanged, without asking, when the server still presents it."""
     expected = None
     if expected_fingerprint is not None:
         try:
@@ -126,7 +142,7 @@ def confirm_host_key(
         except ValueError as exc:
             raise InputError(f"invalid --host-key-fingerprint: {exc}. Nothing was saved.") from None
     try:
-        key = asyncio.run(fetch_host_key(address, port, timeout))
+        key = asyncio.run(fetch_host_key(address, port, timeout, prefer=pinned))
     except CollectionError as exc:
         raise HostUnreachableError(
             f"{name}: cannot read the host key: {exc.message}. Nothing was saved."
@@ -142,9 +158,16 @@ def confirm_host_key(
                 "with `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`."
             )
         return line
-    if previous_fingerprint:
-        print(f"Trusted host key of {name}: {previous_fingerprint}", file=sys.stderr)
-    print(f"Host key of {name} ({where}): {key.get_algorithm()} {fingerprint}", file=sys.stderr)
+    if pinned is not None and _same_key(line, pinned):
+        return pinned
+    if pinned is not None:
+        print(f"Trusted host key of {name}: {_describe(pinned)}", file=sys.stderr)
+        print(
+            f"Current host key of {name} ({where}): {key.get_algorithm()} {fingerprint}",
+            file=sys.stderr,
+        )
+    else:
+        print(f"Host key of {name} ({where}): {key.get_algorithm()} {fingerprint}", file=sys.stderr)
     if trust:
         return line
     if not prompts.is_interactive():

@@ -187,11 +187,35 @@ class SshConnection:
                     await conn.wait_closed()
 
 
-async def fetch_host_key(address: str, port: int, timeout: float) -> asyncssh.SSHKey:
-    """The key a server presents, for trust on first use. Raises CollectionError."""
+HOST_KEY_PREFERENCE: tuple[str, ...] = (
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "rsa-sha2-512",
+    "rsa-sha2-256",
+)
+"""Like OpenSSH's own client: the fingerprint shown is the ed25519 one where the server has
+it, which is what a user compares with on the server."""
+
+
+async def fetch_host_key(
+    address: str, port: int, timeout: float, prefer: str | None = None
+) -> asyncssh.SSHKey:
+    """The key a server presents, for trust on first use. ``prefer`` is a pinned key line whose
+    type is asked for first, so an unchanged key compares equal. Raises CollectionError."""
+    algorithms = list(HOST_KEY_PREFERENCE)
+    if prefer is not None:
+        try:
+            preferred = [a.decode() for a in asyncssh.import_public_key(prefer).sig_algorithms]
+        except (asyncssh.KeyImportError, ValueError):
+            preferred = []
+        algorithms = preferred + [a for a in algorithms if a not in preferred]
     try:
         async with asyncio.timeout(timeout):
-            key = await asyncssh.get_server_host_key(address, port, config=[])
+            key = await asyncssh.get_server_host_key(
+                address, port, config=[], server_host_key_algs=algorithms
+            )
     except TimeoutError:
         raise CollectionError(
             Problem.TIMEOUT, f"{address} port {port} did not answer within {timeout:g} s"
