@@ -11,11 +11,13 @@ comparison), and the best-of-N encode and decode time of one chunk.
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import sqlite3
 import statistics
 import timeit
 from collections.abc import Callable
+from functools import partial
 from itertools import repeat
 from operator import truediv
 
@@ -165,55 +167,76 @@ def best_us(fn: Callable[[], object], number: int, repeats: int) -> float:
     return min(timeit.repeat(fn, number=number, repeat=repeats)) / number * 1e6
 
 
+def measure_sizes(
+    generate: Generator, args: argparse.Namespace, rng: random.Random
+) -> tuple[int, list[float], float, float]:
+    """(codec, blob bytes/sample per chunk, SQLite bytes/sample WITHOUT ROWID and rowid)."""
+    n = args.samples
+    blobs = []
+    for _ in range(args.chunks):
+        ts = timestamps(rng, n, args.interval, args.jitter)
+        values = generate(rng, n)
+        codec, blob = encode(ts, values)
+        got_ts, got_values = decode(codec, blob)
+        assert got_ts == ts
+        assert got_values == (values if codec == CODEC_FLOAT else [round(v, 2) for v in values])
+        blobs.append((codec, blob))
+    samples = n * args.chunks
+    starts = [i * 3600 for i in range(args.chunks)]
+    without_rowid = sqlite_bytes(blobs, starts, without_rowid=True) / samples
+    rowid = sqlite_bytes(blobs, starts, without_rowid=False) / samples
+    return blobs[0][0], [len(blob) / n for _, blob in blobs], without_rowid, rowid
+
+
+def measure_speed(
+    generate: Generator, args: argparse.Namespace, rng: random.Random
+) -> tuple[float, float, float]:
+    """Best-of-N µs to encode and decode one chunk, and of the reference operation."""
+    gc.collect()
+    ts = timestamps(rng, args.samples, args.interval, args.jitter)
+    values = generate(rng, args.samples)
+    codec, blob = encode(ts, values)
+    reference = list(range(10**9, 10**9 + args.samples))
+    ref = best_us(partial(reference_op, reference), 100, args.repeat)
+    enc = best_us(partial(encode, ts, values), 10, args.repeat)
+    dec = best_us(partial(decode, codec, blob), 100, args.repeat)
+    return enc, dec, ref
+
+
+def reference_op(ints: list[int]) -> list[float]:
+    """What any decoder of scaled integers must at least do: one float per sample."""
+    return list(map(truediv, ints, repeat(100)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=360, help="samples per chunk")
     parser.add_argument("--interval", type=int, default=10, help="seconds between samples")
     parser.add_argument("--jitter", action="store_true", help="irregular poll times")
     parser.add_argument("--chunks", type=int, default=200, help="chunks per series type")
-    parser.add_argument("--repeat", type=int, default=15, help="timeit best of N")
+    parser.add_argument("--repeat", type=int, default=20, help="timeit best of N")
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    n = args.samples
-
-    reference = list(range(10**9, 10**9 + n))
-    calibration = best_us(lambda: list(map(truediv, reference, repeat(100))), 200, args.repeat)
     print(
-        f"{n} samples/chunk, {args.interval} s interval, jitter={args.jitter}, "
-        f"{args.chunks} chunks per type; machine reference: "
-        f"list(map(truediv, <{n} ints>, repeat(100))) = {calibration:.1f} µs"
+        f"{args.samples} samples/chunk, {args.interval} s interval, jitter={args.jitter}, "
+        f"{args.chunks} chunks per type. ref = list(map(truediv, <{args.samples} ints>, "
+        "repeat(100))), timed next to each decode as a machine-speed yardstick."
     )
     header = (
-        f"{'series':32s} {'codec':>5s} {'B/sample':>8s} {'max':>6s} "
-        f"{'sqlite WR':>9s} {'sqlite rowid':>12s} {'enc µs':>7s} {'dec µs':>7s}"
+        f"{'series':32s} {'codec':>5s} {'B/sample':>8s} {'max':>6s} {'sqlite WR':>9s} "
+        f"{'sqlite rowid':>12s} {'enc µs':>7s} {'dec µs':>7s} {'ref µs':>7s} {'dec/ref':>7s}"
     )
     print(header)
     print("-" * len(header))
     for name, generate in SERIES.items():
-        chunks = []
-        for _ in range(args.chunks):
-            ts = timestamps(rng, n, args.interval, args.jitter)
-            chunks.append((ts, generate(rng, n)))
-        blobs = [encode(ts, values) for ts, values in chunks]
-        for (ts, values), (codec, blob) in zip(chunks, blobs, strict=True):
-            got_ts, got_values = decode(codec, blob)
-            expected = values if codec == CODEC_FLOAT else [round(v, 2) for v in values]
-            assert got_ts == ts, name
-            assert got_values == expected, name
-        per_sample = [len(blob) / n for _, blob in blobs]
-        samples = n * args.chunks
-        starts = [i * 3600 for i in range(args.chunks)]
-        without_rowid = sqlite_bytes(blobs, starts, without_rowid=True) / samples
-        rowid = sqlite_bytes(blobs, starts, without_rowid=False) / samples
-        ts, values = chunks[0]
-        codec, blob = blobs[0]
-        enc = best_us(lambda ts=ts, values=values: encode(ts, values), 10, args.repeat)
-        dec = best_us(lambda codec=codec, blob=blob: decode(codec, blob), 100, args.repeat)
+        codec, per_sample, without_rowid, rowid = measure_sizes(generate, args, rng)
+        enc, dec, ref = measure_speed(generate, args, rng)
         codec_name = "float" if codec == CODEC_FLOAT else "int"
         print(
             f"{name:32s} {codec_name:>5s} {statistics.fmean(per_sample):8.3f} "
-            f"{max(per_sample):6.3f} {without_rowid:9.3f} {rowid:12.3f} {enc:7.0f} {dec:7.1f}"
+            f"{max(per_sample):6.3f} {without_rowid:9.3f} {rowid:12.3f} "
+            f"{enc:7.0f} {dec:7.1f} {ref:7.1f} {dec / ref:7.1f}"
         )
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from vpshealth.domain.health import CheckResult
 from vpshealth.store.results_writer import ResultsWriter, StateChange
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Recorder:
@@ -47,6 +51,11 @@ class Recorder:
                 await self.flush()
             except Exception:
                 log.exception("Could not write results to the database; will retry")
+
+    async def run_in_writer(self, fn: Callable[[], T]) -> T:
+        """Run other database maintenance on the writer thread, between batches."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn)
 
     def forget_host(self, host_id: int) -> None:
         self._executor.submit(self._writer.forget_host, host_id)

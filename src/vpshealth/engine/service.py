@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 
@@ -12,11 +13,13 @@ from vpshealth.app import Core
 from vpshealth.domain.health import CheckResult
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.scheduler import Scheduler
+from vpshealth.store.compaction import Compactor
 from vpshealth.store.host_repository import HostRecord
 
 log = logging.getLogger(__name__)
 
 HOST_REFRESH_SECONDS = 5.0
+COMPACTION_SECONDS = 300.0
 
 
 def _enabled(records: list[HostRecord]) -> dict[int, HostRecord]:
@@ -70,6 +73,7 @@ class Service:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
         flusher = asyncio.create_task(self._recorder.run(), name="recorder")
+        compactor = asyncio.create_task(self._compact_periodically(), name="compaction")
         log.info("Service started")
         try:
             while not self._stop.is_set():
@@ -79,14 +83,26 @@ class Service:
         finally:
             log.info("Service stopping")
             await self._scheduler.stop()
-            flusher.cancel()
-            await asyncio.gather(flusher, return_exceptions=True)
+            for task in (flusher, compactor):
+                task.cancel()
+            await asyncio.gather(flusher, compactor, return_exceptions=True)
             await self._recorder.flush()
             self._recorder.close()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
             log.info("Service stopped")
+
+    async def _compact_periodically(self) -> None:
+        compactor = Compactor(self._core.engine)
+        while True:
+            try:
+                await self._recorder.run_in_writer(
+                    functools.partial(compactor.compact, int(self._core.clock.now()))
+                )
+            except Exception:
+                log.exception("Could not fold old samples into chunks; will retry")
+            await asyncio.sleep(COMPACTION_SECONDS)
 
     async def _refresh_hosts(self) -> None:
         try:

@@ -3,8 +3,9 @@
 Pure functions, no I/O. ``encode`` picks the codec stored in ``sample_chunks.codec``:
 
 * ``CODEC_SCALED_INT``: every value is a multiple of 0.01 (what the collectors store: rounded
-  percentages and loads, integer byte counts). Values are kept as integers ``round(v * 100)``
-  and decode to ``round(v, 2)``.
+  percentages and loads, integer byte counts), within a relative error of 1e-9 and with
+  ``v * 100`` inside int64. Values are kept as integers ``round(v * 100)`` and decode to
+  ``round(v, 2)`` (``-0.0`` comes back as ``0.0``).
 * ``CODEC_FLOAT``: anything else; values decode bit-exact.
 
 Blob layout (version 1)::
@@ -12,13 +13,14 @@ Blob layout (version 1)::
     version u8 | count uvarint | zlib(timestamp column | value column)
 
 An integer column stores the ``order``-th differences of a sequence (order 1 = deltas,
-2 = delta-of-delta) as ``step * (u + base)`` with unsigned ``u``, so that a common factor
-(a KiB count scaled by 100) or an offset costs nothing per sample::
+2 = delta-of-delta) divided by their greatest common divisor ``step`` (a KiB count scaled by
+100 has a step of 102400; regular timestamps have every difference equal)::
 
-    u8 flags: order << 2 | width code (0-3: 1, 2, 4, 8 bytes) | 0x10 if every u is 0
-    zigzag varints: first value, [first delta if order 2], base; uvarint step
-    unless flag 0x10: (count - order) unsigned little-endian ints of the width, byte-shuffled
-    (all lowest bytes, then all second bytes, ...); each byte plane is compressed in a deflate
+    u8 flags: order << 2 | width code (0-3: 1, 2, 4, 8 bytes) | 0x10 if all differences
+        are equal, to ``step``, and no body follows
+    zigzag varints: first value, [first delta if order 2], step
+    body: (count - order) signed little-endian ints of the width, split into byte planes
+    (all lowest bytes, then all second bytes, ...); each plane is compressed in a deflate
     block of its own so that it gets its own Huffman table
 
 Fixed-width arrays rather than per-sample varints so that decoding runs in C (``array``,
@@ -38,7 +40,7 @@ import zlib
 from array import array
 from collections.abc import Iterable, Sequence
 from itertools import accumulate, compress, product, repeat
-from operator import add, lt, mul, ne, sub, truediv
+from operator import lt, mul, ne, sub, truediv
 
 CODEC_SCALED_INT = 1
 CODEC_FLOAT = 2
@@ -52,7 +54,7 @@ ZLIB_LEVEL = 6
 SCALE = 100
 REL_TOLERANCE = 1e-9
 
-# Integer column flag: every difference is base * step, the column has no body.
+# Integer column flag: every difference equals ``step`` and the column has no body.
 _CONSTANT = 0x10
 
 FLOAT_RAW = 0
@@ -60,12 +62,13 @@ FLOAT_BITS = 1
 
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
+# Timestamps within +-2**62 (seconds or milliseconds alike) have deltas that fit an int64.
+_TIMESTAMP_LIMIT = 1 << 62
 _MAX_VARINT_BYTES = 10
 _WIDTHS = (1, 2, 4, 8)
-_UNSIGNED_CODES = {
-    width: next(code for code in "BHILQ" if array(code).itemsize == width) for width in _WIDTHS
+_SIGNED_CODES = {
+    width: next(code for code in "bhilq" if array(code).itemsize == width) for width in _WIDTHS
 }
-_SIGNED_INT64 = next(code for code in "ilq" if array(code).itemsize == 8)
 _BIG_ENDIAN = sys.byteorder == "big"
 # Upper bound of a payload's size per sample (8 bytes in each column) plus the column headers.
 _MAX_PAYLOAD_PER_SAMPLE = 16
@@ -131,9 +134,11 @@ def _checked_timestamps(timestamps: Sequence[int]) -> list[int]:
     if len(timestamps) > MAX_SAMPLES:
         raise ValueError(f"more than {MAX_SAMPLES} samples in one chunk")
     try:
-        ts = array(_SIGNED_INT64, timestamps).tolist()
+        ts = array(_SIGNED_CODES[8], timestamps).tolist()
     except OverflowError as exc:
         raise ValueError("timestamp outside the int64 range") from exc
+    if min(ts) <= -_TIMESTAMP_LIMIT or max(ts) >= _TIMESTAMP_LIMIT:
+        raise ValueError("timestamp outside +-2**62")
     if not all(map(lt, ts, ts[1:])):
         raise ValueError("timestamps are not strictly increasing")
     return ts
@@ -201,22 +206,19 @@ def _int_column(xs: list[int], order: int) -> _Column | None:
     for _ in range(order):
         anchors.append(diffs[0])
         diffs = list(map(sub, diffs[1:], diffs[:-1]))
-    step = math.gcd(*diffs) or 1
+    if min(diffs, default=0) == max(diffs, default=0):
+        step = diffs[0] if diffs else 0
+        return [bytes([order << 2 | _CONSTANT]) + _svarints([*anchors, step])]
+    step = math.gcd(*diffs)
     if step != 1:
         diffs = [d // step for d in diffs]
-    base = min(diffs, default=0)
-    unsigned = [d - base for d in diffs]
-    width = _width_for(max(unsigned, default=0))
+    width = _width_for(min(diffs), max(diffs))
     if width is None:
         return None
-    constant = not any(unsigned)
-    header = bytes([order << 2 | (_CONSTANT if constant else _WIDTHS.index(width))])
-    header += b"".join(_svarint(x) for x in [*anchors, base]) + _uvarint(step)
-    if constant:
-        return [header]
-    body = array(_UNSIGNED_CODES[width], unsigned)
+    body = array(_SIGNED_CODES[width], diffs)
     if _BIG_ENDIAN:
         body.byteswap()
+    header = bytes([order << 2 | _WIDTHS.index(width)]) + _svarints([*anchors, step])
     return [header, *_byte_planes(body.tobytes(), width)]
 
 
@@ -231,13 +233,17 @@ def _float_columns(values: list[float]) -> list[_Column]:
 
 
 def _float_bits(values: list[float]) -> list[int]:
-    bits = array(_SIGNED_INT64)
+    bits = array(_SIGNED_CODES[8])
     bits.frombytes(array("d", values).tobytes())
     return bits.tolist()
 
 
-def _width_for(largest: int) -> int | None:
-    return next((w for w in _WIDTHS if largest < 1 << (8 * w)), None)
+def _width_for(smallest: int, largest: int) -> int | None:
+    for width in _WIDTHS:
+        limit = 1 << (8 * width - 1)
+        if -limit <= smallest and largest < limit:
+            return width
+    return None
 
 
 def _byte_planes(data: bytes, width: int) -> list[bytes]:
@@ -258,6 +264,10 @@ def _svarint(n: int) -> bytes:
     return _uvarint(2 * n if n >= 0 else -2 * n - 1)
 
 
+def _svarints(numbers: list[int]) -> bytes:
+    return b"".join(map(_svarint, numbers))
+
+
 # ---------------------------------------------------------------- columns: decoding
 
 
@@ -274,34 +284,40 @@ def _decompress(data: bytes, count: int) -> bytes:
 
 
 def _read_int_column(reader: _Reader, count: int, *, increasing: bool = False) -> list[int]:
+    """Read one integer column; with ``increasing``, reject it unless strictly increasing."""
     flags = reader.byte()
     order, width = (flags >> 2) & 3, _WIDTHS[flags & 3]
     if flags & ~(_CONSTANT | 0xF) or order not in (1, 2) or count < order:
         raise ValueError(f"corrupt chunk: bad column flags {flags:#x}")
     first = reader.svarint()
     first_delta = reader.svarint() if order == 2 else 0
-    base = reader.svarint()
-    step = reader.uvarint()
-    unsigned: Iterable[int]
+    step = reader.svarint()
+    diffs: Iterable[int]
     if flags & _CONSTANT:
-        if order == 1 or base * step == 0:
+        if order == 1 or step == 0:
             # An arithmetic sequence (regular timestamps, a constant gauge): no per-sample work.
-            delta = base * step if order == 1 else first_delta
-            if increasing and count > 1 and delta <= 0:
-                raise ValueError("corrupt chunk: timestamps not increasing")
+            delta = step if order == 1 else first_delta
+            _check_increasing(increasing and count > 1 and delta <= 0)
             return _arithmetic(first, delta, count)
-        unsigned = repeat(0, count - order)
+        diffs = repeat(step, count - order)
     else:
-        unsigned = _unshuffle(reader.take((count - order) * width), width)
-    diffs: Iterable[int] = map(add, unsigned, repeat(base)) if base != 0 else unsigned
-    if step != 1:
-        diffs = map(mul, diffs, repeat(step))
+        scaled = _unshuffle(reader.take((count - order) * width), width)
+        if increasing and order == 1 and scaled:
+            # The deltas are scaled * step: all positive if these are. Checked here, the
+            # pass over the result below is not needed.
+            _check_increasing(step <= 0 or min(scaled) <= 0)
+            increasing = False
+        diffs = map(mul, scaled, repeat(step)) if step != 1 else scaled
     if order == 2:
         diffs = accumulate(diffs, initial=first_delta)
     xs = list(accumulate(diffs, initial=first))
-    if increasing and not all(map(lt, xs, xs[1:])):
-        raise ValueError("corrupt chunk: timestamps not increasing")
+    _check_increasing(increasing and not all(map(lt, xs, xs[1:])))
     return xs
+
+
+def _check_increasing(failed: bool) -> None:
+    if failed:
+        raise ValueError("corrupt chunk: timestamps not increasing")
 
 
 def _arithmetic(first: int, delta: int, count: int) -> list[int]:
@@ -319,7 +335,7 @@ def _read_float_column(reader: _Reader, count: int) -> list[float]:
             floats.byteswap()
     elif kind == FLOAT_BITS:
         try:
-            bits = array(_SIGNED_INT64, _read_int_column(reader, count))
+            bits = array(_SIGNED_CODES[8], _read_int_column(reader, count))
         except OverflowError as exc:
             raise ValueError("corrupt chunk: float bit pattern out of range") from exc
         floats.frombytes(bits.tobytes())
@@ -335,7 +351,7 @@ def _unshuffle(data: bytes, width: int) -> array[int]:
         for i in range(width):
             interleaved[i::width] = data[i * n : (i + 1) * n]
         data = bytes(interleaved)
-    values = array(_UNSIGNED_CODES[width])
+    values = array(_SIGNED_CODES[width])
     values.frombytes(data)
     if _BIG_ENDIAN:
         values.byteswap()
