@@ -50,20 +50,27 @@ class SecretStore:
             raise KeyringUnavailableError(NO_KEYRING_MESSAGE)
 
     def put(self, ref: str, secret: str) -> None:
+        """Store and read back: a backend that silently drops secrets is refused."""
         self.require_usable()
         try:
             self.backend.set_password(SERVICE, ref, secret)
-        except keyring.errors.KeyringError as exc:
+            kept = self.backend.get_password(SERVICE, ref) == secret
+        except Exception as exc:
             raise KeyringUnavailableError(
                 f"Could not store a secret in the OS keyring ({type(exc).__name__}). "
                 + NO_KEYRING_MESSAGE
             ) from None
+        if not kept:
+            raise KeyringUnavailableError(
+                f"The keyring backend {type(self.backend).__name__} did not keep the secret. "
+                + NO_KEYRING_MESSAGE
+            )
 
     def get(self, ref: str) -> str | None:
         self.require_usable()
         try:
             value: str | None = self.backend.get_password(SERVICE, ref)
-        except keyring.errors.KeyringError as exc:
+        except Exception as exc:
             raise KeyringUnavailableError(
                 f"Could not read from the OS keyring ({type(exc).__name__}). " + NO_KEYRING_MESSAGE
             ) from None
@@ -75,7 +82,7 @@ class SecretStore:
             self.backend.delete_password(SERVICE, ref)
         except keyring.errors.PasswordDeleteError:
             pass
-        except keyring.errors.KeyringError as exc:
+        except Exception as exc:
             raise KeyringUnavailableError(
                 f"Could not remove a secret from the OS keyring ({type(exc).__name__})."
             ) from None

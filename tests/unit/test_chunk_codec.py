@@ -178,7 +178,7 @@ def test_values_within_the_tolerance_come_back_rounded_to_hundredths(
         ([5e-324], CODEC_FLOAT),
         ([float(2**53), float(2**53 - 1), 2.0**56], CODEC_SCALED_INT),
         ([92233720368547758.0], CODEC_FLOAT),  # * 100 is beyond int64
-        ([-9e16, 9e16], CODEC_FLOAT),  # the difference of the scaled values is beyond int64
+        ([-9e16, 9e16, 0.01, 0.03], CODEC_FLOAT),  # scaled differences do not fit an int64
         ([1e300, -1e300], CODEC_FLOAT),  # * 100 would overflow to infinity
         ([1.7976931348623157e308], CODEC_FLOAT),
     ],

@@ -119,8 +119,8 @@ def test_bad_setting_is_a_configuration_error(run: Any, monkeypatch: pytest.Monk
     assert code == 2
     assert out == ""
     line = _one_line(err)
-    assert line.startswith("vpshealth: configuration error:")
-    assert "connect_timeout" in line
+    assert line.startswith("vpshealth: invalid VPSHEALTH_CONNECT_TIMEOUT:")
+    assert "Fix or unset the variable" in line
 
 
 def test_files_are_private(run: Any, home: Path) -> None:

@@ -9,11 +9,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import ValidationError
+
 from vpshealth import __version__
 from vpshealth.cli import check_commands, host_commands, service_command
 from vpshealth.cli.context import CliContext
 from vpshealth.config import Paths, Settings
-from vpshealth.errors import EXIT_USAGE, VpsHealthError
+from vpshealth.errors import ConfigurationError, VpsHealthError
 from vpshealth.logging_setup import configure_logging
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        settings = Settings()
+        settings = load_settings()
         paths = Paths.from_settings(settings)
         paths.ensure()
         configure_logging(
@@ -89,10 +91,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vpshealth: interrupted", file=sys.stderr)
         return 130
-    except ValueError as exc:  # e.g. a VPSHEALTH_* variable pydantic rejected
-        print(f"vpshealth: configuration error: {_first_line(exc)}", file=sys.stderr)
-        return EXIT_USAGE
 
 
-def _first_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())[:400]
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "setting"
+        raise ConfigurationError(
+            f"invalid VPSHEALTH_{field.upper()}: {error['msg']}. Fix or unset the variable."
+        ) from None
