@@ -6,7 +6,8 @@ Pure functions, no I/O. ``encode`` picks the codec stored in ``sample_chunks.cod
   percentages and loads, integer byte counts), within a relative error of 1e-9 and with
   ``v * 100`` inside int64. Values are kept as integers ``round(v * 100)`` and decode to
   ``round(v, 2)`` (``-0.0`` comes back as ``0.0``).
-* ``CODEC_FLOAT``: anything else; values decode bit-exact.
+* ``CODEC_FLOAT``: anything else (or scaled values whose differences overflow int64);
+  values decode bit-exact.
 
 Blob layout (version 1)::
 
@@ -86,7 +87,8 @@ def encode(timestamps: Sequence[int], values: Sequence[float]) -> tuple[int, byt
     """Encode one chunk; returns (codec id, blob).
 
     Raises ValueError for empty or mismatched input, timestamps that are not strictly
-    increasing int64 values, non-finite values, or more than ``MAX_SAMPLES`` samples.
+    increasing or not within +-2**62, non-finite values, or more than ``MAX_SAMPLES``
+    samples. Timestamps must be ints (TypeError otherwise).
     """
     ts = _checked_timestamps(timestamps)
     floats = _checked_values(values)
@@ -207,6 +209,7 @@ def _int_column(xs: list[int], order: int) -> _Column | None:
         anchors.append(diffs[0])
         diffs = list(map(sub, diffs[1:], diffs[:-1]))
     if min(diffs, default=0) == max(diffs, default=0):
+        # Regular timestamps, a constant gauge, a steady counter: headers only.
         step = diffs[0] if diffs else 0
         return [bytes([order << 2 | _CONSTANT]) + _svarints([*anchors, step])]
     step = math.gcd(*diffs)
@@ -301,13 +304,13 @@ def _read_int_column(reader: _Reader, count: int, *, increasing: bool = False) -
             return _arithmetic(first, delta, count)
         diffs = repeat(step, count - order)
     else:
-        scaled = _unshuffle(reader.take((count - order) * width), width)
-        if increasing and order == 1 and scaled:
-            # The deltas are scaled * step: all positive if these are. Checked here, the
+        quotients = _unshuffle(reader.take((count - order) * width), width)
+        if increasing and order == 1 and quotients:
+            # The deltas are quotient * step: all positive if these are. Checked here, the
             # pass over the result below is not needed.
-            _check_increasing(step <= 0 or min(scaled) <= 0)
+            _check_increasing(step <= 0 or min(quotients) <= 0)
             increasing = False
-        diffs = map(mul, scaled, repeat(step)) if step != 1 else scaled
+        diffs = map(mul, quotients, repeat(step)) if step != 1 else quotients
     if order == 2:
         diffs = accumulate(diffs, initial=first_delta)
     xs = list(accumulate(diffs, initial=first))

@@ -3,8 +3,9 @@
 Metric samples are stored per series (one host, one metric such as ``cpu.percent`` or
 ``disk.percent:/``): ``samples`` is a narrow ``WITHOUT ROWID`` table keyed by
 (series_id, ts) so a chart query is one index range scan. ``sample_chunks`` is the compact
-form that older samples are folded into (one compressed blob per series and hour) by the
-retention work; readers take the union of both.
+form that rows older than the current hour are folded into (one compressed blob per series
+and hour); readers take the union of both. ``sample_chunks`` keeps its rowid on purpose: in a
+``WITHOUT ROWID`` table a row over ~1 KB spills into an overflow page of its own.
 """
 
 from __future__ import annotations
@@ -116,5 +117,4 @@ sample_chunks = Table(
     Column("count", Integer, nullable=False),
     Column("codec", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
-    sqlite_with_rowid=False,
 )

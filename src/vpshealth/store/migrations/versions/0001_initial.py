@@ -104,7 +104,6 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(["series_id"], ["series.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("series_id", "start_ts"),
-        sqlite_with_rowid=False,
     )
     op.create_table(
         "samples",
