@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from vpshealth.collectors.docker_collector import DockerCollector
+from vpshealth.collectors.docker_http import Opener
 from vpshealth.collectors.ssh import SshOptions
 from vpshealth.config import Paths, Settings
+from vpshealth.domain.container_incidents import IncidentTracker
 from vpshealth.domain.health import Thresholds
 from vpshealth.domain.hosts import Host
 from vpshealth.engine.clock import Clock, SystemClock
 from vpshealth.engine.credentials import CredentialsProvider
-from vpshealth.engine.poller import LocalPoller, Poller, SshPoller
+from vpshealth.engine.docker_monitor import DockerMonitor, IncidentSink
+from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, SshPoller
 from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_database
+from vpshealth.store.docker_repository import DockerRepository
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.host_repository import HostRepository
 from vpshealth.store.results_writer import ResultsWriter
@@ -32,6 +38,10 @@ class Core:
     @property
     def hosts(self) -> HostRepository:
         return HostRepository(self.engine)
+
+    @property
+    def docker(self) -> DockerRepository:
+        return DockerRepository(self.engine)
 
     @property
     def history(self) -> HistoryReader:
@@ -54,15 +64,33 @@ class Core:
     def poll_timeout(self) -> float:
         return self.settings.connect_timeout + 2 * self.settings.command_timeout + 5
 
-    def make_poller(self, host: Host) -> Poller:
+    def make_poller(
+        self, host_id: int, host: Host, on_incidents: IncidentSink | None = None
+    ) -> Poller:
+        """``on_incidents`` receives container incidents found between polls, from the
+        Docker events stream; without it (one-off checks) the stream is not followed."""
+        settings = self.settings
+
+        def docker_factory(opener: Opener) -> DockerWatch:
+            monitor = DockerMonitor(
+                host.name,
+                DockerCollector(opener, timeout=settings.command_timeout),
+                self.clock,
+                on_incidents=on_incidents,
+                follow_events=on_incidents is not None,
+                tracker=IncidentTracker(settings.restart_loop_count, settings.restart_loop_minutes),
+            )
+            return DockerWatch(monitor, functools.partial(self.docker.memory, host_id))
+
         if host.is_local:
-            return LocalPoller(host, self.clock, self.thresholds)
+            return LocalPoller(host, self.clock, self.thresholds, docker_factory=docker_factory)
         return SshPoller(
             host,
             self.clock,
             self.thresholds,
             CredentialsProvider(self.secrets),
             self.ssh_options,
+            docker_factory=docker_factory,
         )
 
     def close(self) -> None:

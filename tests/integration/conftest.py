@@ -14,6 +14,13 @@ import pytest
 
 from tests.integration.support.cli import RunCli
 from tests.integration.support.cli import run_cli as run_cli_impl
+from tests.integration.support.dockerd import (
+    BUSYBOX,
+    DOCKER,
+    DOCKERD,
+    DockerEngine,
+    is_static_elf,
+)
 from tests.integration.support.listener import HungListener
 from tests.integration.support.procs import free_port, require_binary, require_root
 from tests.integration.support.secret_service import (
@@ -91,3 +98,49 @@ def run_cli() -> RunCli:
     ``CompletedProcess[str]`` (stdout/stderr captured); the exit code is not checked.
     """
     return run_cli_impl
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[DockerEngine]:
+    """One private dockerd for the whole run (``DockerEngine``; start-up paid once).
+
+    Its socket ``engine.socket_path`` (``str``) is ``root:docker`` 0660 in a 0711 directory
+    under /tmp, and ``vhtest`` (the ``ssh_server`` login) is in group ``docker``; the image
+    ``vhbusy:latest`` (busybox-static) is imported. Prefer ``docker_scenario`` in tests: it
+    also resets the engine between tests.
+    """
+    require_root("docker_engine (dockerd, usermod -aG docker)")
+    require_binary(DOCKERD, package="docker.io")
+    require_binary(DOCKER, package="docker.io")
+    require_binary(BUSYBOX, package="busybox-static")
+    if not is_static_elf(BUSYBOX):
+        pytest.skip(f"{BUSYBOX} is not statically linked: apt-get install busybox-static")
+    engine = DockerEngine.create()
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _reset_docker_engine(engine: DockerEngine) -> None:
+    """Undo what a test may have left: engine stopped, socket unreadable, containers."""
+    if not engine.running:
+        engine.start()
+    engine.make_socket_readable()
+    engine.remove_all()
+
+
+@pytest.fixture
+def docker_scenario(docker_engine: DockerEngine) -> Iterator[DockerEngine]:
+    """The session's ``DockerEngine``, running, socket readable, with no containers.
+
+    At teardown every container on the engine is removed (``docker rm -f``) and the
+    engine is started again / its socket made readable again if the test changed that,
+    so tests never see each other's containers and may use plain names ("web", "db").
+    The engine is per pytest process, so nothing else creates containers on it.
+    """
+    _reset_docker_engine(docker_engine)
+    try:
+        yield docker_engine
+    finally:
+        _reset_docker_engine(docker_engine)

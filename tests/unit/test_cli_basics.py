@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from vpshealth import __version__
-from vpshealth.cli.check_commands import parse_duration
 from vpshealth.cli.main import main
+from vpshealth.cli.output import parse_duration
 from vpshealth.engine.lock import EngineLock
 from vpshealth.errors import InputError
 from vpshealth.store.database import open_database
@@ -276,7 +276,10 @@ def test_disabled_hosts_are_not_checked(run: Any, home: Path) -> None:
 
 # --------------------------------------------------------------------------- check / history
 
-HOST_KEYS = {"name", "address", "state", "problem", "message", "checked_at", "metrics"}
+HOST_KEYS = {
+    "name", "address", "state", "problem", "message", "checked_at", "metrics", "containers",
+    "incidents",
+}  # fmt: skip
 METRIC_KEYS = {
     "cpu_percent",
     "cpu_count",

@@ -190,8 +190,15 @@ def test_state_severity_order() -> None:
 
 
 def test_every_connection_problem_has_a_state() -> None:
-    metric_problems = {Problem.CPU_HIGH, Problem.MEMORY_HIGH, Problem.DISK_HIGH}
-    assert set(CONNECTION_PROBLEM_STATES) == set(Problem) - metric_problems
+    assessed_problems = {
+        Problem.CPU_HIGH,
+        Problem.MEMORY_HIGH,
+        Problem.DISK_HIGH,
+        Problem.CONTAINER_INCIDENT,
+        Problem.DOCKER_UNAVAILABLE,
+        Problem.DOCKER_PERMISSION_DENIED,
+    }
+    assert set(CONNECTION_PROBLEM_STATES) == set(Problem) - assessed_problems
     assert CONNECTION_PROBLEM_STATES[Problem.TIMEOUT] is HostState.UNREACHABLE
     assert CONNECTION_PROBLEM_STATES[Problem.UNREACHABLE] is HostState.UNREACHABLE
     assert CONNECTION_PROBLEM_STATES[Problem.AUTH_FAILED] is HostState.CRITICAL

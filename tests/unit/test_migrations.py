@@ -23,3 +23,4 @@ def test_migrations_build_exactly_the_declared_schema(tmp_path: Path) -> None:
     assert "WITHOUT ROWID" not in options["sample_chunks"]
     assert "AUTOINCREMENT" in options["hosts"]
     assert "AUTOINCREMENT" in options["series"]
+    assert "AUTOINCREMENT" in options["incidents"]

@@ -67,7 +67,7 @@ def make(
     defaults: dict[str, object] = {"max_concurrency": 100, "poll_timeout": 60.0}
     defaults.update(kwargs)
     scheduler = Scheduler(
-        lambda h: pollers[h.name],
+        lambda _id, h: pollers[h.name],
         lambda host_id, result: sink.append((host_id, result)),
         clock,
         jitter=lambda _interval: 0.0,
@@ -102,7 +102,7 @@ async def test_jitter_spreads_the_first_polls() -> None:
     pollers = {"a": FakePoller(host("a", 10), clock)}
     sink: list[tuple[int, CheckResult]] = []
     scheduler = Scheduler(
-        lambda h: pollers[h.name],
+        lambda _id, h: pollers[h.name],
         lambda i, r: sink.append((i, r)),
         clock,
         max_concurrency=4,
@@ -197,7 +197,7 @@ async def test_set_hosts_follows_edits_disables_and_removals() -> None:
     clock = FakeClock()
     made: list[FakePoller] = []
 
-    def factory(h: Host) -> FakePoller:
+    def factory(_host_id: int, h: Host) -> FakePoller:
         made.append(FakePoller(h, clock))
         return made[-1]
 

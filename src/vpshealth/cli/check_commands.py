@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import time
 from typing import Any
 
 from vpshealth.cli import output
+from vpshealth.cli.container_commands import container_json
 from vpshealth.cli.context import CliContext
 from vpshealth.domain.health import CheckResult, HostState
 from vpshealth.domain.metrics_json import metrics_to_json
 from vpshealth.domain.series import resolve_metric
 from vpshealth.engine.service import check_once
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
-
-_DURATION = re.compile(r"(\d+)\s*([smhdw])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -47,18 +44,13 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     history.set_defaults(handler=show_history)
 
 
-def parse_duration(text: str) -> int:
-    """'90s', '15m', '24h', '7d', '2w', or combinations like '1h30m', as seconds."""
-    compact = text.strip().lower()
-    parts = _DURATION.findall(compact)
-    if not parts or _DURATION.sub("", compact).strip():
-        raise InputError(
-            f"invalid --since {text!r}: use a number with s, m, h, d or w, e.g. 30m or 7d"
-        )
-    return sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)
-
-
 def result_json(result: CheckResult, address: str) -> dict[str, Any]:
+    docker = result.docker
+    containers = (
+        None
+        if docker is None or docker.containers is None
+        else [container_json(view) for view in docker.containers]
+    )
     return {
         "name": result.host_name,
         "address": address,
@@ -67,6 +59,18 @@ def result_json(result: CheckResult, address: str) -> dict[str, Any]:
         "message": result.message,
         "checked_at": output.iso_time(result.checked_at),
         "metrics": metrics_to_json(result.metrics) if result.metrics else None,
+        "containers": containers,
+        "incidents": [
+            {
+                "kind": i.kind.value,
+                "container": i.container_name or None,
+                "app": i.app,
+                "severity": i.severity.value,
+                "since": output.iso_time(i.at),
+                "message": i.message,
+            }
+            for i in (docker.open if docker else ())
+        ],
     }
 
 
@@ -109,7 +113,7 @@ def _results_table(results: list[CheckResult]) -> str:
 def show_history(ctx: CliContext, args: argparse.Namespace) -> int:
     core = ctx.core
     record = core.hosts.get(args.name)
-    since_seconds = parse_duration(args.since)
+    since_seconds = output.parse_duration(args.since)
     metric = resolve_metric(args.metric)
     known = core.history.metrics_of(record.id)
     if metric not in known:

@@ -89,6 +89,7 @@ def _fields_from_args(args: argparse.Namespace) -> dict[str, Any]:
         ("port", "port"),
         ("user", "user"),
         ("interval", "interval_seconds"),
+        ("docker_socket", "docker_socket"),
     ):
         value = getattr(args, option)
         if value is not None:
@@ -163,6 +164,7 @@ def _record_json(record: HostRecord) -> dict[str, Any]:
         "interval_seconds": host.interval_seconds,
         "enabled": host.enabled,
         "tags": list(host.tags),
+        "docker_socket": host.docker_socket if host.kind is HostKind.SSH else None,
         "host_key_fingerprint": fingerprint_of_line(host.host_key) if host.host_key else None,
         "system": None
         if record.system_info is None
@@ -221,6 +223,7 @@ def show_host(ctx: CliContext, args: argparse.Namespace) -> int:
         ]
     lines += [
         f"Interval:    {host.interval_seconds} s",
+        *([f"Docker:      {host.docker_socket}"] if host.kind is HostKind.SSH else []),
         f"Enabled:     {'yes' if host.enabled else 'no'}",
         f"Tags:        {', '.join(host.tags) or '-'}",
     ]
@@ -270,11 +273,12 @@ def edit_host(ctx: CliContext, args: argparse.Namespace) -> int:
     wants_key = bool(args.key_file or args.generate_key or args.agent)
     wants_trust = bool(args.trust_host_key or args.host_key_fingerprint)
     if current.is_local and (
-        wants_key or wants_trust or {"address", "port", "user"} & fields.keys()
+        wants_key or wants_trust or {"address", "port", "user", "docker_socket"} & fields.keys()
     ):
         raise InputError(
             f"{current.name} is this computer, read directly: only --interval, --tag, "
-            "--enable and --disable apply. Nothing was saved."
+            "--enable and --disable apply (its Docker socket follows DOCKER_HOST). "
+            "Nothing was saved."
         )
     if not fields and not wants_key and not wants_trust:
         raise InputError("Nothing to change: give at least one option (see --help).")

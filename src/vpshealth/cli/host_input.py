@@ -22,6 +22,7 @@ _OPTION_OF_FIELD = {
     "user": "--user",
     "interval_seconds": "--interval",
     "tags": "--tag",
+    "docker_socket": "--docker-socket",
 }
 
 _RANGE_HINT = {
@@ -82,6 +83,13 @@ def add_host_options(parser: argparse.ArgumentParser, *, for_edit: bool) -> None
         metavar="TAG",
         help="a label for filtering, e.g. prod (repeat for several)"
         + ("; replaces the current tags" if for_edit else ""),
+    )
+    parser.add_argument(
+        "--docker-socket",
+        metavar="PATH",
+        help="the Docker Engine socket on the server (default /var/run/docker.sock); reached "
+        "through the SSH connection, nothing is opened on the network",
+        **default,
     )
     keys = parser.add_mutually_exclusive_group(required=not for_edit)
     keys.add_argument(

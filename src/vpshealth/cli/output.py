@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from vpshealth.errors import InputError
+
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def print_json(data: Any) -> None:
@@ -68,3 +74,14 @@ def duration(seconds: float) -> str:
     if hours:
         return f"{hours}h {minutes}m"
     return f"{minutes}m"
+
+
+def parse_duration(text: str) -> int:
+    """'90s', '15m', '24h', '7d', '2w', or combinations like '1h30m', as seconds."""
+    compact = text.strip().lower()
+    parts = _DURATION.findall(compact)
+    if not parts or _DURATION.sub("", compact).strip():
+        raise InputError(
+            f"invalid --since {text!r}: use a number with s, m, h, d or w, e.g. 30m or 7d"
+        )
+    return sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)

@@ -35,3 +35,12 @@ SYSTEM_INFO_COMMAND: Final = (
     "echo @@vpshealth:end"
 )
 """Run once per connection."""
+
+DOCKER_SOCKET_DIAGNOSIS: Final = (
+    'IFS= read -r p; if [ ! -e "$p" ]; then echo missing; '
+    'elif [ ! -S "$p" ]; then echo not-a-socket; '
+    'elif [ -r "$p" ] && [ -w "$p" ]; then echo accessible; '
+    "else echo denied; fi"
+)
+"""Why the Docker socket could not be opened. The socket path (a host setting) is read from
+standard input, so it is data, never part of the command."""

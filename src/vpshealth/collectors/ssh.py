@@ -62,13 +62,17 @@ class SshConnection:
     def is_connected(self) -> bool:
         return self._conn is not None
 
-    async def run(self, command: str) -> str:
-        """Run a fixed command and return its standard output."""
+    async def run(self, command: str, input_text: str | None = None) -> str:
+        """Run a fixed command and return its standard output. ``input_text`` goes to its
+        standard input: the way to hand it data without putting the data in the command."""
         conn = await self.connect()
         async with self._channels:
             try:
                 async with asyncio.timeout(self._options.command_timeout):
-                    result = await conn.run(command, check=False, stdin=asyncssh.DEVNULL)
+                    if input_text is None:
+                        result = await conn.run(command, check=False, stdin=asyncssh.DEVNULL)
+                    else:
+                        result = await conn.run(command, check=False, input=input_text)
             except TimeoutError:
                 await self.close()
                 raise CollectionError(
@@ -89,6 +93,15 @@ class SshConnection:
         if len(stdout) > _OUTPUT_LIMIT:
             raise CollectionError(Problem.PARSE_ERROR, f"{_where(self.host)} sent too much output")
         return stdout
+
+    async def open_unix_stream(
+        self, path: str
+    ) -> tuple[asyncssh.SSHReader[bytes], asyncssh.SSHWriter[bytes]]:
+        """A byte stream to a unix socket on the host (direct-streamlocal), for the Docker
+        API. Raises asyncssh.ChannelOpenError when the server cannot connect to it."""
+        conn = await self.connect()
+        async with asyncio.timeout(self._options.command_timeout):
+            return await conn.open_unix_connection(path, encoding=None)
 
     async def connect(self) -> asyncssh.SSHClientConnection:
         async with self._connect_lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from vpshealth.domain.containers import DockerReport, IncidentKind, Severity
 from vpshealth.domain.metrics import HostMetrics, SystemInfo
 
 
@@ -39,6 +40,9 @@ class Problem(StrEnum):
     KEYRING_UNAVAILABLE = "keyring_unavailable"
     PARSE_ERROR = "parse_error"
     COMMAND_FAILED = "command_failed"
+    CONTAINER_INCIDENT = "container_incident"
+    DOCKER_UNAVAILABLE = "docker_unavailable"
+    DOCKER_PERMISSION_DENIED = "docker_permission_denied"
     CPU_HIGH = "cpu_high"
     MEMORY_HIGH = "memory_high"
     DISK_HIGH = "disk_high"
@@ -84,6 +88,7 @@ class CheckResult:
     metrics: HostMetrics | None = None
     system_info: SystemInfo | None = None
     duration_ms: int = 0
+    docker: DockerReport | None = None
 
 
 def assess(metrics: HostMetrics, thresholds: Thresholds = Thresholds()) -> Assessment:
@@ -117,3 +122,31 @@ def _level(value: float, thresholds: Thresholds) -> HostState:
     if value >= thresholds.warning_percent:
         return HostState.WARNING
     return HostState.OK
+
+
+_DAEMON_PROBLEMS = {
+    IncidentKind.DOCKER_UNAVAILABLE: Problem.DOCKER_UNAVAILABLE,
+    IncidentKind.DOCKER_PERMISSION_DENIED: Problem.DOCKER_PERMISSION_DENIED,
+}
+
+
+def assess_docker(report: DockerReport) -> Assessment | None:
+    """The host state that Docker alone calls for: critical for a crashed, OOM-killed or
+    crash-looping container or an unreachable daemon, warning for an unhealthy one or a socket
+    that could not be read on first contact. None when Docker is fine (or absent)."""
+    if report.open:
+        worst = max(report.open, key=lambda i: (i.severity is Severity.CRITICAL, i.at))
+        state = HostState.CRITICAL if worst.severity is Severity.CRITICAL else HostState.WARNING
+        problem = _DAEMON_PROBLEMS.get(worst.kind, Problem.CONTAINER_INCIDENT)
+        more = len(report.open) - 1
+        suffix = f" (and {more} more container problem{'s' if more > 1 else ''})" if more else ""
+        return Assessment(state, problem, worst.message + suffix)
+    if report.problem is not None:
+        return Assessment(HostState.WARNING, _DAEMON_PROBLEMS[report.problem], report.message)
+    return None
+
+
+def worst_of(first: Assessment, second: Assessment | None) -> Assessment:
+    if second is None or second.state.severity <= first.state.severity:
+        return first
+    return second

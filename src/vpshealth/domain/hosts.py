@@ -19,6 +19,7 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 _DNS_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 _USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
 _TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}")
+_SOCKET_PATH = re.compile(r"/[A-Za-z0-9._/-]{1,200}")
 _FINGERPRINT = re.compile(r"SHA256:[A-Za-z0-9+/]{43}=?")
 _SHELL_META = set(";&|`$<>()\\\"'*?[]{}!#~ \t")
 
@@ -87,6 +88,13 @@ def check_tag(value: str) -> str:
     return value
 
 
+def check_socket_path(value: str) -> str:
+    _reject_unsafe(value, "the Docker socket path")
+    if not _SOCKET_PATH.fullmatch(value) or "/../" in f"{value}/":
+        raise ValueError("give an absolute path such as /var/run/docker.sock")
+    return value
+
+
 def check_fingerprint(value: str) -> str:
     if not _FINGERPRINT.fullmatch(value):
         raise ValueError("expected an OpenSSH SHA256 fingerprint like SHA256:AbC...(43 characters)")
@@ -97,6 +105,9 @@ HostName = Annotated[str, AfterValidator(check_name)]
 Address = Annotated[str, AfterValidator(check_address)]
 UserName = Annotated[str, AfterValidator(check_user)]
 Tag = Annotated[str, AfterValidator(check_tag)]
+SocketPath = Annotated[str, AfterValidator(check_socket_path)]
+
+DEFAULT_DOCKER_SOCKET: Final = "/var/run/docker.sock"
 
 
 class Host(BaseModel):
@@ -118,6 +129,7 @@ class Host(BaseModel):
     enabled: bool = True
     tags: tuple[Tag, ...] = ()
     host_key: str | None = None
+    docker_socket: SocketPath = DEFAULT_DOCKER_SOCKET
 
     @property
     def is_local(self) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from vpshealth.domain.containers import ContainerView
 from vpshealth.domain.metrics import HostMetrics
 
 ALIASES: Final[dict[str, str]] = {
@@ -56,4 +57,16 @@ def flatten(metrics: HostMetrics) -> list[tuple[str, float]]:
     for nic in metrics.network:
         values.append((f"net.rx_bytes:{nic.interface}", float(nic.rx_bytes)))
         values.append((f"net.tx_bytes:{nic.interface}", float(nic.tx_bytes)))
+    return values
+
+
+def flatten_containers(views: tuple[ContainerView, ...]) -> list[tuple[str, float]]:
+    """Per-container series, named by container name so they survive a re-deploy."""
+    values: list[tuple[str, float]] = []
+    for view in views:
+        name = view.container.name
+        if view.metrics.cpu_percent is not None:
+            values.append((f"container.cpu_percent:{name}", view.metrics.cpu_percent))
+        if view.metrics.memory_bytes is not None:
+            values.append((f"container.memory_bytes:{name}", float(view.metrics.memory_bytes)))
     return values

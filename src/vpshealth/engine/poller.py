@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 from vpshealth.collectors import local
+from vpshealth.collectors.docker_access import local_opener, local_socket_path, ssh_opener
+from vpshealth.collectors.docker_http import Opener
 from vpshealth.collectors.errors import CollectionError
 from vpshealth.collectors.procfs_parsers import parse_snapshot, parse_system_info
 from vpshealth.collectors.remote_commands import (
@@ -16,6 +21,7 @@ from vpshealth.collectors.remote_commands import (
     SYSTEM_INFO_COMMAND,
 )
 from vpshealth.collectors.ssh import SshConnection, SshOptions
+from vpshealth.domain.containers import ContainerIncident, DockerReport
 from vpshealth.domain.errors import ParseError
 from vpshealth.domain.health import (
     CONNECTION_PROBLEM_STATES,
@@ -24,6 +30,8 @@ from vpshealth.domain.health import (
     Problem,
     Thresholds,
     assess,
+    assess_docker,
+    worst_of,
 )
 from vpshealth.domain.hosts import Host
 from vpshealth.domain.metrics import (
@@ -35,6 +43,8 @@ from vpshealth.domain.metrics import (
 )
 from vpshealth.engine.clock import Clock
 from vpshealth.engine.credentials import CredentialsProvider
+from vpshealth.engine.docker_monitor import DockerMonitor
+from vpshealth.store.docker_repository import DockerMemory
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +82,51 @@ def to_metrics(snapshot: HostSnapshot, previous: CpuTimes | None) -> HostMetrics
     )
 
 
-class _SnapshotPoller:
-    """What SSH and local polling share: CPU deltas between polls and assessment."""
+DockerMemoryLoader = Callable[[], DockerMemory]
+DockerFactory = Callable[[Opener], "DockerWatch"]
 
-    def __init__(self, host: Host, clock: Clock, thresholds: Thresholds) -> None:
+
+class DockerWatch:
+    """A host's Docker monitor, restored from the database before its first poll."""
+
+    def __init__(self, monitor: DockerMonitor, load_memory: DockerMemoryLoader | None) -> None:
+        self.monitor = monitor
+        self._load_memory = load_memory
+
+    async def poll(self) -> DockerReport:
+        restored: list[ContainerIncident] = []
+        if self._load_memory is not None:
+            memory = await asyncio.to_thread(self._load_memory)
+            self._load_memory = None
+            restored = self.monitor.restore(
+                memory.containers, memory.open_incidents, memory.seen_at
+            )
+        report = await self.monitor.poll()
+        if restored:
+            report = replace(report, changes=(*restored, *report.changes))
+        return report
+
+
+class _SnapshotPoller:
+    """What SSH and local polling share: CPU deltas between polls, Docker, assessment."""
+
+    def __init__(
+        self,
+        host: Host,
+        clock: Clock,
+        thresholds: Thresholds,
+        *,
+        docker_factory: DockerFactory | None = None,
+    ) -> None:
         self.host = host
         self._clock = clock
         self._thresholds = thresholds
+        self._docker_factory = docker_factory
         self._previous_cpu: CpuTimes | None = None
+        self._docker: DockerWatch | None = None
+
+    def _make_docker(self) -> DockerWatch | None:
+        return None
 
     async def _collect(self) -> tuple[HostSnapshot, SystemInfo | None]:
         raise NotImplementedError
@@ -103,6 +150,12 @@ class _SnapshotPoller:
         metrics = to_metrics(snapshot, self._previous_cpu)
         self._previous_cpu = snapshot.cpu_times
         assessment = assess(metrics, self._thresholds)
+        docker = None
+        if self._docker is None:
+            self._docker = self._make_docker()
+        if self._docker is not None:
+            docker = await self._docker.poll()
+            assessment = worst_of(assessment, assess_docker(docker))
         return CheckResult(
             host_name=self.host.name,
             checked_at=int(started),
@@ -112,16 +165,31 @@ class _SnapshotPoller:
             metrics=metrics,
             system_info=info,
             duration_ms=int((time.perf_counter() - t0) * 1000),
+            docker=docker,
         )
 
     async def close(self) -> None:
-        return None
+        if self._docker is not None:
+            await self._docker.monitor.close()
 
 
 class LocalPoller(_SnapshotPoller):
-    def __init__(self, host: Host, clock: Clock, thresholds: Thresholds) -> None:
-        super().__init__(host, clock, thresholds)
+    def __init__(
+        self,
+        host: Host,
+        clock: Clock,
+        thresholds: Thresholds,
+        *,
+        docker_factory: DockerFactory | None = None,
+    ) -> None:
+        super().__init__(host, clock, thresholds, docker_factory=docker_factory)
         self._info_sent = False
+
+    def _make_docker(self) -> DockerWatch | None:
+        socket = local_socket_path()
+        if self._docker_factory is None or socket is None:
+            return None
+        return self._docker_factory(local_opener(socket, getpass.getuser()))
 
     async def _collect(self) -> tuple[HostSnapshot, SystemInfo | None]:
         snapshot = await asyncio.to_thread(local.read_snapshot, self._previous_cpu is None)
@@ -140,8 +208,10 @@ class SshPoller(_SnapshotPoller):
         thresholds: Thresholds,
         credentials: CredentialsProvider,
         options: SshOptions,
+        *,
+        docker_factory: DockerFactory | None = None,
     ) -> None:
-        super().__init__(host, clock, thresholds)
+        super().__init__(host, clock, thresholds, docker_factory=docker_factory)
         self._credentials = credentials
         self._options = options
         self._connection: SshConnection | None = None
@@ -161,6 +231,12 @@ class SshPoller(_SnapshotPoller):
         command = FIRST_POLL_COMMAND if self._previous_cpu is None else POLL_COMMAND
         return parse_snapshot(await conn.run(command)), info
 
+    def _make_docker(self) -> DockerWatch | None:
+        if self._docker_factory is None or self._connection is None:
+            return None
+        return self._docker_factory(ssh_opener(self._connection, self.host.docker_socket))
+
     async def close(self) -> None:
+        await super().close()
         if self._connection is not None:
             await self._connection.close()

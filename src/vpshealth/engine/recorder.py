@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from vpshealth.domain.containers import ContainerIncident
 from vpshealth.domain.health import CheckResult
 from vpshealth.store.results_writer import ResultsWriter, StateChange
 
@@ -20,19 +21,29 @@ class Recorder:
     def __init__(self, writer: ResultsWriter) -> None:
         self._writer = writer
         self._pending: list[tuple[int, CheckResult]] = []
+        self._incidents: list[tuple[int, ContainerIncident]] = []
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vpshealth-writer")
         self._lock = asyncio.Lock()
 
     def add(self, host_id: int, result: CheckResult) -> None:
         self._pending.append((host_id, result))
 
+    def add_incidents(self, host_id: int, incidents: list[ContainerIncident]) -> None:
+        """Incidents seen between polls (Docker events); written with the next flush."""
+        self._incidents.extend((host_id, incident) for incident in incidents)
+        for incident in incidents:
+            log.warning("%s", incident.message)
+
     async def flush(self) -> list[StateChange]:
         async with self._lock:
             batch, self._pending = self._pending, []
-            if not batch:
+            incidents, self._incidents = self._incidents, []
+            if not batch and not incidents:
                 return []
             loop = asyncio.get_running_loop()
-            changes = await loop.run_in_executor(self._executor, self._writer.write, batch)
+            changes = await loop.run_in_executor(
+                self._executor, self._writer.write, batch, incidents
+            )
         for change in changes:
             log.info(
                 "%s is now %s (was %s): %s",

@@ -30,7 +30,7 @@ BACKOFF_PROBLEMS = frozenset(
 )
 
 ResultSink = Callable[[int, CheckResult], None]
-PollerFactory = Callable[[Host], Poller]
+PollerFactory = Callable[[int, Host], Poller]
 
 
 @dataclass
@@ -74,7 +74,7 @@ class Scheduler:
                 await self._stop_entry(host_id)
         for host_id, host in wanted.items():
             if host_id not in self._entries:
-                entry = _Entry(host_id, self._make_poller(host))
+                entry = _Entry(host_id, self._make_poller(host_id, host))
                 entry.task = asyncio.create_task(self._run_host(entry), name=f"poll {host.name}")
                 self._entries[host_id] = entry
 

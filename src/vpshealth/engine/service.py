@@ -37,7 +37,7 @@ async def check_once(core: Core, records: list[HostRecord]) -> list[CheckResult]
         max_concurrency=core.settings.max_concurrent_polls,
         poll_timeout=core.poll_timeout,
     )
-    pollers = [(r.id, core.make_poller(r.host)) for r in records]
+    pollers = [(r.id, core.make_poller(r.id, r.host)) for r in records]
     try:
         results = await asyncio.gather(
             *(scheduler.poll_once(host_id, poller) for host_id, poller in pollers)
@@ -56,7 +56,9 @@ class Service:
         self._core = core
         self._recorder = Recorder(core.results_writer())
         self._scheduler = Scheduler(
-            core.make_poller,
+            lambda host_id, host: core.make_poller(
+                host_id, host, functools.partial(self._recorder.add_incidents, host_id)
+            ),
             self._recorder.add,
             core.clock,
             max_concurrency=core.settings.max_concurrent_polls,

@@ -54,6 +54,7 @@ def _host_from_row(row: Row[Any]) -> Host:
         enabled=row.enabled,
         tags=tuple(json.loads(row.tags)),
         host_key=row.host_key,
+        docker_socket=row.docker_socket,
     )
 
 

@@ -10,9 +10,15 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from vpshealth.domain.containers import ContainerIncident
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.metrics_json import metrics_to_json
-from vpshealth.domain.series import flatten
+from vpshealth.domain.series import flatten, flatten_containers
+from vpshealth.store.docker_repository import (
+    forget_containers,
+    record_incident,
+    replace_containers,
+)
 from vpshealth.store.schema import checks, events, host_status, hosts, samples, series
 
 
@@ -33,8 +39,12 @@ class ResultsWriter:
         self._engine = engine
         self._series_ids: dict[tuple[int, str], int] = {}
 
-    def write(self, results: Sequence[tuple[int, CheckResult]]) -> list[StateChange]:
-        if not results:
+    def write(
+        self,
+        results: Sequence[tuple[int, CheckResult]],
+        incidents: Sequence[tuple[int, ContainerIncident]] = (),
+    ) -> list[StateChange]:
+        if not results and not incidents:
             return []
         changes: list[StateChange] = []
         sample_rows: list[dict[str, float | int]] = []
@@ -66,8 +76,13 @@ class ResultsWriter:
                             os_name=result.system_info.os_name,
                         )
                     )
-                if result.metrics is not None:
-                    for metric, value in flatten(result.metrics):
+                values = flatten(result.metrics) if result.metrics is not None else []
+                if result.docker is not None:
+                    self._write_docker(conn, host_id, result)
+                    if result.docker.containers:
+                        values += flatten_containers(result.docker.containers)
+                if values:
+                    for metric, value in values:
                         sample_rows.append(
                             {
                                 "series_id": self._series_id(conn, host_id, metric),
@@ -75,6 +90,9 @@ class ResultsWriter:
                                 "value": value,
                             }
                         )
+            for host_id, incident in incidents:
+                if host_id in existing:
+                    record_incident(conn, host_id, incident)
             if sample_rows:
                 conn.execute(
                     sqlite_insert(samples).on_conflict_do_nothing(
@@ -99,6 +117,17 @@ class ResultsWriter:
         ).scalar_one()
         self._series_ids[key] = series_id
         return series_id
+
+    @staticmethod
+    def _write_docker(conn: Connection, host_id: int, result: CheckResult) -> None:
+        report = result.docker
+        assert report is not None
+        if report.containers is not None:
+            replace_containers(conn, host_id, report.containers, result.checked_at)
+        elif report.problem is None:
+            forget_containers(conn, host_id)
+        for incident in report.changes:
+            record_incident(conn, host_id, incident)
 
     def forget_host(self, host_id: int) -> None:
         for key in [k for k in self._series_ids if k[0] == host_id]:

@@ -1,0 +1,195 @@
+"""`vpshealth containers` and `vpshealth events`."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from vpshealth.cli import output
+from vpshealth.cli.context import CliContext
+from vpshealth.domain.containers import ContainerState, ContainerView, GroupKind
+from vpshealth.errors import EXIT_OK
+from vpshealth.store.docker_repository import StoredContainer
+
+_ALWAYS_SHOWN = frozenset(
+    {ContainerState.RUNNING, ContainerState.RESTARTING, ContainerState.PAUSED}
+)
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    containers = commands.add_parser(
+        "containers",
+        help="list a server's Docker containers, grouped by app",
+        description="Containers as of the last check, grouped by Coolify project or compose "
+        "project. Running, restarting and paused ones, and any with an open incident; --all "
+        "adds the stopped ones.",
+    )
+    containers.add_argument("name", metavar="NAME")
+    containers.add_argument("--all", action="store_true", help="include stopped containers")
+    containers.add_argument("--json", action="store_true", help="print JSON")
+    containers.set_defaults(handler=list_containers)
+
+    events = commands.add_parser(
+        "events",
+        help="list recorded incidents and state changes",
+        description="Container incidents (opened and resolved) and host state changes, oldest "
+        "first.",
+    )
+    events.add_argument("name", metavar="NAME", nargs="?", help="only this server")
+    events.add_argument("--since", default="24h", help="how far back, e.g. 30m, 6h, 7d")
+    events.add_argument("--json", action="store_true", help="print JSON")
+    events.set_defaults(handler=list_events)
+
+
+def group_json(view: ContainerView) -> dict[str, Any]:
+    group = view.container.group
+    return {
+        "kind": group.kind.value,
+        "project": group.project,
+        "environment": group.environment,
+        "resource": group.resource or group.service,
+    }
+
+
+def container_json(view: ContainerView) -> dict[str, Any]:
+    c, m = view.container, view.metrics
+    return {
+        "id": c.id,
+        "name": c.name,
+        "image": c.image,
+        "state": c.state.value,
+        "health": c.health.value,
+        "restart_count": c.restart_count,
+        "exit_code": c.exit_code,
+        "oom_killed": c.oom_killed,
+        "cpu_percent": m.cpu_percent,
+        "memory_bytes": m.memory_bytes,
+        "memory_limit_bytes": m.memory_limit_bytes,
+        "started_at": output.iso_time(c.started_at),
+        "finished_at": output.iso_time(c.finished_at),
+        "ports": list(c.ports),
+        "group": group_json(view),
+        "infrastructure": c.group.infrastructure,
+    }
+
+
+def _group_title(view: ContainerView) -> str:
+    group = view.container.group
+    if group.infrastructure:
+        return "Coolify infrastructure"
+    if group.kind is GroupKind.STANDALONE:
+        return "Standalone containers"
+    kind = "Coolify" if group.kind is GroupKind.COOLIFY else "Compose"
+    return f"{kind}: {group.app or '(unnamed)'}"
+
+
+def _uptime(view: ContainerView, now: float) -> str:
+    c = view.container
+    if c.state is ContainerState.RUNNING and c.started_at:
+        return output.duration(now - c.started_at)
+    if c.finished_at:
+        return f"stopped {output.ago(c.finished_at, now)}"
+    return "-"
+
+
+def list_containers(ctx: CliContext, args: argparse.Namespace) -> int:
+    core = ctx.core
+    record = core.hosts.get(args.name)
+    stored = core.docker.containers_of(record.id)
+    troubled = {i.container_id for _, i in core.docker.open_incidents(record.id)}
+    shown = [
+        s
+        for s in stored
+        if args.all or s.view.container.state in _ALWAYS_SHOWN or s.view.container.id in troubled
+    ]
+    if args.json:
+        output.print_json(
+            {
+                "host": record.host.name,
+                "seen_at": output.iso_time(max((s.seen_at for s in stored), default=None)),
+                "containers": [container_json(s.view) for s in shown],
+            }
+        )
+        return EXIT_OK
+    if not stored:
+        print(
+            f"No containers known for {record.host.name}: it has no Docker, or it was not "
+            "checked yet (`vpshealth check " + record.host.name + "`)."
+        )
+        return EXIT_OK
+    print(_containers_text(shown, len(stored), args.all))
+    return EXIT_OK
+
+
+def _containers_text(shown: list[StoredContainer], total: int, show_all: bool) -> str:
+    now = time.time()
+    groups: dict[str, list[ContainerView]] = {}
+    for s in shown:
+        groups.setdefault(_group_title(s.view), []).append(s.view)
+    blocks = []
+    for title in sorted(groups, key=lambda t: (t.startswith(("Standalone", "Coolify infra")), t)):
+        rows = []
+        for view in groups[title]:
+            c, m = view.container, view.metrics
+            memory = "-" if m.memory_bytes is None else output.human_bytes(m.memory_bytes)
+            rows.append(
+                [
+                    c.name,
+                    c.state.value
+                    + (f" ({c.exit_code})" if c.state is ContainerState.EXITED else ""),
+                    "-" if c.health.value == "none" else c.health.value,
+                    str(c.restart_count),
+                    "-" if m.cpu_percent is None else f"{m.cpu_percent:.1f}%",
+                    memory,
+                    _uptime(view, now),
+                ]
+            )
+        headers = ["NAME", "STATE", "HEALTH", "RESTARTS", "CPU", "MEMORY", "UPTIME"]
+        blocks.append(f"{title}\n" + output.table(headers, rows))
+    hidden = total - len(shown)
+    if hidden and not show_all:
+        blocks.append(f"({hidden} stopped container{'s' if hidden > 1 else ''} hidden; --all)")
+    return "\n\n".join(blocks)
+
+
+def list_events(ctx: CliContext, args: argparse.Namespace) -> int:
+    core = ctx.core
+    record = core.hosts.get(args.name) if args.name else None
+    since = int(time.time()) - output.parse_duration(args.since)
+    names = {r.id: r.host.name for r in core.hosts.list()}
+    rows = core.docker.events(record.id if record else None, since)
+    if args.json:
+        output.print_json(
+            {
+                "events": [
+                    {
+                        "time": output.iso_time(row.at),
+                        "host": names.get(row.host_id),
+                        "kind": row.kind,
+                        "old_state": row.old_state,
+                        "new_state": row.new_state,
+                        "problem": row.problem,
+                        "message": row.message,
+                    }
+                    for row in rows
+                ]
+            }
+        )
+        return EXIT_OK
+    if not rows:
+        print(f"Nothing recorded in the last {args.since}.")
+        return EXIT_OK
+    table_rows = []
+    for row in rows:
+        if row.kind == "state_change":
+            what = f"{row.old_state or 'new'} -> {row.new_state}"
+        else:
+            what = ("opened " if row.kind == "incident_opened" else "resolved ") + (
+                row.problem or ""
+            )
+        table_rows.append(
+            [output.iso_time(row.at) or "", names.get(row.host_id, "?"), what, row.message]
+        )
+    print(output.table(["TIME (UTC)", "HOST", "EVENT", "MESSAGE"], table_rows))
+    return EXIT_OK

@@ -1,0 +1,163 @@
+"""A host's Docker, followed over time: a listing every poll, the events stream in between,
+and the incidents both produce."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+
+from vpshealth.collectors.docker_access import DockerAccess, DockerAccessError
+from vpshealth.collectors.docker_collector import DockerCollector, DockerListing
+from vpshealth.domain.container_incidents import IncidentTracker
+from vpshealth.domain.containers import (
+    Container,
+    ContainerIncident,
+    ContainerMetrics,
+    ContainerStats,
+    ContainerView,
+    DockerEvent,
+    DockerReport,
+    IncidentKind,
+    container_cpu_percent,
+    container_memory_bytes,
+)
+from vpshealth.engine.clock import Clock
+
+log = logging.getLogger(__name__)
+
+IncidentSink = Callable[[list[ContainerIncident]], None]
+
+EVENTS_RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+_ACCESS_KIND = {
+    DockerAccess.DENIED: IncidentKind.DOCKER_PERMISSION_DENIED,
+    DockerAccess.UNAVAILABLE: IncidentKind.DOCKER_UNAVAILABLE,
+    DockerAccess.ABSENT: IncidentKind.DOCKER_UNAVAILABLE,
+}
+
+
+class DockerMonitor:
+    def __init__(
+        self,
+        host_name: str,
+        collector: DockerCollector,
+        clock: Clock,
+        *,
+        on_incidents: IncidentSink | None = None,
+        follow_events: bool = True,
+        tracker: IncidentTracker | None = None,
+    ) -> None:
+        self._host_name = host_name
+        self._collector = collector
+        self._clock = clock
+        self._on_incidents = on_incidents
+        self._follow = follow_events
+        self._tracker = tracker or IncidentTracker()
+        self._previous_stats: dict[str, ContainerStats] = {}
+        self._latest: dict[str, Container] = {}
+        self._had_docker = False
+        self._events_task: asyncio.Task[None] | None = None
+        self._last_event_time: int | None = None
+
+    def restore(
+        self,
+        baseline: Sequence[Container],
+        open_incidents: Sequence[ContainerIncident],
+        seen_at: int,
+    ) -> list[ContainerIncident]:
+        """Continue from what the database remembers: the last listing and open incidents."""
+        self._tracker.restore(open_incidents)
+        if not baseline and not open_incidents:
+            return []
+        self._had_docker = True
+        self._latest = {c.id: c for c in baseline}
+        return self._tracker.observe_listing(seen_at, baseline)
+
+    async def poll(self) -> DockerReport:
+        now = int(self._clock.now())
+        try:
+            listing = await self._collector.collect()
+        except DockerAccessError as exc:
+            return self._unreachable(now, exc)
+        changes = self._tracker.docker_reachable(now) if self._had_docker else []
+        self._had_docker = True
+        changes += self._tracker.observe_listing(now, listing.containers)
+        self._latest = {c.id: c for c in listing.containers}
+        views = self._views(listing)
+        self._start_events(now)
+        return DockerReport(views, tuple(changes), tuple(self._tracker.open_incidents()))
+
+    def _unreachable(self, now: int, exc: DockerAccessError) -> DockerReport:
+        self._stop_events()
+        self._previous_stats = {}
+        if exc.access is DockerAccess.ABSENT and not self._had_docker:
+            return DockerReport(None)
+        kind = _ACCESS_KIND[exc.access]
+        changes = self._tracker.docker_unreachable(now, kind) if self._had_docker else []
+        return DockerReport(
+            None,
+            tuple(changes),
+            tuple(self._tracker.open_incidents()),
+            problem=kind,
+            message=f"{self._host_name}: {exc.message}",
+        )
+
+    def _views(self, listing: DockerListing) -> tuple[ContainerView, ...]:
+        views = []
+        for container in listing.containers:
+            sample = listing.stats.get(container.id)
+            before = self._previous_stats.get(container.id)
+            cpu = container_cpu_percent(before, sample) if before and sample else None
+            metrics = ContainerMetrics(
+                cpu_percent=cpu,
+                memory_bytes=container_memory_bytes(sample) if sample else None,
+                memory_limit_bytes=sample.memory_limit if sample else None,
+            )
+            views.append(ContainerView(container, metrics))
+        self._previous_stats = dict(listing.stats)
+        return tuple(views)
+
+    def _start_events(self, now: int) -> None:
+        if not self._follow or (self._events_task is not None and not self._events_task.done()):
+            return
+        since = self._last_event_time if self._last_event_time is not None else now
+        self._events_task = asyncio.create_task(
+            self._follow_events(since), name=f"docker events {self._host_name}"
+        )
+
+    async def _follow_events(self, since: int) -> None:
+        attempt = 0
+        while True:
+            try:
+                async for event in self._collector.events(since):
+                    attempt = 0
+                    since = max(since, event.time)
+                    self._last_event_time = since
+                    self._handle(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the stream dropped: reconnect, replaying from `since`
+                log.debug("%s: Docker events stream ended: %s", self._host_name, exc)
+            delay = EVENTS_RETRY_SECONDS[min(attempt, len(EVENTS_RETRY_SECONDS) - 1)]
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    def _handle(self, event: DockerEvent) -> None:
+        changes = self._tracker.observe_event(event, self._latest.get(event.container_id))
+        if changes and self._on_incidents is not None:
+            self._on_incidents(changes)
+
+    def _stop_events(self) -> None:
+        task, self._events_task = self._events_task, None
+        if task is not None:
+            task.cancel()
+
+    async def close(self) -> None:
+        task, self._events_task = self._events_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._collector.close()
