@@ -21,6 +21,7 @@ from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, SshPoller
 from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_database
 from vpshealth.store.docker_repository import DockerRepository
+from vpshealth.store.event_log import EventLog
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.host_repository import HostRepository
 from vpshealth.store.results_writer import ResultsWriter
@@ -42,6 +43,10 @@ class Core:
     @property
     def docker(self) -> DockerRepository:
         return DockerRepository(self.engine)
+
+    @property
+    def event_log(self) -> EventLog:
+        return EventLog(self.engine)
 
     @property
     def history(self) -> HistoryReader:

@@ -273,3 +273,26 @@ def test_service_records_each_container_incident_once(
     assert events.returncode == 0, events.stderr
     messages = [e["message"] for e in json.loads(events.stdout)["events"]]
     assert any("hog" in m and "memory" in m for m in messages), messages
+
+
+def test_losing_access_to_docker_is_an_incident_until_it_returns(
+    web1: str, docker_scenario: DockerEngine, run_cli: RunCli, env: dict[str, str],
+    vpshealth_home: Path,
+) -> None:  # fmt: skip
+    docker_scenario.run_sleeper("app")
+    _, host = check(run_cli, env, web1)
+    assert host["state"] == "ok", host["message"]
+
+    docker_scenario.make_socket_unreadable()
+    code, host = check(run_cli, env, web1)
+    assert code == 1
+    assert (host["state"], host["problem"]) == ("critical", "docker_permission_denied")
+    assert kinds(vpshealth_home, open_only=True) == [("docker_permission_denied", "docker")]
+    check(run_cli, env, web1)
+    assert len(incidents(vpshealth_home)) == 1, "still one incident on the next check"
+
+    docker_scenario.make_socket_readable()
+    _, host = check(run_cli, env, web1)
+    assert host["state"] == "ok", host["message"]
+    assert kinds(vpshealth_home, open_only=True) == []
+    assert [c["name"] for c in host["containers"]] == ["app"]

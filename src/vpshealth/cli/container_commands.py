@@ -158,7 +158,7 @@ def list_events(ctx: CliContext, args: argparse.Namespace) -> int:
     record = core.hosts.get(args.name) if args.name else None
     since = int(time.time()) - output.parse_duration(args.since)
     names = {r.id: r.host.name for r in core.hosts.list()}
-    rows = core.docker.events(record.id if record else None, since)
+    rows = core.event_log.since(since, record.id if record else None)
     if args.json:
         output.print_json(
             {

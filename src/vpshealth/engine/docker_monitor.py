@@ -149,6 +149,10 @@ class DockerMonitor:
         if changes and self._on_incidents is not None:
             self._on_incidents(changes)
 
+    def stop_events(self) -> None:
+        """Stop following events until the next successful listing (the host is down)."""
+        self._stop_events()
+
     def _stop_events(self) -> None:
         task, self._events_task = self._events_task, None
         if task is not None:

@@ -138,6 +138,8 @@ class _SnapshotPoller:
             snapshot, info = await self._collect()
         except CollectionError as exc:
             self._previous_cpu = None
+            if self._docker is not None:
+                self._docker.monitor.stop_events()
             return failed_result(self.host, started, exc.problem, exc.message)
         except ParseError as exc:
             self._previous_cpu = None

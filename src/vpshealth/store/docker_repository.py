@@ -198,10 +198,3 @@ class DockerRepository:
         open_ = tuple(i for _, i in self.open_incidents(host_id))
         seen_at = max((s.seen_at for s in stored), default=0)
         return DockerMemory(tuple(s.view.container for s in stored), open_, seen_at)
-
-    def events(self, host_id: int | None, since: int) -> list[Row[Any]]:
-        query = select(events).where(events.c.at >= since)
-        if host_id is not None:
-            query = query.where(events.c.host_id == host_id)
-        with self._engine.connect() as conn:
-            return list(conn.execute(query.order_by(events.c.at, events.c.id)))

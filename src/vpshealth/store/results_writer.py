@@ -81,15 +81,14 @@ class ResultsWriter:
                     self._write_docker(conn, host_id, result)
                     if result.docker.containers:
                         values += flatten_containers(result.docker.containers)
-                if values:
-                    for metric, value in values:
-                        sample_rows.append(
-                            {
-                                "series_id": self._series_id(conn, host_id, metric),
-                                "ts": result.checked_at,
-                                "value": value,
-                            }
-                        )
+                sample_rows.extend(
+                    {
+                        "series_id": self._series_id(conn, host_id, metric),
+                        "ts": result.checked_at,
+                        "value": value,
+                    }
+                    for metric, value in values
+                )
             for host_id, incident in incidents:
                 if host_id in existing:
                     record_incident(conn, host_id, incident)
