@@ -10,6 +10,7 @@ from typing import Any
 from vpshealth.cli import output
 from vpshealth.cli.container_commands import container_json
 from vpshealth.cli.context import CliContext
+from vpshealth.domain.containers import ContainerState
 from vpshealth.domain.health import CheckResult, HostState
 from vpshealth.domain.metrics_json import metrics_to_json
 from vpshealth.domain.series import resolve_metric
@@ -106,8 +107,18 @@ def _results_table(results: list[CheckResult]) -> str:
             worst = max(m.disks, key=lambda d: d.percent, default=None)
             disk = "-" if worst is None else f"{worst.percent:.0f}% {worst.mount}"
             load = f"{m.load.one:.2f}"
-        rows.append([r.host_name, r.state.value, cpu, mem, disk, load, r.message])
-    return output.table(["NAME", "STATE", "CPU", "MEM", "DISK", "LOAD", "MESSAGE"], rows)
+        rows.append([r.host_name, r.state.value, cpu, mem, disk, load, _containers(r), r.message])
+    headers = ["NAME", "STATE", "CPU", "MEM", "DISK", "LOAD", "CONTAINERS", "MESSAGE"]
+    return output.table(headers, rows)
+
+
+def _containers(result: CheckResult) -> str:
+    """Running of all, e.g. ``12/14``; ``-`` without Docker."""
+    if result.docker is None or result.docker.containers is None:
+        return "-"
+    views = result.docker.containers
+    running = sum(1 for v in views if v.container.state is ContainerState.RUNNING)
+    return f"{running}/{len(views)}"
 
 
 def show_history(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -131,6 +131,7 @@ containers = Table(
     Column("created", Integer, nullable=False),
     Column("state", String, nullable=False),
     Column("health", String, nullable=False),
+    Column("failing_streak", Integer, nullable=False),
     Column("restart_count", Integer, nullable=False),
     Column("exit_code", Integer),
     Column("oom_killed", Boolean, nullable=False),

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("created", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(), nullable=False),
         sa.Column("health", sa.String(), nullable=False),
+        sa.Column("failing_streak", sa.Integer(), nullable=False),
         sa.Column("restart_count", sa.Integer(), nullable=False),
         sa.Column("exit_code", sa.Integer(), nullable=True),
         sa.Column("oom_killed", sa.Boolean(), nullable=False),
