@@ -356,7 +356,16 @@ def test_check_table_output(run: Any) -> None:
     code, out, _ = run("check")
     assert code in (0, 1)
     header, row = out.strip().splitlines()
-    assert header.split() == ["NAME", "STATE", "CPU", "MEM", "DISK", "LOAD", "MESSAGE"]
+    assert header.split() == [
+        "NAME",
+        "STATE",
+        "CPU",
+        "MEM",
+        "DISK",
+        "LOAD",
+        "CONTAINERS",
+        "MESSAGE",
+    ]
     assert row.split()[0] == "localhost"
 
 
