@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     max_concurrent_polls: int = Field(default=64, ge=1, le=10_000)
     max_channels_per_host: int = Field(default=8, ge=1, le=64)
     keepalive_interval: float = Field(default=30.0, gt=0)
+    raw_retention_hours: float = Field(default=48.0, ge=2, le=24 * 365)
     restart_loop_count: int = Field(default=3, ge=2, le=1000)
     restart_loop_minutes: float = Field(default=10.0, gt=0, le=1440)
     key_passphrase: str | None = Field(default=None, repr=False)

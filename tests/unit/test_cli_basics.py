@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
-import logging.handlers
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,33 +21,8 @@ from vpshealth.store.schema import checks, host_status
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private VPSHEALTH_HOME; restores the process state `main` changes (umask, root
-    logging handlers)."""
-    for var in list(os.environ):
-        if var.startswith("VPSHEALTH_"):
-            monkeypatch.delenv(var)
-    monkeypatch.setenv("VPSHEALTH_HOME", str(tmp_path))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    umask = os.umask(0o022)
-    os.umask(umask)
-    root = logging.getLogger()
-    level = root.level
-    asyncssh_level = logging.getLogger("asyncssh").level
-    try:
-        yield tmp_path
-    finally:
-        os.umask(umask)
-        for handler in list(root.handlers):
-            if (
-                isinstance(handler, logging.handlers.RotatingFileHandler)
-                or type(handler) is logging.StreamHandler
-            ):
-                root.removeHandler(handler)
-                handler.close()
-        root.setLevel(level)
-        logging.getLogger("asyncssh").setLevel(asyncssh_level)
+def home(cli_home: Path) -> Path:
+    return cli_home
 
 
 Run = tuple[int, str, str]

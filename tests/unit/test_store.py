@@ -244,7 +244,7 @@ def test_upgrade_without_backup_dir_still_upgrades(db_path: Path) -> None:
 def test_backup_copies_consistently(engine: Engine, tmp_path: Path) -> None:
     HostRepository(engine).add(web())
     target = tmp_path / "copy.sqlite3"
-    database._backup(engine, target)
+    database.backup_to(engine, target)
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert _host_rows(target) == [("localhost", "local"), ("web1", "ssh")]
 

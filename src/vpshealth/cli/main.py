@@ -12,7 +12,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from vpshealth import __version__
-from vpshealth.cli import check_commands, container_commands, host_commands, service_command
+from vpshealth.cli import (
+    check_commands,
+    container_commands,
+    db_commands,
+    host_commands,
+    service_command,
+)
 from vpshealth.cli.context import CliContext
 from vpshealth.config import Paths, Settings
 from vpshealth.errors import ConfigurationError, VpsHealthError
@@ -63,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     host_commands.register(commands)
     check_commands.register(commands)
     container_commands.register(commands)
+    db_commands.register(commands)
     service_command.register(commands)
     return parser
 

@@ -15,6 +15,7 @@ from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.scheduler import Scheduler
 from vpshealth.store.compaction import Compactor
 from vpshealth.store.host_repository import HostRecord
+from vpshealth.store.maintenance import prune
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +97,24 @@ class Service:
             log.info("Service stopped")
 
     async def _compact_periodically(self) -> None:
+        """Fold the past hours into chunks and drop what is past retention, on the writer
+        thread between batches."""
         compactor = Compactor(self._core.engine)
+        retention = int(self._core.settings.raw_retention_hours * 3600)
         while True:
+            now = int(self._core.clock.now())
             try:
+                await self._recorder.run_in_writer(functools.partial(compactor.compact, now))
                 await self._recorder.run_in_writer(
-                    functools.partial(compactor.compact, int(self._core.clock.now()))
+                    functools.partial(
+                        prune,
+                        self._core.engine,
+                        raw_before=now - retention,
+                        checks_before=now - retention,
+                    )
                 )
             except Exception:
-                log.exception("Could not fold old samples into chunks; will retry")
+                log.exception("Could not compact or prune the history; will retry")
             await asyncio.sleep(COMPACTION_SECONDS)
 
     async def _refresh_hosts(self) -> None:

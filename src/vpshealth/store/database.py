@@ -31,6 +31,8 @@ def _alembic_config() -> Config:
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # Takes effect for a new file (before its first table) and after a full VACUUM.
+    cursor.execute("PRAGMA auto_vacuum = INCREMENTAL")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
@@ -81,7 +83,7 @@ def _migrate(engine: Engine, path: Path, backup_dir: Path | None) -> None:
     if backup_dir is not None:
         backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         target = backup_dir / f"{path.stem}.before-{head}.{int(time.time())}{path.suffix}"
-        _backup(engine, target)
+        backup_to(engine, target)
         log.info("Copied the database to %s before upgrading its schema", target)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -95,7 +97,7 @@ def _is_known(config: Config, revision: str) -> bool:
         return False
 
 
-def _backup(engine: Engine, target: Path) -> None:
+def backup_to(engine: Engine, target: Path) -> None:
     """A consistent copy through SQLite's backup API, created private to the user."""
     _create_private_file(target)
     raw = engine.raw_connection()

@@ -1,0 +1,99 @@
+"""`vpshealth db stats | vacuum | backup PATH`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from vpshealth.cli import output
+from vpshealth.cli.context import CliContext
+from vpshealth.errors import EXIT_OK, InputError
+from vpshealth.store.database import backup_to
+from vpshealth.store.maintenance import stats, vacuum
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    db = commands.add_parser("db", help="database size, compaction and backups")
+    sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    show = sub.add_parser("stats", help="file size, rows per table, oldest history kept")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=show_stats)
+    compact = sub.add_parser(
+        "vacuum", help="rewrite the file compactly (takes a while on a large file)"
+    )
+    compact.set_defaults(handler=run_vacuum)
+    backup = sub.add_parser(
+        "backup",
+        help="write a consistent copy of the database, also while the service runs",
+    )
+    backup.add_argument("path", metavar="PATH", help="the new file (must not exist yet)")
+    backup.set_defaults(handler=run_backup)
+
+
+def show_stats(ctx: CliContext, args: argparse.Namespace) -> int:
+    core = ctx.core
+    s = stats(core.engine, ctx.paths.database)
+    data = {
+        "path": str(s.path),
+        "file_bytes": s.file_bytes,
+        "wal_bytes": s.wal_bytes,
+        "free_bytes": s.free_pages * s.page_size,
+        "rows": s.rows,
+        "samples": {"raw": s.raw_samples, "in_chunks": s.chunked_samples},
+        "oldest": {
+            "raw": output.iso_time(s.oldest_raw),
+            "chunks": output.iso_time(s.oldest_chunk),
+        },
+    }
+    if args.json:
+        output.print_json(data)
+        return EXIT_OK
+    total = s.raw_samples + s.chunked_samples
+    per_sample = f"{s.file_bytes / total:.1f} bytes per sample" if total else "no samples yet"
+    lines = [
+        f"Database:  {s.path}",
+        f"Size:      {output.human_bytes(s.file_bytes)} (+ {output.human_bytes(s.wal_bytes)} "
+        f"write-ahead log, {output.human_bytes(s.free_pages * s.page_size)} free)",
+        f"Samples:   {s.raw_samples:,} recent rows + {s.chunked_samples:,} in hourly chunks; "
+        f"{per_sample}",
+        f"Oldest:    recent rows {output.iso_time(s.oldest_raw) or '-'}, "
+        f"chunks {output.iso_time(s.oldest_chunk) or '-'}",
+        "",
+        output.table(["TABLE", "ROWS"], [[name, f"{n:,}"] for name, n in s.rows.items()]),
+    ]
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def run_vacuum(ctx: CliContext, _args: argparse.Namespace) -> int:
+    core = ctx.core
+    before = ctx.paths.database.stat().st_size
+    vacuum(core.engine)
+    after = ctx.paths.database.stat().st_size
+    print(
+        f"Compacted {ctx.paths.database}: {output.human_bytes(before)} -> "
+        f"{output.human_bytes(after)}."
+    )
+    return EXIT_OK
+
+
+def run_backup(ctx: CliContext, args: argparse.Namespace) -> int:
+    target = Path(args.path).expanduser().absolute()
+    if target.exists():
+        raise InputError(f"{target} already exists; give a new file name. Nothing was written.")
+    if not target.parent.is_dir():
+        raise InputError(f"the folder {target.parent} does not exist. Nothing was written.")
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        backup_to(ctx.core.engine, partial)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    print(
+        f"Wrote a consistent copy of the database to {target} "
+        f"({output.human_bytes(target.stat().st_size)})."
+    )
+    return EXIT_OK
