@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -27,12 +27,15 @@ class Recorder:
 
     def add(self, host_id: int, result: CheckResult) -> None:
         self._pending.append((host_id, result))
+        if result.docker is not None:
+            _log_incidents(result.host_name, result.docker.changes)
 
-    def add_incidents(self, host_id: int, incidents: list[ContainerIncident]) -> None:
+    def add_incidents(
+        self, host_id: int, host_name: str, incidents: list[ContainerIncident]
+    ) -> None:
         """Incidents seen between polls (Docker events); written with the next flush."""
         self._incidents.extend((host_id, incident) for incident in incidents)
-        for incident in incidents:
-            log.warning("%s", incident.message)
+        _log_incidents(host_name, incidents)
 
     async def flush(self) -> list[StateChange]:
         async with self._lock:
@@ -73,3 +76,11 @@ class Recorder:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+
+
+def _log_incidents(host_name: str, incidents: Sequence[ContainerIncident]) -> None:
+    for incident in incidents:
+        if incident.opened:
+            log.warning("%s: %s", host_name, incident.message)
+        else:
+            log.info("%s: resolved: %s", host_name, incident.message)

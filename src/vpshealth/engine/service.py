@@ -58,7 +58,7 @@ class Service:
         self._recorder = Recorder(core.results_writer())
         self._scheduler = Scheduler(
             lambda host_id, host: core.make_poller(
-                host_id, host, functools.partial(self._recorder.add_incidents, host_id)
+                host_id, host, functools.partial(self._recorder.add_incidents, host_id, host.name)
             ),
             self._recorder.add,
             core.clock,
