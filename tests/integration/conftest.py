@@ -144,3 +144,15 @@ def docker_scenario(docker_engine: DockerEngine) -> Iterator[DockerEngine]:
         yield docker_engine
     finally:
         _reset_docker_engine(docker_engine)
+
+
+@pytest.fixture
+def cli_env(secret_service: SecretService, vpshealth_home: Path) -> dict[str, str]:
+    """The environment for `vpshealth` subprocesses: the test keyring, a fresh
+    VPSHEALTH_HOME and timeouts short enough for tests."""
+    return {
+        **secret_service.env,
+        "VPSHEALTH_HOME": str(vpshealth_home),
+        "VPSHEALTH_CONNECT_TIMEOUT": "5",
+        "VPSHEALTH_COMMAND_TIMEOUT": "15",
+    }

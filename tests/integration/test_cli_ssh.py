@@ -14,18 +14,12 @@ from typing import Any
 import pytest
 
 from tests.integration.support.cli import RunCli
-from tests.integration.support.secret_service import SecretService
 from tests.integration.support.sshd import SshServer
 
 
 @pytest.fixture
-def env(secret_service: SecretService, vpshealth_home: Path) -> dict[str, str]:
-    return {
-        **secret_service.env,
-        "VPSHEALTH_HOME": str(vpshealth_home),
-        "VPSHEALTH_CONNECT_TIMEOUT": "3",
-        "VPSHEALTH_COMMAND_TIMEOUT": "10",
-    }
+def env(cli_env: dict[str, str]) -> dict[str, str]:
+    return {**cli_env, "VPSHEALTH_CONNECT_TIMEOUT": "3", "VPSHEALTH_COMMAND_TIMEOUT": "10"}
 
 
 def add_args(server: SshServer, name: str = "web1", *extra: str) -> list[str]:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.support.secret_service import SecretService
 from tests.integration.support.sshd import SshServer
 
 
@@ -68,13 +67,8 @@ class Terminal:
 
 
 @pytest.fixture
-def env(secret_service: SecretService, vpshealth_home: Path) -> dict[str, str]:
-    return {
-        **secret_service.env,
-        "VPSHEALTH_HOME": str(vpshealth_home),
-        "VPSHEALTH_CONNECT_TIMEOUT": "3",
-        "TERM": "dumb",
-    }
+def env(cli_env: dict[str, str]) -> dict[str, str]:
+    return {**cli_env, "VPSHEALTH_CONNECT_TIMEOUT": "3", "TERM": "dumb"}
 
 
 def host_names(home: Path) -> list[str]:

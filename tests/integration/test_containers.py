@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +12,13 @@ import pytest
 
 from tests.integration.support.cli import RunCli
 from tests.integration.support.dockerd import DockerEngine
-from tests.integration.support.secret_service import SecretService
+from tests.integration.support.service import start_service, stop_service, wait_for
 from tests.integration.support.sshd import SshServer
 
 
 @pytest.fixture
-def env(secret_service: SecretService, vpshealth_home: Path) -> dict[str, str]:
-    return {
-        **secret_service.env,
-        "VPSHEALTH_HOME": str(vpshealth_home),
-        "VPSHEALTH_CONNECT_TIMEOUT": "5",
-        "VPSHEALTH_COMMAND_TIMEOUT": "15",
-    }
+def env(cli_env: dict[str, str]) -> dict[str, str]:
+    return cli_env
 
 
 @pytest.fixture
@@ -48,15 +39,6 @@ def check(run_cli: RunCli, env: dict[str, str], name: str) -> tuple[int, dict[st
     done = run_cli("check", name, "--json", env=env)
     assert done.returncode in (0, 1), done.stderr
     return done.returncode, json.loads(done.stdout)["hosts"][0]
-
-
-def wait_for(what: str, predicate: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def health_of(engine: DockerEngine, name: str) -> str:
@@ -167,28 +149,6 @@ def test_check_alone_notices_a_container_that_disappeared(
     assert len(incidents(vpshealth_home)) == 1, "no duplicate on the next check"
 
 
-def start_service(env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "vpshealth", "service"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def stop_service(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        _, err = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-        raise AssertionError(f"the service did not stop:\n{err}") from None
-    assert proc.returncode == 0, err
-    return err
-
-
 def test_service_records_each_container_incident_once(
     web1: str, docker_scenario: DockerEngine, run_cli: RunCli, env: dict[str, str],
     vpshealth_home: Path,
@@ -247,6 +207,9 @@ def test_service_records_each_container_incident_once(
             30,
         )
 
+        assert not [k for k in kinds(vpshealth_home) if k[1] in ("removed-by-hand", "flaky")]
+        # Stopping the daemon may fail a running health check on its way down: from here on
+        # "flaky" may be reported unhealthy, as Docker says it was.
         engine.stop()
         wait_for(
             "docker_unavailable",
@@ -260,13 +223,14 @@ def test_service_records_each_container_incident_once(
             60,
         )
     finally:
-        err = stop_service(proc)
+        code, err = stop_service(proc)
+    assert code == 0, err
     final = kinds(vpshealth_home)
     assert final.count(("docker_unavailable", "docker")) == 1, final
     assert final.count(("restart_loop", "looper")) == 1, final
     assert final.count(("oom_killed", "hog")) == 1, final
     assert final.count(("unhealthy", "sickly")) == 1, final
-    assert not [k for k in final if k[1] in ("removed-by-hand", "flaky")], final
+    assert not [k for k in final if k[1] == "removed-by-hand"], final
     assert "Traceback" not in err
 
     events = run_cli("events", web1, "--json", env=env)

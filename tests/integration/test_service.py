@@ -6,49 +6,18 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.integration.support.cli import RunCli
-from tests.integration.support.secret_service import SecretService
+from tests.integration.support.service import start_service, stop_service, wait_for
 from tests.integration.support.sshd import SshServer
 
 
 @pytest.fixture
-def env(secret_service: SecretService, vpshealth_home: Path) -> dict[str, str]:
-    return {
-        **secret_service.env,
-        "VPSHEALTH_HOME": str(vpshealth_home),
-        "VPSHEALTH_CONNECT_TIMEOUT": "3",
-        "VPSHEALTH_COMMAND_TIMEOUT": "10",
-    }
-
-
-def start_service(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "vpshealth", "service", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def stop_service(proc: subprocess.Popen[str]) -> tuple[int, str]:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        _, err = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-        raise AssertionError(f"the service did not stop on SIGTERM:\n{err}") from None
-    return proc.returncode, err
+def env(cli_env: dict[str, str]) -> dict[str, str]:
+    return {**cli_env, "VPSHEALTH_CONNECT_TIMEOUT": "3", "VPSHEALTH_COMMAND_TIMEOUT": "10"}
 
 
 def state_of(home: Path, name: str) -> tuple[str, str | None, int] | None:
@@ -67,15 +36,6 @@ def state_of(home: Path, name: str) -> tuple[str, str | None, int] | None:
     finally:
         conn.close()
     return None if row is None else (row[0], row[1], row[2])
-
-
-def wait_for(what: str, predicate: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def collected(home: Path, name: str) -> bool:

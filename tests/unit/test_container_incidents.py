@@ -1103,3 +1103,17 @@ def test_open_and_resolve_alternate_per_subject(steps: list[tuple[str, object]])
             assert "\n" not in change.message
         assert {k for k, v in is_open.items() if v} == open_kinds(tracker)
         assert sum(1 for k in open_kinds(tracker) if k[0] in (UNAVAILABLE, DENIED)) <= 1
+
+
+def test_a_listing_older_than_a_health_event_does_not_undo_it() -> None:
+    """A poll's listing can be taken just before a health event and be read just after it:
+    the event is the newer fact (this raced in the integration test under load)."""
+    tracker = IncidentTracker()
+    tracker.observe_listing(T0, [ctr(health=Health.HEALTHY)])
+    assert kinds(feed(tracker, ev("health_status", T0 + 10, health=Health.UNHEALTHY))) == [
+        (UNHEALTHY, True, "web")
+    ]
+    assert tracker.observe_listing(T0 + 10, [ctr(health=Health.HEALTHY)]) == []
+    assert open_kinds(tracker) == {(UNHEALTHY, "web")}
+    resolved = tracker.observe_listing(T0 + 15, [ctr(health=Health.HEALTHY)])
+    assert kinds(resolved) == [(UNHEALTHY, False, "web")]

@@ -134,6 +134,7 @@ class _Track:
     oom_at: int | None = None
     oom_run: int | None = None
     handled_finish: int | None = None
+    health_event_at: int | None = None
 
 
 class IncidentTracker:
@@ -298,7 +299,9 @@ class IncidentTracker:
             track.handled_finish = c.finished_at
         else:
             changes += self._listing_exit(now, track, c, ran=ran)
-        if c.state is ContainerState.RUNNING and c.health is Health.UNHEALTHY:
+        if track.health_event_at is not None and now <= track.health_event_at + _CLOCK_SLACK:
+            pass  # a listing taken before the latest health event: the event is the news
+        elif c.state is ContainerState.RUNNING and c.health is Health.UNHEALTHY:
             changes += self._opened(IncidentKind.UNHEALTHY, now, track, _unhealthy_message(c))
         elif c.health is Health.HEALTHY:
             changes += self._resolve_unhealthy(track, now)
@@ -482,6 +485,7 @@ class IncidentTracker:
     def _on_health(
         self, track: _Track, event: DockerEvent, _: Container | None
     ) -> list[ContainerIncident]:
+        track.health_event_at = event.time
         if event.health is Health.UNHEALTHY:
             # Health checks only run in a running container: the event itself says it runs.
             return self._opened(
