@@ -107,4 +107,5 @@ def build_core(settings: Settings | None = None, secrets: SecretStore | None = N
     paths = Paths.from_settings(settings)
     paths.ensure()
     engine = open_database(paths.database, backup_dir=paths.backup_dir)
-    return Core(settings, paths, engine, secrets or SecretStore())
+    thresholds = Thresholds(settings.warning_percent, settings.critical_percent)
+    return Core(settings, paths, engine, secrets or SecretStore(), thresholds=thresholds)

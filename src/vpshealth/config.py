@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "vpshealth"
@@ -26,10 +26,22 @@ class Settings(BaseSettings):
     max_concurrent_polls: int = Field(default=64, ge=1, le=10_000)
     max_channels_per_host: int = Field(default=8, ge=1, le=64)
     keepalive_interval: float = Field(default=30.0, gt=0)
+    warning_percent: float = Field(
+        default=85.0, gt=0, le=1000, description="CPU, memory or a disk at or above: warning"
+    )
+    critical_percent: float = Field(
+        default=95.0, gt=0, le=1000, description="CPU, memory or a disk at or above: critical"
+    )
     raw_retention_hours: float = Field(default=48.0, ge=2, le=24 * 365)
     restart_loop_count: int = Field(default=3, ge=2, le=1000)
     restart_loop_minutes: float = Field(default=10.0, gt=0, le=1440)
     key_passphrase: str | None = Field(default=None, repr=False)
+
+    @model_validator(mode="after")
+    def _warning_below_critical(self) -> Settings:
+        if self.warning_percent > self.critical_percent:
+            raise ValueError("warning_percent must not be above critical_percent")
+        return self
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,10 +149,14 @@ def docker_scenario(docker_engine: DockerEngine) -> Iterator[DockerEngine]:
 @pytest.fixture
 def cli_env(secret_service: SecretService, vpshealth_home: Path) -> dict[str, str]:
     """The environment for `vpshealth` subprocesses: the test keyring, a fresh
-    VPSHEALTH_HOME and timeouts short enough for tests."""
+    VPSHEALTH_HOME, timeouts short enough for tests, and CPU/memory/disk thresholds out of
+    reach, so that a busy test machine never changes a host's state (thresholds have unit
+    tests)."""
     return {
         **secret_service.env,
         "VPSHEALTH_HOME": str(vpshealth_home),
         "VPSHEALTH_CONNECT_TIMEOUT": "5",
         "VPSHEALTH_COMMAND_TIMEOUT": "15",
+        "VPSHEALTH_WARNING_PERCENT": "1000",
+        "VPSHEALTH_CRITICAL_PERCENT": "1000",
     }

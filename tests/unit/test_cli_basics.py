@@ -437,3 +437,18 @@ def test_parse_duration_invalid(text: str) -> None:
     with pytest.raises(InputError) as info:
         parse_duration(text)
     assert f"invalid --since {text!r}" in str(info.value)
+
+
+def test_thresholds_come_from_the_environment(run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VPSHEALTH_WARNING_PERCENT", "0.001")
+    monkeypatch.setenv("VPSHEALTH_CRITICAL_PERCENT", "1000")
+    code, out, _ = run("check", "localhost", "--json")
+    host = json.loads(out)["hosts"][0]
+    assert code == 1
+    assert host["state"] == "warning"
+    assert "limit 0%" in host["message"]
+    monkeypatch.setenv("VPSHEALTH_WARNING_PERCENT", "99")
+    monkeypatch.setenv("VPSHEALTH_CRITICAL_PERCENT", "90")
+    code, _, err = run("check", "localhost")
+    assert code == 2
+    assert "warning_percent must not be above critical_percent" in err

@@ -8,10 +8,12 @@ from hypothesis import strategies as st
 
 from vpshealth.domain.health import (
     CONNECTION_PROBLEM_STATES,
+    Assessment,
     HostState,
     Problem,
     Thresholds,
     assess,
+    worst_of,
 )
 from vpshealth.domain.metrics import (
     CpuTimes,
@@ -326,3 +328,21 @@ def test_disk_percent_simple_and_empty() -> None:
     assert DiskUsage("/", "xfs", 200, 50, 150).percent == 25.0
     assert DiskUsage("/", "xfs", 200, 200, 0).percent == 100.0
     assert DiskUsage("/", "xfs", 0, 0, 0).percent == 0.0
+
+
+def test_worst_of_keeps_the_more_severe_and_mentions_the_other() -> None:
+    cpu = Assessment(HostState.WARNING, Problem.CPU_HIGH, "CPU at 88% (limit 85%)")
+    docker = Assessment(HostState.WARNING, Problem.DOCKER_PERMISSION_DENIED, "socket denied")
+    crash = Assessment(HostState.CRITICAL, Problem.CONTAINER_INCIDENT, "web crashed")
+    ok = Assessment(HostState.OK, None, "All good")
+    assert worst_of(cpu, None) is cpu
+    assert worst_of(ok, docker) == docker
+    assert worst_of(cpu, ok) == cpu
+    tie = worst_of(cpu, docker)
+    assert (tie.state, tie.problem) == (HostState.WARNING, Problem.DOCKER_PERMISSION_DENIED)
+    assert tie.message == "socket denied; also CPU at 88% (limit 85%)"
+    worse = worst_of(crash, cpu)
+    assert (worse.problem, worse.message) == (
+        Problem.CONTAINER_INCIDENT,
+        "web crashed; also CPU at 88% (limit 85%)",
+    )

@@ -106,7 +106,10 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else "setting"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if not error["loc"]:
+            raise ConfigurationError(f"invalid settings: {message}.") from None
+        field = str(error["loc"][0]).upper()
         raise ConfigurationError(
-            f"invalid VPSHEALTH_{field.upper()}: {error['msg']}. Fix or unset the variable."
+            f"invalid VPSHEALTH_{field}: {message}. Fix or unset the variable."
         ) from None

@@ -147,6 +147,14 @@ def assess_docker(report: DockerReport) -> Assessment | None:
 
 
 def worst_of(first: Assessment, second: Assessment | None) -> Assessment:
-    if second is None or second.state.severity <= first.state.severity:
+    """The more severe of two assessments (the second on a tie: it is the more specific), with
+    the other one's message added when both found a problem."""
+    if second is None:
         return first
-    return second
+    if second.state.severity >= first.state.severity:
+        primary, other = second, first
+    else:
+        primary, other = first, second
+    if other.state is HostState.OK:
+        return primary
+    return Assessment(primary.state, primary.problem, f"{primary.message}; also {other.message}")
