@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 IncidentSink = Callable[[list[ContainerIncident]], None]
 
 EVENTS_RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
+ABSENT_RECHECK_POLLS = 20
+"""A host without Docker is asked again only every this many polls (Docker gets installed
+rarely; asking costs a channel open and a command)."""
 
 _ACCESS_KIND = {
     DockerAccess.DENIED: IncidentKind.DOCKER_PERMISSION_DENIED,
@@ -60,6 +63,7 @@ class DockerMonitor:
         self._had_docker = False
         self._events_task: asyncio.Task[None] | None = None
         self._last_event_time: int | None = None
+        self._skip_polls = 0
 
     def restore(
         self,
@@ -76,6 +80,9 @@ class DockerMonitor:
         return self._tracker.observe_listing(seen_at, baseline)
 
     async def poll(self) -> DockerReport:
+        if self._skip_polls > 0:
+            self._skip_polls -= 1
+            return DockerReport(None)
         now = int(self._clock.now())
         try:
             listing = await self._collector.collect()
@@ -93,6 +100,7 @@ class DockerMonitor:
         self._stop_events()
         self._previous_stats = {}
         if exc.access is DockerAccess.ABSENT and not self._had_docker:
+            self._skip_polls = ABSENT_RECHECK_POLLS
             return DockerReport(None)
         kind = _ACCESS_KIND[exc.access]
         changes = self._tracker.docker_unreachable(now, kind) if self._had_docker else []

@@ -1,0 +1,723 @@
+"""Throughput of the real engine against a simulated fleet: the ``Service`` (scheduler,
+SSH pollers, recorder, SQLite) polling N simulated hosts (``bench/fleet.py``, started here as
+a separate process) every ``--interval`` seconds for ``--minutes``.
+
+    uv run python bench/poll_throughput.py --hosts 1000 --minutes 5 [--interval 10] \\
+        [--warmup 30] [--slow-share F] [--flap-share F] [--unreachable-share F] \\
+        [--docker-share F] [--json out.json] [--profile out.prof]
+
+Reports, for the steady state (after ``--warmup``, which covers opening every connection)
+and for the whole run: the engine process's CPU seconds per poll and share of one core, its
+peak RSS, how many polls finished inside their interval, scheduling drift (actual start of a
+poll minus when it was due), and event-loop lag (lateness of a 100 ms ticker). The
+simulator's CPU is measured separately (it is another process), so the engine's figures are
+its own.
+
+How drift is measured: the engine's clock is wrapped. The scheduler sleeps on it until a host
+is due, so the wrapper learns each due time (now + the requested sleep) and which task asked;
+the poller is wrapped too and notes when that task's poll really starts (after waiting for a
+concurrency slot) and ends. drift = start - due. A poll started without a sleep (its slot was
+already due) is counted against the latest point of the host's grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import json
+import logging
+import math
+import pstats
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import psutil
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.fleet import FleetProcess
+
+from vpshealth.app import Core, build_core
+from vpshealth.config import Settings
+from vpshealth.domain.health import CheckResult
+from vpshealth.domain.hosts import Host, HostKind
+from vpshealth.engine.clock import Clock, SystemClock
+from vpshealth.engine.docker_monitor import IncidentSink
+from vpshealth.engine.poller import Poller
+from vpshealth.engine.service import Service
+from vpshealth.logging_setup import configure_logging
+from vpshealth.secrets import SecretStore, new_key_ref
+
+MAX_MINUTES = 60.0
+
+
+class MemoryKeyring(KeyringBackend):
+    """Secrets in a dict, for benchmarks. It has no ``priority``, so keyring never picks it
+    on its own: it is only used where it is passed in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.items.pop((service, username), None) is None:
+            raise PasswordDeleteError("no such secret")
+
+
+# --- probes ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PollSample:
+    host: str
+    due: float
+    start: float
+    end: float
+    state: str
+    problem: str | None
+    has_metrics: bool
+    slept: bool
+
+
+class Probe:
+    """Collects a sample per poll, from a wrapped clock and wrapped pollers."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.samples: list[PollSample] = []
+        self.cancelled = 0  # polls cancelled (timeout) before the run was asked to stop
+        self.stopping = False
+        self._dues: dict[asyncio.Task[Any], float] = {}
+        self._last_due: dict[str, float] = {}
+
+    def note_sleep(self, due: float) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._dues[task] = due
+
+    def due_for(self, host: str, start: float) -> tuple[float, bool]:
+        task = asyncio.current_task()
+        due = self._dues.pop(task, None) if task is not None else None
+        slept = due is not None
+        if due is None:  # the slot was already due when the previous poll finished
+            last = self._last_due.get(host, start)
+            due = last + self.interval
+            while due + self.interval <= start:
+                due += self.interval
+            due = min(due, start)
+        self._last_due[host] = due
+        return due, slept
+
+
+class MeasuringClock:
+    def __init__(self, inner: Clock, probe: Probe) -> None:
+        self._inner = inner
+        self._probe = probe
+
+    def now(self) -> float:
+        return self._inner.now()
+
+    async def sleep(self, seconds: float) -> None:
+        self._probe.note_sleep(self._inner.now() + seconds)
+        await self._inner.sleep(seconds)
+
+
+class ProbedPoller:
+    def __init__(self, inner: Poller, probe: Probe, clock: Clock) -> None:
+        self._inner = inner
+        self._probe = probe
+        self._clock = clock
+
+    @property
+    def host(self) -> Host:
+        return self._inner.host
+
+    async def poll(self) -> CheckResult:
+        start = self._clock.now()
+        due, slept = self._probe.due_for(self.host.name, start)
+        try:
+            result = await self._inner.poll()
+        except asyncio.CancelledError:  # timed out by the scheduler, or stopping
+            if not self._probe.stopping:
+                self._probe.cancelled += 1
+            raise
+        self._probe.samples.append(
+            PollSample(
+                self.host.name,
+                due,
+                start,
+                self._clock.now(),
+                result.state.value,
+                result.problem.value if result.problem else None,
+                result.metrics is not None,
+                slept,
+            )
+        )
+        return result
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+@dataclass
+class ResourceSample:
+    t: float
+    engine_cpu: float
+    engine_rss: int
+    fleet_cpu: float
+
+
+class Monitor:
+    """Event-loop lag ticker and a once-a-second resource sampler."""
+
+    def __init__(self, fleet_pid: int | None, tick: float = 0.1) -> None:
+        self.tick = tick
+        # (wall time, lateness in s, share of the tick's wall time the main thread ran)
+        self.lag: list[tuple[float, float, float]] = []
+        self.resources: list[ResourceSample] = []
+        self._me = psutil.Process()
+        self._fleet = psutil.Process(fleet_pid) if fleet_pid else None
+
+    def sample(self) -> ResourceSample:
+        mine = self._me.cpu_times()
+        fleet = 0.0
+        if self._fleet is not None:
+            with contextlib.suppress(psutil.Error):
+                times = self._fleet.cpu_times()
+                fleet = times.user + times.system
+        sample = ResourceSample(
+            time.time(), mine.user + mine.system, self._me.memory_info().rss, fleet
+        )
+        self.resources.append(sample)
+        return sample
+
+    async def run_ticker(self) -> None:
+        loop = asyncio.get_running_loop()
+        target = loop.time() + self.tick
+        wall, cpu = loop.time(), time.thread_time()
+        while True:
+            await asyncio.sleep(max(target - loop.time(), 0))
+            now, now_cpu = loop.time(), time.thread_time()
+            late = now - target
+            self.lag.append((time.time(), late, (now_cpu - cpu) / max(now - wall, 1e-9)))
+            wall, cpu = now, now_cpu
+            target = max(target + self.tick, now)
+
+    async def run_sampler(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(1.0)
+
+
+# --- the benchmark -----------------------------------------------------------------------
+
+
+@dataclass
+class BenchConfig:
+    hosts: int = 100
+    interval: int = 10
+    seconds: float = 180.0
+    warmup: float | None = None  # default: 2 intervals + 5 s
+    slow_share: float = 0.0
+    flap_share: float = 0.0
+    unreachable_share: float = 0.0
+    docker_share: float = 0.0
+    realistic_sleep: bool = False
+    write_gap_ms: float | None = None  # the simulator's default (a real shell's pace)
+    max_concurrent_polls: int | None = None
+    log_file: bool = False  # log to a file at INFO as the real service does
+    profile: Path | None = None
+    seed: str = "1"
+    on_time_tolerance: float = 1.0  # seconds a poll may start after it was due
+    tracemalloc: bool = False  # where the memory goes (slows the engine: not for timing)
+
+    @property
+    def warmup_seconds(self) -> float:
+        if self.warmup is not None:
+            return self.warmup
+        return min(2 * self.interval + 5.0, self.seconds / 2)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+@dataclass
+class WindowFigures:
+    seconds: float
+    polls: int
+    polls_per_second: float
+    engine_cpu_seconds: float
+    cpu_ms_per_poll: float
+    engine_core_share: float
+    fleet_core_share: float
+    machine_busy_share: float
+    others_core_share: float
+    in_time_share: float
+    started_on_time_share: float
+    on_time_share: float
+    drift_p50_ms: float
+    drift_p99_ms: float
+    drift_max_ms: float
+    duration_p50_ms: float
+    duration_p99_ms: float
+    loop_lag_p99_ms: float
+    loop_lag_max_ms: float
+    worst_tick_main_thread_cpu_share: float  # low: the loop was waiting (GIL, preempted)
+    late_without_sleep: int
+
+
+@dataclass
+class BenchReport:
+    config: dict[str, Any]
+    steady: WindowFigures
+    whole: WindowFigures
+    peak_rss_mb: float
+    steady_rss_mb: float
+    states: dict[str, int]
+    problems: dict[str, int]
+    hosts_with_metrics: int
+    hosts_ok_or_warning_with_metrics: list[str]
+    hosts_polled: int
+    cancelled_polls: int
+    threads_cpu_seconds: dict[str, float]
+    fleet_log_tail: str
+    memory_top: list[tuple[str, float]]
+    started_at: float
+    machine: dict[str, Any] = field(default_factory=dict)
+
+    def targets(self) -> dict[str, tuple[bool, str]]:
+        s = self.steady
+        return {
+            "every poll on time": (
+                s.on_time_share >= 1.0 and self.cancelled_polls == 0,
+                f"{100 * s.on_time_share:.2f} % started within "
+                f"{self.config['on_time_tolerance']:g} s of due and finished inside the interval",
+            ),
+            "engine < 25 % of one core": (
+                s.engine_core_share < 0.25,
+                f"{100 * s.engine_core_share:.1f} %",
+            ),
+            "RSS < 150 MB": (self.peak_rss_mb < 150, f"peak {self.peak_rss_mb:.0f} MB"),
+            "loop stall < 50 ms": (s.loop_lag_max_ms < 50, f"max {s.loop_lag_max_ms:.1f} ms"),
+        }
+
+
+def _window(
+    probe: Probe,
+    monitor: Monitor,
+    t0: float,
+    t1: float,
+    cpu0: tuple[float, float, Any],
+    cpu1: tuple[float, float, Any],
+    interval: float,
+    tolerance: float,
+) -> WindowFigures:
+    samples = [s for s in probe.samples if s.start >= t0 and s.end <= t1]
+    seconds = max(t1 - t0, 1e-9)
+    engine_cpu = cpu1[0] - cpu0[0]
+    fleet_cpu = cpu1[1] - cpu0[1]
+    busy = 0.0
+    if cpu0[2] is not None and cpu1[2] is not None:
+        idle = (cpu1[2].idle + cpu1[2].iowait) - (cpu0[2].idle + cpu0[2].iowait)
+        total = sum(cpu1[2]) - sum(cpu0[2])
+        busy = 1 - idle / total if total > 0 else 0.0
+    drift = [(s.start - s.due) * 1000 for s in samples]
+    durations = [(s.end - s.start) * 1000 for s in samples]
+    ticks = [(late * 1000, cpu) for at, late, cpu in monitor.lag if t0 <= at <= t1]
+    lag = [late for late, _ in ticks]
+    worst = max(ticks, default=(0.0, float("nan")))
+    in_time = sum(1 for s in samples if s.end - s.due <= interval)
+    started_on_time = sum(1 for s in samples if s.start - s.due <= tolerance)
+    on_time = sum(1 for s in samples if s.start - s.due <= tolerance and s.end - s.due <= interval)
+    return WindowFigures(
+        seconds=seconds,
+        polls=len(samples),
+        polls_per_second=len(samples) / seconds,
+        engine_cpu_seconds=engine_cpu,
+        cpu_ms_per_poll=1000 * engine_cpu / len(samples) if samples else float("nan"),
+        engine_core_share=engine_cpu / seconds,
+        fleet_core_share=fleet_cpu / seconds,
+        machine_busy_share=busy,
+        others_core_share=max(
+            busy * (psutil.cpu_count() or 1) - (engine_cpu + fleet_cpu) / seconds, 0.0
+        ),
+        in_time_share=in_time / len(samples) if samples else 0.0,
+        started_on_time_share=started_on_time / len(samples) if samples else 0.0,
+        on_time_share=on_time / len(samples) if samples else 0.0,
+        drift_p50_ms=_percentile(drift, 50),
+        drift_p99_ms=_percentile(drift, 99),
+        drift_max_ms=max(drift, default=float("nan")),
+        duration_p50_ms=_percentile(durations, 50),
+        duration_p99_ms=_percentile(durations, 99),
+        loop_lag_p99_ms=_percentile(lag, 99),
+        loop_lag_max_ms=max(lag, default=float("nan")),
+        worst_tick_main_thread_cpu_share=worst[1],
+        late_without_sleep=sum(1 for s in samples if not s.slept),
+    )
+
+
+def _thread_cpu() -> dict[str, float]:
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for thread in psutil.Process().threads():
+        name = names.get(thread.id, f"native-{thread.id}")
+        if name.startswith("asyncio_"):
+            name = "asyncio.to_thread workers"
+        elif name.startswith("vpshealth-writer"):
+            name = "recorder writer thread"
+        elif name == "MainThread":
+            name = "event loop (main thread)"
+        out[name] = out.get(name, 0.0) + thread.user_time + thread.system_time
+    return out
+
+
+def _memory_top(limit: int = 15) -> list[tuple[str, float]]:
+    """Live Python allocations by module (MB), only those made while tracing."""
+    snapshot = tracemalloc.take_snapshot()
+    stats = snapshot.statistics("filename")
+    root = str(Path(sys.prefix).parent)
+    top = []
+    for stat in stats[:limit]:
+        name = stat.traceback[0].filename.replace(root, "").replace("/site-packages/", " ")
+        top.append((name[-70:], round(stat.size / 1e6, 2)))
+    top.append(("total traced", round(sum(s.size for s in stats) / 1e6, 2)))
+    return top
+
+
+def _cpu_snapshot(monitor: Monitor) -> tuple[float, float, Any]:
+    sample = monitor.sample()
+    return sample.engine_cpu, sample.fleet_cpu, psutil.cpu_times()
+
+
+def _fleet_args(config: BenchConfig) -> list[str]:
+    args = [
+        "--slow-share", str(config.slow_share),
+        "--flap-share", str(config.flap_share),
+        "--unreachable-share", str(config.unreachable_share),
+        "--docker-share", str(config.docker_share),
+        "--seed", config.seed,
+    ]  # fmt: skip
+    if config.realistic_sleep:
+        args.append("--realistic-sleep")
+    if config.write_gap_ms is not None:
+        args += ["--write-gap-ms", str(config.write_gap_ms)]
+    return args
+
+
+def add_fleet_hosts(core: Core, fleet_hosts: list[dict[str, Any]], interval: int, key: str) -> None:
+    """Disable the built-in localhost and add every simulated host, its key in the
+    SecretStore (one keyring entry per host, as ``host add`` makes)."""
+    for record in core.hosts.list():
+        if record.host.kind is HostKind.LOCAL and record.host.enabled:
+            core.hosts.replace(record.host.name, record.host.model_copy(update={"enabled": False}))
+    for entry in fleet_hosts:
+        ref = new_key_ref()
+        core.secrets.put(ref, key)
+        core.hosts.add(
+            Host(
+                name=entry["name"],
+                address="127.0.0.1",
+                port=entry["port"],
+                user="bench",
+                key_ref=ref,
+                interval_seconds=interval,
+                host_key=entry["host_key"],
+            )
+        )
+
+
+async def run_benchmark(config: BenchConfig, workdir: Path | None = None) -> BenchReport:
+    """Start the simulator, run the service against it for ``config.seconds``, stop both and
+    return the figures. ``workdir`` keeps the database, logs and simulator log (else a
+    temporary folder is used and removed)."""
+    if not 0 < config.seconds <= MAX_MINUTES * 60:
+        raise ValueError(f"seconds must be within {MAX_MINUTES:g} minutes")
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="vh-bench-") as tmp:
+            return await _run_in(config, Path(tmp))
+    workdir.mkdir(parents=True, exist_ok=True)
+    return await _run_in(config, workdir)
+
+
+async def _run_in(config: BenchConfig, workdir: Path) -> BenchReport:
+    client_key = asyncssh.generate_private_key("ssh-ed25519", comment="vpshealth-bench")
+    pub_path = workdir / "client_ed25519.pub"
+    pub_path.write_bytes(client_key.export_public_key())
+    private_text = client_key.export_private_key("openssh").decode()
+    fleet = FleetProcess(
+        config.hosts,
+        pub_path,
+        workdir,
+        duration=config.seconds + 300,
+        extra_args=_fleet_args(config),
+    )
+    await asyncio.to_thread(fleet.start)
+    try:
+        report = await _run_engine(config, workdir, fleet, private_text)
+    finally:
+        await asyncio.to_thread(fleet.stop)
+    report.fleet_log_tail = fleet.log_path.read_text()[-1500:]
+    return report
+
+
+async def _run_engine(
+    config: BenchConfig, workdir: Path, fleet: FleetProcess, private_key: str
+) -> BenchReport:
+    overrides: dict[str, Any] = {"home": workdir / "home"}
+    if config.max_concurrent_polls is not None:
+        overrides["max_concurrent_polls"] = config.max_concurrent_polls
+    core = build_core(Settings(**overrides), secrets=SecretStore(MemoryKeyring()))
+    root = logging.getLogger()
+    saved_logging = (list(root.handlers), root.level)
+    try:
+        if config.log_file:
+            configure_logging(core.paths.log_file, verbose=False)
+        await asyncio.to_thread(add_fleet_hosts, core, fleet.hosts, config.interval, private_key)
+        probe = Probe(float(config.interval))
+        core.clock = MeasuringClock(SystemClock(), probe)
+        make_poller = core.make_poller
+
+        def probed_make_poller(
+            host_id: int, host: Host, on_incidents: IncidentSink | None = None
+        ) -> Poller:
+            return ProbedPoller(make_poller(host_id, host, on_incidents), probe, core.clock)
+
+        core.make_poller = probed_make_poller  # type: ignore[method-assign]
+        fleet_pid = fleet.proc.pid if fleet.proc is not None else None
+        monitor = Monitor(fleet_pid)
+        service = Service(core)
+        profiler = cProfile.Profile() if config.profile else None
+        if config.tracemalloc:
+            tracemalloc.start()
+        helpers = [
+            asyncio.create_task(monitor.run_ticker(), name="bench lag ticker"),
+            asyncio.create_task(monitor.run_sampler(), name="bench sampler"),
+        ]
+        started_at = time.time()
+        cpu_start = _cpu_snapshot(monitor)
+        if profiler is not None:
+            profiler.enable()
+        runner = asyncio.create_task(service.run(), name="service")
+        try:
+            await asyncio.wait({runner}, timeout=config.warmup_seconds)
+            steady_at = time.time()
+            cpu_steady = _cpu_snapshot(monitor)
+            threads_before = _thread_cpu()
+            await asyncio.wait({runner}, timeout=max(config.seconds - config.warmup_seconds, 0))
+            ended_at = time.time()
+            cpu_end = _cpu_snapshot(monitor)
+            threads_after = _thread_cpu()
+            memory_top = _memory_top() if config.tracemalloc else []
+        finally:
+            if profiler is not None:
+                profiler.disable()
+            probe.stopping = True
+            service.request_stop()
+            try:
+                async with asyncio.timeout(120):
+                    await runner
+            finally:
+                for helper in helpers:
+                    helper.cancel()
+                await asyncio.gather(*helpers, return_exceptions=True)
+        if profiler is not None and config.profile is not None:
+            profiler.dump_stats(config.profile)
+            with open(config.profile.with_suffix(".txt"), "w") as out:
+                stats = pstats.Stats(profiler, stream=out)
+                stats.sort_stats("tottime").print_stats(40)
+                stats.sort_stats("cumulative").print_stats(60)
+    finally:
+        if config.tracemalloc:
+            tracemalloc.stop()
+        if config.log_file:
+            for handler in list(root.handlers):
+                root.removeHandler(handler)
+                handler.close()
+            for handler in saved_logging[0]:
+                root.addHandler(handler)
+            root.setLevel(saved_logging[1])
+        core.close()
+
+    interval = float(config.interval)
+    tolerance = config.on_time_tolerance
+    steady = _window(probe, monitor, steady_at, ended_at, cpu_steady, cpu_end, interval, tolerance)
+    whole = _window(probe, monitor, started_at, ended_at, cpu_start, cpu_end, interval, tolerance)
+    in_run = [s for s in probe.samples if s.end <= ended_at]
+    states = Counter(s.state for s in in_run)
+    problems = Counter(s.problem or "-" for s in in_run)
+    good = sorted({s.host for s in in_run if s.has_metrics and s.state in ("ok", "warning")})
+    steady_rss = [r.engine_rss for r in monitor.resources if r.t >= steady_at]
+    peak_rss = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        max((r.engine_rss for r in monitor.resources), default=0),
+    )
+    threads = {
+        name: round(cpu - threads_before.get(name, 0.0), 3)
+        for name, cpu in sorted(threads_after.items(), key=lambda item: -item[1])
+    }
+    return BenchReport(
+        config={k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        steady=steady,
+        whole=whole,
+        peak_rss_mb=peak_rss / 1e6,
+        steady_rss_mb=statistics.median(steady_rss) / 1e6 if steady_rss else float("nan"),
+        states=dict(states),
+        problems=dict(problems),
+        hosts_with_metrics=len({s.host for s in in_run if s.has_metrics}),
+        hosts_ok_or_warning_with_metrics=good,
+        hosts_polled=len({s.host for s in in_run}),
+        cancelled_polls=probe.cancelled,
+        threads_cpu_seconds=threads,
+        fleet_log_tail="",  # filled in once the simulator has stopped
+        memory_top=memory_top,
+        started_at=started_at,
+        machine=machine_info(),
+    )
+
+
+def machine_info() -> dict[str, Any]:
+    model = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": psutil.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": sys.version.split()[0],
+        "asyncssh": asyncssh.__version__,
+    }
+
+
+def format_report(report: BenchReport) -> str:
+    c = report.config
+    lines = [
+        f"hosts {c['hosts']}  interval {c['interval']} s  run {c['seconds']:.0f} s  "
+        f"warm-up {report.whole.seconds - report.steady.seconds:.0f} s  "
+        f"slow {c['slow_share']} flap {c['flap_share']} unreachable {c['unreachable_share']} "
+        f"docker {c['docker_share']}",
+        "",
+        f"{'':34s}{'steady state':>16s}{'whole run':>16s}",
+    ]
+    rows = [
+        ("polls", "{:.0f}", "polls"),
+        ("polls per second", "{:.1f}", "polls_per_second"),
+        ("engine CPU ms per poll", "{:.2f}", "cpu_ms_per_poll"),
+        ("engine CPU, share of one core", "{:.1%}", "engine_core_share"),
+        ("simulator CPU, share of one core", "{:.1%}", "fleet_core_share"),
+        ("machine busy (all cores)", "{:.1%}", "machine_busy_share"),
+        ("other processes, cores busy", "{:.2f}", "others_core_share"),
+        ("polls finished inside interval", "{:.2%}", "in_time_share"),
+        ("polls started within tolerance", "{:.2%}", "started_on_time_share"),
+        ("polls on time (both)", "{:.2%}", "on_time_share"),
+        ("drift p50 ms", "{:.1f}", "drift_p50_ms"),
+        ("drift p99 ms", "{:.1f}", "drift_p99_ms"),
+        ("drift max ms", "{:.1f}", "drift_max_ms"),
+        ("poll duration p50 ms", "{:.1f}", "duration_p50_ms"),
+        ("poll duration p99 ms", "{:.1f}", "duration_p99_ms"),
+        ("event-loop lag p99 ms", "{:.1f}", "loop_lag_p99_ms"),
+        ("event-loop lag max ms", "{:.1f}", "loop_lag_max_ms"),
+        ("  main thread ran, worst tick", "{:.0%}", "worst_tick_main_thread_cpu_share"),
+        ("polls started without a sleep", "{:.0f}", "late_without_sleep"),
+    ]
+    for label, fmt, attr in rows:
+        steady = fmt.format(getattr(report.steady, attr))
+        whole = fmt.format(getattr(report.whole, attr))
+        lines.append(f"{label:34s}{steady:>16s}{whole:>16s}")
+    lines += [
+        "",
+        f"peak RSS {report.peak_rss_mb:.1f} MB, steady median {report.steady_rss_mb:.1f} MB",
+        f"states {report.states}; problems {report.problems}; cancelled polls "
+        f"{report.cancelled_polls}",
+        f"hosts polled {report.hosts_polled}, with metrics {report.hosts_with_metrics}",
+        "engine CPU by thread, steady state (s): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in report.threads_cpu_seconds.items() if v > 0.005),
+        *(f"  memory {name}: {mb:.2f} MB" for name, mb in report.memory_top),
+        "",
+        "targets:",
+    ]
+    for name, (met, detail) in report.targets().items():
+        lines.append(f"  {'MET ' if met else 'MISS'} {name}: {detail}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--hosts", type=int, default=100)
+    parser.add_argument("--interval", type=int, default=10)
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument(
+        "--warmup", type=float, default=None, help="seconds (default 2 intervals + 5)"
+    )
+    parser.add_argument("--slow-share", type=float, default=0.0)
+    parser.add_argument("--flap-share", type=float, default=0.0)
+    parser.add_argument("--unreachable-share", type=float, default=0.0)
+    parser.add_argument("--docker-share", type=float, default=0.0)
+    parser.add_argument("--realistic-sleep", action="store_true")
+    parser.add_argument("--max-concurrent-polls", type=int, default=None)
+    parser.add_argument("--on-time-tolerance", type=float, default=1.0, help="seconds")
+    parser.add_argument("--write-gap-ms", type=float, default=None, help="see bench/fleet.py")
+    parser.add_argument("--tracemalloc", action="store_true", help="memory by module")
+    parser.add_argument("--no-log-file", action="store_true", help="skip INFO logging to a file")
+    parser.add_argument("--profile", type=Path, default=None, help="cProfile the event loop")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep database and logs here")
+    args = parser.parse_args()
+    if not 0 < args.minutes <= MAX_MINUTES:
+        parser.error(f"--minutes must be within {MAX_MINUTES:g}")
+    config = BenchConfig(
+        hosts=args.hosts,
+        interval=args.interval,
+        seconds=args.minutes * 60,
+        warmup=args.warmup,
+        slow_share=args.slow_share,
+        flap_share=args.flap_share,
+        unreachable_share=args.unreachable_share,
+        docker_share=args.docker_share,
+        realistic_sleep=args.realistic_sleep,
+        max_concurrent_polls=args.max_concurrent_polls,
+        log_file=not args.no_log_file,
+        profile=args.profile,
+        on_time_tolerance=args.on_time_tolerance,
+        write_gap_ms=args.write_gap_ms,
+        tracemalloc=args.tracemalloc,
+    )
+    report = asyncio.run(run_benchmark(config, args.workdir))
+    print(format_report(report))
+    if args.json is not None:
+        data = asdict(report)
+        data["targets"] = {k: {"met": v[0], "detail": v[1]} for k, v in report.targets().items()}
+        args.json.write_text(json.dumps(data, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
