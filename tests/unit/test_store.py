@@ -649,3 +649,11 @@ def test_history_is_per_host(engine: Engine, repo: HostRepository, writer: Resul
     assert "cpu.percent" not in reader.metrics_of(b)
     assert reader.points(b, "cpu.percent", 0) == []
     assert reader.points(a, "cpu.percent", 0) == [Point(100, 11.0)]
+
+
+def test_enabled_hosts_are_read_without_their_status(repo: HostRepository) -> None:
+    web_id = repo.add(web("web1"))
+    repo.add(web("off").model_copy(update={"enabled": False}))
+    enabled = repo.enabled_hosts()
+    assert set(enabled) == {web_id, repo.get("localhost").id}
+    assert enabled[web_id] == web("web1")

@@ -11,7 +11,6 @@ from enum import StrEnum
 import asyncssh
 
 from vpshealth.collectors.docker_http import Opener, StreamReader, StreamWriter
-from vpshealth.collectors.errors import CollectionError
 from vpshealth.collectors.remote_commands import DOCKER_SOCKET_DIAGNOSIS
 from vpshealth.collectors.ssh import SshConnection
 
@@ -47,10 +46,7 @@ def ssh_opener(ssh: SshConnection, socket: str) -> Opener:
             return await ssh.open_unix_stream(socket)
         except asyncssh.ChannelOpenError as exc:
             reason = exc.reason
-        try:
-            verdict = (await ssh.run(DOCKER_SOCKET_DIAGNOSIS, input_text=socket + "\n")).strip()
-        except CollectionError:
-            raise
+        verdict = (await ssh.run(DOCKER_SOCKET_DIAGNOSIS, input_text=socket + "\n")).strip()
         user = ssh.host.user
         if verdict == "missing":
             raise DockerAccessError(DockerAccess.ABSENT, f"no Docker socket at {socket}")

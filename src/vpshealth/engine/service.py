@@ -23,10 +23,6 @@ HOST_REFRESH_SECONDS = 5.0
 COMPACTION_SECONDS = 300.0
 
 
-def _enabled(records: list[HostRecord]) -> dict[int, HostRecord]:
-    return {r.id: r for r in records if r.host.enabled}
-
-
 async def check_once(core: Core, records: list[HostRecord]) -> list[CheckResult]:
     """Poll the given hosts once, concurrently, store the results as one batch, and close the
     connections."""
@@ -119,11 +115,10 @@ class Service:
 
     async def _refresh_hosts(self) -> None:
         try:
-            records = await asyncio.to_thread(self._core.hosts.list)
+            enabled = await asyncio.to_thread(self._core.hosts.enabled_hosts)
         except Exception:
             log.exception("Could not read the host list; keeping the current one")
             return
-        enabled = _enabled(records)
         for removed in self._scheduler.host_ids - set(enabled):
             self._recorder.forget_host(removed)
-        await self._scheduler.set_hosts({host_id: r.host for host_id, r in enabled.items()})
+        await self._scheduler.set_hosts(enabled)

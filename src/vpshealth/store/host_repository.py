@@ -107,6 +107,13 @@ class HostRepository:
         with self._engine.connect() as conn:
             return [self._record(row) for row in conn.execute(self._select())]
 
+    def enabled_hosts(self) -> dict[int, Host]:
+        """Just the enabled hosts' settings by id: what the service re-reads every few seconds,
+        without the status rows and their metrics documents."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(hosts).where(hosts.c.enabled.is_(True)))
+            return {row.id: _host_from_row(row) for row in rows}
+
     def find(self, name: str) -> HostRecord | None:
         with self._engine.connect() as conn:
             row = conn.execute(self._select().where(hosts.c.name == name)).first()
