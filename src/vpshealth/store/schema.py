@@ -166,6 +166,12 @@ incidents = Table(
     Column("resolved_at", Integer),
     Column("message", Text, nullable=False),
     Column("resolution", Text),
+    Column("value", Float),
+    Column("threshold", Float),
+    Column("acknowledged_at", Integer),
+    Column("last_notified_at", Integer),
+    Column("reminders_sent", Integer, nullable=False, server_default="0"),
+    Column("flapping", Boolean, nullable=False, server_default="0"),
     Index(
         "uq_incidents_open",
         "host_id",
@@ -177,3 +183,90 @@ incidents = Table(
     Index("ix_incidents_host_opened", "host_id", "opened_at"),
     sqlite_autoincrement=True,
 )
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", Integer, nullable=False),
+)
+"""Application settings as JSON values, e.g. ``email.smtp_host``. Never secrets: those live in
+the OS keyring."""
+
+rules = Table(
+    "rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("host_id", Integer, ForeignKey("hosts.id", ondelete="CASCADE")),
+    Column("rule", String, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("updated_at", Integer, nullable=False),
+    Index("uq_rules_default", "rule", unique=True, sqlite_where=text("host_id IS NULL")),
+    Index(
+        "uq_rules_host", "host_id", "rule", unique=True, sqlite_where=text("host_id IS NOT NULL")
+    ),
+)
+"""Alert rule settings: ``host_id`` NULL holds the defaults, a host's rows override them."""
+
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("host_id", Integer, ForeignKey("hosts.id", ondelete="CASCADE")),
+    Column("kind", String, nullable=False),
+    Column("starts_at", Integer),
+    Column("ends_at", Integer),
+    Column("weekly_start_minute", Integer),
+    Column("weekly_minutes", Integer),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("created_at", Integer, nullable=False),
+    Index("ix_silences_host", "host_id"),
+    sqlite_autoincrement=True,
+)
+"""Snoozes and maintenance windows. ``host_id`` NULL applies to every host. One-off: from
+``starts_at`` to ``ends_at``. Weekly: ``weekly_start_minute`` (minutes after Monday 00:00 UTC)
+for ``weekly_minutes``."""
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String, nullable=False),
+    Column("created_at", Integer, nullable=False),
+    Column("message_id", String, nullable=False, unique=True),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text),
+    Column("recipients", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Integer, nullable=False),
+    Column("sent_at", Integer),
+    Column("last_error", Text),
+    Column("status", String, nullable=False),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+    sqlite_autoincrement=True,
+)
+"""Messages to deliver (e-mail). A row is written before any attempt and keeps its
+Message-ID across retries, so a retry after an ambiguous failure can be recognised."""
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="SET NULL")),
+    Column("host_id", Integer, ForeignKey("hosts.id", ondelete="CASCADE")),
+    Column("kind", String, nullable=False),
+    Column("severity", String, nullable=False),
+    Column("created_at", Integer, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("email_state", String, nullable=False),
+    Column("outbox_id", Integer, ForeignKey("outbox.id", ondelete="SET NULL")),
+    Index("ix_notifications_email_state", "email_state", "created_at"),
+    Index("ix_notifications_host_time", "host_id", "created_at"),
+    sqlite_autoincrement=True,
+)
+"""Every notification the alerting raised, as a JSON payload (see
+``domain.notifications.Notification``). ``email_state``: ``pending`` until the batcher puts it
+into an outbox e-mail (``queued``), or ``skipped`` (below the channel's minimum severity, or no
+e-mail configured) or ``rate_limited``."""
