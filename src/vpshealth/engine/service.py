@@ -8,9 +8,11 @@ import contextlib
 import functools
 import logging
 import signal
+from collections.abc import Sequence
 
 from vpshealth.app import Core
 from vpshealth.domain.health import CheckResult
+from vpshealth.domain.notifications import Notifier
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.scheduler import Scheduler
 from vpshealth.store.compaction import Compactor
@@ -49,8 +51,12 @@ async def check_once(core: Core, records: list[HostRecord]) -> list[CheckResult]
 
 
 class Service:
-    def __init__(self, core: Core) -> None:
+    """``notifiers`` show notifications right away (the GUI's tray); without any, the service
+    logs them."""
+
+    def __init__(self, core: Core, notifiers: Sequence[Notifier] = ()) -> None:
         self._core = core
+        self._notifiers = tuple(notifiers)
         self._recorder = Recorder(core.results_writer())
         self._scheduler = Scheduler(
             lambda host_id, host: core.make_poller(
