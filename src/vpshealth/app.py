@@ -52,8 +52,8 @@ class Core:
     def history(self) -> HistoryReader:
         return HistoryReader(self.engine)
 
-    def results_writer(self) -> ResultsWriter:
-        return ResultsWriter(self.engine)
+    def results_writer(self, *, record_incidents: bool = True) -> ResultsWriter:
+        return ResultsWriter(self.engine, record_incidents=record_incidents)
 
     @property
     def ssh_options(self) -> SshOptions:
