@@ -43,7 +43,7 @@ WriterRunner = Callable[[Callable[[], T]], Awaitable[T]]
 
 TICK_SECONDS = 2.0
 REFRESH_SECONDS = 10.0
-QUIET_POLLS = 1
+QUIET_POLLS = 2
 """Fresh polls each host needs after a start or a wake-up before anything is announced."""
 RESUME_GAP_SECONDS = 60.0
 """A tick this much later than due means the machine slept."""
