@@ -385,11 +385,12 @@ def show_or_set_rules(ctx: CliContext, args: argparse.Namespace) -> int:
                 mine.pop(name, None)
             else:
                 mine[name] = value
-        merged = RuleSet(mine) if host_id is None else RuleSet(defaults, mine)
+        base = core.rule_base
+        merged = RuleSet(base, mine) if host_id is None else RuleSet(base, defaults, mine)
         if merged.problems():
             raise InputError("; ".join(merged.problems()) + ". Nothing was saved.")
         repo.update(host_id, changes, int(time.time()))
-    effective = repo.rules_for(host_id)
+    effective = repo.rules_for(host_id, core.rule_base)
     own = repo.overrides_of(host_id)
     if args.json:
         output.print_json(

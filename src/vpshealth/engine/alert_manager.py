@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -65,13 +65,14 @@ class _Observed:
 
 @dataclass(slots=True)
 class _Config:
+    base: Mapping[str, float] = field(default_factory=dict)
     defaults: dict[str, float] = field(default_factory=dict)
     overrides: dict[int, dict[str, float]] = field(default_factory=dict)
     silences: list[Silence] = field(default_factory=list)
     desktop_min: Severity = Severity.WARNING
 
     def rules(self, host_id: int) -> RuleSet:
-        return RuleSet(self.defaults, self.overrides.get(host_id, {}))
+        return RuleSet(self.base, self.defaults, self.overrides.get(host_id, {}))
 
 
 class LogNotifier:
@@ -91,8 +92,10 @@ class AlertManager:
         clock: Clock,
         run_in_writer: WriterRunner[list[Notification]],
         notifiers: Sequence[Notifier] = (),
+        base_rules: Mapping[str, float] | None = None,
     ) -> None:
         self._engine = engine
+        self._base_rules = dict(base_rules or {})
         self._clock = clock
         self._run_in_writer = run_in_writer
         self._notifiers: tuple[Notifier, ...] = tuple(notifiers) or (LogNotifier(),)
@@ -172,7 +175,7 @@ class AlertManager:
             defaults, overrides = RuleRepository(self._engine).stored()
             silences = SilenceRepository(self._engine).current(int(now))
             minimum = SettingsRepository(self._engine).get(DESKTOP_MIN_SEVERITY_KEY, "warning")
-            config = _Config(defaults, overrides, silences)
+            config = _Config(self._base_rules, defaults, overrides, silences)
             if minimum in (Severity.WARNING.value, Severity.CRITICAL.value):
                 config.desktop_min = Severity(minimum)
             return config

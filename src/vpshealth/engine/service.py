@@ -62,7 +62,7 @@ class Service:
         self._core = core
         self._recorder = Recorder(core.results_writer(record_incidents=False))
         self._alerts = AlertManager(
-            core.engine, core.clock, self._recorder.run_in_writer, notifiers
+            core.engine, core.clock, self._recorder.run_in_writer, notifiers, core.rule_base
         )
         self._scheduler = Scheduler(
             self._make_poller,

@@ -31,11 +31,11 @@ class RuleRepository:
                     overrides[row.host_id][row.rule] = value
         return defaults, dict(overrides)
 
-    def rules_for(self, host_id: int | None) -> RuleSet:
+    def rules_for(self, host_id: int | None, base: Mapping[str, float] | None = None) -> RuleSet:
+        """``base``: levels from the environment, under the stored ones."""
         defaults, overrides = self.stored()
-        if host_id is None:
-            return RuleSet(defaults)
-        return RuleSet(defaults, overrides.get(host_id, {}))
+        own = {} if host_id is None else overrides.get(host_id, {})
+        return RuleSet(base or {}, defaults, own)
 
     def overrides_of(self, host_id: int | None) -> dict[str, float]:
         defaults, overrides = self.stored()
