@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy import Engine
@@ -80,9 +81,12 @@ class LogNotifier:
 
     def notify(self, notifications: Sequence[Notification]) -> None:
         for n in notifications:
+            where = f" ({n.host_address})" if n.host_address else ""
+            since = datetime.fromtimestamp(n.since, UTC).strftime("%Y-%m-%d %H:%M UTC")
             log.warning(
-                "Notification (%s, %s): %s — %s", n.kind.value, n.severity.value, n.title, n.message
-            )
+                "Notification (%s, %s): %s — %s%s; since %s",
+                n.kind.value, n.severity.value, n.title, n.message, where, since,
+            )  # fmt: skip
 
 
 class AlertManager:
