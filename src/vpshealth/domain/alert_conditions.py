@@ -171,7 +171,10 @@ class HostConditions:
                     "",
                     None,
                     at,
-                    f"answering again after {self.failures} failed checks",
+                    # after a restore the failed checks before it were not counted here
+                    f"answering again after {self.failures} failed checks"
+                    if self.failures
+                    else "answering again",
                     value=0,
                     unit="failed checks",
                 )
@@ -260,7 +263,11 @@ class HostConditions:
             trend.add(at, disk.percent)
             hours = trend.hours_until_full()
             current = self.forecasts.get(disk.mount)
-            desired = _forecast_level(hours, warning_hours, critical_hours, current)
+            if trend.ready:
+                desired = _forecast_level(hours, warning_hours, critical_hours, current)
+            else:
+                # Too little data to judge (after a restore or a sleep): keep what was open.
+                desired = current
             if disk.percent >= rules["disk.critical"]:
                 desired = None  # the disk rule itself is already critical
             if desired is current:
@@ -296,8 +303,8 @@ class HostConditions:
                     unit="h",
                 )
             )
-        for gone in set(self.trends) - mounts:
-            del self.trends[gone]
+        for gone in (set(self.trends) | set(self.forecasts)) - mounts:
+            self.trends.pop(gone, None)
             if self.forecasts.pop(gone, None) is not None:
                 changes.append(
                     ConditionChange("disk_forecast", gone, None, at, f"{gone} is no longer mounted")

@@ -19,10 +19,7 @@ MIN_RISE_PERCENT_PER_HOUR = 0.01
 def hours_until_full(samples: Sequence[tuple[int, float]]) -> float | None:
     """Hours until the fitted line reaches 100 % from the last sample, or None when the samples
     show no steady rise (too few, too short, flat, falling or scattered)."""
-    if len(samples) < MIN_SAMPLES:
-        return None
-    span = samples[-1][0] - samples[0][0]
-    if span < MIN_SPAN_SECONDS:
+    if not enough_samples(samples):
         return None
     t0 = samples[0][0]
     xs = [(t - t0) / 3600.0 for t, _ in samples]
@@ -32,17 +29,24 @@ def hours_until_full(samples: Sequence[tuple[int, float]]) -> float | None:
     n = len(xs)
     mean_x = sum(xs) / n
     mean_y = sum(ys) / n
-    sxx = sum((x - mean_x) ** 2 for x in xs)
-    syy = sum((y - mean_y) ** 2 for y in ys)
+    # Products, not ``** 2``: a float power raises OverflowError where a product gives inf.
+    sxx = sum((x - mean_x) * (x - mean_x) for x in xs)
+    syy = sum((y - mean_y) * (y - mean_y) for y in ys)
     sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
-    if sxx <= 0 or syy <= 0:
+    if not all(math.isfinite(v) for v in (sxx, syy, sxy)) or sxx <= 0 or syy <= 0:
         return None
     slope = sxy / sxx
-    fit = sxy * sxy / (sxx * syy)
+    fit = (sxy / sxx) * (sxy / syy)  # r², without overflowing sxx * syy
     if slope < MIN_RISE_PERCENT_PER_HOUR or fit < MIN_FIT:
         return None
     latest = mean_y + slope * (xs[-1] - mean_x)
-    return max(100.0 - latest, 0.0) / slope
+    hours = max(100.0 - latest, 0.0) / slope
+    return hours if math.isfinite(hours) else None
+
+
+def enough_samples(samples: Sequence[tuple[int, float]]) -> bool:
+    """Whether there are enough samples over enough time to judge a trend at all."""
+    return len(samples) >= MIN_SAMPLES and samples[-1][0] - samples[0][0] >= MIN_SPAN_SECONDS
 
 
 @dataclass(slots=True)
@@ -57,6 +61,11 @@ class DiskTrend:
         self.samples.append((at, percent))
         while self.samples and at - self.samples[0][0] > WINDOW_SECONDS:
             self.samples.popleft()
+
+    @property
+    def ready(self) -> bool:
+        """Enough samples over enough time for ``hours_until_full`` to judge the trend."""
+        return enough_samples(self.samples)
 
     def hours_until_full(self) -> float | None:
         return hours_until_full(list(self.samples))

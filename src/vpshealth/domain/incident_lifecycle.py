@@ -213,6 +213,8 @@ class IncidentBook:
 
     def _cleared(self, incident: Incident, change: ConditionChange) -> Outcome:
         if incident.flapping:
+            if not incident.active:
+                return Outcome()  # already clear: a repeated resolve must not restart the wait
             incident.active = False
             incident.cleared_at = change.at
             incident.value = change.value

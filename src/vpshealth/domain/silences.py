@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 WEEK_MINUTES = 7 * 24 * 60
-MONDAY_EPOCH_OFFSET = 3 * 24 * 3600  # 1970-01-01 was a Thursday
+MONDAY_EPOCH_OFFSET = 4 * 24 * 3600  # 1970-01-01 was a Thursday; 1970-01-05 a Monday
 
 
 class SilenceKind(StrEnum):
