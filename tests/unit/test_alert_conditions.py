@@ -400,18 +400,20 @@ def test_other_failures_do_not_count(problem: Problem) -> None:
     assert c.active() == {}
 
 
-def test_a_parse_error_between_failures_does_not_count() -> None:
+def test_a_parse_error_means_it_answered_and_restarts_the_count() -> None:
     c = HostConditions()
     results = [failed(T0), failed(T0 + 60), failed(T0 + 120, Problem.PARSE_ERROR, "garbled")]
     assert observe_all(c, results) == []
-    assert brief(c.observe(failed(T0 + 180), RULES)) == [("unreachable", "", CRITICAL, T0 + 180)]
+    assert observe_all(c, [failed(T0 + 180), failed(T0 + 240)]) == []
+    assert brief(c.observe(failed(T0 + 300), RULES)) == [("unreachable", "", CRITICAL, T0 + 300)]
 
 
-def test_a_parse_error_does_not_resolve_unreachable() -> None:
+def test_a_parse_error_resolves_unreachable_because_the_host_answered() -> None:
     c = HostConditions()
     observe_all(c, [failed(T0 + i * 60) for i in range(3)])
-    assert c.observe(failed(T0 + 180, Problem.PARSE_ERROR, "garbled"), RULES) == []
-    assert c.active() == {("unreachable", ""): CRITICAL}
+    changes = c.observe(failed(T0 + 180, Problem.PARSE_ERROR, "garbled"), RULES)
+    assert brief(changes) == [("unreachable", "", None, T0 + 180)]
+    assert c.active() == {}
 
 
 def test_a_success_restarts_the_count() -> None:

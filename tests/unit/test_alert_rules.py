@@ -207,12 +207,29 @@ def test_out_of_range_names_the_rule_and_the_range(name: str, text: str, message
 
 @pytest.mark.parametrize(
     ("name", "text"),
-    [("unreachable.polls", "2.5"), ("flapping.cycles", "3.1"), ("unreachable.polls", "1.5%")],
+    [("unreachable.polls", "2.5"), ("flapping.cycles", "3.1")],
 )
 def test_counts_need_whole_numbers(name: str, text: str) -> None:
     with pytest.raises(RuleValueError) as caught:
         parse_rule_value(name, text)
     assert str(caught.value) == f"rule '{name}' needs a whole number, not '{text}'"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("unreachable.polls", "3%"), ("cpu.minutes", "5%"), ("cpu.warning", "1_000")]
+)
+def test_percent_signs_only_on_percent_rules_and_no_underscores(name: str, text: str) -> None:
+    with pytest.raises(RuleValueError) as caught:
+        parse_rule_value(name, text)
+    assert str(caught.value) == f"rule '{name}' needs a number, not '{text}'"
+
+
+def test_forecast_levels_must_be_in_order() -> None:
+    rules = RuleSet({"disk_forecast.hours": 4, "disk_forecast.critical_hours": 12})
+    assert rules.problems() == [
+        "disk_forecast.critical_hours (12) is above disk_forecast.hours (4)"
+    ]
+    assert RuleSet({"disk_forecast.hours": 0, "disk_forecast.critical_hours": 12}).problems() == []
 
 
 def test_rule_value_error_is_a_value_error() -> None:

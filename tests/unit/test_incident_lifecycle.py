@@ -390,6 +390,15 @@ def test_further_cycles_of_a_flapping_incident_notify_nothing() -> None:
         assert book.tick(at + 2 * MINUTE, always(FLAPPY)) == Outcome()
 
 
+def test_a_flapping_incident_sends_no_reminders_while_it_holds() -> None:
+    book = IncidentBook()
+    for i in range(3):
+        cycle(book, T0 + i * 5 * MINUTE)
+    open_cpu(book, T0 + 15 * MINUTE, FLAPPY)
+    assert notices(book.tick(T0 + 15 * MINUTE + 10 * HOUR, always(FLAPPY))) == []
+    assert the_incident(book).reminders_sent == 0
+
+
 def test_flapping_resolves_once_after_staying_clear() -> None:
     book = IncidentBook()
     for i in range(3):

@@ -124,10 +124,13 @@ class HostConditions:
             found[(HOST_KEY, "")] = self.host_key
         return found
 
-    def restart_timers(self) -> None:
-        """After the machine slept: durations count again from the next poll."""
+    def _restart_threshold_timers(self) -> None:
         for t in self.thresholds.values():
             t.warning_since = t.critical_since = None
+
+    def restart_timers(self) -> None:
+        """After the machine slept: durations count again from the next poll."""
+        self._restart_threshold_timers()
         self.trends.clear()
 
     def observe(self, result: CheckResult, rules: RuleSet) -> list[ConditionChange]:
@@ -139,8 +142,9 @@ class HostConditions:
             return [ConditionChange(HOST_KEY, "", Severity.CRITICAL, at, result.message)]
         if result.metrics is None:
             if result.problem not in _CONNECTION_FAILURES:
-                return []
+                return self._reachable(at)  # it answered, though not readably
             self.failures += 1
+            self._restart_threshold_timers()
             limit = rules["unreachable.polls"]
             if self.unreachable is not None or self.failures < limit:
                 return []
@@ -280,7 +284,9 @@ class HostConditions:
                         disk.mount,
                         None,
                         at,
-                        f"{disk.mount} is no longer filling up fast",
+                        f"{disk.mount} is past the disk rule's critical level, which takes over"
+                        if disk.percent >= rules["disk.critical"]
+                        else f"{disk.mount} is no longer filling up fast",
                         value=hours,
                         unit="h",
                     )

@@ -90,8 +90,11 @@ def parse_rule_value(name: str, text: str) -> float:
         if raw in _FALSE:
             return 0.0
         raise RuleValueError(f"rule '{name}' is on or off, not '{text}'")
+    number = raw.removesuffix("%") if spec.unit == "%" else raw
     try:
-        value = float(raw.removesuffix("%"))
+        if "_" in number:
+            raise ValueError(number)
+        value = float(number)
     except ValueError:
         raise RuleValueError(f"rule '{name}' needs a number, not '{text}'") from None
     if not math.isfinite(value) or not spec.minimum <= value <= spec.maximum:
@@ -148,4 +151,9 @@ class RuleSet:
                     f"{warning} ({format_value(warning, self[warning])}) is above {critical} "
                     f"({format_value(critical, self[critical])})"
                 )
+        hours, critical_hours = "disk_forecast.hours", "disk_forecast.critical_hours"
+        if self[hours] and self[critical_hours] > self[hours]:
+            found.append(
+                f"{critical_hours} ({self[critical_hours]:g}) is above {hours} ({self[hours]:g})"
+            )
         return found

@@ -249,7 +249,8 @@ class IncidentBook:
                 continue
             assert incident.last_notified_at is not None
             due = incident.last_notified_at + policy.reminder_seconds
-            if incident.acknowledged or policy.reminder_seconds <= 0 or now < due:
+            quiet_by_choice = incident.acknowledged or incident.flapping
+            if quiet_by_choice or policy.reminder_seconds <= 0 or now < due:
                 continue
             incident.last_notified_at = now
             incident.reminders_sent += 1
