@@ -18,8 +18,7 @@ def run(
     binary: Path, *args: str, home: Path, extra: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(home),
+        **os.environ,
         "VPSHEALTH_HOME": str(home / "vpshealth"),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
         **(extra or {}),
