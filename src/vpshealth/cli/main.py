@@ -17,6 +17,7 @@ from vpshealth.cli import (
     container_commands,
     db_commands,
     host_commands,
+    notify_commands,
     service_command,
 )
 from vpshealth.cli.context import CliContext
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     container_commands.register(commands)
     db_commands.register(commands)
     service_command.register(commands)
+    notify_commands.register(commands)
     return parser
 
 

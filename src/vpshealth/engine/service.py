@@ -10,6 +10,7 @@ import logging
 import signal
 from collections.abc import Sequence
 
+from vpshealth.alerts.email_worker import EmailWorker
 from vpshealth.app import Core
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.notifications import Notifier
@@ -79,6 +80,12 @@ class Service:
                 loop.add_signal_handler(sig, self.request_stop)
         flusher = asyncio.create_task(self._recorder.run(), name="recorder")
         compactor = asyncio.create_task(self._compact_periodically(), name="compaction")
+        mailer = asyncio.create_task(
+            EmailWorker(
+                self._core.engine, self._core.settings, self._core.secrets, self._core.clock
+            ).run(),
+            name="email",
+        )
         log.info("Service started")
         try:
             while not self._stop.is_set():
@@ -88,9 +95,9 @@ class Service:
         finally:
             log.info("Service stopping")
             await self._scheduler.stop()
-            for task in (flusher, compactor):
+            for task in (flusher, compactor, mailer):
                 task.cancel()
-            await asyncio.gather(flusher, compactor, return_exceptions=True)
+            await asyncio.gather(flusher, compactor, mailer, return_exceptions=True)
             await self._recorder.flush()
             self._recorder.close()
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -77,8 +77,20 @@ class NotificationQueue:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    def has_pending(self) -> bool:
+        """A read, so that a quiet queue never takes the write lock."""
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                select(notifications.c.id)
+                .where(notifications.c.email_state == EmailState.PENDING.value)
+                .limit(1)
+            ).first()
+        return found is not None
+
     def skip_pending(self) -> int:
         """Mark every pending notification ``skipped`` (e-mail not configured)."""
+        if not self.has_pending():
+            return 0
         with self._engine.begin() as conn:
             result = conn.execute(
                 update(notifications)
@@ -90,6 +102,8 @@ class NotificationQueue:
     def claim(self, now: int, decide: Decide) -> int | None:
         """In one transaction: read the pending notifications, let ``decide`` sort them, write
         the outbox message and update every notification's state. Returns the new outbox id."""
+        if not self.has_pending():
+            return None
         with immediate_transaction(self._engine) as conn:
             pending, broken = _pending(conn)
             if broken:
