@@ -139,10 +139,17 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return found
 
 
-def describe(exc: BaseException, config: EmailConfig) -> SmtpError:  # noqa: PLR0911
+def describe(exc: BaseException, config: EmailConfig) -> SmtpError:
     """One line for each way a send fails, naming the server and what to do."""
-    server = config.server
     chain = _chain(exc)
+    return (
+        _tls_failure(chain, config.server)
+        or _response_failure(exc, config)
+        or _connection_failure(exc, chain, config.server)
+    )
+
+
+def _tls_failure(chain: list[BaseException], server: str) -> SmtpError | None:
     cert = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
     if cert is not None:
         return SmtpError(
@@ -156,36 +163,46 @@ def describe(exc: BaseException, config: EmailConfig) -> SmtpError:  # noqa: PLR
             f"TLS with {server} failed ({tls.reason or tls}): port 465 usually needs "
             f"--security tls and port 587 --security starttls"
         )
-    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        return SmtpError(
-            f"{server} refused the login of {config.user} ({exc.code} {exc.message}): check "
-            f"--user and the password; {_HOW_TO_STORE}"
-        )
+    return None
+
+
+def _response_failure(exc: BaseException, config: EmailConfig) -> SmtpError | None:  # noqa: PLR0911
+    server = config.server
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         first = exc.recipients[0]
-        permanent = all(500 <= r.code < 600 for r in exc.recipients)
         refused = ", ".join(r.recipient for r in exc.recipients)
         return SmtpError(
             f"{server} refused the recipient(s) {refused} ({first.code} {first.message}): "
             f"check --to",
-            permanent=permanent,
+            permanent=all(500 <= r.code < 600 for r in exc.recipients),
+        )
+    if not isinstance(exc, aiosmtplib.SMTPResponseException):
+        return None
+    answer = f"{exc.code} {exc.message}"
+    if exc.code == 530 and "TLS" in exc.message.upper():
+        return SmtpError(
+            f"{server} requires encryption ({answer}): use --security starttls (or tls)"
+        )
+    if exc.code == 530:
+        return SmtpError(f"{server} requires a login ({answer}): give --user and --password-prompt")
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return SmtpError(
+            f"{server} refused the login of {config.user} ({answer}): check --user and the "
+            f"password; {_HOW_TO_STORE}"
         )
     if isinstance(exc, aiosmtplib.SMTPSenderRefused):
         return SmtpError(
-            f"{server} refused the sender {exc.sender} ({exc.code} {exc.message}): use a "
-            f"--from address this account may send as"
+            f"{server} refused the sender {exc.sender} ({answer}): use a --from address this "
+            f"account may send as"
         )
     if isinstance(exc, aiosmtplib.SMTPDataError):
         return SmtpError(
-            f"{server} rejected the message ({exc.code} {exc.message})",
-            permanent=500 <= exc.code < 600,
+            f"{server} rejected the message ({answer})", permanent=500 <= exc.code < 600
         )
-    if isinstance(exc, aiosmtplib.SMTPResponseException):
-        if exc.code == 530 and config.security is Security.NONE:
-            return SmtpError(
-                f"{server} requires encryption ({exc.code} {exc.message}): use --security starttls"
-            )
-        return SmtpError(f"{server} answered {exc.code} {exc.message}")
+    return SmtpError(f"{server} answered {answer}")
+
+
+def _connection_failure(exc: BaseException, chain: list[BaseException], server: str) -> SmtpError:
     text = str(exc)
     if "STARTTLS extension not supported" in text:
         return SmtpError(
