@@ -20,6 +20,10 @@ import aiosmtplib
 from vpshealth.alerts.email_settings import EmailConfig, Security
 
 DEFAULT_TIMEOUT = 30.0
+# CRLF line ends; headers up to the hard limit of 998 characters, so that the standard library
+# does not fold a subject such as "[VPS Health] ..." right after "Subject:" (which leaves a
+# leading space in the subject many mail programs show).
+SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998)
 _HOW_TO_STORE = "store it again with `vpshealth notify email --password-prompt`"
 
 
@@ -59,7 +63,7 @@ def tls_context(config: EmailConfig) -> ssl.SSLContext:
 
 def build_message(config: EmailConfig, outgoing: OutgoingMessage) -> EmailMessage:
     """The same headers on every attempt: Message-ID and Date come from the outbox row."""
-    message = EmailMessage(policy=email.policy.SMTP)
+    message = EmailMessage(policy=SMTP_POLICY)
     message["From"] = f"VPS Health <{config.sender}>"
     message["To"] = ", ".join(outgoing.recipients)
     message["Subject"] = outgoing.subject
