@@ -122,11 +122,6 @@ async def test_a_server_requiring_starttls_refuses_unencrypted_mail(
     smtp_server: SmtpServerFactory,
 ) -> None:
     server = smtp_server(require_starttls=True, credentials=(USER, PASSWORD))
-    with pytest.raises(SmtpError, match="does not offer a login") as error:
-        await send(config_for(server, user=USER), PASSWORD)
-    assert "127.0.0.1" in str(error.value)
-    for form in secret_forms():
-        assert form not in server.recording.clear_bytes()
     with pytest.raises(SmtpError, match=r"requires encryption.*--security starttls"):
         await send(config_for(server))
     assert server.messages == []

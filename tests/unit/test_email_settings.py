@@ -69,6 +69,8 @@ def test_no_encryption_only_for_a_server_on_this_computer() -> None:
         build_config({**COMPLETE, "security": "none"})
     config = build_config({**COMPLETE, "smtp_host": "127.0.0.1", "security": "none"})
     assert (config.security, config.smtp_port) == (Security.NONE, 25)
+    with pytest.raises(InputError, match=r"invalid email\.user: a login is only ever sent encr"):
+        build_config({**COMPLETE, "smtp_host": "::1", "security": "none", "user": "me"})
     assert is_loopback("localhost")
     assert is_loopback("::1")
     assert not is_loopback("10.0.0.1")

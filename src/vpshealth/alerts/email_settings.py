@@ -249,6 +249,12 @@ def build_config(
             f"'none' (no encryption) is only allowed for a server on this computer "
             f"(localhost), not {host}; use starttls or tls",
         )
+    if security is Security.NONE and config.get("user"):
+        raise _fail(
+            sources["user"],
+            "a login is only ever sent encrypted; use --security starttls or tls, or leave "
+            "out the user for a relay on this computer",
+        )
     if values.get("enabled") is not None:
         config["enabled"] = bool(values["enabled"])
     overridden = frozenset(key for key, value in env.items() if value is not None)
