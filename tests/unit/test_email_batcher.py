@@ -9,15 +9,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from tests.unit.email_helpers import T0, add_host, insert_notification, make_notification
 from vpshealth.alerts.batcher import plan_claim
 from vpshealth.alerts.email_settings import EmailConfig, build_config
 from vpshealth.domain.containers import Severity
-from vpshealth.domain.notifications import NotificationKind
+from vpshealth.domain.notifications import NotificationKind, at_least
 from vpshealth.store.database import open_database
-from vpshealth.store.notification_queue import NotificationQueue
+from vpshealth.store.notification_queue import (
+    NotificationQueue,
+    PendingNotification,
+    RecentCounts,
+)
 from vpshealth.store.outbox_repository import OutboxRepository, OutboxStatus
 from vpshealth.store.schema import notifications
 
@@ -161,3 +167,64 @@ def test_a_failing_render_leaves_everything_pending(engine: Engine) -> None:
         NotificationQueue(engine).claim(T0 + 60, broken)  # type: ignore[arg-type]
     assert NotificationQueue(engine).states()[item] == "pending"
     assert OutboxRepository(engine).list() == []
+
+
+pending_rows = st.lists(
+    st.tuples(
+        st.sampled_from([None, 1, 2, 3]),  # host
+        st.integers(min_value=0, max_value=300),  # seconds after T0
+        st.sampled_from([Severity.WARNING, Severity.CRITICAL]),
+        st.sampled_from(list(NotificationKind)),
+    ),
+    max_size=30,
+)
+
+
+@given(
+    rows=pending_rows,
+    already=st.dictionaries(st.sampled_from([1, 2, 3]), st.integers(0, 5)),
+    limit=st.integers(1, 6),
+    window=st.integers(0, 120),
+    minimum=st.sampled_from(["warning", "critical"]),
+    now=st.integers(min_value=0, max_value=600),
+)
+def test_every_notification_lands_in_exactly_one_place(
+    rows: list[tuple[int | None, int, Severity, NotificationKind]],
+    already: dict[int, int],
+    limit: int,
+    window: int,
+    minimum: str,
+    now: int,
+) -> None:
+    pending = [
+        PendingNotification(
+            id=i,
+            host_id=host,
+            created_at=T0 + at,
+            notification=make_notification(
+                host_name=f"h{host}", severity=severity, kind=kind, at=T0 + at
+            ),
+        )
+        for i, (host, at, severity, kind) in enumerate(rows)
+    ]
+    cfg = config(max_per_host_per_hour=limit, batch_seconds=window, min_severity=minimum)
+    plan = plan_claim(pending, RecentCounts(queued=already), cfg, T0 + now)
+    placed = [*plan.queued, *plan.skipped, *plan.rate_limited]
+    assert len(placed) == len(set(placed))
+    by_id = {p.id: p for p in pending}
+    for item_id in plan.skipped:
+        assert not at_least(by_id[item_id].notification.severity, cfg.min_severity)
+    if plan.queued or plan.rate_limited:
+        # The window closed: everything at or above the minimum was placed.
+        assert len(placed) == len(pending)
+        assert min(by_id[i].created_at for i in [*plan.queued, *plan.rate_limited]) + window <= (
+            T0 + now
+        )
+    else:
+        assert plan.draft is None
+    assert (plan.draft is None) == (not plan.queued)
+    for host in (1, 2, 3):
+        sent = sum(1 for i in plan.queued if by_id[i].host_id == host)
+        assert sent <= max(limit - already.get(host, 0), 0)
+        if any(by_id[i].host_id == host for i in plan.rate_limited):
+            assert sent == max(limit - already.get(host, 0), 0)
