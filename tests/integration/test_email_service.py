@@ -14,6 +14,7 @@ import pytest
 from tests.integration.support.cli import RunCli
 from tests.integration.support.service import start_service, stop_service, wait_for
 from tests.integration.support.smtp import SmtpServer, SmtpServerFactory
+from tests.integration.support.sshd import SshServer
 from tests.unit.email_helpers import make_notification
 
 USER, PASSWORD = "alerts", "smtp-Secret-7f3a9c"
@@ -154,3 +155,61 @@ def test_a_queued_e_mail_survives_sigkill_of_the_service(
     finally:
         conn.close()
     assert state == ("queued", outbox_rows(vpshealth_home)[0][0])
+
+
+def test_an_incident_and_its_recovery_arrive_by_e_mail(
+    ssh_server: SshServer,
+    smtp_server: SmtpServerFactory,
+    run_cli: RunCli,
+    env: dict[str, str],
+    vpshealth_home: Path,
+) -> None:
+    """End to end: the alerting writes the notifications, the e-mail worker sends them."""
+    env = {**env, "VPSHEALTH_CONNECT_TIMEOUT": "3", "VPSHEALTH_COMMAND_TIMEOUT": "10"}
+    server = smtp_server()
+    configure(run_cli, env, server, "--security", "none", "--batch-seconds", "0")
+    added = run_cli(
+        "host", "add", "web1", "--address", ssh_server.host, "--port", str(ssh_server.port),
+        "--user", ssh_server.user, "--key-file", str(ssh_server.client_key_path),
+        "--trust-host-key", "--interval", "5", env=env,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    for args in (
+        ("--set", "load.warning=1000", "--set", "load.critical=1000"),  # machine load: no alerts
+        ("web1", "--set", "unreachable.polls=2"),
+    ):
+        rules = run_cli("rules", *args, env=env)
+        assert rules.returncode == 0, rules.stderr
+
+    proc = start_service(env)
+    try:
+        wait_for("a good check of web1", lambda: checks_of(vpshealth_home, "web1") >= 2, 40)
+        ssh_server.kill()
+        wait_for("the e-mail about web1", lambda: len(server.messages) >= 1, 90)
+        ssh_server.start()
+        wait_for("the e-mail about its recovery", lambda: len(server.messages) >= 2, 120)
+    finally:
+        code, err = stop_service(proc)
+    assert code == 0, err
+    opened, resolved = (r.message for r in server.messages)
+    assert opened["Subject"].startswith("[VPS Health] CRITICAL web1: ")
+    assert resolved["Subject"].startswith("[VPS Health] RESOLVED web1: ")
+    body = opened.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert f"web1 ({ssh_server.host}" in text
+    assert "Since:" in text
+    assert [s for _, s, _ in outbox_rows(vpshealth_home)] == ["sent", "sent"]
+
+
+def checks_of(home: Path, name: str) -> int:
+    conn = database(home)
+    try:
+        row = conn.execute(
+            "SELECT count(*) FROM checks JOIN hosts ON hosts.id = checks.host_id "
+            "WHERE hosts.name = ? AND checks.problem IS NULL",
+            (name,),
+        ).fetchone()
+    finally:
+        conn.close()
+    return int(row[0])
