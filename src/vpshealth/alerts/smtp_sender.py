@@ -22,8 +22,9 @@ from vpshealth.alerts.email_settings import EmailConfig, Security
 DEFAULT_TIMEOUT = 30.0
 # CRLF line ends; headers up to the hard limit of 998 characters, so that the standard library
 # does not fold a subject such as "[VPS Health] ..." right after "Subject:" (which leaves a
-# leading space in the subject many mail programs show).
-SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998)
+# leading space in the subject many mail programs show). 7-bit: non-ASCII text is encoded, so
+# the message needs no 8BITMIME from the server.
+SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998, cte_type="7bit")
 _HOW_TO_STORE = "store it again with `vpshealth notify email --password-prompt`"
 
 
