@@ -197,3 +197,24 @@ async def test_run_steps_until_cancelled(engine: Engine) -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert len(send.attempts) == 1
+
+
+async def test_invalid_settings_are_logged_once_and_nothing_piles_up(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    configure(engine, security="none")  # for mail.example.com: refused
+    host = add_host(engine, "web-1")
+    first = insert_notification(engine, make_notification(), host_id=host)
+    clock = FakeClock(T0)
+    send = FakeSend()
+    w = worker(engine, clock, send)
+    with caplog.at_level("INFO", logger="vpshealth.alerts.email_worker"):
+        await w.step()
+        second = insert_notification(engine, make_notification(subject="b"), host_id=host)
+        await w.step()
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1
+    assert "invalid email.security: 'none'" in errors[0].getMessage()
+    states = NotificationQueue(engine).states()
+    assert (states[first], states[second]) == ("skipped", "skipped")
+    assert send.attempts == []
