@@ -110,6 +110,15 @@ def test_show_marks_environment_overrides(run: Run, monkeypatch: pytest.MonkeyPa
     assert data["password"] == "not needed (no user)"
 
 
+def test_saving_a_value_the_environment_overrides_says_so(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VPSHEALTH_SMTP_HOST", "relay.example.net")
+    code, out, _ = run("notify", "email", "--smtp-host", "mail.example.com")
+    assert code == 0
+    assert "VPSHEALTH_SMTP_HOST is set and overrides the stored --smtp-host" in out
+
+
 def test_show_a_bad_override_without_failing(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VPSHEALTH_SMTP_FROM", "nobody")
     code, out, _ = run("notify", "show")

@@ -13,6 +13,7 @@ from typing import Any
 from vpshealth.alerts.digest import render_digest
 from vpshealth.alerts.email_settings import (
     ENV_OVERRIDES,
+    OPTIONS,
     PASSWORD_REF,
     PREFIX,
     EmailConfig,
@@ -190,6 +191,10 @@ def set_email(ctx: CliContext, args: argparse.Namespace) -> int:
         ctx.core.secrets.put(PASSWORD_REF, secret)
     repo.update(_normalised(changes, config), now=int(ctx.core.clock.now()))
     print("Saved the e-mail settings." + (" The password is in the OS keyring." if secret else ""))
+    for key in sorted(set(changes) & config.from_env):
+        print(f"Note: {ENV_OVERRIDES[key]} is set and overrides the stored {OPTIONS[key]}.")
+    if secret is not None and ctx.settings.smtp_password is not None:
+        print("Note: VPSHEALTH_SMTP_PASSWORD is set and overrides the stored password.")
     if config.problem:
         print(f"Not sending yet: {config.problem}.")
     else:
