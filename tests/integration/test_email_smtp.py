@@ -205,3 +205,17 @@ async def test_outbox_delivers_each_message_exactly_once_after_the_server_was_do
     assert ids == sorted(m.message_id for m in sent)
     subjects = {r.message["Subject"] for r in server.messages}
     assert "[VPS Health] CRITICAL: 2 problems on 2 servers" in subjects
+
+
+async def test_a_server_that_never_answers_times_out(hung_listener: int) -> None:
+    config = build_config(
+        {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": hung_listener,
+            "security": "none",
+            "from": "vps@example.com",
+            "to": ["me@example.com"],
+        }
+    )
+    with pytest.raises(SmtpError, match=rf"no answer from 127\.0\.0\.1:{hung_listener} in time"):
+        await deliver(config, None, tls_context(config), outgoing(), timeout=1)

@@ -7,6 +7,7 @@ the server does not offer STARTTLS, so a password never travels in clear."""
 
 from __future__ import annotations
 
+import contextlib
 import email.policy
 import ssl
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ import aiosmtplib
 from vpshealth.alerts.email_settings import EmailConfig, Security
 
 DEFAULT_TIMEOUT = 30.0
+QUIT_TIMEOUT = 5.0
 # CRLF line ends; headers up to the hard limit of 998 characters, so that the standard library
 # does not fold a subject such as "[VPS Health] ..." right after "Subject:" (which leaves a
 # leading space in the subject many mail programs show). 7-bit: non-ASCII text is encoded, so
@@ -110,17 +112,16 @@ async def deliver(
         await client.mail(config.sender)
         await _recipients(client, outgoing.recipients)
         response = await client.data(message.as_bytes())
-    except aiosmtplib.SMTPException as exc:
-        raise describe(exc, config) from None
-    except (OSError, TimeoutError) as exc:
-        raise describe(exc, config) from None
-    finally:
-        if client.is_connected:
-            try:
-                await client.quit()
-            except (aiosmtplib.SMTPException, OSError, TimeoutError):
-                client.close()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         client.close()
+        raise describe(exc, config) from None
+    except BaseException:  # cancelled: drop the connection, do not wait for the server
+        client.close()
+        raise
+    # Accepted: say goodbye briefly; a server slow to answer QUIT changes nothing.
+    with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+        await client.quit(timeout=QUIT_TIMEOUT)
+    client.close()
     return f"{response.code} {response.message}"
 
 
