@@ -18,6 +18,7 @@ from vpshealth.cli import (
     container_commands,
     db_commands,
     host_commands,
+    notify_commands,
     service_command,
 )
 from vpshealth.cli.context import CliContext
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     alert_commands.register(commands)
     db_commands.register(commands)
     service_command.register(commands)
+    notify_commands.register(commands)
     return parser
 
 

@@ -10,6 +10,7 @@ import logging
 import signal
 from collections.abc import Sequence
 
+from vpshealth.alerts.email_worker import EmailWorker
 from vpshealth.app import Core
 from vpshealth.domain.containers import ContainerIncident
 from vpshealth.domain.health import CheckResult
@@ -98,6 +99,12 @@ class Service:
         flusher = asyncio.create_task(self._recorder.run(), name="recorder")
         compactor = asyncio.create_task(self._compact_periodically(), name="compaction")
         alerts = asyncio.create_task(self._alerts.run(), name="alerts")
+        mailer = asyncio.create_task(
+            EmailWorker(
+                self._core.engine, self._core.settings, self._core.secrets, self._core.clock
+            ).run(),
+            name="email",
+        )
         log.info("Service started")
         try:
             while not self._stop.is_set():
@@ -107,9 +114,9 @@ class Service:
         finally:
             log.info("Service stopping")
             await self._scheduler.stop()
-            for task in (flusher, compactor, alerts):
+            for task in (flusher, compactor, alerts, mailer):
                 task.cancel()
-            await asyncio.gather(flusher, compactor, alerts, return_exceptions=True)
+            await asyncio.gather(flusher, compactor, alerts, mailer, return_exceptions=True)
             await self._recorder.flush()
             try:
                 await self._alerts.step()
