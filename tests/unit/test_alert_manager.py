@@ -126,7 +126,7 @@ async def test_first_fresh_poll_is_a_baseline_and_the_second_announces(harness: 
     assert opened.host_name == "web1"
     assert opened.host_address == "203.0.113.10"
     assert (opened.value, opened.threshold, opened.unit) == (97, 95, "%")
-    assert opened.title == "web1: disk / filling up"
+    assert opened.title == "disk / filling up"
 
 
 async def test_a_problem_gone_by_the_second_poll_is_never_announced(harness: Harness) -> None:
@@ -233,7 +233,7 @@ async def test_unreachable_after_three_failed_polls_names_the_host(harness: Harn
     await harness.step()
     assert harness.seen.kinds() == [(NotificationKind.OPENED, "unreachable")]
     assert harness.seen.shown[0].severity is Severity.CRITICAL
-    assert harness.seen.shown[0].title == "web1: not answering"
+    assert harness.seen.shown[0].title == "not answering"
 
 
 async def test_container_incidents_name_the_app(harness: Harness) -> None:
@@ -248,7 +248,7 @@ async def test_container_incidents_name_the_app(harness: Harness) -> None:
     assert harness.seen.kinds() == [(NotificationKind.OPENED, "restart_loop")]
     shown = harness.seen.shown[0]
     assert shown.app == "shop / production / web"
-    assert shown.title == "web1: restart loop of shop / production / web"
+    assert shown.title == "restart loop of shop / production / web"
 
 
 async def test_container_alerts_can_be_switched_off_per_host(harness: Harness) -> None:

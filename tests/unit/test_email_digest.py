@@ -36,6 +36,28 @@ def test_several_notifications_are_counted_by_problem_and_server() -> None:
     assert digest_subject(items) == "[VPS Health] CRITICAL: 4 problems, 1 resolved on 3 servers"
 
 
+def test_several_notifications_about_one_server_are_named_after_the_worst() -> None:
+    items = [
+        make_notification(severity=Severity.WARNING, title="container api unhealthy"),
+        make_notification(kind=NotificationKind.RESOLVED, title="api crashed"),
+        make_notification(title="restart loop of shop / production / web"),
+        make_notification(title="disk / filling up"),
+    ]
+    assert digest_subject(items) == (
+        "[VPS Health] CRITICAL web-1: restart loop of shop / production / web (+3 more)"
+    )
+    crash_then_loop = [
+        make_notification(rule="crashed", subject="shop-web", title="shop-web crashed"),
+        make_notification(rule="crashed", subject="shop-web", kind=NotificationKind.RESOLVED),
+        make_notification(rule="restart_loop", subject="shop-web", title="restart loop of shop"),
+    ]
+    assert digest_subject(crash_then_loop) == (
+        "[VPS Health] CRITICAL web-1: restart loop of shop (+2 more)"
+    ), "the crash folded into the loop is no longer open"
+    only_recoveries = [make_notification(kind=NotificationKind.RESOLVED, title=t) for t in "ab"]
+    assert digest_subject(only_recoveries) == "[VPS Health] RESOLVED web-1: a (+1 more)"
+
+
 def test_only_recoveries() -> None:
     items = [
         make_notification(kind=NotificationKind.RESOLVED),

@@ -137,12 +137,31 @@ def summary_line(items: Sequence[Notification]) -> str:
     return f"{', '.join(parts)} on {_plural(servers, 'server')}"
 
 
+def _lead(items: Sequence[Notification]) -> Notification:
+    """The notification a one-server digest is named after: the worst problem still open at the
+    end of the digest (the first raised among equals), else the first one."""
+    done = {(i.rule, i.subject) for i in items if i.kind is NotificationKind.RESOLVED}
+    problems = [
+        i for i in items if i.kind not in (NotificationKind.RESOLVED, NotificationKind.TEST)
+    ]
+    still_open = [i for i in problems if (i.rule, i.subject) not in done] or problems
+    if not still_open:
+        return items[0]
+    return min(still_open, key=lambda i: (i.severity is not Severity.CRITICAL, i.at))
+
+
 def digest_subject(items: Sequence[Notification]) -> str:
     if not items:
         raise ValueError("a digest needs at least one notification")
     if len(items) == 1:
         item = items[0]
         subject = f"{SUBJECT_PREFIX} {label_of(item)} {item.host_name}: {item.title}"
+    elif len({i.host_name for i in items}) == 1:
+        lead = _lead(items)
+        subject = (
+            f"{SUBJECT_PREFIX} {label_of(lead)} {lead.host_name}: {lead.title} "
+            f"(+{len(items) - 1} more)"
+        )
     else:
         critical = any(
             i.severity is Severity.CRITICAL and i.kind is not NotificationKind.RESOLVED

@@ -84,8 +84,8 @@ class LogNotifier:
             where = f" ({n.host_address})" if n.host_address else ""
             since = datetime.fromtimestamp(n.since, UTC).strftime("%Y-%m-%d %H:%M UTC")
             log.warning(
-                "Notification (%s, %s): %s — %s%s; since %s",
-                n.kind.value, n.severity.value, n.title, n.message, where, since,
+                "Notification (%s, %s): %s: %s — %s%s; since %s",
+                n.kind.value, n.severity.value, n.host_name, n.title, n.message, where, since,
             )  # fmt: skip
 
 
@@ -261,7 +261,7 @@ class AlertManager:
             host_address=info.address,
             rule=incident.rule,
             subject=incident.subject,
-            title=_title(notice, info.name),
+            title=_title(notice),
             message=notice.message,
             since=incident.opened_at,
             at=notice.at,
@@ -304,19 +304,11 @@ RULE_TITLES = {
     "docker_permission_denied": "Docker socket not readable",
 }
 
-_KIND_WORDS = {
-    "opened": "",
-    "escalated": "worse: ",
-    "reminder": "still: ",
-    "flapping": "flapping: ",
-    "resolved": "resolved: ",
-    "test": "test: ",
-}
 
-
-def _title(notice: Notice, host_name: str) -> str:
+def _title(notice: Notice) -> str:
+    """What happened, without the server (the channels add it) or the kind (opened,
+    resolved ... is a field of its own)."""
     incident = notice.incident
     subject = incident.app or incident.container_name or incident.subject
     template = RULE_TITLES.get(incident.rule, incident.rule.replace("_", " ") + " {subject}")
-    about = template.format(subject=subject).strip()
-    return f"{host_name}: {_KIND_WORDS[notice.kind.value]}{about}"
+    return template.format(subject=subject).strip()
