@@ -128,6 +128,9 @@ class OverviewView(QWidget):
         self.table.activated.connect(self._activated)
         self.table.doubleClicked.connect(self._activated)
 
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset):
+            signal.connect(self._update_summary)
+
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
@@ -144,6 +147,9 @@ class OverviewView(QWidget):
             self.tags.setCurrentText(current if current in tags else ALL_TAGS)
             self.tags.blockSignals(False)
             self.proxy.set_tag(None if self.tags.currentText() == ALL_TAGS else current)
+        self._update_summary()
+
+    def _update_summary(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         self.summary.setText(
             f"{total} servers" if shown == total else f"Showing {shown} of {total} servers"
