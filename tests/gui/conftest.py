@@ -11,12 +11,12 @@ from typing import Any, TypeVar
 
 import keyring.backend
 import pytest
-import qasync
 from PySide6.QtWidgets import QApplication
 
 from vpshealth.app import Core, build_core
 from vpshealth.config import Settings
 from vpshealth.gui.context import GuiContext
+from vpshealth.gui.event_loop import GuiEventLoop
 from vpshealth.gui.tasks import TaskRunner
 from vpshealth.secrets import SecretStore
 
@@ -60,7 +60,7 @@ def core(tmp_path: Path, memory_keyring: MemoryKeyring) -> Iterator[Core]:
 class Loop:
     """Runs coroutines to completion on the qasync loop (Qt events are processed meanwhile)."""
 
-    def __init__(self, loop: qasync.QEventLoop) -> None:
+    def __init__(self, loop: GuiEventLoop) -> None:
         self.loop = loop
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -69,12 +69,14 @@ class Loop:
 
 @pytest.fixture
 def loop(qapp: QApplication) -> Iterator[Loop]:
-    qloop = qasync.QEventLoop(qapp, already_running=False)
+    qloop = GuiEventLoop(qapp)
     asyncio.set_event_loop(qloop)
     try:
         yield Loop(qloop)
-    finally:
         qloop.run_until_complete(asyncio.sleep(0))
+        pending = [t for t in asyncio.all_tasks(qloop) if not t.done()]
+        assert not pending, f"tasks left running at the end of the test: {pending}"
+    finally:
         qloop.close()
         asyncio.set_event_loop(None)
 

@@ -148,6 +148,8 @@ class Service:
         except Exception:
             log.exception("Could not read the host list; keeping the current one")
             return
+        if self._paused or self._stop.is_set():
+            return
         for removed in self._scheduler.host_ids - set(enabled):
             self._recorder.forget_host(removed)
         await self._scheduler.set_hosts(enabled, start_now=start_now)

@@ -7,13 +7,13 @@ import logging
 import signal
 import sys
 
-import qasync
 from PySide6.QtWidgets import QApplication
 
 from vpshealth.app import build_core
 from vpshealth.config import Paths, Settings
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.desktop import DesktopApp, tray_available
+from vpshealth.gui.event_loop import GuiEventLoop
 from vpshealth.gui.single_instance import SingleInstance, ask_running_instance, server_name
 from vpshealth.gui.tasks import TaskRunner
 
@@ -53,7 +53,7 @@ def run(settings: Settings, paths: Paths) -> int:
         await finished.wait()
         await tasks.cancel_all()
 
-    loop = qasync.QEventLoop(app)
+    loop = GuiEventLoop(app)
     try:
         with loop:
             loop.run_until_complete(main())

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from vpshealth.domain.health import HostState
 from vpshealth.gui.fleet_query import FleetSnapshot, read_fleet
+from vpshealth.gui.signals import emit
 from vpshealth.gui.tasks import TaskRunner
 from vpshealth.store.host_repository import HostRecord
 
@@ -90,8 +91,8 @@ class FleetWatcher(QObject):
         previous, self._snapshot = self._snapshot, snapshot
         if previous == snapshot:
             return
-        self.snapshot_changed.emit(snapshot)
+        emit(self.snapshot_changed, snapshot)
         if previous is not None:
             changes = state_changes(previous, snapshot)
             if changes:
-                self.states_changed.emit(changes)
+                emit(self.states_changed, changes)

@@ -15,6 +15,7 @@ from vpshealth.domain.notifications import Notifier
 from vpshealth.engine.lock import EngineLock
 from vpshealth.engine.service import Service
 from vpshealth.errors import EngineLockedError
+from vpshealth.gui.signals import emit
 from vpshealth.gui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class EngineOwner(QObject):
     async def _run(self, service: Service) -> None:
         await service.run()
         if self._service is service:
-            self.service_ended.emit()
+            emit(self.service_ended)
 
     def _try_take_over(self) -> None:
         if self._mode is EngineMode.VIEWER:
@@ -98,22 +99,25 @@ class EngineOwner(QObject):
     def _set_mode(self, mode: EngineMode) -> None:
         if mode is not self._mode:
             self._mode = mode
-            self.mode_changed.emit(mode.value)
+            emit(self.mode_changed, mode.value)
 
-    def check_all_now(self) -> None:
-        if self._service is not None:
-            self._tasks.spawn(self._service.check_all_now(), "Checking every server now")
+    def check_all_now(self) -> asyncio.Task[None] | None:
+        if self._service is None:
+            return None
+        return self._tasks.spawn(self._service.check_all_now(), "Checking every server now")
 
-    def set_paused(self, paused: bool) -> None:
+    def set_paused(self, paused: bool) -> asyncio.Task[None] | None:
         service = self._service
         if service is None:
-            return
+            return None
 
         async def apply() -> None:
             await service.set_paused(paused)
-            self.paused_changed.emit(paused)
+            emit(self.paused_changed, paused)
 
-        self._tasks.spawn(apply(), "Resuming the checks" if not paused else "Pausing the checks")
+        return self._tasks.spawn(
+            apply(), "Resuming the checks" if not paused else "Pausing the checks"
+        )
 
     async def stop(self) -> None:
         """Stop the checks and release the lock (on quit)."""

@@ -54,6 +54,7 @@ from vpshealth.gui.connection_test import (
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.host_actions import add_host, remove_host, replace_host
 from vpshealth.gui.host_validation import HostForm, split_tags, validate
+from vpshealth.gui.signals import emit
 from vpshealth.store.host_repository import HostRecord
 
 ConfirmHostKey = Callable[[QWidget, str, HostKey, str | None], bool]
@@ -530,7 +531,7 @@ class HostEditor(QDialog):
                 return False
         finally:
             self._set_busy(False)
-        self.saved.emit(host.name)
+        emit(self.saved, host.name)
         self.accept()
         return True
 
@@ -548,6 +549,6 @@ class HostEditor(QDialog):
             return False
         finally:
             self._set_busy(False)
-        self.removed.emit(self._original.name)
+        emit(self.removed, self._original.name)
         self.accept()
         return True

@@ -32,6 +32,7 @@ from vpshealth.gui.settings_values import (
     settings_values,
     validate_settings,
 )
+from vpshealth.gui.signals import emit
 from vpshealth.secrets import SecretStore
 from vpshealth.store.settings_repository import SettingsRepository
 
@@ -213,7 +214,7 @@ class SettingsDialog(QDialog):
         await self._ctx.read(
             functools.partial(repo.update, settings_values(form), int(time.time()))
         )
-        self.saved.emit()
+        emit(self.saved)
         self.accept()
         return True
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
+from vpshealth.gui.signals import emit
+
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class TaskRunner(QObject):
@@ -21,7 +25,7 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[Any, Any, T], what: str) -> asyncio.Task[T]:
         task = asyncio.get_event_loop().create_task(coro, name=what)
         self._tasks.add(task)
         task.add_done_callback(self._done)
@@ -34,7 +38,7 @@ class TaskRunner(QObject):
         exc = task.exception()
         if exc is not None:
             log.error("%s failed", task.get_name(), exc_info=exc)
-            self.failed.emit(task.get_name(), str(exc) or type(exc).__name__)
+            emit(self.failed, task.get_name(), str(exc) or type(exc).__name__)
 
     @property
     def pending(self) -> int:
