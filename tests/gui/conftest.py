@@ -11,16 +11,18 @@ from typing import Any, TypeVar
 
 import keyring.backend
 import pytest
+import qasync
 from PySide6.QtWidgets import QApplication
 
 from vpshealth.app import Core, build_core
 from vpshealth.config import Settings
 from vpshealth.gui.context import GuiContext
-from vpshealth.gui.event_loop import GuiEventLoop
+from vpshealth.gui.signals import install_emit_fix
 from vpshealth.gui.tasks import TaskRunner
 from vpshealth.secrets import SecretStore
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+install_emit_fix()  # as the app does at start; see vpshealth.gui.signals
 
 T = TypeVar("T")
 
@@ -60,7 +62,7 @@ def core(tmp_path: Path, memory_keyring: MemoryKeyring) -> Iterator[Core]:
 class Loop:
     """Runs coroutines to completion on the qasync loop (Qt events are processed meanwhile)."""
 
-    def __init__(self, loop: GuiEventLoop) -> None:
+    def __init__(self, loop: qasync.QEventLoop) -> None:
         self.loop = loop
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -69,7 +71,7 @@ class Loop:
 
 @pytest.fixture
 def loop(qapp: QApplication) -> Iterator[Loop]:
-    qloop = GuiEventLoop(qapp)
+    qloop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(qloop)
     try:
         yield Loop(qloop)

@@ -5,14 +5,13 @@ import asyncio
 import pytest
 from pytestqt.qtbot import QtBot
 
+from tests.gui.conftest import Loop
 from vpshealth.app import Core
 from vpshealth.engine.lock import EngineLock
 from vpshealth.errors import EngineLockedError
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.desktop import DesktopApp
 from vpshealth.gui.engine_owner import EngineMode, EngineOwner
-
-from tests.gui.conftest import Loop
 
 
 def test_viewer_mode_when_the_background_service_holds_the_lock(

@@ -8,9 +8,8 @@ import sys
 
 from PySide6.QtCore import QObject, Signal
 
-from vpshealth.gui.signals import emit
-
 from tests.gui.conftest import Loop
+from vpshealth.gui.signals import emit_drops_a_reference, install_emit_fix
 
 TIMES = 5000
 
@@ -19,13 +18,19 @@ class _Source(QObject):
     changed = Signal(object)
 
 
+def test_the_fix_is_installed_and_idempotent(qapp: object) -> None:
+    assert install_emit_fix()
+    assert install_emit_fix()
+    assert not emit_drops_a_reference()  # once fixed, a probe loses nothing
+
+
 def test_emitting_keeps_the_reference_count_of_true(qapp: object) -> None:
     source = _Source()
     received: list[object] = []
     source.changed.connect(received.append)
     before = sys.getrefcount(True)
     for i in range(TIMES):
-        emit(source.changed, i)
+        source.changed.emit(i)
     assert len(received) == TIMES
     assert sys.getrefcount(True) >= before - 10
 

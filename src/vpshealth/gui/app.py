@@ -7,13 +7,14 @@ import logging
 import signal
 import sys
 
+import qasync
 from PySide6.QtWidgets import QApplication
 
 from vpshealth.app import build_core
 from vpshealth.config import Paths, Settings
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.desktop import DesktopApp, tray_available
-from vpshealth.gui.event_loop import GuiEventLoop
+from vpshealth.gui.signals import install_emit_fix
 from vpshealth.gui.single_instance import SingleInstance, ask_running_instance, server_name
 from vpshealth.gui.tasks import TaskRunner
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def run(settings: Settings, paths: Paths) -> int:
+    install_emit_fix()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("VPS Health")
@@ -53,7 +55,7 @@ def run(settings: Settings, paths: Paths) -> int:
         await finished.wait()
         await tasks.cancel_all()
 
-    loop = GuiEventLoop(app)
+    loop = qasync.QEventLoop(app)
     try:
         with loop:
             loop.run_until_complete(main())

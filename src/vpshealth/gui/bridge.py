@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 
 from vpshealth.domain.health import HostState
 from vpshealth.gui.fleet_query import FleetSnapshot, read_fleet
-from vpshealth.gui.signals import emit
 from vpshealth.gui.tasks import TaskRunner
 from vpshealth.store.host_repository import HostRecord
 
@@ -91,8 +90,8 @@ class FleetWatcher(QObject):
         previous, self._snapshot = self._snapshot, snapshot
         if previous == snapshot:
             return
-        emit(self.snapshot_changed, snapshot)
+        self.snapshot_changed.emit(snapshot)
         if previous is not None:
             changes = state_changes(previous, snapshot)
             if changes:
-                emit(self.states_changed, changes)
+                self.states_changed.emit(changes)

@@ -18,7 +18,6 @@ from vpshealth.gui.main_window import MainWindow
 from vpshealth.gui.notifier import TrayNotifier, state_notifications
 from vpshealth.gui.settings_dialog import SettingsDialog
 from vpshealth.gui.settings_values import DEFAULT_INTERVAL_KEY
-from vpshealth.gui.signals import emit
 from vpshealth.gui.snooze import end_snooze, snooze, tomorrow_morning
 from vpshealth.gui.tray import SNOOZE_END, SNOOZE_HOUR, TrayController
 from vpshealth.store.settings_repository import SettingsRepository
@@ -171,7 +170,7 @@ class DesktopApp(QObject):
         await self.engine.stop()
         self.tray.hide()
         self.window.hide()
-        emit(self.finished)
+        self.finished.emit()
 
 
 def tray_available() -> bool:

@@ -15,7 +15,6 @@ from vpshealth.domain.notifications import Notifier
 from vpshealth.engine.lock import EngineLock
 from vpshealth.engine.service import Service
 from vpshealth.errors import EngineLockedError
-from vpshealth.gui.signals import emit
 from vpshealth.gui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -90,7 +89,7 @@ class EngineOwner(QObject):
     async def _run(self, service: Service) -> None:
         await service.run()
         if self._service is service:
-            emit(self.service_ended)
+            self.service_ended.emit()
 
     def _try_take_over(self) -> None:
         if self._mode is EngineMode.VIEWER:
@@ -99,7 +98,7 @@ class EngineOwner(QObject):
     def _set_mode(self, mode: EngineMode) -> None:
         if mode is not self._mode:
             self._mode = mode
-            emit(self.mode_changed, mode.value)
+            self.mode_changed.emit(mode.value)
 
     def check_all_now(self) -> asyncio.Task[None] | None:
         if self._service is None:
@@ -113,7 +112,7 @@ class EngineOwner(QObject):
 
         async def apply() -> None:
             await service.set_paused(paused)
-            emit(self.paused_changed, paused)
+            self.paused_changed.emit(paused)
 
         return self._tasks.spawn(
             apply(), "Resuming the checks" if not paused else "Pausing the checks"

@@ -27,7 +27,6 @@ from vpshealth.gui.context import GuiContext
 from vpshealth.gui.fleet_query import FleetSnapshot
 from vpshealth.gui.incidents_view import IncidentsView
 from vpshealth.gui.overview_model import STATE_COLOURS, fullest_disk, state_label
-from vpshealth.gui.signals import emit
 from vpshealth.gui.tray_state import state_of
 from vpshealth.store.host_repository import HostRecord
 
@@ -165,7 +164,7 @@ class HostDetail(QWidget):
             return
         record = snapshot.record(self._record.id)
         if record is None:
-            emit(self.back_requested)
+            self.back_requested.emit()
             return
         if record != self._record:
             self.show_host(record)
@@ -222,4 +221,4 @@ class HostDetail(QWidget):
 
     def _edit(self) -> None:
         if self._record is not None:
-            emit(self.edit_requested, self._record.id)
+            self.edit_requested.emit(self._record.id)

@@ -54,7 +54,6 @@ from vpshealth.gui.connection_test import (
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.host_actions import add_host, remove_host, replace_host
 from vpshealth.gui.host_validation import HostForm, split_tags, validate
-from vpshealth.gui.signals import emit
 from vpshealth.store.host_repository import HostRecord
 
 ConfirmHostKey = Callable[[QWidget, str, HostKey, str | None], bool]
@@ -531,7 +530,7 @@ class HostEditor(QDialog):
                 return False
         finally:
             self._set_busy(False)
-        emit(self.saved, host.name)
+        self.saved.emit(host.name)
         self.accept()
         return True
 
@@ -549,6 +548,6 @@ class HostEditor(QDialog):
             return False
         finally:
             self._set_busy(False)
-        emit(self.removed, self._original.name)
+        self.removed.emit(self._original.name)
         self.accept()
         return True

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 
 from vpshealth.gui import formatting
 from vpshealth.gui.context import GuiContext
-from vpshealth.gui.signals import emit
 from vpshealth.gui.snooze import snooze
 from vpshealth.store.incident_repository import IncidentRecord, IncidentRepository
 
@@ -162,7 +161,7 @@ class IncidentsView(QWidget):
     def _double_clicked(self, item: QTreeWidgetItem) -> None:
         incident = self.selected()
         if incident is not None and self._host_id is None:
-            emit(self.host_activated, incident.host_id)
+            self.host_activated.emit(incident.host_id)
 
     def acknowledge_selected(self) -> None:
         incident = self.selected()
@@ -178,7 +177,7 @@ class IncidentsView(QWidget):
             "Acknowledged." if done else "This incident was already resolved or acknowledged."
         )
         await self.load()
-        emit(self.changed)
+        self.changed.emit()
 
     def snooze_selected(self) -> None:
         incident = self.selected()
@@ -194,4 +193,4 @@ class IncidentsView(QWidget):
         )
         until = formatting.local_time(now + SNOOZE_SECONDS)
         self.message.setText(f"No notifications about {host_name} until {until}.")
-        emit(self.changed)
+        self.changed.emit()

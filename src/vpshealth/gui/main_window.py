@@ -20,7 +20,6 @@ from vpshealth.gui.fleet_query import FleetSnapshot
 from vpshealth.gui.host_detail import HostDetail
 from vpshealth.gui.incidents_view import IncidentsView
 from vpshealth.gui.overview import OverviewView
-from vpshealth.gui.signals import emit
 from vpshealth.gui.tray_icons import tray_icon
 from vpshealth.gui.tray_state import TrayKind
 
@@ -167,4 +166,4 @@ class MainWindow(QMainWindow):
         if self.keep_running_in_tray:
             self.hide()
         else:
-            emit(self.quit_requested)
+            self.quit_requested.emit()

@@ -30,7 +30,6 @@ from vpshealth.gui.overview_model import (
     OverviewModel,
     all_tags,
 )
-from vpshealth.gui.signals import emit
 
 ALL_TAGS = "All tags"
 
@@ -162,4 +161,4 @@ class OverviewView(QWidget):
         ]
 
     def _activated(self, index: QModelIndex) -> None:
-        emit(self.host_activated, int(index.data(HOST_ID_ROLE)))
+        self.host_activated.emit(int(index.data(HOST_ID_ROLE)))

@@ -19,7 +19,6 @@ from PySide6.QtGui import QBrush, QColor
 from vpshealth.domain.health import HostState
 from vpshealth.gui import formatting
 from vpshealth.gui.fleet_query import FleetSnapshot
-from vpshealth.gui.signals import emit
 from vpshealth.gui.tray_state import STATE_LABELS, state_of
 from vpshealth.store.host_repository import HostRecord
 
@@ -109,7 +108,7 @@ class OverviewModel(QAbstractTableModel):
         new_ids = [r.id for r in snapshot.records]
         if old_ids == new_ids and new_ids:
             self._snapshot = snapshot
-            emit(self.dataChanged, self.index(0, 0), self.index(len(new_ids) - 1, len(Column) - 1))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(new_ids) - 1, len(Column) - 1))
             return
         self.beginResetModel()
         self._snapshot = snapshot

@@ -32,7 +32,6 @@ from vpshealth.gui.settings_values import (
     settings_values,
     validate_settings,
 )
-from vpshealth.gui.signals import emit
 from vpshealth.secrets import SecretStore
 from vpshealth.store.settings_repository import SettingsRepository
 
@@ -214,7 +213,7 @@ class SettingsDialog(QDialog):
         await self._ctx.read(
             functools.partial(repo.update, settings_values(form), int(time.time()))
         )
-        emit(self.saved)
+        self.saved.emit()
         self.accept()
         return True
 

@@ -9,8 +9,6 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from vpshealth.gui.signals import emit
-
 RAISE = b"raise\n"
 CONNECT_MS = 1000
 
@@ -61,4 +59,4 @@ class SingleInstance(QObject):
 
     def _read(self, socket: QLocalSocket) -> None:
         if bytes(socket.readAll().data()).startswith(RAISE.strip()):
-            emit(self.raise_requested)
+            self.raise_requested.emit()

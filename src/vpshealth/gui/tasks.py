@@ -10,8 +10,6 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from vpshealth.gui.signals import emit
-
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -38,7 +36,7 @@ class TaskRunner(QObject):
         exc = task.exception()
         if exc is not None:
             log.error("%s failed", task.get_name(), exc_info=exc)
-            emit(self.failed, task.get_name(), str(exc) or type(exc).__name__)
+            self.failed.emit(task.get_name(), str(exc) or type(exc).__name__)
 
     @property
     def pending(self) -> int:

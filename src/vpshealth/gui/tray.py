@@ -10,7 +10,6 @@ from vpshealth.gui import formatting
 from vpshealth.gui.engine_owner import EngineMode
 from vpshealth.gui.fleet_query import FleetSnapshot
 from vpshealth.gui.overview_model import state_label
-from vpshealth.gui.signals import emit
 from vpshealth.gui.tray_icons import tray_icon
 from vpshealth.gui.tray_state import TrayKind, TrayState, state_of, tray_state
 from vpshealth.store.host_repository import HostRecord
@@ -77,7 +76,7 @@ class TrayController(QObject):
             QSystemTrayIcon.ActivationReason.Trigger,
             QSystemTrayIcon.ActivationReason.DoubleClick,
         ):
-            emit(self.open_dashboard)
+            self.open_dashboard.emit()
 
     def rebuild_menu(self) -> None:
         menu = self.menu
@@ -86,7 +85,7 @@ class TrayController(QObject):
         for record in records[:25]:
             action = menu.addAction(f"{record.host.name} — {state_label(record)}")
             action.setIcon(self._icon_for(record))
-            action.triggered.connect(lambda _=False, i=record.id: emit(self.open_host, i))
+            action.triggered.connect(lambda _=False, i=record.id: self.open_host.emit(i))
         if len(records) > 25:
             more = menu.addAction(f"{len(records) - 25} more servers in the dashboard…")
             more.triggered.connect(self.open_dashboard)
@@ -99,15 +98,15 @@ class TrayController(QObject):
         check.triggered.connect(self.check_all_now)
         check.setEnabled(owner and not self._paused)
         snooze = menu.addMenu("Snooze notifications")
-        snooze.addAction("For 1 hour").triggered.connect(lambda: emit(self.snooze, SNOOZE_HOUR))
+        snooze.addAction("For 1 hour").triggered.connect(lambda: self.snooze.emit(SNOOZE_HOUR))
         snooze.addAction("Until tomorrow morning").triggered.connect(
-            lambda: emit(self.snooze, SNOOZE_TOMORROW)
+            lambda: self.snooze.emit(SNOOZE_TOMORROW)
         )
         if self._snapshot.snoozed_until:
             snooze.addSeparator()
             until = formatting.local_time(self._snapshot.snoozed_until)
             snooze.addAction(f"Resume notifications (snoozed until {until})").triggered.connect(
-                lambda: emit(self.snooze, SNOOZE_END)
+                lambda: self.snooze.emit(SNOOZE_END)
             )
         pause = menu.addAction("Pause checks")
         pause.setCheckable(True)
