@@ -39,12 +39,7 @@ def status_text(incident: IncidentRecord, now: float) -> str:
 
 
 def what_text(incident: IncidentRecord) -> str:
-    where = incident.app or incident.container_name
-    return (
-        f"{where}: {incident.message}"
-        if where and where not in incident.message
-        else incident.message
-    )
+    return f"{incident.app}: {incident.message}" if incident.app else incident.message
 
 
 class IncidentsView(QWidget):
@@ -58,6 +53,7 @@ class IncidentsView(QWidget):
         self._ctx = ctx
         self._host_id = host_id
         self._incidents: list[IncidentRecord] = []
+        self._loaded = False
         self.tree = QTreeWidget(self)
         self.tree.setColumnCount(len(COLUMNS))
         self.tree.setHeaderLabels(list(COLUMNS))
@@ -105,10 +101,11 @@ class IncidentsView(QWidget):
     def set_incidents(self, incidents: Sequence[IncidentRecord]) -> None:
         selected = self.selected()
         ordered = sorted(incidents, key=lambda i: (not i.is_open, -i.opened_at))
-        if [(i.id, i.resolved_at, i.acknowledged_at) for i in ordered] == [
+        if self._loaded and [(i.id, i.resolved_at, i.acknowledged_at) for i in ordered] == [
             (i.id, i.resolved_at, i.acknowledged_at) for i in self._incidents
         ]:
             return
+        self._loaded = True
         self._incidents = ordered
         self.tree.clear()
         now = self._ctx.now()

@@ -21,14 +21,18 @@ def server_name(data_dir: Path) -> str:
 def ask_running_instance(name: str) -> bool:
     """True when another instance listens under ``name`` and was asked to show its window."""
     socket = QLocalSocket()
-    socket.connectToServer(name)
-    if not socket.waitForConnected(CONNECT_MS):
-        return False
-    socket.write(RAISE)
-    socket.flush()
-    socket.waitForBytesWritten(CONNECT_MS)
-    socket.disconnectFromServer()
-    return True
+    try:
+        socket.connectToServer(name)
+        if not socket.waitForConnected(CONNECT_MS):
+            return False
+        socket.write(RAISE)
+        socket.waitForBytesWritten(CONNECT_MS)
+        socket.disconnectFromServer()
+        if socket.state() is not QLocalSocket.LocalSocketState.UnconnectedState:
+            socket.waitForDisconnected(CONNECT_MS)
+        return True
+    finally:
+        socket.abort()
 
 
 class SingleInstance(QObject):
@@ -40,6 +44,7 @@ class SingleInstance(QObject):
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._accept)
+        self._clients: list[QLocalSocket] = []
 
     def listen(self) -> bool:
         if self._server.listen(self._name):
@@ -54,9 +59,14 @@ class SingleInstance(QObject):
     def _accept(self) -> None:
         while self._server.hasPendingConnections():
             socket = self._server.nextPendingConnection()
-            socket.readyRead.connect(lambda s=socket: self._read(s))
-            socket.disconnected.connect(socket.deleteLater)
+            socket.setParent(self)
+            self._clients.append(socket)
+            socket.readyRead.connect(self._read_all)
 
-    def _read(self, socket: QLocalSocket) -> None:
-        if bytes(socket.readAll().data()).startswith(RAISE.strip()):
-            self.raise_requested.emit()
+    def _read_all(self) -> None:
+        for socket in list(self._clients):
+            if socket.bytesAvailable() and bytes(socket.readAll().data()).startswith(RAISE.strip()):
+                self.raise_requested.emit()
+            if socket.state() is QLocalSocket.LocalSocketState.UnconnectedState:
+                self._clients.remove(socket)
+                socket.deleteLater()
