@@ -20,7 +20,7 @@ def test_viewer_mode_when_the_background_service_holds_the_lock(
     with EngineLock(core.paths.engine_lock):
         app = DesktopApp(ctx, tray_available=False)
         qtbot.addWidget(app.window)
-        app.start(show_window=True)
+        app.start(show_window=True, desktop_notifications=False)
         assert app.engine.mode is EngineMode.VIEWER
         assert "Checks run by the background service" in app.window.status_text()
         assert not app.window.check_action.isEnabled()
@@ -53,7 +53,7 @@ def test_owner_runs_checks_and_the_watcher_sees_localhost(
     qtbot.addWidget(app.window)
 
     async def scenario() -> None:
-        app.start(show_window=False)
+        app.start(show_window=False, desktop_notifications=False)
         assert "Checks run in this app" in app.window.status_text()
         check = app.engine.check_all_now()
         assert check is not None
@@ -80,7 +80,7 @@ def test_pause_stops_checks_and_shows_it(
     qtbot.addWidget(app.window)
 
     async def scenario() -> None:
-        app.start(show_window=False)
+        app.start(show_window=False, desktop_notifications=False)
         pause = app.engine.set_paused(True)
         assert pause is not None
         await pause

@@ -48,9 +48,15 @@ def run(settings: Settings, paths: Paths) -> int:
         finished = asyncio.Event()
         desktop.finished.connect(finished.set)
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            # The checks' service takes these over while it runs, and its end quits the app.
-            loop.add_signal_handler(sig, desktop.quit)
+
+        def quit_on_signals() -> None:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, desktop.quit)
+
+        # The checks' service takes these signals over while it runs (and restores the
+        # defaults when it stops); its end quits the app, and a second signal quits it too.
+        quit_on_signals()
+        desktop.engine.service_ended.connect(quit_on_signals)
         desktop.start(show_window=True)
         await finished.wait()
         await tasks.cancel_all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 
@@ -13,6 +14,7 @@ from vpshealth.gui.bridge import FleetWatcher, StateChange
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.engine_owner import MODE_TEXT, EngineMode, EngineOwner
 from vpshealth.gui.fleet_query import FleetSnapshot
+from vpshealth.gui.freedesktop_notifications import FreedesktopNotifications
 from vpshealth.gui.host_editor import HostEditor
 from vpshealth.gui.main_window import MainWindow
 from vpshealth.gui.notifier import TrayNotifier, state_notifications
@@ -39,12 +41,16 @@ class DesktopApp(QObject):
         self.tray = TrayController(self)
         self.window = MainWindow(ctx)
         self.window.keep_running_in_tray = tray_available
-        self.notifier = TrayNotifier(self.tray.icon, self.window.open_host_named)
+        self.freedesktop = FreedesktopNotifications(self._notification_clicked)
+        self.notifier = TrayNotifier(
+            self.tray.icon, self.window.open_host_named, self.freedesktop, ctx.tasks.spawn
+        )
         notifiers: list[Notifier] = [self.notifier]
         self.engine = EngineOwner(ctx.core, notifiers, ctx.tasks, self)
         self.watcher = FleetWatcher(ctx.core.engine, ctx.tasks, self)
         self._dialogs: set[QObject] = set()
         self._quitting = False
+        self._freedesktop_task: asyncio.Task[None] | None = None
 
         self.watcher.snapshot_changed.connect(self._snapshot_changed)
         self.watcher.states_changed.connect(self._states_changed)
@@ -68,7 +74,14 @@ class DesktopApp(QObject):
         self.window.settings_requested.connect(self.open_settings)
         self.window.quit_requested.connect(self.quit)
 
-    def start(self, *, show_window: bool) -> None:
+    def _notification_clicked(self, notification_id: int) -> None:
+        self.notifier.clicked(notification_id)
+
+    def start(self, *, show_window: bool, desktop_notifications: bool = True) -> None:
+        if desktop_notifications:
+            self._freedesktop_task = self.ctx.tasks.spawn(
+                self.freedesktop.run(), "Connecting to the notification service"
+            )
         mode = self.engine.start()
         self._mode_changed(mode.value)
         self.watcher.start()
@@ -168,6 +181,9 @@ class DesktopApp(QObject):
     async def shutdown(self) -> None:
         self.watcher.stop()
         await self.engine.stop()
+        if self._freedesktop_task is not None:
+            self._freedesktop_task.cancel()
+            await asyncio.gather(self._freedesktop_task, return_exceptions=True)
         self.tray.hide()
         self.window.hide()
         self.finished.emit()
