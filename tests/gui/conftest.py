@@ -9,11 +9,11 @@ from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import keyring.backend
 import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from tests.gui.memory_keyring import MemoryKeyring
 from vpshealth.app import Core, build_core
 from vpshealth.config import Settings
 from vpshealth.gui.context import GuiContext
@@ -25,23 +25,6 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 install_emit_fix()  # as the app does at start; see vpshealth.gui.signals
 
 T = TypeVar("T")
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import Loop, MemoryKeyring
+from tests.gui.conftest import Loop
+from tests.gui.memory_keyring import MemoryKeyring
 from vpshealth.app import Core
 from vpshealth.cli.host_keys import NewKey
 from vpshealth.collectors.ssh_keys import generate_ed25519

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import Loop, MemoryKeyring
+from tests.gui.conftest import Loop
+from tests.gui.memory_keyring import MemoryKeyring
 from vpshealth.app import Core
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.settings_dialog import SettingsDialog

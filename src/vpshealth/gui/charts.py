@@ -15,7 +15,14 @@ from vpshealth.gui import formatting
 from vpshealth.gui.chart_data import HostCharts, Line, Panel
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
-PANEL_KEYS = ("cpu", "memory", "disk", "load", "network")
+LAYOUT = {
+    "cpu": (0, 0, 1),
+    "memory": (0, 1, 1),
+    "disk": (1, 0, 1),
+    "load": (1, 1, 1),
+    "network": (2, 0, 2),
+}
+"""Panel → (row, column, columns spanned)."""
 
 
 def value_text(value: float, unit: str) -> str:
@@ -63,21 +70,26 @@ class ChartsView(QWidget):
         self._cursors: list[Any] = []
         self._charts: HostCharts | None = None
         first: Any = None
-        for row, key in enumerate(PANEL_KEYS):
-            plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": pg.DateAxisItem()})
+        for key, (row, col, colspan) in LAYOUT.items():
+            plot = self.graphics.addPlot(
+                row=row, col=col, colspan=colspan, axisItems={"bottom": pg.DateAxisItem()}
+            )
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMenuEnabled(False)
             plot.getViewBox().setMouseEnabled(x=True, y=False)
-            plot.addLegend(offset=(-10, 5), labelTextSize="8pt")
+            plot.addLegend(offset=(5, 5), labelTextSize="8pt")
+            if key == "network":
+                plot.getAxis("left").setLabel(units="B/s")  # SI prefixes: kB/s, MB/s
             cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888", width=1))
             cursor.setVisible(False)
             plot.addItem(cursor, ignoreBounds=True)
             self._cursors.append(cursor)
+            # Pan and zoom together; linking plots of different widths would shift their times.
             if first is None:
                 first = plot
-            else:
+            elif colspan == 1:
                 plot.setXLink(first)
             self.plots[key] = plot
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
@@ -90,7 +102,8 @@ class ChartsView(QWidget):
         self._charts = charts
         for panel in charts.panels:
             self._draw(self.plots[panel.key], panel)
-        self.plots["cpu"].setXRange(charts.since, charts.until, padding=0)
+        for plot in self.plots.values():
+            plot.setXRange(charts.since, charts.until, padding=0)
 
     def _draw(self, plot: Any, panel: Panel) -> None:
         for item in list(plot.listDataItems()):
@@ -98,7 +111,7 @@ class ChartsView(QWidget):
         legend = plot.legend
         if legend is not None:
             legend.clear()
-        unit = f" ({panel.unit})" if panel.unit else ""
+        unit = f" ({panel.unit})" if panel.unit == "%" else ""
         title = panel.title + unit + ("  — no data in this range" if panel.empty else "")
         plot.setTitle(title, size="9pt")
         for i, line in enumerate(panel.lines):
