@@ -52,8 +52,19 @@ class Core:
     def history(self) -> HistoryReader:
         return HistoryReader(self.engine)
 
-    def results_writer(self) -> ResultsWriter:
-        return ResultsWriter(self.engine)
+    def results_writer(self, *, record_incidents: bool = True) -> ResultsWriter:
+        return ResultsWriter(self.engine, record_incidents=record_incidents)
+
+    @property
+    def rule_base(self) -> dict[str, float]:
+        """The alert levels the environment sets (``VPSHEALTH_WARNING_PERCENT`` ...); stored
+        rules override them."""
+        s = self.settings
+        return {
+            f"{metric}.{level}": value
+            for metric in ("cpu", "memory", "disk")
+            for level, value in (("warning", s.warning_percent), ("critical", s.critical_percent))
+        }
 
     @property
     def ssh_options(self) -> SshOptions:

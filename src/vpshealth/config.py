@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, model_validator
@@ -36,6 +37,17 @@ class Settings(BaseSettings):
     restart_loop_count: int = Field(default=3, ge=2, le=1000)
     restart_loop_minutes: float = Field(default=10.0, gt=0, le=1440)
     key_passphrase: str | None = Field(default=None, repr=False)
+    # E-mail: each one overrides the stored `email.*` setting (headless set-ups).
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_from: str | None = None
+    smtp_to: str | None = Field(default=None, description="comma-separated addresses")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="also trust this CA file (PEM) for the SMTP server"
+    )
 
     @model_validator(mode="after")
     def _warning_below_critical(self) -> Settings:

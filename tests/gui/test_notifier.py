@@ -1,77 +1,105 @@
 from __future__ import annotations
 
-from PySide6.QtWidgets import QSystemTrayIcon
+import json
 
-from tests.gui.factories import record
+from PySide6.QtWidgets import QSystemTrayIcon
+from pytestqt.qtbot import QtBot
+
+from tests.gui.conftest import Loop
+from tests.gui.factories import add, ssh_host
+from vpshealth.app import Core
 from vpshealth.domain.containers import Severity
-from vpshealth.domain.health import HostState
-from vpshealth.domain.notifications import NotificationKind
-from vpshealth.gui.bridge import StateChange
-from vpshealth.gui.fleet_query import FleetSnapshot
-from vpshealth.gui.notifier import TrayNotifier, state_notifications
+from vpshealth.domain.notifications import Notification, NotificationKind
+from vpshealth.gui.bridge import FleetWatcher
+from vpshealth.gui.context import GuiContext
+from vpshealth.gui.freedesktop_notifications import FreedesktopNotifications
+from vpshealth.gui.notifier import TrayNotifier
+from vpshealth.store.schema import notifications
 
 NOW = 1_800_000_000
 
 
-def change(
-    old: HostState, new: HostState, message: str = "disk / at 97% (limit 95%)"
-) -> StateChange:
-    return StateChange(record(7, "web1", new, message), old, new)
-
-
-def test_a_host_getting_worse_is_notified_by_name() -> None:
-    [n] = state_notifications([change(HostState.OK, HostState.CRITICAL)], FleetSnapshot(()), NOW)
-    assert n.kind is NotificationKind.OPENED
-    assert n.severity is Severity.CRITICAL
-    assert n.host_name == "web1"
-    assert n.title == "web1 is critical"
-    assert "disk / at 97%" in n.message
-    assert n.host_id == 7
-
-
-def test_escalation_and_recovery() -> None:
-    changes = [
-        change(HostState.WARNING, HostState.UNREACHABLE, "cannot connect"),
-    ]
-    [escalated] = state_notifications(changes, FleetSnapshot(()), NOW)
-    assert escalated.kind is NotificationKind.ESCALATED
-    assert escalated.title == "web1 is unreachable"
-    [resolved] = state_notifications(
-        [change(HostState.CRITICAL, HostState.OK, "All good")], FleetSnapshot(()), NOW
+def _notification(host: str = "web1", severity: Severity = Severity.CRITICAL) -> Notification:
+    return Notification(
+        kind=NotificationKind.OPENED,
+        severity=severity,
+        host_name=host,
+        host_address="203.0.113.10",
+        rule="unreachable",
+        subject="",
+        title=f"{host}: unreachable",
+        message="no answer for 3 checks",
+        since=NOW,
+        at=NOW,
     )
-    assert resolved.kind is NotificationKind.RESOLVED
-    assert resolved.title == "web1 is OK again"
 
 
-def test_better_but_not_ok_and_first_check_ok_are_quiet() -> None:
-    changes = [
-        change(HostState.CRITICAL, HostState.WARNING),
-        change(HostState.UNKNOWN, HostState.OK),
-    ]
-    assert state_notifications(changes, FleetSnapshot(()), NOW) == []
-
-
-def test_snooze_silences_everything() -> None:
-    snoozed = FleetSnapshot((), snoozed_until=NOW + 60)
-    assert state_notifications([change(HostState.OK, HostState.CRITICAL)], snoozed, NOW) == []
-    expired = FleetSnapshot((), snoozed_until=NOW - 1)
-    assert len(state_notifications([change(HostState.OK, HostState.CRITICAL)], expired, NOW)) == 1
-
-
-def test_minimum_severity_critical_drops_warnings() -> None:
-    snapshot = FleetSnapshot((), desktop_min_severity=Severity.CRITICAL)
-    assert state_notifications([change(HostState.OK, HostState.WARNING)], snapshot, NOW) == []
-    assert len(state_notifications([change(HostState.OK, HostState.CRITICAL)], snapshot, NOW)) == 1
-
-
-def test_tray_notifier_shows_and_clicking_opens_the_host(qapp: object) -> None:
+def test_tray_messages_and_a_click_opens_the_host(qapp: object) -> None:
     tray = QSystemTrayIcon()
     opened: list[str] = []
     notifier = TrayNotifier(tray, opened.append)
-    notifications = state_notifications(
-        [change(HostState.OK, HostState.CRITICAL)], FleetSnapshot(()), NOW
-    )
-    notifier.notify(notifications)
-    assert [n.title for n in notifier.shown] == ["web1 is critical"]
+    notifier.notify([_notification()])
+    assert [n.title for n in notifier.shown] == ["web1: unreachable"]
     tray.messageClicked.emit()
     assert opened == ["web1"]
+
+
+class _Service(FreedesktopNotifications):
+    """The notification service's side of the protocol, recorded (the real one is dunst in
+    the end-to-end test)."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda _id: None)
+        self.sent: list[tuple[str, str, str]] = []
+
+    @property
+    def available(self) -> bool:
+        return True
+
+    async def send(self, summary: str, body: str, urgency: str) -> int | None:
+        self.sent.append((summary, body, urgency))
+        return 41 + len(self.sent)
+
+
+def test_freedesktop_notifications_and_clicks(ctx: GuiContext, loop: Loop, qapp: object) -> None:
+    service = _Service()
+    opened: list[str] = []
+    notifier = TrayNotifier(QSystemTrayIcon(), opened.append, service, ctx.tasks.spawn)
+    notifier.notify([_notification("web1"), _notification("db1", Severity.WARNING)])
+    loop.run(ctx.tasks.wait_idle())
+    assert service.sent == [
+        ("web1: unreachable", "no answer for 3 checks", "critical"),
+        ("db1: unreachable", "no answer for 3 checks", "normal"),
+    ]
+    notifier.clicked(43)
+    notifier.clicked(99)  # not ours
+    assert opened == ["db1"]
+
+
+def test_watcher_follows_notifications_stored_by_another_process(
+    core: Core, ctx: GuiContext, loop: Loop, qtbot: QtBot
+) -> None:
+    host_id = add(core, ssh_host("web1"))
+
+    def store(n: Notification) -> None:
+        with core.engine.begin() as conn:
+            conn.execute(
+                notifications.insert().values(
+                    host_id=host_id,
+                    kind=n.kind.value,
+                    severity=n.severity.value,
+                    created_at=n.at,
+                    payload=json.dumps(n.to_json()),
+                    email_state="skipped",
+                )
+            )
+
+    store(_notification("old"))
+    watcher = FleetWatcher(core.engine, ctx.tasks)
+    arrived: list[list[Notification]] = []
+    watcher.notifications_arrived.connect(arrived.append)
+    loop.run(watcher.refresh_now())
+    assert arrived == []  # what was there before the app started is not shown again
+    store(_notification("web1"))
+    loop.run(watcher.refresh_now())
+    assert [[n.title for n in batch] for batch in arrived] == [["web1: unreachable"]]

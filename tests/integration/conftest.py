@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,12 @@ from tests.integration.support.secret_service import (
     GNOME_KEYRING_DAEMON,
     SecretService,
     isolated_env,
+)
+from tests.integration.support.smtp import (
+    SmtpCertificates,
+    SmtpServer,
+    SmtpServerFactory,
+    make_certificates,
 )
 from tests.integration.support.sshd import SSH_KEYGEN, SSHD, SshServer
 
@@ -160,3 +167,29 @@ def cli_env(secret_service: SecretService, vpshealth_home: Path) -> dict[str, st
         "VPSHEALTH_WARNING_PERCENT": "1000",
         "VPSHEALTH_CRITICAL_PERCENT": "1000",
     }
+
+
+@pytest.fixture
+def smtp_certs(tmp_path: Path) -> SmtpCertificates:
+    """A private CA (``ca_file``) and a server certificate for localhost and 127.0.0.1."""
+    return make_certificates(tmp_path / "smtp-certs")
+
+
+@pytest.fixture
+def smtp_server(smtp_certs: SmtpCertificates) -> Iterator[SmtpServerFactory]:
+    """``smtp_server(starttls=..., require_starttls=..., implicit_tls=..., credentials=...)``
+    starts a real aiosmtpd on 127.0.0.1 (see ``support/smtp.py``); all are stopped at the
+    end."""
+    started: list[SmtpServer] = []
+
+    def start(**options: Any) -> SmtpServer:
+        server = SmtpServer(smtp_certs, **options)
+        server.start()
+        started.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()

@@ -129,10 +129,17 @@ def test_key_material_never_touches_disk(
     states = {h["name"]: h for h in data["hosts"]}
     assert states["enc"]["metrics"] is not None, states["enc"]
     assert states["plain"]["metrics"] is not None, states["plain"]
+    smtp_password = "smtp-pass 9d2e-b7c1"
+    smtp = run_cli(
+        "notify", "email", "--smtp-host", "mail.example.com", "--user", "alerts",
+        "--password-stdin", env=env, input=smtp_password + "\n",
+    )  # fmt: skip
+    assert smtp.returncode == 0, smtp.stderr
     needles = [
         passphrase.encode(),
         key_body(encrypted).encode(),
         key_body(ssh_server.client_key_path).encode(),
+        smtp_password.encode(),
     ]
     for path in vpshealth_home.rglob("*"):
         if path.is_file():

@@ -13,10 +13,12 @@ from pydantic import ValidationError
 
 from vpshealth import __version__
 from vpshealth.cli import (
+    alert_commands,
     check_commands,
     container_commands,
     db_commands,
     host_commands,
+    notify_commands,
     service_command,
 )
 from vpshealth.cli.context import CliContext
@@ -70,8 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     host_commands.register(commands)
     check_commands.register(commands)
     container_commands.register(commands)
+    alert_commands.register(commands)
     db_commands.register(commands)
     service_command.register(commands)
+    notify_commands.register(commands)
     return parser
 
 

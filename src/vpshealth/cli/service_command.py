@@ -1,25 +1,35 @@
-"""`vpshealth service`: the headless engine."""
+"""`vpshealth service [--once] | service install | uninstall | status` and
+`vpshealth autostart on | off | status`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from typing import Any
 
+from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
 from vpshealth.domain.health import HostState
 from vpshealth.engine.lock import EngineLock
 from vpshealth.engine.service import Service, check_once
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK
+from vpshealth.startup.background_service import background_service_for_this_os
+from vpshealth.startup.launch import desktop_command, passed_environment, service_command
+from vpshealth.startup.login_item import login_item_for_this_os
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     service = commands.add_parser(
         "service",
-        help="keep checking every enabled server until stopped",
-        description="Run the checks in the foreground until Ctrl-C or SIGTERM, storing every "
-        "result. Only one service runs at a time. State changes are logged to the terminal "
-        "and the log file.",
+        help="keep checking every enabled server until stopped; install it to run by itself",
+        description="Without an action: run the checks in the foreground until Ctrl-C or "
+        "SIGTERM, storing every result. Only one process runs the checks at a time. State "
+        "changes and notifications are logged to the terminal and the log file.\n\n"
+        "install: start it now and at every login (systemd user service on Linux, launchd "
+        "agent on macOS, scheduled task on Windows); uninstall: stop and remove it; status: "
+        "whether it is installed and running, and the last check (exit 0 running, 1 not).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     service.add_argument(
         "--once",
@@ -27,6 +37,25 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         help="check every enabled server once, store the results and exit (0 all ok, 1 not)",
     )
     service.set_defaults(handler=run_service, console_info=True)
+    actions = service.add_subparsers(dest="service_action", metavar="ACTION")
+    actions.add_parser("install", help="run in the background now and at every login").set_defaults(
+        handler=install_service, console_info=False
+    )
+    actions.add_parser("uninstall", help="stop and remove the background service").set_defaults(
+        handler=uninstall_service, console_info=False
+    )
+    actions.add_parser("status", help="installed? running? last check?").set_defaults(
+        handler=service_status, console_info=False
+    )
+
+    autostart = commands.add_parser(
+        "autostart",
+        help="start the desktop app at login: on, off or status",
+        description="Start the desktop app when you log in (XDG autostart on Linux, a login "
+        "agent on macOS, the Run key on Windows).",
+    )
+    autostart.add_argument("action", choices=["on", "off", "status"])
+    autostart.set_defaults(handler=set_autostart)
 
 
 def run_service(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -39,4 +68,49 @@ def run_service(ctx: CliContext, args: argparse.Namespace) -> int:
                 print(f"{result.host_name}: {result.state.value} - {result.message}")
             return EXIT_OK if all(r.state is HostState.OK for r in results) else EXIT_NOT_OK
         asyncio.run(Service(core).run())
+    return EXIT_OK
+
+
+def _background(ctx: CliContext) -> Any:
+    return background_service_for_this_os(
+        service_command(), passed_environment(), ctx.paths.log_file.parent / "service.err"
+    )
+
+
+def install_service(ctx: CliContext, _args: argparse.Namespace) -> int:
+    print(_background(ctx).install())
+    return EXIT_OK
+
+
+def uninstall_service(ctx: CliContext, _args: argparse.Namespace) -> int:
+    print(_background(ctx).uninstall())
+    return EXIT_OK
+
+
+def service_status(ctx: CliContext, _args: argparse.Namespace) -> int:
+    status = _background(ctx).status()
+    holder = EngineLock(ctx.paths.engine_lock).holder()
+    last = ctx.core.hosts.last_checked_at()
+    installed = f"installed ({status.definition})" if status.installed else "not installed"
+    print(f"Background service: {installed}; {status.detail}")
+    if holder is None:
+        print("Checks:             not running (no process holds the engine lock)")
+    else:
+        pid = f"PID {holder}" if holder > 0 else "another process"
+        print(f"Checks:             running in {pid}")
+    when = f"{output.iso_time(last)} ({output.ago(last, time.time())})" if last else "never"
+    print(f"Last check:         {when}")
+    return EXIT_OK if holder is not None else EXIT_NOT_OK
+
+
+def set_autostart(ctx: CliContext, args: argparse.Namespace) -> int:
+    item = login_item_for_this_os(desktop_command(), passed_environment())
+    if args.action == "on":
+        item.enable()
+        print(f"The desktop app starts at login ({item.where}).")
+    elif args.action == "off":
+        item.disable()
+        print("The desktop app no longer starts at login.")
+    else:
+        print(f"Start at login: {'on' if item.enabled() else 'off'} ({item.where})")
     return EXIT_OK

@@ -41,6 +41,16 @@ class EngineLock:
             return None
         return int(text) if text.isdigit() else None
 
+    def holder(self) -> int | None:
+        """The PID of the process that runs the checks now, or None when none does."""
+        probe = EngineLock(self._path)
+        try:
+            probe.acquire()
+        except EngineLockedError:
+            return self.owner_pid() or -1
+        probe.release()
+        return None
+
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)

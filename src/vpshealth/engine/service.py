@@ -10,9 +10,14 @@ import logging
 import signal
 from collections.abc import Sequence
 
+from vpshealth.alerts.email_worker import EmailWorker
 from vpshealth.app import Core
+from vpshealth.domain.containers import ContainerIncident
 from vpshealth.domain.health import CheckResult
+from vpshealth.domain.hosts import Host
 from vpshealth.domain.notifications import Notifier
+from vpshealth.engine.alert_manager import AlertManager
+from vpshealth.engine.poller import Poller
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.scheduler import Scheduler
 from vpshealth.store.compaction import Compactor
@@ -56,19 +61,32 @@ class Service:
 
     def __init__(self, core: Core, notifiers: Sequence[Notifier] = ()) -> None:
         self._core = core
-        self._notifiers = tuple(notifiers)
-        self._recorder = Recorder(core.results_writer())
+        self._recorder = Recorder(core.results_writer(record_incidents=False))
+        self._alerts = AlertManager(
+            core.engine, core.clock, self._recorder.run_in_writer, notifiers, core.rule_base
+        )
         self._scheduler = Scheduler(
-            lambda host_id, host: core.make_poller(
-                host_id, host, functools.partial(self._recorder.add_incidents, host_id, host.name)
-            ),
-            self._recorder.add,
+            self._make_poller,
+            self._on_result,
             core.clock,
             max_concurrency=core.settings.max_concurrent_polls,
             poll_timeout=core.poll_timeout,
         )
         self._stop = asyncio.Event()
         self._paused = False
+
+    def _make_poller(self, host_id: int, host: Host) -> Poller:
+        self._alerts.track_host(host_id, host)
+
+        def on_incidents(incidents: list[ContainerIncident]) -> None:
+            self._recorder.add_incidents(host_id, host.name, incidents)
+            self._alerts.observe_incidents(host_id, incidents)
+
+        return self._core.make_poller(host_id, host, on_incidents)
+
+    def _on_result(self, host_id: int, result: CheckResult) -> None:
+        self._recorder.add(host_id, result)
+        self._alerts.observe(host_id, result)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -98,8 +116,16 @@ class Service:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
+        await self._alerts.start()
         flusher = asyncio.create_task(self._recorder.run(), name="recorder")
         compactor = asyncio.create_task(self._compact_periodically(), name="compaction")
+        alerts = asyncio.create_task(self._alerts.run(), name="alerts")
+        mailer = asyncio.create_task(
+            EmailWorker(
+                self._core.engine, self._core.settings, self._core.secrets, self._core.clock
+            ).run(),
+            name="email",
+        )
         log.info("Service started")
         try:
             while not self._stop.is_set():
@@ -109,10 +135,14 @@ class Service:
         finally:
             log.info("Service stopping")
             await self._scheduler.stop()
-            for task in (flusher, compactor):
+            for task in (flusher, compactor, alerts, mailer):
                 task.cancel()
-            await asyncio.gather(flusher, compactor, return_exceptions=True)
+            await asyncio.gather(flusher, compactor, alerts, mailer, return_exceptions=True)
             await self._recorder.flush()
+            try:
+                await self._alerts.step()
+            except Exception:
+                log.exception("Could not record the last alerts")
             self._recorder.close()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -152,4 +182,5 @@ class Service:
             return
         for removed in self._scheduler.host_ids - set(enabled):
             self._recorder.forget_host(removed)
+            self._alerts.forget_host(removed)
         await self._scheduler.set_hosts(enabled, start_now=start_now)

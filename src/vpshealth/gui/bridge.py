@@ -12,7 +12,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from sqlalchemy import Engine
 
 from vpshealth.domain.health import HostState
-from vpshealth.gui.fleet_query import FleetSnapshot, read_fleet
+from vpshealth.gui.fleet_query import (
+    FleetSnapshot,
+    last_notification_id,
+    notifications_after,
+    read_fleet,
+)
 from vpshealth.gui.tasks import TaskRunner
 from vpshealth.store.host_repository import HostRecord
 
@@ -47,12 +52,16 @@ class FleetWatcher(QObject):
     """A new FleetSnapshot (emitted when anything in it differs from the previous one)."""
     states_changed = Signal(list)
     """list[StateChange]; never emitted for the very first snapshot."""
+    notifications_arrived = Signal(list)
+    """list[Notification] the alerting stored since the previous read (none of those from
+    before the app started)."""
 
     def __init__(self, engine: Engine, tasks: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._engine = engine
         self._tasks = tasks
         self._snapshot: FleetSnapshot | None = None
+        self._last_notification: int | None = None
         self._busy = False
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -87,6 +96,14 @@ class FleetWatcher(QObject):
 
     async def _read_and_publish(self) -> None:
         snapshot = await asyncio.to_thread(read_fleet, self._engine, int(time.time()))
+        if self._last_notification is None:
+            self._last_notification = await asyncio.to_thread(last_notification_id, self._engine)
+        else:
+            self._last_notification, arrived = await asyncio.to_thread(
+                notifications_after, self._engine, self._last_notification
+            )
+            if arrived:
+                self.notifications_arrived.emit(arrived)
         previous, self._snapshot = self._snapshot, snapshot
         if previous == snapshot:
             return

@@ -9,7 +9,7 @@ import logging
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from vpshealth.domain.notifications import Notifier
+from vpshealth.domain.notifications import Notification, Notifier, at_least
 from vpshealth.gui.bridge import FleetWatcher, StateChange
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.engine_owner import MODE_TEXT, EngineMode, EngineOwner
@@ -17,7 +17,7 @@ from vpshealth.gui.fleet_query import FleetSnapshot
 from vpshealth.gui.freedesktop_notifications import FreedesktopNotifications
 from vpshealth.gui.host_editor import HostEditor
 from vpshealth.gui.main_window import MainWindow
-from vpshealth.gui.notifier import TrayNotifier, state_notifications
+from vpshealth.gui.notifier import TrayNotifier
 from vpshealth.gui.settings_dialog import SettingsDialog
 from vpshealth.gui.settings_values import DEFAULT_INTERVAL_KEY
 from vpshealth.gui.snooze import end_snooze, snooze, tomorrow_morning
@@ -54,6 +54,7 @@ class DesktopApp(QObject):
 
         self.watcher.snapshot_changed.connect(self._snapshot_changed)
         self.watcher.states_changed.connect(self._states_changed)
+        self.watcher.notifications_arrived.connect(self._notifications_arrived)
         self.engine.mode_changed.connect(self._mode_changed)
         self.engine.paused_changed.connect(self._paused_changed)
         self.engine.service_ended.connect(self.quit)
@@ -102,14 +103,18 @@ class DesktopApp(QObject):
         self.window.set_snapshot(snapshot)
 
     def _states_changed(self, changes: list[StateChange]) -> None:
-        snapshot = self.watcher.snapshot
-        if snapshot is None:
-            return
         for change in changes:
             log.info("%s: %s -> %s", change.record.host.name, change.old, change.new)
-        notifications = state_notifications(changes, snapshot)
-        if notifications:
-            self.notifier.notify(notifications)
+
+    def _notifications_arrived(self, notifications: list[Notification]) -> None:
+        """When this app runs the checks, the alerting hands it its notifications directly;
+        when the background service does, they arrive here from the database."""
+        snapshot = self.watcher.snapshot
+        if self.engine.mode is not EngineMode.VIEWER or snapshot is None:
+            return
+        shown = [n for n in notifications if at_least(n.severity, snapshot.desktop_min_severity)]
+        if shown:
+            self.notifier.notify(shown)
 
     def _mode_changed(self, mode: str) -> None:
         engine_mode = EngineMode(mode)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, case, func, or_, select
 
 from vpshealth.domain.containers import Severity
 from vpshealth.domain.health import HostState
+from vpshealth.domain.notifications import Notification
 from vpshealth.store.host_repository import HostRecord, HostRepository
-from vpshealth.store.schema import containers, incidents, silences
+from vpshealth.store.schema import containers, incidents, notifications, silences
 from vpshealth.store.settings_repository import SettingsRepository
 
 DESKTOP_MIN_SEVERITY = "desktop.min_severity"
@@ -66,3 +68,31 @@ def read_fleet(engine: Engine, now: int) -> FleetSnapshot:
     except ValueError:
         minimum = Severity.WARNING
     return FleetSnapshot(records, counts, open_incidents, snoozed_until, minimum)
+
+
+def last_notification_id(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.max(notifications.c.id))).scalar() or 0)
+
+
+def notifications_after(
+    engine: Engine, after_id: int, limit: int = 50
+) -> tuple[int, list[Notification]]:
+    """Notifications the alerting raised since ``after_id`` (another process's, when the
+    background service runs the checks), and the id to continue from."""
+    with engine.connect() as conn:
+        rows = list(
+            conn.execute(
+                select(notifications.c.id, notifications.c.payload)
+                .where(notifications.c.id > after_id)
+                .order_by(notifications.c.id)
+                .limit(limit)
+            )
+        )
+    found = []
+    for row in rows:
+        try:
+            found.append(Notification.from_json(json.loads(row.payload)))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return (rows[-1].id if rows else after_id), found

@@ -1,32 +1,20 @@
-"""Desktop notifications through the tray icon (D-Bus org.freedesktop.Notifications on Linux),
-and the host state alerts the desktop app raises itself."""
+"""The desktop's ``Notifier``: the alerting's notifications on the screen."""
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from vpshealth.domain.containers import Severity
-from vpshealth.domain.health import HostState
-from vpshealth.domain.notifications import Notification, NotificationKind, at_least
-from vpshealth.gui.bridge import StateChange
-from vpshealth.gui.fleet_query import FleetSnapshot
+from vpshealth.domain.notifications import Notification, NotificationKind
 from vpshealth.gui.freedesktop_notifications import FreedesktopNotifications
-from vpshealth.gui.tray_state import STATE_LABELS
 
 log = logging.getLogger(__name__)
 
 MESSAGE_MS = 10_000
-
-_SEVERITY_OF_STATE = {
-    HostState.WARNING: Severity.WARNING,
-    HostState.UNREACHABLE: Severity.CRITICAL,
-    HostState.CRITICAL: Severity.CRITICAL,
-}
 
 
 class TrayNotifier:
@@ -95,79 +83,3 @@ class TrayNotifier:
     def _clicked(self) -> None:
         if self._last_host is not None:
             self._on_open_host(self._last_host)
-
-
-def state_notifications(
-    changes: Sequence[StateChange], snapshot: FleetSnapshot, now: int | None = None
-) -> list[Notification]:
-    """A notification for each host that got worse, and for each that recovered from a state
-    worth a notification; none while notifications are snoozed, none below the desktop's
-    minimum severity."""
-    at = int(time.time()) if now is None else now
-    if snapshot.snoozed_until is not None and snapshot.snoozed_until > at:
-        return []
-    result = []
-    for change in changes:
-        record = change.record
-        status = record.status
-        if status is None or not record.host.enabled:
-            continue
-        new_severity = _SEVERITY_OF_STATE.get(change.new)
-        old_severity = _SEVERITY_OF_STATE.get(change.old)
-        if new_severity is not None and change.new.severity > change.old.severity:
-            if not at_least(new_severity, snapshot.desktop_min_severity):
-                continue
-            kind = NotificationKind.OPENED if old_severity is None else NotificationKind.ESCALATED
-            title = f"{record.host.name} is {STATE_LABELS[change.new].lower()}"
-            result.append(
-                _notification(
-                    change,
-                    kind=kind,
-                    severity=new_severity,
-                    title=title,
-                    message=status.message,
-                    at=at,
-                )
-            )
-        elif change.new is HostState.OK and old_severity is not None:
-            if not at_least(old_severity, snapshot.desktop_min_severity):
-                continue
-            title = f"{record.host.name} is OK again"
-            message = f"Was {STATE_LABELS[change.old].lower()}: back to normal."
-            result.append(
-                _notification(
-                    change,
-                    kind=NotificationKind.RESOLVED,
-                    severity=old_severity,
-                    title=title,
-                    message=message,
-                    at=at,
-                )
-            )
-    return result
-
-
-def _notification(
-    change: StateChange,
-    *,
-    kind: NotificationKind,
-    severity: Severity,
-    title: str,
-    message: str,
-    at: int,
-) -> Notification:
-    record = change.record
-    assert record.status is not None
-    return Notification(
-        kind=kind,
-        severity=severity,
-        host_name=record.host.name,
-        host_address=record.host.display_address,
-        rule="host_state",
-        subject=record.host.name,
-        title=title,
-        message=f"{message} ({record.host.display_address})",
-        since=record.status.since,
-        at=at,
-        host_id=record.id,
-    )

@@ -2,7 +2,8 @@
 taking a reference, so every emit from Python (ours, qasync's thread hand-off behind each
 ``asyncio.to_thread``, pyqtgraph's mouse and range signals) lowers the refcount of ``True`` by
 one, and after a few thousand the interpreter aborts ("Fatal Python error: bool_dealloc").
-``install_emit_fix`` wraps ``emit`` to give the reference back, only where the bug is seen."""
+``install_emit_fix`` wraps ``emit`` to give the reference back, only where the bug is seen.
+The lock pins PySide6 below 6.12 now; this stays as a guard for whoever lifts the pin."""
 
 from __future__ import annotations
 

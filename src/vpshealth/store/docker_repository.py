@@ -188,7 +188,11 @@ class DockerRepository:
             return [_container_from_row(row) for row in rows]
 
     def open_incidents(self, host_id: int | None = None) -> list[tuple[int, ContainerIncident]]:
-        query = select(incidents).where(incidents.c.resolved_at.is_(None))
+        """Open container incidents (the other incidents, e.g. high CPU, are left out)."""
+        query = select(incidents).where(
+            incidents.c.resolved_at.is_(None),
+            incidents.c.kind.in_([kind.value for kind in IncidentKind]),
+        )
         if host_id is not None:
             query = query.where(incidents.c.host_id == host_id)
         with self._engine.connect() as conn:

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, insert, select, update
+from sqlalchemy import Engine, Row, delete, func, insert, select, update
 
 from vpshealth.domain.health import HostState, Problem
 from vpshealth.domain.hosts import Host
@@ -113,6 +113,12 @@ class HostRepository:
         with self._engine.connect() as conn:
             rows = conn.execute(select(hosts).where(hosts.c.enabled.is_(True)))
             return {row.id: _host_from_row(row) for row in rows}
+
+    def last_checked_at(self) -> int | None:
+        """When any host was last checked, by whichever process ran the checks."""
+        with self._engine.connect() as conn:
+            value: int | None = conn.execute(select(func.max(host_status.c.checked_at))).scalar()
+        return value
 
     def find(self, name: str) -> HostRecord | None:
         with self._engine.connect() as conn:

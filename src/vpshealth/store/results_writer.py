@@ -33,10 +33,12 @@ class StateChange:
 
 class ResultsWriter:
     """Batches a poll round into one transaction. Not thread-safe: use from one writer
-    thread."""
+    thread. ``record_incidents``: write container incidents as the Docker tracker reports them
+    (one-off checks); off where the alerting owns the incidents (the service)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, record_incidents: bool = True) -> None:
         self._engine = engine
+        self._record_incidents = record_incidents
         self._series_ids: dict[tuple[int, str], int] = {}
 
     def write(
@@ -78,7 +80,7 @@ class ResultsWriter:
                     )
                 values = flatten(result.metrics) if result.metrics is not None else []
                 if result.docker is not None:
-                    self._write_docker(conn, host_id, result)
+                    self._write_docker(conn, host_id, result, self._record_incidents)
                     if result.docker.containers:
                         values += flatten_containers(result.docker.containers)
                 sample_rows.extend(
@@ -90,7 +92,7 @@ class ResultsWriter:
                     for metric, value in values
                 )
             for host_id, incident in incidents:
-                if host_id in existing:
+                if host_id in existing and self._record_incidents:
                     record_incident(conn, host_id, incident)
             if sample_rows:
                 conn.execute(
@@ -118,15 +120,18 @@ class ResultsWriter:
         return series_id
 
     @staticmethod
-    def _write_docker(conn: Connection, host_id: int, result: CheckResult) -> None:
+    def _write_docker(
+        conn: Connection, host_id: int, result: CheckResult, record_incidents: bool
+    ) -> None:
         report = result.docker
         assert report is not None
         if report.containers is not None:
             replace_containers(conn, host_id, report.containers, result.checked_at)
         elif report.problem is None:
             forget_containers(conn, host_id)
-        for incident in report.changes:
-            record_incident(conn, host_id, incident)
+        if record_incidents:
+            for incident in report.changes:
+                record_incident(conn, host_id, incident)
 
     def forget_host(self, host_id: int) -> None:
         for key in [k for k in self._series_ids if k[0] == host_id]:

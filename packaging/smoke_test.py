@@ -1,0 +1,70 @@
+"""Smoke test of a frozen bundle: it starts, knows its version, checks this computer (so the
+migrations and parsers are inside), and reads its database.
+
+Usage: python packaging/smoke_test.py PATH/TO/vpshealth
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def run(
+    binary: Path, *args: str, home: Path, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "VPSHEALTH_HOME": str(home / "vpshealth"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        **(extra or {}),
+    }
+    return subprocess.run(
+        [str(binary), *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    binary = Path(argv[1]).resolve()
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        version = run(binary, "--version", home=home)
+        if version.returncode != 0 or not version.stdout.startswith("vpshealth "):
+            failures.append(
+                f"--version: {version.returncode} {version.stdout!r} {version.stderr!r}"
+            )
+        check = run(binary, "check", "--json", home=home)
+        try:
+            hosts = json.loads(check.stdout)["hosts"]
+            if check.returncode not in (0, 1) or hosts[0]["name"] != "localhost":
+                failures.append(f"check --json: exit {check.returncode}, {hosts!r}")
+            elif hosts[0]["metrics"] is None:
+                failures.append(f"check --json: no metrics: {hosts[0]['message']}")
+        except (ValueError, KeyError, IndexError):
+            failures.append(f"check --json printed no JSON: {check.stdout!r} {check.stderr!r}")
+        stats = run(binary, "db", "stats", "--json", home=home)
+        if (
+            stats.returncode != 0
+            or json.loads(stats.stdout or "{}").get("rows", {}).get("checks") != 1
+        ):
+            failures.append(f"db stats: {stats.returncode} {stats.stdout!r} {stats.stderr!r}")
+        rules = run(binary, "rules", "--json", home=home)
+        if rules.returncode != 0:
+            failures.append(f"rules: {rules.returncode} {rules.stderr!r}")
+    for failure in failures:
+        print(f"SMOKE TEST FAILED: {failure}", file=sys.stderr)
+    if not failures:
+        print(f"Smoke test passed: {binary} ({os.path.getsize(binary)} bytes executable)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,1 @@
+"""Alert channels: e-mail digests through a durable outbox."""

@@ -1,0 +1,159 @@
+"""Alert rules: their names, defaults and allowed values, and one host's effective set."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class RuleType(StrEnum):
+    NUMBER = "number"
+    COUNT = "count"
+    SWITCH = "switch"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    name: str
+    type: RuleType
+    default: float
+    minimum: float
+    maximum: float
+    unit: str
+    help: str
+
+
+_SPECS = (
+    RuleSpec("cpu.warning", RuleType.NUMBER, 85, 1, 100, "%", "CPU busy at or above this"),
+    RuleSpec("cpu.critical", RuleType.NUMBER, 95, 1, 100, "%", "CPU busy at or above this"),
+    RuleSpec("cpu.minutes", RuleType.NUMBER, 5, 0, 1440, "min", "for this long before alerting"),
+    RuleSpec("memory.warning", RuleType.NUMBER, 85, 1, 100, "%", "memory used at or above this"),
+    RuleSpec("memory.critical", RuleType.NUMBER, 95, 1, 100, "%", "memory used at or above this"),
+    RuleSpec("memory.minutes", RuleType.NUMBER, 5, 0, 1440, "min", "for this long"),
+    RuleSpec("disk.warning", RuleType.NUMBER, 85, 1, 100, "%", "a filesystem this full"),
+    RuleSpec("disk.critical", RuleType.NUMBER, 95, 1, 100, "%", "a filesystem this full"),
+    RuleSpec(
+        "disk_forecast.hours", RuleType.NUMBER, 24, 0, 720, "h",
+        "warn when a filesystem is predicted full within this (0 = off)",
+    ),
+    RuleSpec(
+        "disk_forecast.critical_hours", RuleType.NUMBER, 4, 0, 720, "h",
+        "critical when predicted full within this (0 = off)",
+    ),
+    RuleSpec("load.warning", RuleType.NUMBER, 2, 0.1, 1000, "per core", "5-minute load per core"),
+    RuleSpec("load.critical", RuleType.NUMBER, 4, 0.1, 1000, "per core", "5-minute load per core"),
+    RuleSpec("load.minutes", RuleType.NUMBER, 10, 0, 1440, "min", "for this long"),
+    RuleSpec(
+        "unreachable.polls", RuleType.COUNT, 3, 1, 1000, "polls",
+        "consecutive failed checks before the host counts as down",
+    ),
+    RuleSpec(
+        "containers", RuleType.SWITCH, 1, 0, 1, "",
+        "alert on container incidents (crash, restart loop, OOM kill, unhealthy, Docker down)",
+    ),
+    RuleSpec(
+        "hysteresis", RuleType.NUMBER, 5, 0, 50, "%",
+        "recover only below the threshold less this share of it",
+    ),
+    RuleSpec(
+        "reminder.hours", RuleType.NUMBER, 4, 0, 720, "h",
+        "remind while an incident stays open (0 = never)",
+    ),
+    RuleSpec(
+        "flapping.cycles", RuleType.COUNT, 3, 1, 100, "",
+        "more open/resolve cycles than this within flapping.minutes count as flapping",
+    ),
+    RuleSpec("flapping.minutes", RuleType.NUMBER, 30, 1, 1440, "min", "the flapping window"),
+)  # fmt: skip
+
+RULE_SPECS: dict[str, RuleSpec] = {spec.name: spec for spec in _SPECS}
+DEFAULT_VALUES: dict[str, float] = {spec.name: spec.default for spec in _SPECS}
+
+_TRUE = {"on", "yes", "true", "1"}
+_FALSE = {"off", "no", "false", "0"}
+
+
+class RuleValueError(ValueError):
+    """A rule name or value that cannot be used; the message says why and what is allowed."""
+
+
+def parse_rule_value(name: str, text: str) -> float:
+    spec = RULE_SPECS.get(name)
+    if spec is None:
+        raise RuleValueError(f"unknown rule '{name}'; known rules: {', '.join(RULE_SPECS)}")
+    raw = text.strip().lower()
+    if spec.type is RuleType.SWITCH:
+        if raw in _TRUE:
+            return 1.0
+        if raw in _FALSE:
+            return 0.0
+        raise RuleValueError(f"rule '{name}' is on or off, not '{text}'")
+    number = raw.removesuffix("%") if spec.unit == "%" else raw
+    try:
+        if "_" in number:
+            raise ValueError(number)
+        value = float(number)
+    except ValueError:
+        raise RuleValueError(f"rule '{name}' needs a number, not '{text}'") from None
+    if not math.isfinite(value) or not spec.minimum <= value <= spec.maximum:
+        raise RuleValueError(
+            f"rule '{name}' must be between {format_value(name, spec.minimum)} and "
+            f"{format_value(name, spec.maximum)}, not '{text}'"
+        )
+    if spec.type is RuleType.COUNT and not value.is_integer():
+        raise RuleValueError(f"rule '{name}' needs a whole number, not '{text}'")
+    return value
+
+
+def format_value(name: str, value: float) -> str:
+    spec = RULE_SPECS[name]
+    if spec.type is RuleType.SWITCH:
+        return "on" if value else "off"
+    text = f"{value:g}"
+    return f"{text}{spec.unit}" if spec.unit == "%" else text
+
+
+class RuleSet:
+    """The rules that apply to one host: defaults, then stored defaults, then the host's own."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, *layers: Mapping[str, float]) -> None:
+        values = dict(DEFAULT_VALUES)
+        for layer in layers:
+            values.update({k: v for k, v in layer.items() if k in RULE_SPECS})
+        self._values = values
+
+    def __getitem__(self, name: str) -> float:
+        return self._values[name]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RuleSet) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._values.items())))
+
+    def __repr__(self) -> str:
+        return f"RuleSet({self._values!r})"
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(self._values)
+
+    def problems(self) -> list[str]:
+        """Contradictions between rules, e.g. a warning level above the critical one."""
+        found = []
+        for metric in ("cpu", "memory", "disk", "load"):
+            warning, critical = f"{metric}.warning", f"{metric}.critical"
+            if self[warning] > self[critical]:
+                found.append(
+                    f"{warning} ({format_value(warning, self[warning])}) is above {critical} "
+                    f"({format_value(critical, self[critical])})"
+                )
+        hours, critical_hours = "disk_forecast.hours", "disk_forecast.critical_hours"
+        if self[hours] and self[critical_hours] > self[hours]:
+            found.append(
+                f"{critical_hours} ({self[critical_hours]:g}) is above {hours} ({self[hours]:g})"
+            )
+        return found

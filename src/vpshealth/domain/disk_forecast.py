@@ -1,0 +1,71 @@
+"""When will a filesystem be full? A least-squares line through recent usage, trusted only when
+there are enough samples over enough time and they follow the line closely."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+SAMPLE_SPACING_SECONDS = 300
+WINDOW_SECONDS = 6 * 3600
+MIN_SAMPLES = 12
+MIN_SPAN_SECONDS = 3600
+MIN_FIT = 0.8
+MIN_RISE_PERCENT_PER_HOUR = 0.01
+
+
+def hours_until_full(samples: Sequence[tuple[int, float]]) -> float | None:
+    """Hours until the fitted line reaches 100 % from the last sample, or None when the samples
+    show no steady rise (too few, too short, flat, falling or scattered)."""
+    if not enough_samples(samples):
+        return None
+    t0 = samples[0][0]
+    xs = [(t - t0) / 3600.0 for t, _ in samples]
+    ys = [p for _, p in samples]
+    if not all(math.isfinite(y) for y in ys):
+        return None
+    n = len(xs)
+    mean_x = sum(xs) / n
+    mean_y = sum(ys) / n
+    # Products, not ``** 2``: a float power raises OverflowError where a product gives inf.
+    sxx = sum((x - mean_x) * (x - mean_x) for x in xs)
+    syy = sum((y - mean_y) * (y - mean_y) for y in ys)
+    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    if not all(math.isfinite(v) for v in (sxx, syy, sxy)) or sxx <= 0 or syy <= 0:
+        return None
+    slope = sxy / sxx
+    fit = (sxy / sxx) * (sxy / syy)  # r², without overflowing sxx * syy
+    if slope < MIN_RISE_PERCENT_PER_HOUR or fit < MIN_FIT:
+        return None
+    latest = mean_y + slope * (xs[-1] - mean_x)
+    hours = max(100.0 - latest, 0.0) / slope
+    return hours if math.isfinite(hours) else None
+
+
+def enough_samples(samples: Sequence[tuple[int, float]]) -> bool:
+    """Whether there are enough samples over enough time to judge a trend at all."""
+    return len(samples) >= MIN_SAMPLES and samples[-1][0] - samples[0][0] >= MIN_SPAN_SECONDS
+
+
+@dataclass(slots=True)
+class DiskTrend:
+    """Recent used-% samples of one filesystem, at most one per ``SAMPLE_SPACING_SECONDS``."""
+
+    samples: deque[tuple[int, float]] = field(default_factory=deque)
+
+    def add(self, at: int, percent: float) -> None:
+        if self.samples and at - self.samples[-1][0] < SAMPLE_SPACING_SECONDS:
+            return
+        self.samples.append((at, percent))
+        while self.samples and at - self.samples[0][0] > WINDOW_SECONDS:
+            self.samples.popleft()
+
+    @property
+    def ready(self) -> bool:
+        """Enough samples over enough time for ``hours_until_full`` to judge the trend."""
+        return enough_samples(self.samples)
+
+    def hours_until_full(self) -> float | None:
+        return hours_until_full(list(self.samples))

@@ -1,0 +1,322 @@
+"""Turns poll results and container incidents into incidents and notifications.
+
+Results are queued by the scheduler's sink and handled every ``TICK_SECONDS`` in one place: the
+host's conditions are evaluated against its rules, the incident lifecycle decides, the decision
+is written on the writer thread (incidents, events, notifications for the e-mail outbox), and
+the notifiers that show things right away (desktop, log) get what reaches their minimum
+severity. Acknowledgements, silences and rules edited by another process (the CLI, the GUI)
+are re-read every ``REFRESH_SECONDS``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy import Engine
+
+from vpshealth.domain.alert_conditions import (
+    CONTAINER_RULES,
+    ConditionChange,
+    HostConditions,
+    from_container_incident,
+)
+from vpshealth.domain.alert_rules import RuleSet
+from vpshealth.domain.containers import ContainerIncident, Severity
+from vpshealth.domain.health import CheckResult
+from vpshealth.domain.hosts import Host
+from vpshealth.domain.incident_lifecycle import IncidentBook, Notice, Outcome, Policy, Write
+from vpshealth.domain.notifications import Notification, Notifier, at_least
+from vpshealth.domain.silences import Silence, silenced
+from vpshealth.engine.clock import Clock
+from vpshealth.store.incident_store import IncidentStore
+from vpshealth.store.rule_repository import RuleRepository
+from vpshealth.store.settings_repository import SettingsRepository
+from vpshealth.store.silence_repository import SilenceRepository
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+WriterRunner = Callable[[Callable[[], T]], Awaitable[T]]
+
+TICK_SECONDS = 2.0
+REFRESH_SECONDS = 10.0
+QUIET_POLLS = 2
+"""Fresh polls each host needs after a start or a wake-up before anything is announced."""
+RESUME_GAP_SECONDS = 60.0
+"""A tick this much later than due means the machine slept."""
+DESKTOP_MIN_SEVERITY_KEY = "desktop.min_severity"
+
+
+@dataclass(frozen=True, slots=True)
+class _HostInfo:
+    name: str
+    address: str
+
+
+@dataclass(slots=True)
+class _Observed:
+    host_id: int
+    result: CheckResult | None = None
+    incidents: Sequence[ContainerIncident] = ()
+
+
+@dataclass(slots=True)
+class _Config:
+    base: Mapping[str, float] = field(default_factory=dict)
+    defaults: dict[str, float] = field(default_factory=dict)
+    overrides: dict[int, dict[str, float]] = field(default_factory=dict)
+    silences: list[Silence] = field(default_factory=list)
+    desktop_min: Severity = Severity.WARNING
+
+    def rules(self, host_id: int) -> RuleSet:
+        return RuleSet(self.base, self.defaults, self.overrides.get(host_id, {}))
+
+
+class LogNotifier:
+    """The headless service's desktop: a log line per notification."""
+
+    def notify(self, notifications: Sequence[Notification]) -> None:
+        for n in notifications:
+            where = f" ({n.host_address})" if n.host_address else ""
+            since = datetime.fromtimestamp(n.since, UTC).strftime("%Y-%m-%d %H:%M UTC")
+            log.warning(
+                "Notification (%s, %s): %s — %s%s; since %s",
+                n.kind.value, n.severity.value, n.title, n.message, where, since,
+            )  # fmt: skip
+
+
+class AlertManager:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        run_in_writer: WriterRunner[list[Notification]],
+        notifiers: Sequence[Notifier] = (),
+        base_rules: Mapping[str, float] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._base_rules = dict(base_rules or {})
+        self._clock = clock
+        self._run_in_writer = run_in_writer
+        self._notifiers: tuple[Notifier, ...] = tuple(notifiers) or (LogNotifier(),)
+        self._book = IncidentBook()
+        self._conditions: dict[int, HostConditions] = {}
+        self._hosts: dict[int, _HostInfo] = {}
+        self._queue: list[_Observed] = []
+        self._fresh_polls: dict[int, int] = {}
+        self._quiet_since = 0.0
+        self._config = _Config()
+        self._unsaved: tuple[list[Write], list[Notification]] = ([], [])
+        self._last_step: float | None = None
+        self._last_refresh = float("-inf")
+        self._started = False
+
+    # --- fed by the scheduler and the Docker event streams (synchronous, cheap) ---
+
+    def track_host(self, host_id: int, host: Host) -> None:
+        self._hosts[host_id] = _HostInfo(host.name, host.display_address)
+
+    def observe(self, host_id: int, result: CheckResult) -> None:
+        self._queue.append(_Observed(host_id, result=result))
+
+    def observe_incidents(self, host_id: int, incidents: Sequence[ContainerIncident]) -> None:
+        self._queue.append(_Observed(host_id, incidents=incidents))
+
+    def forget_host(self, host_id: int) -> None:
+        self._book.forget_host(host_id)
+        self._conditions.pop(host_id, None)
+        self._hosts.pop(host_id, None)
+        self._fresh_polls.pop(host_id, None)
+
+    # --- the loop ---
+
+    async def start(self) -> None:
+        store = IncidentStore(self._engine)
+        self._book.restore(await asyncio.to_thread(store.load_open))
+        await self._refresh(self._clock.now())
+        self._quiet_since = self._clock.now()
+        self._started = True
+
+    async def run(self) -> None:
+        """Step every ``TICK_SECONDS`` until cancelled; a failed step is logged and retried."""
+        if not self._started:
+            await self.start()
+        while True:
+            await self._clock.sleep(TICK_SECONDS)
+            try:
+                await self.step()
+            except Exception:
+                log.exception("Could not process alerts; will retry")
+
+    async def step(self) -> list[Notification]:
+        now = self._clock.now()
+        if self._last_step is not None and now - self._last_step > RESUME_GAP_SECONDS:
+            log.info("The clock jumped %.0f s: woke up from sleep; quiet until fresh polls",
+                     now - self._last_step)  # fmt: skip
+            self._begin_quiet(now)
+        self._last_step = now
+        if now - self._last_refresh >= REFRESH_SECONDS:
+            await self._refresh(now)
+        outcome = Outcome()
+        queue, self._queue = self._queue, []
+        for observed in queue:
+            outcome.extend(self._handle(observed, now))
+        outcome.extend(self._book.tick(int(now), self._policy_at(now)))
+        return await self._save(outcome)
+
+    def _begin_quiet(self, now: float) -> None:
+        self._quiet_since = now
+        self._fresh_polls.clear()
+        for conditions in self._conditions.values():
+            conditions.restart_timers()
+
+    async def _refresh(self, now: float) -> None:
+        def read() -> _Config:
+            defaults, overrides = RuleRepository(self._engine).stored()
+            silences = SilenceRepository(self._engine).current(int(now))
+            minimum = SettingsRepository(self._engine).get(DESKTOP_MIN_SEVERITY_KEY, "warning")
+            config = _Config(self._base_rules, defaults, overrides, silences)
+            if minimum in (Severity.WARNING.value, Severity.CRITICAL.value):
+                config.desktop_min = Severity(minimum)
+            return config
+
+        store = IncidentStore(self._engine)
+        self._config = await asyncio.to_thread(read)
+        self._book.set_acknowledged(await asyncio.to_thread(store.acknowledged))
+        self._last_refresh = now
+
+    def _policy_at(self, now: float) -> Callable[[int], Policy]:
+        def policy(host_id: int) -> Policy:
+            rules = self._config.rules(host_id)
+            return Policy(
+                quiet=self._fresh_polls.get(host_id, 0) < QUIET_POLLS,
+                silenced=silenced(self._config.silences, host_id, now),
+                reminder_seconds=rules["reminder.hours"] * 3600,
+                flap_cycles=int(rules["flapping.cycles"]),
+                flap_seconds=rules["flapping.minutes"] * 60,
+            )
+
+        return policy
+
+    def _handle(self, observed: _Observed, now: float) -> Outcome:
+        host_id = observed.host_id
+        rules = self._config.rules(host_id)
+        changes: list[ConditionChange] = []
+        incidents = list(observed.incidents)
+        if observed.result is not None:
+            result = observed.result
+            if result.checked_at >= self._quiet_since:
+                self._fresh_polls[host_id] = self._fresh_polls.get(host_id, 0) + 1
+            conditions = self._conditions.get(host_id)
+            if conditions is None:
+                conditions = HostConditions()
+                conditions.restore(
+                    {
+                        key: severity
+                        for key, severity in self._book.active_conditions(host_id).items()
+                        if key[0] not in CONTAINER_RULES
+                    }
+                )
+                self._conditions[host_id] = conditions
+            changes += conditions.observe(result, rules)
+            if result.docker is not None:
+                incidents += result.docker.changes
+        for incident in incidents:
+            change = from_container_incident(incident)
+            if change.severity is not None and not rules["containers"]:
+                continue
+            changes.append(change)
+        policy = self._policy_at(now)(host_id)
+        outcome = Outcome()
+        for change in changes:
+            outcome.extend(self._book.apply(host_id, change, policy))
+        return outcome
+
+    async def _save(self, outcome: Outcome) -> list[Notification]:
+        writes = self._unsaved[0] + outcome.writes
+        raised = self._unsaved[1] + [self._notification(n) for n in outcome.notices]
+        if not writes and not raised:
+            return []
+        store = IncidentStore(self._engine)
+        try:
+            saved = await self._run_in_writer(lambda: store.save(writes, raised))
+        except Exception:
+            self._unsaved = (writes, raised)
+            raise
+        self._unsaved = ([], [])
+        self._show(saved)
+        return saved
+
+    def _notification(self, notice: Notice) -> Notification:
+        incident = notice.incident
+        info = self._hosts.get(incident.host_id, _HostInfo(f"host {incident.host_id}", ""))
+        return Notification(
+            kind=notice.kind,
+            severity=incident.severity,
+            host_name=info.name,
+            host_address=info.address,
+            rule=incident.rule,
+            subject=incident.subject,
+            title=_title(notice, info.name),
+            message=notice.message,
+            since=incident.opened_at,
+            at=notice.at,
+            host_id=incident.host_id,
+            app=incident.app,
+            value=incident.value,
+            threshold=incident.threshold,
+            unit=incident.unit,
+        )
+
+    def _show(self, notifications: Sequence[Notification]) -> None:
+        shown = [n for n in notifications if at_least(n.severity, self._config.desktop_min)]
+        if not shown:
+            return
+        for notifier in self._notifiers:
+            try:
+                notifier.notify(shown)
+            except Exception:
+                log.exception("A notifier failed")
+
+    @property
+    def open_incident_count(self) -> int:
+        return len(self._book.open_incidents())
+
+
+RULE_TITLES = {
+    "cpu": "high CPU",
+    "memory": "memory running out",
+    "disk": "disk {subject} filling up",
+    "disk_forecast": "disk {subject} predicted full",
+    "load": "high load",
+    "unreachable": "not answering",
+    "host_key": "host key changed",
+    "crashed": "{subject} crashed",
+    "restart_loop": "restart loop of {subject}",
+    "oom_killed": "{subject} killed (out of memory)",
+    "unhealthy": "{subject} unhealthy",
+    "disappeared": "{subject} gone",
+    "docker_unavailable": "Docker not answering",
+    "docker_permission_denied": "Docker socket not readable",
+}
+
+_KIND_WORDS = {
+    "opened": "",
+    "escalated": "worse: ",
+    "reminder": "still: ",
+    "flapping": "flapping: ",
+    "resolved": "resolved: ",
+    "test": "test: ",
+}
+
+
+def _title(notice: Notice, host_name: str) -> str:
+    incident = notice.incident
+    subject = incident.app or incident.container_name or incident.subject
+    template = RULE_TITLES.get(incident.rule, incident.rule.replace("_", " ") + " {subject}")
+    about = template.format(subject=subject).strip()
+    return f"{host_name}: {_KIND_WORDS[notice.kind.value]}{about}"

@@ -1,0 +1,177 @@
+"""Writing what the incident lifecycle decided: incident rows, the event log and the
+notifications (which the e-mail outbox picks up). One transaction per batch."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from vpshealth.domain.containers import Severity
+from vpshealth.domain.incident_lifecycle import Incident, IncidentKey, Write, WriteKind
+from vpshealth.domain.notifications import Notification
+from vpshealth.store.schema import events, hosts, incidents, notifications
+
+RULE_UNITS = {
+    "cpu": "%",
+    "memory": "%",
+    "disk": "%",
+    "load": "per core",
+    "disk_forecast": "h",
+    "unreachable": "failed checks",
+}
+
+
+def _key_filter(key: IncidentKey) -> list[Any]:
+    host_id, rule, subject = key
+    return [
+        incidents.c.host_id == host_id,
+        incidents.c.kind == rule,
+        incidents.c.subject == subject,
+    ]
+
+
+def _row_values(incident: Incident) -> dict[str, Any]:
+    return {
+        "severity": incident.severity.value,
+        "message": incident.message,
+        "value": incident.value,
+        "threshold": incident.threshold,
+        "app": incident.app,
+        "last_notified_at": incident.last_notified_at,
+        "reminders_sent": incident.reminders_sent,
+        "flapping": incident.flapping,
+    }
+
+
+def _write(conn: Connection, write: Write) -> None:
+    incident = write.incident
+    open_row = [*_key_filter(incident.key), incidents.c.resolved_at.is_(None)]
+    if write.kind is WriteKind.OPEN:
+        result = conn.execute(
+            sqlite_insert(incidents)
+            .values(
+                host_id=incident.host_id,
+                kind=incident.rule,
+                subject=incident.subject,
+                container_id=incident.container_id,
+                container_name=incident.container_name,
+                opened_at=incident.opened_at,
+                **_row_values(incident),
+            )
+            .on_conflict_do_nothing()
+        )
+        if result.rowcount:
+            conn.execute(
+                insert(events).values(
+                    host_id=incident.host_id,
+                    at=write.at,
+                    kind="incident_opened",
+                    problem=incident.rule,
+                    message=incident.message,
+                )
+            )
+        else:  # another process (a one-off check) opened it first
+            conn.execute(update(incidents).where(*open_row).values(**_row_values(incident)))
+    elif write.kind is WriteKind.UPDATE:
+        conn.execute(update(incidents).where(*open_row).values(**_row_values(incident)))
+    else:
+        result = conn.execute(
+            update(incidents)
+            .where(*open_row)
+            .values(resolved_at=write.at, resolution=write.resolution, **_row_values(incident))
+        )
+        if result.rowcount:
+            conn.execute(
+                insert(events).values(
+                    host_id=incident.host_id,
+                    at=write.at,
+                    kind="incident_resolved",
+                    problem=incident.rule,
+                    message=write.resolution or incident.message,
+                )
+            )
+
+
+def _incident_id(conn: Connection, notification: Notification) -> int | None:
+    if notification.host_id is None:
+        return None
+    key = (notification.host_id, notification.rule, notification.subject)
+    found: int | None = conn.execute(
+        select(incidents.c.id).where(*_key_filter(key)).order_by(incidents.c.id.desc()).limit(1)
+    ).scalar()
+    return found
+
+
+class IncidentStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def save(self, writes: Sequence[Write], raised: Sequence[Notification]) -> list[Notification]:
+        """Apply the writes and record the notifications (e-mail state ``pending``); returns the
+        notifications with their incident ids filled in."""
+        saved: list[Notification] = []
+        if not writes and not raised:
+            return saved
+        with self._engine.begin() as conn:
+            existing = set(conn.execute(select(hosts.c.id)).scalars())
+            for write in writes:
+                if write.incident.host_id in existing:
+                    _write(conn, write)
+            for notification in raised:
+                if notification.host_id is not None and notification.host_id not in existing:
+                    continue
+                incident_id = _incident_id(conn, notification)
+                complete = Notification.from_json(
+                    {**notification.to_json(), "incident_id": incident_id}
+                )
+                conn.execute(
+                    insert(notifications).values(
+                        incident_id=incident_id,
+                        host_id=complete.host_id,
+                        kind=complete.kind.value,
+                        severity=complete.severity.value,
+                        created_at=complete.at,
+                        payload=json.dumps(complete.to_json()),
+                        email_state="pending",
+                    )
+                )
+                saved.append(complete)
+        return saved
+
+    def load_open(self) -> list[Incident]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(incidents).where(incidents.c.resolved_at.is_(None)))
+            return [
+                Incident(
+                    host_id=row.host_id,
+                    rule=row.kind,
+                    subject=row.subject,
+                    severity=Severity(row.severity),
+                    opened_at=row.opened_at,
+                    message=row.message,
+                    value=row.value,
+                    threshold=row.threshold,
+                    unit=RULE_UNITS.get(row.kind, ""),
+                    app=row.app,
+                    container_id=row.container_id,
+                    container_name=row.container_name,
+                    last_notified_at=row.last_notified_at,
+                    acknowledged=row.acknowledged_at is not None,
+                    flapping=bool(row.flapping),
+                    reminders_sent=row.reminders_sent,
+                )
+                for row in rows
+            ]
+
+    def acknowledged(self) -> set[IncidentKey]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(incidents.c.host_id, incidents.c.kind, incidents.c.subject).where(
+                    incidents.c.resolved_at.is_(None), incidents.c.acknowledged_at.is_not(None)
+                )
+            )
+            return {(row.host_id, row.kind, row.subject) for row in rows}

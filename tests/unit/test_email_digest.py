@@ -1,0 +1,89 @@
+"""The digest e-mail: subject, and every field of a notification in both bodies."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.unit.email_helpers import T0, make_notification
+from vpshealth.alerts.digest import digest_subject, render_digest, value_text
+from vpshealth.domain.containers import Severity
+from vpshealth.domain.notifications import NotificationKind
+
+
+def test_one_notification_names_severity_server_and_what() -> None:
+    item = make_notification()
+    assert digest_subject([item]) == (
+        "[VPS Health] CRITICAL web-1: restart loop of shop / production / web"
+    )
+
+
+def test_a_recovery_says_resolved() -> None:
+    item = make_notification(kind=NotificationKind.RESOLVED, severity=Severity.WARNING)
+    assert digest_subject([item]).startswith("[VPS Health] RESOLVED web-1: ")
+
+
+def test_several_notifications_are_counted_by_problem_and_server() -> None:
+    items = [
+        make_notification(severity=Severity.WARNING),
+        make_notification(severity=Severity.WARNING, host_name="db-1"),
+        make_notification(severity=Severity.WARNING, subject="other"),
+    ]
+    assert digest_subject(items) == "[VPS Health] 3 problems on 2 servers"
+    items.append(make_notification(kind=NotificationKind.RESOLVED))
+    assert digest_subject(items) == "[VPS Health] 3 problems, 1 resolved on 2 servers"
+    items.append(make_notification(host_name="db-2"))
+    assert digest_subject(items) == "[VPS Health] CRITICAL: 4 problems, 1 resolved on 3 servers"
+
+
+def test_only_recoveries() -> None:
+    items = [
+        make_notification(kind=NotificationKind.RESOLVED),
+        make_notification(kind=NotificationKind.RESOLVED, host_name="db-1"),
+    ]
+    assert digest_subject(items) == "[VPS Health] 2 resolved on 2 servers"
+
+
+def test_both_bodies_show_every_field() -> None:
+    item = make_notification(message="web restarted <4> times & more")
+    email = render_digest([item], T0 + 5, held_back={"web-1": 2}, limit_per_hour=10)
+    for body in (email.text, email.html):
+        assert "web-1" in body
+        assert "203.0.113.10" in body
+        assert "shop / production / web" in body
+        assert "restart loop of shop / production / web" in body
+        assert "2027-01-15 07:50:00 UTC (for 10 min)" in body  # since, and for how long
+        assert "4 restarts (threshold 3 restarts)" in body
+        assert "2 more notifications about web-1 in the last hour were held back" in body
+        assert "limit: 10 per server per hour" in body
+    assert "web restarted <4> times & more" in email.text
+    assert "web restarted &lt;4&gt; times &amp; more" in email.html
+    assert "<4>" not in email.html
+
+
+def test_app_and_value_are_left_out_when_unknown() -> None:
+    item = make_notification(app=None, value=None, threshold=None, unit="")
+    email = render_digest([item], T0)
+    assert "App:" not in email.text
+    assert "Value:" not in email.text
+    assert ">App<" not in email.html
+
+
+def test_values_read_naturally() -> None:
+    assert value_text(make_notification(value=97.25, threshold=95.0, unit="%")) == (
+        "97.2 % (threshold 95 %)"
+    )
+    assert value_text(make_notification(value=3.0, threshold=None, unit="h")) == "3 h"
+
+
+def test_a_resolved_item_says_how_long_it_lasted() -> None:
+    item = make_notification(kind=NotificationKind.RESOLVED, since=T0 - 7200)
+    assert "(lasted 2 h 0 min)" in render_digest([item], T0).text
+
+
+@given(st.text(), st.text())
+def test_the_subject_is_always_one_header_line(title: str, host: str) -> None:
+    subject = digest_subject([make_notification(title=title, host_name=host)])
+    assert subject.startswith("[VPS Health] CRITICAL")
+    assert not any(ch in subject for ch in "\r\n\x00")
+    assert len(subject) <= 200
