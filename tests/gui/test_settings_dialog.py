@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import Loop
 from tests.gui.memory_keyring import MemoryKeyring
+from tests.integration.support.procs import free_port
+from tests.integration.support.smtp import SmtpServer, make_certificates
 from vpshealth.app import Core
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.settings_dialog import SettingsDialog
@@ -93,3 +97,36 @@ def test_shows_what_runs_the_checks(ctx: GuiContext, loop: Loop, qtbot: QtBot) -
     dialog = SettingsDialog(ctx, "Checks run by the background service")
     qtbot.addWidget(dialog)
     assert dialog.engine_status.text() == "Checks run by the background service"
+
+
+def test_send_a_test_email_to_a_real_smtp_server(
+    ctx: GuiContext, loop: Loop, qtbot: QtBot, tmp_path: Path
+) -> None:
+    server = SmtpServer(make_certificates(tmp_path / "certs"))
+    server.start()
+    try:
+        dialog = _dialog(ctx, loop, qtbot)
+        dialog.smtp_host.setText(server.host)
+        dialog.smtp_port.setText(str(server.port))
+        dialog.security.setCurrentIndex(dialog.security.findData("none"))
+        dialog.sender_address.setText("alerts@example.com")
+        dialog.recipients.setText("ops@example.com")
+        assert dialog.test_button.isEnabled()
+        assert loop.run(dialog.send_test_email())
+        [received] = server.messages
+    finally:
+        server.stop()
+    assert received.recipients == ("ops@example.com",)
+    assert "test" in str(received.message["Subject"]).lower()
+    assert dialog.message.text().startswith("Sent a test e-mail to ops@example.com")
+
+
+def test_a_failed_test_email_says_why(ctx: GuiContext, loop: Loop, qtbot: QtBot) -> None:
+    dialog = _dialog(ctx, loop, qtbot)
+    dialog.smtp_host.setText("127.0.0.1")
+    dialog.smtp_port.setText(str(free_port()))
+    dialog.security.setCurrentIndex(dialog.security.findData("none"))
+    dialog.sender_address.setText("alerts@example.com")
+    dialog.recipients.setText("ops@example.com")
+    assert not loop.run(dialog.send_test_email())
+    assert dialog.message.text().startswith("The test e-mail was not sent:")

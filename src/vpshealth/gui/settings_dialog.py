@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from vpshealth.errors import VpsHealthError
 from vpshealth.gui.context import GuiContext
+from vpshealth.gui.sample_email import send_test_email
 from vpshealth.gui.settings_values import (
     SECURITY_CHOICES,
     SEVERITY_CHOICES,
@@ -50,7 +51,9 @@ def _combo(parent: QWidget, labels: dict[str, str], choices: tuple[str, ...]) ->
 class SettingsDialog(QDialog):
     saved = Signal()
 
-    def __init__(self, ctx: GuiContext, engine_status: str, parent: QWidget | None = None) -> None:
+    def __init__(  # noqa: PLR0915
+        self, ctx: GuiContext, engine_status: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.setWindowTitle("VPS Health settings")
@@ -109,6 +112,8 @@ class SettingsDialog(QDialog):
 
         self.message = QLabel(self)
         self.message.setWordWrap(True)
+        self.test_button = QPushButton("Save and send a test e-mail", self)
+        self.test_button.clicked.connect(self.start_test_email)
         self.save_button = QPushButton("Save", self)
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.start_save)
@@ -116,6 +121,7 @@ class SettingsDialog(QDialog):
         cancel.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.test_button)
         buttons.addWidget(cancel)
         buttons.addWidget(self.save_button)
         layout = QVBoxLayout(self)
@@ -188,12 +194,30 @@ class SettingsDialog(QDialog):
             label.setText(errors.get(key, ""))
             label.setVisible(key in errors)
         self.save_button.setEnabled(not errors)
+        self.test_button.setEnabled(not errors and self.form().email_enabled)
         return errors
 
     def start_save(self) -> None:
         self._ctx.tasks.spawn(self.save(), "Saving the settings")
 
-    async def save(self) -> bool:
+    def start_test_email(self) -> None:
+        self._ctx.tasks.spawn(self.send_test_email(), "Sending a test e-mail")
+
+    async def send_test_email(self) -> bool:
+        if not await self.save(close=False):
+            return False
+        self.message.setStyleSheet("")
+        self.message.setText("Sending…")
+        self.test_button.setEnabled(False)
+        try:
+            sent, text = await send_test_email(self._ctx.core)
+        finally:
+            self.show_validation()
+        self.message.setStyleSheet("" if sent else ERROR_STYLE)
+        self.message.setText(text)
+        return sent
+
+    async def save(self, *, close: bool = True) -> bool:
         if self.show_validation():
             return False
         form = self.form()
@@ -214,7 +238,8 @@ class SettingsDialog(QDialog):
             functools.partial(repo.update, settings_values(form), int(time.time()))
         )
         self.saved.emit()
-        self.accept()
+        if close:
+            self.accept()
         return True
 
 
