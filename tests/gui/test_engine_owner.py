@@ -12,6 +12,7 @@ from vpshealth.errors import EngineLockedError
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.desktop import DesktopApp
 from vpshealth.gui.engine_owner import EngineMode, EngineOwner
+from vpshealth.gui.tray import SNOOZE_HOUR
 
 
 def test_viewer_mode_when_the_background_service_holds_the_lock(
@@ -95,3 +96,53 @@ def test_pause_stops_checks_and_shows_it(
         await app.shutdown()
 
     loop.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_the_app_takes_over_when_the_background_service_stops(
+    core: Core, ctx: GuiContext, loop: Loop, qtbot: QtBot
+) -> None:
+    service_lock = EngineLock(core.paths.engine_lock)
+    service_lock.acquire()
+    owner = EngineOwner(core, [], ctx.tasks)
+    assert owner.start() is EngineMode.VIEWER
+    owner._try_take_over()  # what the retry timer does every few seconds
+    assert owner.mode is EngineMode.VIEWER
+    service_lock.release()
+    with qtbot.waitSignal(owner.mode_changed) as changed:
+        owner._try_take_over()
+    assert changed.args == ["owner"]
+    loop.run(owner.stop())
+
+
+def test_snooze_from_the_tray_writes_a_global_silence(
+    core: Core, ctx: GuiContext, loop: Loop, qtbot: QtBot
+) -> None:
+    app = DesktopApp(ctx, tray_available=True)
+    qtbot.addWidget(app.window)
+
+    with EngineLock(core.paths.engine_lock):  # viewer mode: no checks running meanwhile
+        app.start(show_window=False, desktop_notifications=False)
+        app.tray.snooze.emit(SNOOZE_HOUR)
+        loop.run(ctx.tasks.wait_idle())
+        snapshot = app.watcher.snapshot
+        assert snapshot is not None
+        assert snapshot.snoozed_until == int(ctx.now()) + 3600
+        assert "Notifications snoozed until" in app.tray.icon.toolTip()
+        assert "notifications snoozed until" in app.window.status_text()
+        loop.run(app.shutdown())
+
+
+def test_a_failing_background_task_is_shown(
+    core: Core, ctx: GuiContext, loop: Loop, qtbot: QtBot
+) -> None:
+    app = DesktopApp(ctx, tray_available=True)
+    qtbot.addWidget(app.window)
+
+    async def broken() -> None:
+        raise RuntimeError("the database is locked")
+
+    ctx.tasks.spawn(broken(), "Reading the server list")
+    loop.run(ctx.tasks.wait_idle())
+    assert app.window.statusBar().currentMessage() == (
+        "Reading the server list failed: the database is locked"
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -56,9 +57,16 @@ class FleetWatcher(QObject):
     """list[Notification] the alerting stored since the previous read (none of those from
     before the app started)."""
 
-    def __init__(self, engine: Engine, tasks: TaskRunner, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        tasks: TaskRunner,
+        parent: QObject | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         super().__init__(parent)
         self._engine = engine
+        self._now = now
         self._tasks = tasks
         self._snapshot: FleetSnapshot | None = None
         self._last_notification: int | None = None
@@ -95,7 +103,7 @@ class FleetWatcher(QObject):
             self._busy = False
 
     async def _read_and_publish(self) -> None:
-        snapshot = await asyncio.to_thread(read_fleet, self._engine, int(time.time()))
+        snapshot = await asyncio.to_thread(read_fleet, self._engine, int(self._now()))
         if self._last_notification is None:
             self._last_notification = await asyncio.to_thread(last_notification_id, self._engine)
         else:

@@ -47,7 +47,7 @@ class DesktopApp(QObject):
         )
         notifiers: list[Notifier] = [self.notifier]
         self.engine = EngineOwner(ctx.core, notifiers, ctx.tasks, self)
-        self.watcher = FleetWatcher(ctx.core.engine, ctx.tasks, self)
+        self.watcher = FleetWatcher(ctx.core.engine, ctx.tasks, self, now=ctx.now)
         self._dialogs: set[QObject] = set()
         self._quitting = False
         self._freedesktop_task: asyncio.Task[None] | None = None
