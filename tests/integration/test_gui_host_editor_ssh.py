@@ -15,10 +15,10 @@ from vpshealth.gui.signals import install_emit_fix
 
 def test_connection_test_and_save_against_sshd(
     ssh_server: SshServer,
-    core: Core,
-    ctx: GuiContext,
-    loop: Loop,
-    qtbot: QtBot,  # noqa: F811
+    core: Core,  # noqa: F811 (the fixture imported above)
+    ctx: GuiContext,  # noqa: F811
+    loop: Loop,  # noqa: F811
+    qtbot: QtBot,
 ) -> None:
     install_emit_fix()
     shown: list[HostKey] = []
