@@ -38,6 +38,7 @@ from vpshealth.domain.metrics import (
 )
 from vpshealth.gui.chart_data import ChartRange
 from vpshealth.gui.context import GuiContext
+from vpshealth.gui.engine_owner import EngineMode
 from vpshealth.gui.fleet_query import read_fleet
 from vpshealth.gui.host_editor import HostEditor
 from vpshealth.gui.main_window import MainWindow
@@ -201,6 +202,7 @@ def main(out: Path) -> None:
         async def shoot() -> None:
             window = MainWindow(ctx)
             window.resize(1280, 720)
+            window.set_mode(EngineMode.OWNER)
             window.set_snapshot(read_fleet(core.engine, int(time.time())))
             window.show()
             await asyncio.sleep(0.3)
