@@ -59,17 +59,19 @@ def test_no_gui_toolkit_outside_gui() -> None:
         assert not {m for m in imports_of(path) if m.startswith(GUI_MODULES)}, path
 
 
-def test_cli_and_service_run_without_loading_qt(tmp_path: Path) -> None:
+@pytest.mark.parametrize("argv", [["service", "--once"], ["check"], ["host", "list"]], ids=" ".join)
+def test_cli_and_service_run_without_loading_qt(tmp_path: Path, argv: list[str]) -> None:
+    """Also with a display: only `vpshealth` without a command loads the desktop app."""
     probe = (
         "import sys\n"
         "from vpshealth.cli.main import main\n"
-        "code = main(['service', '--once'])\n"
+        f"code = main({argv!r})\n"
         f"loaded = sorted(m for m in sys.modules if m.startswith({GUI_MODULES!r}))\n"
         "print('LOADED', loaded, 'CODE', code)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe],
-        env={"VPSHEALTH_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        env={"VPSHEALTH_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "DISPLAY": ":4242"},
         capture_output=True,
         text=True,
         timeout=120,

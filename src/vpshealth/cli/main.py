@@ -42,6 +42,7 @@ Examples:
   vpshealth check
   vpshealth history web1 cpu --since 6h
   vpshealth service            # keep checking until stopped (Ctrl-C)
+  vpshealth                    # the desktop app (tray icon and dashboard)
 """
 
 
@@ -82,8 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
+    if args.command is None and not has_display():
         parser.print_help()
+        print(
+            "\nvpshealth: no display found (DISPLAY / WAYLAND_DISPLAY), so the desktop app "
+            "cannot start; use the commands above.",
+            file=sys.stderr,
+        )
         return 0
     try:
         settings = load_settings()
@@ -92,8 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(
             paths.log_file,
             verbose=getattr(args, "verbose", False),
-            console_info=getattr(args, "console_info", False),
+            console_info=getattr(args, "console_info", args.command is None),
         )
+        if args.command is None:
+            # Imported here: the commands and the headless service never load Qt.
+            from vpshealth.gui.app import run as run_desktop_app  # noqa: PLC0415
+
+            return run_desktop_app(settings, paths)
         with CliContext(settings, paths) as ctx:
             code: int = args.handler(ctx, args)
             return code
@@ -103,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vpshealth: interrupted", file=sys.stderr)
         return 130
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def load_settings() -> Settings:

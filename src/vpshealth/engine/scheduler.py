@@ -65,8 +65,9 @@ class Scheduler:
     def host_ids(self) -> set[int]:
         return set(self._entries)
 
-    async def set_hosts(self, hosts: dict[int, Host]) -> None:
-        """Start, restart or stop host loops so that exactly the enabled ``hosts`` run."""
+    async def set_hosts(self, hosts: dict[int, Host], *, start_now: bool = False) -> None:
+        """Start, restart or stop host loops so that exactly the enabled ``hosts`` run.
+        ``start_now``: hosts started by this call are polled right away, without jitter."""
         wanted = {host_id: host for host_id, host in hosts.items() if host.enabled}
         for host_id in list(self._entries):
             entry = self._entries[host_id]
@@ -75,7 +76,9 @@ class Scheduler:
         for host_id, host in wanted.items():
             if host_id not in self._entries:
                 entry = _Entry(host_id, self._make_poller(host_id, host))
-                entry.task = asyncio.create_task(self._run_host(entry), name=f"poll {host.name}")
+                entry.task = asyncio.create_task(
+                    self._run_host(entry, start_now), name=f"poll {host.name}"
+                )
                 self._entries[host_id] = entry
 
     async def _stop_entry(self, host_id: int) -> None:
@@ -119,9 +122,9 @@ class Scheduler:
                     f"an internal error stopped the check of {host.name}; see the log file",
                 )
 
-    async def _run_host(self, entry: _Entry) -> None:
+    async def _run_host(self, entry: _Entry, start_now: bool = False) -> None:
         interval = float(entry.poller.host.interval_seconds)
-        due = self._clock.now() + self._jitter(interval)
+        due = self._clock.now() + (0.0 if start_now else self._jitter(interval))
         while True:
             delay = due - self._clock.now()
             if delay > 0:

@@ -73,6 +73,7 @@ class Service:
             poll_timeout=core.poll_timeout,
         )
         self._stop = asyncio.Event()
+        self._paused = False
 
     def _make_poller(self, host_id: int, host: Host) -> Poller:
         self._alerts.track_host(host_id, host)
@@ -89,6 +90,26 @@ class Service:
 
     def request_stop(self) -> None:
         self._stop.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    async def set_paused(self, paused: bool) -> None:
+        """Pausing stops every host loop (closing the connections) until resumed."""
+        self._paused = paused
+        if paused:
+            await self._scheduler.stop()
+        else:
+            await self._refresh_hosts(start_now=True)
+
+    async def check_all_now(self) -> None:
+        """Poll every enabled host right away (restarting their loops), unless paused."""
+        if self._paused:
+            return
+        enabled = await asyncio.to_thread(self._core.hosts.enabled_hosts)
+        await self._scheduler.stop()
+        await self._scheduler.set_hosts(enabled, start_now=True)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -149,13 +170,17 @@ class Service:
                 log.exception("Could not compact or prune the history; will retry")
             await asyncio.sleep(COMPACTION_SECONDS)
 
-    async def _refresh_hosts(self) -> None:
+    async def _refresh_hosts(self, *, start_now: bool = False) -> None:
+        if self._paused:
+            return
         try:
             enabled = await asyncio.to_thread(self._core.hosts.enabled_hosts)
         except Exception:
             log.exception("Could not read the host list; keeping the current one")
             return
+        if self._paused or self._stop.is_set():
+            return
         for removed in self._scheduler.host_ids - set(enabled):
             self._recorder.forget_host(removed)
             self._alerts.forget_host(removed)
-        await self._scheduler.set_hosts(enabled)
+        await self._scheduler.set_hosts(enabled, start_now=start_now)

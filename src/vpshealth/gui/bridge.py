@@ -1,0 +1,122 @@
+"""The one bridge from the core to Qt: follows the database (written by this app's engine or
+by the background service) and turns what changed into Qt signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from sqlalchemy import Engine
+
+from vpshealth.domain.health import HostState
+from vpshealth.gui.fleet_query import (
+    FleetSnapshot,
+    last_notification_id,
+    notifications_after,
+    read_fleet,
+)
+from vpshealth.gui.tasks import TaskRunner
+from vpshealth.store.host_repository import HostRecord
+
+log = logging.getLogger(__name__)
+
+POLL_MS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    record: HostRecord
+    old: HostState
+    new: HostState
+
+
+def state_changes(before: FleetSnapshot, after: FleetSnapshot) -> list[StateChange]:
+    """Hosts whose state differs between two snapshots. A host seen for the first time (or
+    checked for the first time) counts as a change from 'unknown'."""
+    old_states = before.states()
+    changes = []
+    for record in after.records:
+        if record.status is None:
+            continue
+        old = old_states.get(record.id, HostState.UNKNOWN)
+        if old is not record.status.state:
+            changes.append(StateChange(record, old, record.status.state))
+    return changes
+
+
+class FleetWatcher(QObject):
+    snapshot_changed = Signal(object)
+    """A new FleetSnapshot (emitted when anything in it differs from the previous one)."""
+    states_changed = Signal(list)
+    """list[StateChange]; never emitted for the very first snapshot."""
+    notifications_arrived = Signal(list)
+    """list[Notification] the alerting stored since the previous read (none of those from
+    before the app started)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        tasks: TaskRunner,
+        parent: QObject | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(parent)
+        self._engine = engine
+        self._now = now
+        self._tasks = tasks
+        self._snapshot: FleetSnapshot | None = None
+        self._last_notification: int | None = None
+        self._busy = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self.refresh)
+
+    @property
+    def snapshot(self) -> FleetSnapshot | None:
+        return self._snapshot
+
+    def start(self) -> None:
+        self._timer.start()
+        self.refresh()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def refresh(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        self._tasks.spawn(self._refresh(), "Reading the server list")
+
+    async def refresh_now(self) -> None:
+        """Read and publish right away (after the user changed something)."""
+        await self._read_and_publish()
+
+    async def _refresh(self) -> None:
+        try:
+            await self._read_and_publish()
+        finally:
+            self._busy = False
+
+    async def _read_and_publish(self) -> None:
+        snapshot = await asyncio.to_thread(read_fleet, self._engine, int(self._now()))
+        if self._last_notification is None:
+            self._last_notification = await asyncio.to_thread(last_notification_id, self._engine)
+        else:
+            self._last_notification, arrived = await asyncio.to_thread(
+                notifications_after, self._engine, self._last_notification
+            )
+            if arrived:
+                self.notifications_arrived.emit(arrived)
+        previous, self._snapshot = self._snapshot, snapshot
+        if previous == snapshot:
+            return
+        self.snapshot_changed.emit(snapshot)
+        if previous is not None:
+            changes = state_changes(previous, snapshot)
+            if changes:
+                self.states_changed.emit(changes)

@@ -1,0 +1,129 @@
+"""Testing a host before it is saved: read its host key, then log in with the key chosen in
+the editor and run one check (system metrics and Docker). No Qt here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import asyncssh
+
+from vpshealth.app import Core
+from vpshealth.collectors.docker_collector import DockerCollector
+from vpshealth.collectors.docker_http import Opener
+from vpshealth.collectors.errors import CollectionError
+from vpshealth.collectors.ssh import fetch_host_key
+from vpshealth.collectors.ssh_keys import ClientCredentials, public_line_of
+from vpshealth.domain.container_incidents import IncidentTracker
+from vpshealth.domain.health import CheckResult, Problem
+from vpshealth.domain.hosts import AuthMethod, Host
+from vpshealth.engine.credentials import CredentialsProvider
+from vpshealth.engine.docker_monitor import DockerMonitor
+from vpshealth.engine.poller import DockerWatch, SshPoller
+
+
+@dataclass(frozen=True, slots=True)
+class HostKey:
+    line: str
+    algorithm: str
+    fingerprint: str
+
+
+async def read_host_key(host: Host, timeout: float) -> HostKey:
+    """Raises CollectionError when the server cannot be reached."""
+    key: asyncssh.SSHKey = await fetch_host_key(
+        host.address, host.port, timeout, prefer=host.host_key
+    )
+    return HostKey(public_line_of(key), key.get_algorithm(), str(key.get_fingerprint("sha256")))
+
+
+def same_key(line: str, other: str | None) -> bool:
+    return other is not None and line.split()[:2] == other.split()[:2]
+
+
+class _GivenCredentials(CredentialsProvider):
+    """The credentials typed into the editor, not (yet) in the keyring."""
+
+    def __init__(self, credentials: ClientCredentials) -> None:
+        self._credentials = credentials
+
+    async def for_host(self, host: Host) -> ClientCredentials:
+        return self._credentials
+
+
+def credentials_for(
+    auth: AuthMethod, private_key: str | None, passphrase: str | None
+) -> ClientCredentials:
+    if auth is AuthMethod.AGENT:
+        agent = os.environ.get("SSH_AUTH_SOCK")
+        if not agent:
+            raise CollectionError(
+                Problem.KEY_MISSING, "no SSH agent is running here (SSH_AUTH_SOCK is not set)"
+            )
+        return ClientCredentials(agent_path=agent)
+    if not private_key:
+        raise CollectionError(Problem.KEY_MISSING, "choose a login key first")
+    return ClientCredentials(private_key=private_key, passphrase=passphrase or None)
+
+
+async def check_with(core: Core, host: Host, credentials: ClientCredentials) -> CheckResult:
+    """One check of ``host`` (whose host key must be pinned) with the given credentials."""
+    settings = core.settings
+
+    def docker_factory(opener: Opener) -> DockerWatch:
+        monitor = DockerMonitor(
+            host.name,
+            DockerCollector(opener, timeout=settings.command_timeout),
+            core.clock,
+            follow_events=False,
+            tracker=IncidentTracker(settings.restart_loop_count, settings.restart_loop_minutes),
+        )
+        return DockerWatch(monitor, None)
+
+    poller = SshPoller(
+        host,
+        core.clock,
+        core.thresholds,
+        _GivenCredentials(credentials),
+        core.ssh_options,
+        docker_factory=docker_factory,
+    )
+    try:
+        return await poller.poll()
+    finally:
+        await poller.close()
+
+
+ADVICE = {
+    Problem.UNREACHABLE: "Check the address and port, and that a firewall lets SSH through "
+    "from this computer.",
+    Problem.TIMEOUT: "The server did not answer in time. Check the address, the port and any "
+    "firewall on the way.",
+    Problem.AUTH_FAILED: "The server refused the key. Add the public key to "
+    "~/.ssh/authorized_keys of this user on the server, or choose another key.",
+    Problem.HOST_KEY_MISMATCH: "The server's host key changed. If the server was rebuilt, "
+    "test again and trust the new key.",
+    Problem.HOST_KEY_NOT_TRUSTED: "Trust the server's host key first.",
+    Problem.KEY_MISSING: "Choose a login key: import one, generate one or use the SSH agent.",
+    Problem.DOCKER_PERMISSION_DENIED: "Add this user to the docker group on the server "
+    "(usermod -aG docker USER), or log in as root.",
+}
+
+
+def result_text(result: CheckResult) -> tuple[bool, str]:
+    """(success, what to tell the user) for one test check."""
+    if result.metrics is None:
+        advice = ADVICE.get(result.problem, "") if result.problem else ""
+        return False, f"Connection failed: {result.message}. {advice}".strip()
+    lines = ["Reachable, login OK."]
+    docker = result.docker
+    if docker is not None and docker.containers is not None:
+        running = sum(v.container.state.value == "running" for v in docker.containers)
+        lines.append(f"Docker found ({len(docker.containers)} containers, {running} running).")
+    elif docker is not None and docker.message:
+        advice = ADVICE.get(result.problem, "") if result.problem else ""
+        lines.append(f"Docker: {docker.message}. {advice}".strip())
+    else:
+        lines.append("Docker not found on this server (that is fine if it runs none).")
+    lines.append(f"Current state: {result.state.value} — {result.message}.")
+    return True, " ".join(lines)

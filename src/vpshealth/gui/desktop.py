@@ -1,0 +1,198 @@
+"""The desktop app's controller: wires the tray, the window, the bridge and the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QSystemTrayIcon
+
+from vpshealth.domain.notifications import Notification, Notifier, at_least
+from vpshealth.gui.bridge import FleetWatcher, StateChange
+from vpshealth.gui.context import GuiContext
+from vpshealth.gui.engine_owner import MODE_TEXT, EngineMode, EngineOwner
+from vpshealth.gui.fleet_query import FleetSnapshot
+from vpshealth.gui.freedesktop_notifications import FreedesktopNotifications
+from vpshealth.gui.host_editor import HostEditor
+from vpshealth.gui.main_window import MainWindow
+from vpshealth.gui.notifier import TrayNotifier
+from vpshealth.gui.settings_dialog import SettingsDialog
+from vpshealth.gui.settings_values import DEFAULT_INTERVAL_KEY
+from vpshealth.gui.snooze import end_snooze, snooze, tomorrow_morning
+from vpshealth.gui.tray import SNOOZE_END, SNOOZE_HOUR, TrayController
+from vpshealth.store.settings_repository import SettingsRepository
+
+log = logging.getLogger(__name__)
+
+NO_TRAY_NOTICE = (
+    "No system tray was found, so VPS Health runs as a normal window; closing it quits the app."
+)
+
+
+class DesktopApp(QObject):
+    finished = Signal()
+
+    def __init__(self, ctx: GuiContext, *, tray_available: bool) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.tray_available = tray_available
+        self.tray = TrayController(self)
+        self.window = MainWindow(ctx)
+        self.window.keep_running_in_tray = tray_available
+        self.freedesktop = FreedesktopNotifications(self._notification_clicked)
+        self.notifier = TrayNotifier(
+            self.tray.icon, self.window.open_host_named, self.freedesktop, ctx.tasks.spawn
+        )
+        notifiers: list[Notifier] = [self.notifier]
+        self.engine = EngineOwner(ctx.core, notifiers, ctx.tasks, self)
+        self.watcher = FleetWatcher(ctx.core.engine, ctx.tasks, self, now=ctx.now)
+        self._dialogs: set[QObject] = set()
+        self._quitting = False
+        self._freedesktop_task: asyncio.Task[None] | None = None
+
+        self.watcher.snapshot_changed.connect(self._snapshot_changed)
+        self.watcher.states_changed.connect(self._states_changed)
+        self.watcher.notifications_arrived.connect(self._notifications_arrived)
+        self.engine.mode_changed.connect(self._mode_changed)
+        self.engine.paused_changed.connect(self._paused_changed)
+        self.engine.service_ended.connect(self.quit)
+        ctx.tasks.failed.connect(self.window.show_error)
+
+        self.tray.open_dashboard.connect(self.show_dashboard)
+        self.tray.open_host.connect(self.window.open_host)
+        self.tray.check_all_now.connect(self.engine.check_all_now)
+        self.tray.pause.connect(self.engine.set_paused)
+        self.tray.snooze.connect(self.snooze)
+        self.tray.open_settings.connect(self.open_settings)
+        self.tray.quit_requested.connect(self.quit)
+
+        self.window.add_requested.connect(lambda: self.open_editor(None))
+        self.window.edit_requested.connect(self.open_editor)
+        self.window.check_all_requested.connect(self.engine.check_all_now)
+        self.window.pause_requested.connect(self.engine.set_paused)
+        self.window.settings_requested.connect(self.open_settings)
+        self.window.quit_requested.connect(self.quit)
+
+    def _notification_clicked(self, notification_id: int) -> None:
+        self.notifier.clicked(notification_id)
+
+    def start(self, *, show_window: bool, desktop_notifications: bool = True) -> None:
+        if desktop_notifications:
+            self._freedesktop_task = self.ctx.tasks.spawn(
+                self.freedesktop.run(), "Connecting to the notification service"
+            )
+        mode = self.engine.start()
+        self._mode_changed(mode.value)
+        self.watcher.start()
+        if self.tray_available:
+            self.tray.show()
+        else:
+            self.window.set_notice(NO_TRAY_NOTICE)
+            log.warning(NO_TRAY_NOTICE)
+        if show_window or not self.tray_available:
+            self.show_dashboard()
+
+    def show_dashboard(self) -> None:
+        self.window.show_overview()
+        self.window.bring_to_front()
+
+    def _snapshot_changed(self, snapshot: FleetSnapshot) -> None:
+        self.tray.set_snapshot(snapshot)
+        self.window.set_snapshot(snapshot)
+
+    def _states_changed(self, changes: list[StateChange]) -> None:
+        for change in changes:
+            log.info("%s: %s -> %s", change.record.host.name, change.old, change.new)
+
+    def _notifications_arrived(self, notifications: list[Notification]) -> None:
+        """When this app runs the checks, the alerting hands it its notifications directly;
+        when the background service does, they arrive here from the database."""
+        snapshot = self.watcher.snapshot
+        if self.engine.mode is not EngineMode.VIEWER or snapshot is None:
+            return
+        shown = [n for n in notifications if at_least(n.severity, snapshot.desktop_min_severity)]
+        if shown:
+            self.notifier.notify(shown)
+
+    def _mode_changed(self, mode: str) -> None:
+        engine_mode = EngineMode(mode)
+        self.tray.set_mode(engine_mode)
+        self.window.set_mode(engine_mode)
+        if engine_mode is EngineMode.VIEWER:
+            log.info(MODE_TEXT[engine_mode])
+
+    def _paused_changed(self, paused: bool) -> None:
+        self.tray.set_paused(paused)
+        self.window.set_paused(paused)
+
+    def snooze(self, how: str) -> None:
+        self.ctx.tasks.spawn(self._snooze(how), "Snoozing notifications")
+
+    async def _snooze(self, how: str) -> None:
+        now = int(self.ctx.now())
+        engine = self.ctx.core.engine
+        if how == SNOOZE_END:
+            await self.ctx.read(functools.partial(end_snooze, engine, now))
+        else:
+            until = now + 3600 if how == SNOOZE_HOUR else tomorrow_morning(now)
+            await self.ctx.read(functools.partial(snooze, engine, now, until))
+        await self.watcher.refresh_now()
+
+    def open_editor(self, host_id: int | None) -> None:
+        self.ctx.tasks.spawn(self._open_editor(host_id), "Opening the server editor")
+
+    async def _open_editor(self, host_id: int | None) -> None:
+        snapshot = self.watcher.snapshot or FleetSnapshot(())
+        record = snapshot.record(host_id) if host_id is not None else None
+        repo = SettingsRepository(self.ctx.core.engine)
+        interval = await self.ctx.read(functools.partial(repo.get, DEFAULT_INTERVAL_KEY, 15))
+        editor = HostEditor(
+            self.ctx,
+            record,
+            taken_names={r.host.name for r in snapshot.records},
+            default_interval=int(interval),
+            parent=self.window,
+        )
+        editor.saved.connect(lambda _name: self.watcher.refresh())
+        editor.removed.connect(lambda _name: self._host_removed())
+        self._keep(editor)
+        editor.open()
+
+    def _host_removed(self) -> None:
+        self.window.show_overview()
+        self.watcher.refresh()
+
+    def open_settings(self) -> None:
+        status = MODE_TEXT[self.engine.mode]
+        dialog = SettingsDialog(self.ctx, status, parent=self.window)
+        self._keep(dialog)
+        self.ctx.tasks.spawn(dialog.load(), "Reading the settings")
+        dialog.open()
+
+    def _keep(self, dialog: QObject) -> None:
+        self._dialogs.add(dialog)
+        dialog.destroyed.connect(lambda: self._dialogs.discard(dialog))
+        if hasattr(dialog, "finished"):
+            dialog.finished.connect(dialog.deleteLater)
+
+    def quit(self) -> None:
+        if self._quitting:
+            return
+        self._quitting = True
+        self.ctx.tasks.spawn(self.shutdown(), "Stopping")
+
+    async def shutdown(self) -> None:
+        self.watcher.stop()
+        await self.engine.stop()
+        if self._freedesktop_task is not None:
+            self._freedesktop_task.cancel()
+            await asyncio.gather(self._freedesktop_task, return_exceptions=True)
+        self.tray.hide()
+        self.window.hide()
+        self.finished.emit()
+
+
+def tray_available() -> bool:
+    return QSystemTrayIcon.isSystemTrayAvailable()

@@ -1,0 +1,224 @@
+"""One host: state, charts, containers, incidents and the events timeline."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vpshealth.gui import formatting
+from vpshealth.gui.chart_data import ChartRange, HostCharts, load_host_charts
+from vpshealth.gui.charts import ChartsView
+from vpshealth.gui.containers_view import ContainersView
+from vpshealth.gui.context import GuiContext
+from vpshealth.gui.fleet_query import FleetSnapshot
+from vpshealth.gui.incidents_view import IncidentsView
+from vpshealth.gui.overview_model import STATE_COLOURS, fullest_disk, state_label
+from vpshealth.gui.tray_state import state_of
+from vpshealth.store.host_repository import HostRecord
+
+EVENTS_DAYS = 30
+
+EVENT_TEXT = {
+    "state_change": "State changed",
+    "incident_opened": "Incident opened",
+    "incident_resolved": "Incident resolved",
+}
+
+
+def summary_lines(record: HostRecord) -> list[str]:
+    host, status = record.host, record.status
+    lines = [host.display_address]
+    if record.system_info is not None:
+        info = record.system_info
+        lines.append(f"{info.os_name} · kernel {info.kernel} · hostname {info.hostname}")
+    if status is None:
+        lines.append("Waiting for the first check.")
+        return lines
+    since = formatting.local_time(status.since)
+    lines.append(f"{state_label(record)} since {since}: {status.message}")
+    metrics = status.metrics
+    if metrics is not None:
+        cpu = "—" if metrics.cpu_percent is None else f"{metrics.cpu_percent:.0f}%"
+        lines.append(
+            f"CPU {cpu} of {metrics.cpu_count} · load {metrics.load.one:.2f} · memory "
+            f"{formatting.human_bytes(metrics.memory.used_bytes)} of "
+            f"{formatting.human_bytes(metrics.memory.total_bytes)} "
+            f"({metrics.memory.percent:.0f}%) · up {formatting.duration(metrics.uptime_seconds)}"
+        )
+        disk = fullest_disk(record)
+        if disk:
+            lines.append(f"Fullest disk {disk}")
+    lines.append(
+        f"Checked {formatting.ago(status.checked_at)}, every {host.interval_seconds} s"
+        + ("" if host.enabled else " (checks disabled for this server)")
+    )
+    return lines
+
+
+class HostDetail(QWidget):
+    edit_requested = Signal(int)
+    back_requested = Signal()
+
+    def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:  # noqa: PLR0915
+        super().__init__(parent)
+        self._ctx = ctx
+        self._record: HostRecord | None = None
+        self._range = ChartRange.HOUR
+        self._loading = False
+
+        self.title = QLabel(self)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.state = QLabel(self)
+        self.details = QLabel(self)
+        self.details.setWordWrap(True)
+        self.back_button = QPushButton("← All servers", self)
+        self.back_button.clicked.connect(self.back_requested)
+        self.edit_button = QPushButton("Edit…", self)
+        self.edit_button.clicked.connect(self._edit)
+
+        header = QHBoxLayout()
+        header.addWidget(self.back_button)
+        header.addWidget(self.title)
+        header.addWidget(self.state)
+        header.addStretch(1)
+        header.addWidget(self.edit_button)
+
+        self.range_buttons = QButtonGroup(self)
+        ranges = QHBoxLayout()
+        ranges.addWidget(QLabel("Show the last", self))
+        for i, chart_range in enumerate(ChartRange):
+            button = QPushButton(chart_range.label, self)
+            button.setCheckable(True)
+            button.setChecked(chart_range is self._range)
+            self.range_buttons.addButton(button, i)
+        for range_button in self.range_buttons.buttons():
+            ranges.addWidget(range_button)
+        ranges.addStretch(1)
+        self.range_buttons.idClicked.connect(lambda i: self.set_range(list(ChartRange)[i]))
+
+        self.charts = ChartsView(self)
+        charts_page = QWidget(self)
+        charts_layout = QVBoxLayout(charts_page)
+        charts_layout.addLayout(ranges)
+        charts_layout.addWidget(self.charts, 1)
+        self.containers = ContainersView(self)
+        self.incidents = IncidentsView(ctx, host_id=-1, parent=self)
+        self.events = QTreeWidget(self)
+        self.events.setHeaderLabels(["When", "What", "Details"])
+        self.events.setRootIsDecorated(False)
+        self.events.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.events.header().setStretchLastSection(True)
+
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(charts_page, "Charts")
+        self.tabs.addTab(self.containers, "Containers")
+        self.tabs.addTab(self.incidents, "Incidents")
+        self.tabs.addTab(self.events, "Events")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.details)
+        layout.addWidget(self.tabs, 1)
+
+    @property
+    def host_id(self) -> int | None:
+        return self._record.id if self._record else None
+
+    @property
+    def chart_range(self) -> ChartRange:
+        return self._range
+
+    def show_host(self, record: HostRecord) -> None:
+        changed_host = self._record is None or self._record.id != record.id
+        self._record = record
+        self.title.setText(record.host.name)
+        colour = STATE_COLOURS[state_of(record)].name()
+        self.state.setText(f'<b style="color:{colour}">{state_label(record)}</b>')
+        self.details.setText("\n".join(summary_lines(record)))
+        if changed_host:
+            self.incidents.deleteLater()
+            self.incidents = IncidentsView(self._ctx, host_id=record.id, parent=self)
+            self.tabs.removeTab(2)
+            self.tabs.insertTab(2, self.incidents, "Incidents")
+
+    def update_from(self, snapshot: FleetSnapshot) -> None:
+        """Follow new results while the page is open."""
+        if self._record is None:
+            return
+        record = snapshot.record(self._record.id)
+        if record is None:
+            self.back_requested.emit()
+            return
+        if record != self._record:
+            self.show_host(record)
+            self.reload()
+
+    def set_range(self, chart_range: ChartRange) -> None:
+        self._range = chart_range
+        button = self.range_buttons.button(list(ChartRange).index(chart_range))
+        button.setChecked(True)
+        self.reload()
+
+    def reload(self) -> None:
+        if self._record is None or self._loading:
+            return
+        self._loading = True
+        self._ctx.tasks.spawn(self._reload(), f"Loading the charts of {self._record.host.name}")
+
+    async def _reload(self) -> None:
+        try:
+            await self.load()
+        finally:
+            self._loading = False
+
+    async def load(self) -> None:
+        record = self._record
+        if record is None:
+            return
+        core, now = self._ctx.core, int(self._ctx.now())
+        charts: HostCharts = await self._ctx.read(
+            functools.partial(load_host_charts, core.history, record.id, self._range, now)
+        )
+        containers = await self._ctx.read(functools.partial(core.docker.containers_of, record.id))
+        events = await self._ctx.read(
+            functools.partial(core.event_log.since, now - EVENTS_DAYS * 86400, record.id)
+        )
+        if self._record is None or self._record.id != record.id:
+            return
+        self.charts.show_charts(charts)
+        self.containers.set_containers(containers)
+        self._show_events(events)
+        await self.incidents.load()
+
+    def _show_events(self, events: list[Any]) -> None:
+        self.events.clear()
+        for event in reversed(events[-500:]):
+            what = EVENT_TEXT.get(event.kind, event.kind.replace("_", " ").capitalize())
+            if event.kind == "state_change" and event.new_state:
+                what = f"{(event.old_state or 'new').capitalize()} → {event.new_state.capitalize()}"
+            self.events.addTopLevelItem(
+                QTreeWidgetItem([formatting.local_time(event.at), what, event.message])
+            )
+        if not events:
+            self.events.addTopLevelItem(QTreeWidgetItem(["", "Nothing happened in 30 days", ""]))
+
+    def _edit(self) -> None:
+        if self._record is not None:
+            self.edit_requested.emit(self._record.id)

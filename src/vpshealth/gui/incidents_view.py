@@ -1,0 +1,193 @@
+"""Open and recent incidents, with Acknowledge and Snooze."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vpshealth.gui import formatting
+from vpshealth.gui.context import GuiContext
+from vpshealth.gui.snooze import snooze
+from vpshealth.store.incident_repository import IncidentRecord, IncidentRepository
+
+COLUMNS = ("Severity", "Server", "What", "Opened", "Status")
+SNOOZE_SECONDS = 3600
+
+
+def status_text(incident: IncidentRecord, now: float) -> str:
+    if not incident.is_open:
+        assert incident.resolved_at is not None
+        return f"Resolved {formatting.ago(incident.resolved_at, now)}"
+    lasting = formatting.duration(now - incident.opened_at)
+    if incident.acknowledged_at is not None:
+        return f"Open for {lasting}, acknowledged"
+    return f"Open for {lasting}"
+
+
+def what_text(incident: IncidentRecord) -> str:
+    return f"{incident.app}: {incident.message}" if incident.app else incident.message
+
+
+class IncidentsView(QWidget):
+    host_activated = Signal(int)
+    changed = Signal()
+
+    def __init__(
+        self, ctx: GuiContext, host_id: int | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._host_id = host_id
+        self._incidents: list[IncidentRecord] = []
+        self._loaded = False
+        self.tree = QTreeWidget(self)
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setStretchLastSection(True)
+        if host_id is not None:
+            self.tree.hideColumn(1)
+        self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.tree.itemDoubleClicked.connect(self._double_clicked)
+        self.acknowledge_button = QPushButton("Acknowledge", self)
+        self.acknowledge_button.setToolTip(
+            "You are on it: no more reminders about this incident until it is resolved."
+        )
+        self.acknowledge_button.clicked.connect(self.acknowledge_selected)
+        self.snooze_button = QPushButton("Snooze this server for 1 h", self)
+        self.snooze_button.setToolTip("No notifications about this server for the next hour.")
+        self.snooze_button.clicked.connect(self.snooze_selected)
+        self.message = QLabel(self)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.acknowledge_button)
+        buttons.addWidget(self.snooze_button)
+        buttons.addWidget(self.message, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        self._update_buttons()
+
+    @property
+    def incidents(self) -> list[IncidentRecord]:
+        return list(self._incidents)
+
+    def reload(self) -> None:
+        self._ctx.tasks.spawn(self.load(), "Reading the incidents")
+
+    async def load(self) -> None:
+        repo = IncidentRepository(self._ctx.core.engine)
+        incidents = await self._ctx.read(
+            functools.partial(repo.list, host_id=self._host_id, limit=200)
+        )
+        self.set_incidents(incidents)
+
+    def set_incidents(self, incidents: Sequence[IncidentRecord]) -> None:
+        selected = self.selected()
+        ordered = sorted(incidents, key=lambda i: (not i.is_open, -i.opened_at))
+        if self._loaded and [(i.id, i.resolved_at, i.acknowledged_at) for i in ordered] == [
+            (i.id, i.resolved_at, i.acknowledged_at) for i in self._incidents
+        ]:
+            return
+        self._loaded = True
+        self._incidents = ordered
+        self.tree.clear()
+        now = self._ctx.now()
+        for incident in ordered:
+            item = QTreeWidgetItem(
+                [
+                    incident.severity.capitalize(),
+                    incident.host_name,
+                    what_text(incident),
+                    formatting.local_time(incident.opened_at),
+                    status_text(incident, now),
+                ]
+            )
+            item.setData(0, Qt.ItemDataRole.UserRole, incident.id)
+            item.setToolTip(2, incident.message)
+            if incident.is_open:
+                colour = "#c62828" if incident.severity == "critical" else "#b87400"
+                item.setForeground(0, QBrush(QColor(colour)))
+            else:
+                for col in range(len(COLUMNS)):
+                    item.setForeground(col, QBrush(QColor("#777")))
+            self.tree.addTopLevelItem(item)
+            if selected is not None and incident.id == selected.id:
+                item.setSelected(True)
+        if not ordered:
+            self.tree.addTopLevelItem(QTreeWidgetItem(["", "", "No incidents. All quiet."]))
+        self._update_buttons()
+
+    def selected(self) -> IncidentRecord | None:
+        items = self.tree.selectedItems()
+        if not items:
+            return None
+        incident_id = items[0].data(0, Qt.ItemDataRole.UserRole)
+        return next((i for i in self._incidents if i.id == incident_id), None)
+
+    def select_incident(self, incident_id: int) -> None:
+        for row in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(row)
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == incident_id:
+                self.tree.setCurrentItem(item)
+                return
+
+    def _update_buttons(self) -> None:
+        incident = self.selected()
+        self.acknowledge_button.setEnabled(
+            incident is not None and incident.is_open and incident.acknowledged_at is None
+        )
+        self.snooze_button.setEnabled(incident is not None)
+
+    def _double_clicked(self, item: QTreeWidgetItem) -> None:
+        incident = self.selected()
+        if incident is not None and self._host_id is None:
+            self.host_activated.emit(incident.host_id)
+
+    def acknowledge_selected(self) -> None:
+        incident = self.selected()
+        if incident is not None:
+            self._ctx.tasks.spawn(self.acknowledge(incident.id), "Acknowledging the incident")
+
+    async def acknowledge(self, incident_id: int) -> None:
+        repo = IncidentRepository(self._ctx.core.engine)
+        done = await self._ctx.read(
+            functools.partial(repo.acknowledge, incident_id, int(self._ctx.now()))
+        )
+        self.message.setText(
+            "Acknowledged." if done else "This incident was already resolved or acknowledged."
+        )
+        await self.load()
+        self.changed.emit()
+
+    def snooze_selected(self) -> None:
+        incident = self.selected()
+        if incident is not None:
+            self._ctx.tasks.spawn(
+                self.snooze_host(incident.host_id, incident.host_name), "Snoozing the server"
+            )
+
+    async def snooze_host(self, host_id: int, host_name: str) -> None:
+        now = int(self._ctx.now())
+        await self._ctx.read(
+            functools.partial(snooze, self._ctx.core.engine, now, now + SNOOZE_SECONDS, host_id)
+        )
+        until = formatting.local_time(now + SNOOZE_SECONDS)
+        self.message.setText(f"No notifications about {host_name} until {until}.")
+        self.changed.emit()

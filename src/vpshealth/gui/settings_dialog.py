@@ -1,0 +1,248 @@
+"""Settings: e-mail, notification thresholds, the default check interval, and what runs the
+checks."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vpshealth.errors import VpsHealthError
+from vpshealth.gui.context import GuiContext
+from vpshealth.gui.sample_email import send_test_email
+from vpshealth.gui.settings_values import (
+    SECURITY_CHOICES,
+    SEVERITY_CHOICES,
+    SMTP_PASSWORD_REF,
+    SettingsForm,
+    form_from_settings,
+    settings_values,
+    validate_settings,
+)
+from vpshealth.secrets import SecretStore
+from vpshealth.store.settings_repository import SettingsRepository
+
+ERROR_STYLE = "color: #c62828;"
+SECURITY_LABELS = {"starttls": "STARTTLS (port 587)", "tls": "TLS (port 465)", "none": "None"}
+SEVERITY_LABELS = {"warning": "Warnings and critical problems", "critical": "Critical only"}
+
+
+def _combo(parent: QWidget, labels: dict[str, str], choices: tuple[str, ...]) -> QComboBox:
+    combo = QComboBox(parent)
+    for choice in choices:
+        combo.addItem(labels[choice], choice)
+    return combo
+
+
+class SettingsDialog(QDialog):
+    saved = Signal()
+
+    def __init__(  # noqa: PLR0915
+        self, ctx: GuiContext, engine_status: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.setWindowTitle("VPS Health settings")
+        self.setMinimumWidth(520)
+        self.smtp_host = QLineEdit(self)
+        self.smtp_host.setPlaceholderText("smtp.example.com (empty: no e-mail)")
+        self.smtp_port = QLineEdit("587", self)
+        self.security = _combo(self, SECURITY_LABELS, SECURITY_CHOICES)
+        self.user = QLineEdit(self)
+        self.password = QLineEdit(self)
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("Kept in the OS keyring; leave empty to keep it")
+        self.sender_address = QLineEdit(self)
+        self.sender_address.setPlaceholderText("alerts@example.com")
+        self.recipients = QLineEdit(self)
+        self.recipients.setPlaceholderText("ops@example.com, me@example.com")
+        self.email_min_severity = _combo(self, SEVERITY_LABELS, SEVERITY_CHOICES)
+        self.desktop_min_severity = _combo(self, SEVERITY_LABELS, SEVERITY_CHOICES)
+        self.default_interval = QLineEdit(self)
+
+        self.errors: dict[str, QLabel] = {}
+        email_box = QGroupBox("E-mail alerts", self)
+        email_form = QFormLayout(email_box)
+        for key, label, widget in (
+            ("smtp_host", "SMTP server", self.smtp_host),
+            ("smtp_port", "Port", self.smtp_port),
+            ("security", "Encryption", self.security),
+            ("user", "User", self.user),
+            ("password", "Password", self.password),
+            ("sender", "From", self.sender_address),
+            ("recipients", "To", self.recipients),
+            ("email_min_severity", "Send", self.email_min_severity),
+        ):
+            email_form.addRow(label, self._with_error(key, widget))
+        desktop_box = QGroupBox("Desktop notifications and checks", self)
+        desktop_form = QFormLayout(desktop_box)
+        desktop_form.addRow(
+            "Show", self._with_error("desktop_min_severity", self.desktop_min_severity)
+        )
+        desktop_form.addRow(
+            "New servers: check every (s)",
+            self._with_error("default_interval", self.default_interval),
+        )
+        retention = ctx.core.settings.raw_retention_hours
+        desktop_form.addRow(
+            "History",
+            QLabel(
+                f"Every sample for {retention:g} hours, then compressed hourly blocks. "
+                "Set VPSHEALTH_RAW_RETENTION_HOURS to change it.",
+                self,
+            ),
+        )
+        self.engine_status = QLabel(engine_status, self)
+        self.engine_status.setWordWrap(True)
+        desktop_form.addRow("Checks", self.engine_status)
+
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.test_button = QPushButton("Save and send a test e-mail", self)
+        self.test_button.clicked.connect(self.start_test_email)
+        self.save_button = QPushButton("Save", self)
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.start_save)
+        cancel = QPushButton("Cancel", self)
+        cancel.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.test_button)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(email_box)
+        layout.addWidget(desktop_box)
+        layout.addLayout(buttons)
+        for edit in (
+            self.smtp_host,
+            self.smtp_port,
+            self.user,
+            self.sender_address,
+            self.recipients,
+            self.default_interval,
+        ):
+            edit.textChanged.connect(self.show_validation)
+        self.security.currentIndexChanged.connect(self.show_validation)
+
+    def _with_error(self, key: str, widget: QWidget) -> QWidget:
+        box = QWidget(self)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(widget)
+        error = QLabel(box)
+        error.setStyleSheet(ERROR_STYLE)
+        error.setWordWrap(True)
+        error.hide()
+        layout.addWidget(error)
+        self.errors[key] = error
+        return box
+
+    async def load(self) -> None:
+        repo = SettingsRepository(self._ctx.core.engine)
+        values = await self._ctx.read(functools.partial(repo.with_prefix, ""))
+        self.set_form(form_from_settings(values))
+
+    def set_form(self, form: SettingsForm) -> None:
+        self.smtp_host.setText(form.smtp_host)
+        self.smtp_port.setText(form.smtp_port)
+        self.security.setCurrentIndex(max(0, self.security.findData(form.security)))
+        self.user.setText(form.user)
+        self.sender_address.setText(form.sender)
+        self.recipients.setText(form.recipients)
+        self.email_min_severity.setCurrentIndex(
+            max(0, self.email_min_severity.findData(form.email_min_severity))
+        )
+        self.desktop_min_severity.setCurrentIndex(
+            max(0, self.desktop_min_severity.findData(form.desktop_min_severity))
+        )
+        self.default_interval.setText(form.default_interval)
+        self.show_validation()
+
+    def form(self) -> SettingsForm:
+        return SettingsForm(
+            smtp_host=self.smtp_host.text(),
+            smtp_port=self.smtp_port.text(),
+            security=str(self.security.currentData()),
+            user=self.user.text(),
+            sender=self.sender_address.text(),
+            recipients=self.recipients.text(),
+            email_min_severity=str(self.email_min_severity.currentData()),
+            desktop_min_severity=str(self.desktop_min_severity.currentData()),
+            default_interval=self.default_interval.text(),
+            password=self.password.text() or None,
+        )
+
+    def show_validation(self) -> dict[str, str]:
+        errors = validate_settings(self.form())
+        for key, label in self.errors.items():
+            label.setText(errors.get(key, ""))
+            label.setVisible(key in errors)
+        self.save_button.setEnabled(not errors)
+        self.test_button.setEnabled(not errors and self.form().email_enabled)
+        return errors
+
+    def start_save(self) -> None:
+        self._ctx.tasks.spawn(self.save(), "Saving the settings")
+
+    def start_test_email(self) -> None:
+        self._ctx.tasks.spawn(self.send_test_email(), "Sending a test e-mail")
+
+    async def send_test_email(self) -> bool:
+        if not await self.save(close=False):
+            return False
+        self.message.setStyleSheet("")
+        self.message.setText("Sending…")
+        self.test_button.setEnabled(False)
+        try:
+            sent, text = await send_test_email(self._ctx.core)
+        finally:
+            self.show_validation()
+        self.message.setStyleSheet("" if sent else ERROR_STYLE)
+        self.message.setText(text)
+        return sent
+
+    async def save(self, *, close: bool = True) -> bool:
+        if self.show_validation():
+            return False
+        form = self.form()
+        repo = SettingsRepository(self._ctx.core.engine)
+        secrets = self._ctx.core.secrets
+        try:
+            if form.password is not None:
+                await self._ctx.read(
+                    functools.partial(secrets.put, SMTP_PASSWORD_REF, form.password)
+                )
+            elif not form.email_enabled:
+                await self._ctx.read(functools.partial(_forget_password, secrets))
+        except VpsHealthError as exc:
+            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setText(f"The password could not be stored: {exc}")
+            return False
+        await self._ctx.read(
+            functools.partial(repo.update, settings_values(form), int(time.time()))
+        )
+        self.saved.emit()
+        if close:
+            self.accept()
+        return True
+
+
+def _forget_password(secrets: SecretStore) -> None:
+    with contextlib.suppress(VpsHealthError):
+        secrets.delete(SMTP_PASSWORD_REF)

@@ -1,0 +1,127 @@
+"""End to end: the desktop app on a real X server with a real system tray (trayer) and a real
+notification daemon (dunst), watching a host on the real test sshd."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.support.cli import RunCli
+from tests.integration.support.desktop import (
+    DBUS_MONITOR,
+    DUNST,
+    IMPORT,
+    TRAYER,
+    XVFB,
+    Desktop,
+)
+from tests.integration.support.procs import log_tail, require_binary, stop_process
+from tests.integration.support.secret_service import SecretService
+from tests.integration.support.service import wait_for
+from tests.integration.support.sshd import SshServer
+from vpshealth.engine.lock import EngineLock
+
+HOST = "e2e-web"
+
+
+@pytest.fixture
+def desktop(tmp_path: Path, secret_service: SecretService) -> Iterator[Desktop]:
+    for binary, package in (
+        (XVFB, "xvfb"),
+        (TRAYER, "trayer"),
+        (DUNST, "dunst"),
+        (DBUS_MONITOR, "dbus"),
+        (IMPORT, "imagemagick"),
+    ):
+        require_binary(binary, package=package)
+    workdir = tmp_path / "desktop"
+    workdir.mkdir()
+    session = Desktop.start(workdir, secret_service.env)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def _app_env(cli_env: dict[str, str], desktop: Desktop) -> dict[str, str]:
+    env = {**cli_env, **desktop.env}
+    env.pop("QT_QPA_PLATFORM", None)  # the GUI tests set offscreen; this run is on the X server
+    return env
+
+
+def test_desktop_app_shows_the_tray_and_notifies_through_dunst(
+    desktop: Desktop,
+    ssh_server: SshServer,
+    cli_env: dict[str, str],
+    vpshealth_home: Path,
+    run_cli: RunCli,
+    tmp_path: Path,
+) -> None:
+    added = run_cli(
+        "host", "add", HOST,
+        "--address", ssh_server.host,
+        "--port", str(ssh_server.port),
+        "--user", ssh_server.user,
+        "--key-file", str(ssh_server.client_key_path),
+        "--trust-host-key",
+        "--interval", "5",
+        env=cli_env,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    env = _app_env(cli_env, desktop)
+    log_file = vpshealth_home / "logs" / "vpshealth.log"
+    output = tmp_path / "app-output.log"
+    with open(output, "wb") as out:
+        app = subprocess.Popen(
+            [sys.executable, "-m", "vpshealth"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+
+    def log() -> str:
+        if app.poll() is not None:
+            raise AssertionError(f"the app exited with {app.returncode}:\n{log_tail(output, 60)}")
+        return log_file.read_text(errors="replace") if log_file.exists() else ""
+
+    try:
+        wait_for("the app to start", lambda: "System tray available:" in log(), 60)
+        assert "System tray available: True" in log(), log_tail(output, 60)
+        wait_for("the app to run the checks", lambda: "Service started" in log(), 60)
+        started = log().index("Service started")
+        wait_for(
+            f"the app to connect to {HOST}",
+            lambda: f"Connected to {HOST}" in log()[started:],
+            60,
+        )
+
+        second = subprocess.run(
+            [sys.executable, "-m", "vpshealth"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode == 0, second.stderr
+        assert "already running" in second.stdout
+
+        ssh_server.kill()
+        wait_for(
+            "a desktop notification naming the host at org.freedesktop.Notifications",
+            lambda: f'string "{HOST}: ' in desktop.notifications_seen(),
+            120,
+        )
+        seen = desktop.notifications_seen()
+        assert "member=Notify" in seen
+        assert f"Desktop notification: {HOST}: " in log()
+        desktop.screenshot(tmp_path / "screen.png")
+        assert (tmp_path / "screen.png").stat().st_size > 10_000
+    finally:
+        code = stop_process(app, sig=signal.SIGTERM, timeout=30, tree=False)
+    assert code == 0, log_tail(output, 60)
+    lock = EngineLock(vpshealth_home / "data" / "engine.lock")
+    lock.acquire()  # released on quit
+    lock.release()
