@@ -27,7 +27,7 @@ def _notification(host: str = "web1", severity: Severity = Severity.CRITICAL) ->
         host_address="203.0.113.10",
         rule="unreachable",
         subject="",
-        title=f"{host}: unreachable",
+        title="not answering",
         message="no answer for 3 checks",
         since=NOW,
         at=NOW,
@@ -39,7 +39,7 @@ def test_tray_messages_and_a_click_opens_the_host(qapp: object) -> None:
     opened: list[str] = []
     notifier = TrayNotifier(tray, opened.append)
     notifier.notify([_notification()])
-    assert [n.title for n in notifier.shown] == ["web1: unreachable"]
+    assert [n.summary for n in notifier.shown] == ["web1: not answering"]
     tray.messageClicked.emit()
     assert opened == ["web1"]
 
@@ -68,8 +68,8 @@ def test_freedesktop_notifications_and_clicks(ctx: GuiContext, loop: Loop, qapp:
     notifier.notify([_notification("web1"), _notification("db1", Severity.WARNING)])
     loop.run(ctx.tasks.wait_idle())
     assert service.sent == [
-        ("web1: unreachable", "no answer for 3 checks", "critical"),
-        ("db1: unreachable", "no answer for 3 checks", "normal"),
+        ("web1: not answering", "no answer for 3 checks", "critical"),
+        ("db1: not answering", "no answer for 3 checks", "normal"),
     ]
     notifier.clicked(43)
     notifier.clicked(99)  # not ours
@@ -102,4 +102,4 @@ def test_watcher_follows_notifications_stored_by_another_process(
     assert arrived == []  # what was there before the app started is not shown again
     store(_notification("web1"))
     loop.run(watcher.refresh_now())
-    assert [[n.title for n in batch] for batch in arrived] == [["web1: unreachable"]]
+    assert [[n.summary for n in batch] for batch in arrived] == [["web1: not answering"]]

@@ -81,5 +81,5 @@ def test_a_server_that_stops_answering_is_one_incident_and_one_recovery(
     notified = [line for line in err.splitlines() if "Notification (" in line]
     assert len(notified) == 2, notified
     assert "Notification (opened, critical): web1: not answering" in notified[0]
-    assert "Notification (resolved, critical): web1: not answering" in notified[1]
+    assert "Notification (resolved, critical): Resolved: web1: not answering" in notified[1]
     assert len(_incidents(run_cli, env)) == 1, "one incident, never a duplicate"

@@ -19,6 +19,15 @@ class NotificationKind(StrEnum):
     TEST = "test"
 
 
+_SUMMARY_PREFIX = {
+    NotificationKind.OPENED: "",
+    NotificationKind.ESCALATED: "Worse: ",
+    NotificationKind.REMINDER: "Still: ",
+    NotificationKind.FLAPPING: "Flapping: ",
+    NotificationKind.RESOLVED: "Resolved: ",
+    NotificationKind.TEST: "Test: ",
+}
+
 SEVERITY_RANK = {Severity.WARNING: 1, Severity.CRITICAL: 2}
 
 
@@ -49,6 +58,11 @@ class Notification:
     value: float | None = None
     threshold: float | None = None
     unit: str = ""
+
+    @property
+    def summary(self) -> str:
+        """One line for a desktop notification or a log: ``Resolved: web1: disk / filling up``."""
+        return f"{_SUMMARY_PREFIX[self.kind]}{self.host_name}: {self.title}"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -84,8 +84,8 @@ class LogNotifier:
             where = f" ({n.host_address})" if n.host_address else ""
             since = datetime.fromtimestamp(n.since, UTC).strftime("%Y-%m-%d %H:%M UTC")
             log.warning(
-                "Notification (%s, %s): %s: %s — %s%s; since %s",
-                n.kind.value, n.severity.value, n.host_name, n.title, n.message, where, since,
+                "Notification (%s, %s): %s — %s%s; since %s",
+                n.kind.value, n.severity.value, n.summary, n.message, where, since,
             )  # fmt: skip
 
 

@@ -52,7 +52,7 @@ class TrayNotifier:
             and notification.kind is not NotificationKind.RESOLVED
             else "normal"
         )
-        sent = await self._freedesktop.send(notification.title, notification.message, urgency)
+        sent = await self._freedesktop.send(notification.summary, notification.message, urgency)
         if sent is None:
             self._show_in_tray(notification)
         else:
@@ -60,7 +60,7 @@ class TrayNotifier:
 
     def notify(self, notifications: Sequence[Notification]) -> None:
         for notification in notifications:
-            log.info("Desktop notification: %s — %s", notification.title, notification.message)
+            log.info("Desktop notification: %s — %s", notification.summary, notification.message)
             self.shown.append(notification)
             del self.shown[:-50]
             if self._freedesktop is not None and self._freedesktop.available and self._spawn:
@@ -77,7 +77,7 @@ class TrayNotifier:
             if notification.kind is NotificationKind.RESOLVED
             else QSystemTrayIcon.MessageIcon.Warning
         )
-        self._tray.showMessage(notification.title, notification.message, icon, MESSAGE_MS)
+        self._tray.showMessage(notification.summary, notification.message, icon, MESSAGE_MS)
         self._last_host = notification.host_name
 
     def _clicked(self) -> None:
