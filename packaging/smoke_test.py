@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -26,6 +28,43 @@ def run(
     return subprocess.run(
         [str(binary), *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def desktop_app_starts_and_quits(binary: Path, home: Path) -> list[str]:
+    """The desktop app, offscreen: it must get as far as running the checks, then stop cleanly on
+    SIGTERM (on Windows, where there is no SIGTERM, being terminated is enough)."""
+    env = {
+        **os.environ,
+        "VPSHEALTH_HOME": str(home / "vpshealth-gui"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    proc = subprocess.Popen(
+        [str(binary)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 90
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "Service started" in line or time.monotonic() > deadline:
+            break
+    started = any("Service started" in line for line in seen)
+    if sys.platform == "win32":
+        proc.terminate()
+    else:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        _, rest = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, rest = proc.communicate()
+        return [f"desktop app did not stop: {''.join(seen)}{rest}"]
+    if not started:
+        return [f"desktop app did not start: exit {proc.returncode}: {''.join(seen)}{rest}"]
+    if sys.platform != "win32" and proc.returncode != 0:
+        return [f"desktop app exited {proc.returncode} on SIGTERM: {''.join(seen)}{rest}"]
+    return []
 
 
 def main(argv: list[str]) -> int:
@@ -59,6 +98,7 @@ def main(argv: list[str]) -> int:
         rules = run(binary, "rules", "--json", home=home)
         if rules.returncode != 0:
             failures.append(f"rules: {rules.returncode} {rules.stderr!r}")
+        failures += desktop_app_starts_and_quits(binary, home)
     for failure in failures:
         print(f"SMOKE TEST FAILED: {failure}", file=sys.stderr)
     if not failures:

@@ -21,6 +21,8 @@ def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("VPSHEALTH_HOME", str(tmp_path))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    for display in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):  # no desktop app here
+        monkeypatch.delenv(display, raising=False)
     umask = os.umask(0o022)
     os.umask(umask)
     root = logging.getLogger()

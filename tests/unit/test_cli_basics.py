@@ -452,3 +452,27 @@ def test_thresholds_come_from_the_environment(run: Any, monkeypatch: pytest.Monk
     code, _, err = run("check", "localhost")
     assert code == 2
     assert "warning_percent must not be above critical_percent" in err
+
+
+@pytest.mark.parametrize(
+    ("platform", "environ", "expected"),
+    [
+        ("linux", {}, False),
+        ("linux", {"DISPLAY": ":0"}, True),
+        ("linux", {"WAYLAND_DISPLAY": "wayland-0"}, True),
+        ("linux", {"QT_QPA_PLATFORM": "offscreen"}, True),
+        ("darwin", {}, True),
+        ("win32", {}, True),
+    ],
+)
+def test_where_the_desktop_app_can_start(
+    monkeypatch: pytest.MonkeyPatch, platform: str, environ: dict[str, str], expected: bool
+) -> None:
+    from vpshealth.cli import main as cli_main  # noqa: PLC0415
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(cli_main.sys, "platform", platform)
+    assert cli_main.has_display() is expected

@@ -117,7 +117,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    """macOS and Windows always have one; on Linux and the BSDs an X11 or Wayland session (or an
+    explicit Qt platform, e.g. ``QT_QPA_PLATFORM=offscreen``) is needed."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    names = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    return any(os.environ.get(name) for name in names)
 
 
 def load_settings() -> Settings:
