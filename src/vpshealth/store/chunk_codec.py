@@ -41,7 +41,7 @@ import zlib
 from array import array
 from collections.abc import Iterable, Sequence
 from itertools import accumulate, compress, product, repeat
-from operator import lt, mul, ne, sub, truediv
+from operator import add, lt, mul, ne, sub, truediv
 
 CODEC_SCALED_INT = 1
 CODEC_FLOAT = 2
@@ -397,3 +397,91 @@ class _Reader:
 
     def at_end(self) -> bool:
         return self._pos == len(self._data)
+
+
+# ---------------------------------------------------------------- rollup blobs
+#
+# One blob holds consecutive min/avg/max buckets of one series (a day of 1-minute buckets or
+# 30 days of 1-hour buckets)::
+#
+#     version u8 | count uvarint | kind u8 | zlib(ts | samples | min | avg - min | max - min)
+#
+# ``kind`` is ``ROLLUP_SCALED_INT`` when every min and max is a multiple of 0.01 (see
+# ``CODEC_SCALED_INT``): then the average is stored rounded to 0.01 and the avg and max
+# columns hold their distance to the min, which is 0 for a flat series and small otherwise.
+# ``ROLLUP_FLOAT`` keeps min, avg and max as float columns.
+
+ROLLUP_SCALED_INT = 1
+ROLLUP_FLOAT = 2
+
+
+def encode_rollup(
+    timestamps: Sequence[int],
+    counts: Sequence[int],
+    minimum: Sequence[float],
+    average: Sequence[float],
+    maximum: Sequence[float],
+) -> bytes:
+    """Encode buckets (start time, samples in the bucket, min, avg, max). Raises ValueError
+    like ``encode`` and for columns of different lengths or counts below 1."""
+    ts = _checked_timestamps(timestamps)
+    n = len(ts)
+    lows, means, highs = (_checked_values(c) for c in (minimum, average, maximum))
+    if not len(counts) == len(lows) == len(means) == len(highs) == n:
+        raise ValueError("rollup columns differ in length")
+    sizes = [int(c) for c in counts]
+    if min(sizes) < 1:
+        raise ValueError("a bucket holds at least one sample")
+    scaled_low, scaled_high = _scaled(lows), _scaled(highs)
+    columns: list[list[_Column]] = [_int_columns(ts), _int_columns(sizes)]
+    kind = ROLLUP_FLOAT
+    if scaled_low is not None and scaled_high is not None:
+        scaled_mean = [round(m * SCALE) for m in means]
+        spans = [
+            list(map(sub, scaled_mean, scaled_low)),
+            list(map(sub, scaled_high, scaled_low)),
+        ]
+        value_columns = [_int_columns(scaled_low), *map(_int_columns, spans)]
+        if all(value_columns):
+            kind = ROLLUP_SCALED_INT
+            columns += value_columns
+    if kind == ROLLUP_FLOAT:
+        columns += [_float_columns(values) for values in (lows, means, highs)]
+    if not all(columns):
+        raise ValueError("rollup column out of range")
+    parts = [part for candidates in columns for part in _smallest(candidates)]
+    return bytes([FORMAT_VERSION]) + _uvarint(n) + bytes([kind]) + _deflate(parts)
+
+
+def decode_rollup(
+    blob: bytes,
+) -> tuple[list[int], list[int], list[float], list[float], list[float]]:
+    """Inverse of ``encode_rollup``: (timestamps, counts, min, avg, max). Raises ValueError
+    (only) for a bad blob."""
+    reader = _Reader(bytes(blob))
+    version = reader.byte()
+    if version != FORMAT_VERSION:
+        raise ValueError(f"unsupported rollup format version {version}")
+    count = reader.uvarint()
+    if not 1 <= count <= MAX_SAMPLES:
+        raise ValueError(f"bad bucket count {count}")
+    kind = reader.byte()
+    if kind not in (ROLLUP_SCALED_INT, ROLLUP_FLOAT):
+        raise ValueError(f"unknown rollup kind {kind}")
+    payload = _Reader(_decompress(reader.rest(), count * 3))
+    timestamps = _read_int_column(payload, count, increasing=True)
+    sizes = _read_int_column(payload, count)
+    if kind == ROLLUP_SCALED_INT:
+        low = _read_int_column(payload, count)
+        mean = list(map(add, low, _read_int_column(payload, count)))
+        high = list(map(add, low, _read_int_column(payload, count)))
+        lows, means, highs = (list(map(truediv, c, repeat(SCALE))) for c in (low, mean, high))
+    else:
+        lows, means, highs = (_read_float_column(payload, count) for _ in range(3))
+    if not payload.at_end():
+        raise ValueError("corrupt rollup: trailing bytes")
+    return timestamps, sizes, lows, means, highs
+
+
+def _smallest(candidates: list[_Column]) -> _Column:
+    return min(candidates, key=lambda column: len(_deflate(column)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, Engine, delete, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -116,6 +116,33 @@ def decode_chunks(
             if ts >= since and (until is None or ts <= until)
         )
     return points
+
+
+def read_raw(
+    conn: Connection, series_ids: Sequence[int], start: int, end: int
+) -> dict[int, list[tuple[int, float]]]:
+    """Raw points with ``start <= ts < end`` of each series, ordered by time, from chunks and
+    rows alike (a row wins over a chunk's point with the same time)."""
+    found: dict[int, dict[int, float]] = defaultdict(dict)
+    chunks = conn.execute(
+        select(sample_chunks.c.series_id, sample_chunks.c.codec, sample_chunks.c.data)
+        .where(
+            sample_chunks.c.series_id.in_(series_ids),
+            sample_chunks.c.start_ts > start - CHUNK_SECONDS,
+            sample_chunks.c.start_ts < end,
+        )
+        .order_by(sample_chunks.c.series_id, sample_chunks.c.start_ts)
+    )
+    for series_id, codec, blob in chunks:
+        found[series_id].update(decode_chunks([(codec, blob)], start, end - 1))
+    rows = conn.execute(
+        select(samples.c.series_id, samples.c.ts, samples.c.value).where(
+            samples.c.series_id.in_(series_ids), samples.c.ts >= start, samples.c.ts < end
+        )
+    )
+    for series_id, ts, value in rows:
+        found[series_id][ts] = value
+    return {series_id: sorted(points.items()) for series_id, points in found.items()}
 
 
 def count_rows(engine: Engine) -> tuple[int, int]:
