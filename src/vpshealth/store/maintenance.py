@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, delete, func, select
 
+from vpshealth.config import Settings
 from vpshealth.store import chunk_codec
 from vpshealth.store.rollups import HOUR, MINUTE, block_seconds, done_until
 from vpshealth.store.schema import (
@@ -198,6 +199,14 @@ class Retention:
     raw: int = 48 * 3600
     minute: int = 30 * 86_400
     hour: int = 730 * 86_400
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Retention:
+        return cls(
+            raw=int(settings.raw_retention_hours * 3600),
+            minute=int(settings.minute_retention_days * 86_400),
+            hour=int(settings.hour_retention_days * 86_400),
+        )
 
 
 def prune_history(engine: Engine, now: int, retention: Retention) -> int:
