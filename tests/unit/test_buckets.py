@@ -84,7 +84,7 @@ def test_between_keeps_buckets_starting_inside_the_range() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(points_strategy)
-def test_rollup_blobs_round_trip_with_the_average_to_a_hundredth(
+def test_rollup_blobs_round_trip_with_the_average_within_a_510th_of_the_range(
     points: list[tuple[int, float]],
 ) -> None:
     buckets = from_samples(points, 60)
@@ -96,8 +96,11 @@ def test_rollup_blobs_round_trip_with_the_average_to_a_hundredth(
         buckets.minimum,
         buckets.maximum,
     )
-    assert all(abs(m - a) <= 0.005 + 1e-9 for m, a in zip(means, buckets.average, strict=True))
-    assert all(round(m, 2) == m for m in means)
+    for mean, exact, low, high in zip(
+        means, buckets.average, buckets.minimum, buckets.maximum, strict=True
+    ):
+        assert abs(mean - exact) <= (high - low) / 510 + 1e-9
+        assert low <= mean <= high
 
 
 @settings(max_examples=100, deadline=None)
@@ -123,7 +126,7 @@ def test_scaled_values_use_the_integer_layout_and_other_floats_the_float_one() -
     ts = [T0, T0 + 60]
     scaled = encode_rollup(ts, [6, 6], [1.5, 2.0], [1.512, 2.0], [3.25, 2.0])
     assert scaled[2] == ROLLUP_SCALED_INT
-    assert decode_rollup(scaled)[3] == [1.51, 2.0]
+    assert decode_rollup(scaled)[3] == [1.5 + 1.75 * 2 / 255, 2.0]  # 2 steps of 255
     floats = encode_rollup(ts, [6, 6], [1.5001, 2.0], [1.6, 2.0], [3.25, 2.0])
     assert floats[2] == ROLLUP_FLOAT
 
@@ -132,7 +135,7 @@ def test_a_flat_day_of_minute_buckets_takes_a_few_bytes() -> None:
     n = 1440
     ts = [T0 + 60 * i for i in range(n)]
     blob = encode_rollup(ts, [6] * n, [42.5] * n, [42.5] * n, [42.5] * n)
-    assert len(blob) < 40
+    assert len(blob) < 64
 
 
 @pytest.mark.parametrize(
@@ -142,6 +145,7 @@ def test_a_flat_day_of_minute_buckets_takes_a_few_bytes() -> None:
         (([T0], [0], [1.0], [1.0], [1.0]), "at least one sample"),
         (([T0, T0], [1, 1], [1.0, 1.0], [1.0, 1.0], [1.0, 1.0]), "strictly increasing"),
         (([T0], [1], [math.nan], [1.0], [1.0]), "finite"),
+        (([T0], [1], [2.0], [1.5], [1.0]), "above its maximum"),
     ],
 )
 def test_bad_rollup_input_is_refused(

@@ -91,7 +91,7 @@ def test_a_day_comes_from_minute_buckets_and_the_unrolled_tail_from_raw(engine: 
     assert data.timestamps == list(range(now - DAY, now + 1, 60))
     assert set(data.minimum) == {0.0}
     assert set(data.maximum[:-1]) == {0.05}
-    assert data.average[0] == 0.03  # stored, rounded to 0.01
+    assert data.average[0] == 0.05 * 128 / 255  # stored: 128 of 255 steps from min to max
     assert data.average[-2] == pytest.approx(0.025)  # computed from raw just now
     assert data.average[-1] == 0.0  # the one sample of the last minute
 

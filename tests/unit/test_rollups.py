@@ -29,6 +29,8 @@ from vpshealth.store.rollups import MINUTE, Rollups, done_until, read_rollups
 from vpshealth.store.schema import rollups
 
 LAG = 120
+# The sawtooth's average 0.025 as stored: 128 of 255 steps between min 0 and max 0.05.
+AVG_STORED = 0.05 * 128 / 255
 
 
 @pytest.fixture
@@ -60,9 +62,14 @@ def test_minute_and_hour_buckets_hold_exact_min_avg_max(engine: Engine) -> None:
 
     assert report.minute_buckets == 120
     assert report.hour_buckets == 2
-    assert minutes(engine, cpu)[:2] == [(T0, 6, 0.0, 0.03, 0.05), (T0 + 60, 6, 0.0, 0.03, 0.05)]
-    assert len(minutes(engine, cpu)) == 120
-    assert hours(engine, cpu) == [(T0, 360, 0.0, 0.03, 0.05), (T0 + HOUR, 360, 0.0, 0.03, 0.05)]
+    stored = minutes(engine, cpu)
+    assert [m[:3] + m[4:] for m in stored[:2]] == [(T0, 6, 0.0, 0.05), (T0 + 60, 6, 0.0, 0.05)]
+    assert len(stored) == 120
+    assert {m[3] for m in stored} == {AVG_STORED}
+    assert hours(engine, cpu) == [
+        (T0, 360, 0.0, AVG_STORED, 0.05),
+        (T0 + HOUR, 360, 0.0, AVG_STORED, 0.05),
+    ]
     assert done_until(engine, MINUTE) == T0 + 2 * HOUR
     assert done_until(engine, HOUR) == T0 + 2 * HOUR
 
@@ -113,10 +120,10 @@ def test_a_repeated_window_gives_the_same_buckets(engine: Engine) -> None:
     assert (minutes(engine, cpu), hours(engine, cpu)) == before
 
 
-def test_buckets_go_into_one_block_per_day_and_per_thirty_days(engine: Engine) -> None:
+def test_buckets_go_into_one_block_per_six_hours_and_per_ten_days(engine: Engine) -> None:
     host = add_host(engine)
     cpu = add_series(engine, host, "cpu.percent")
-    start = T0 + DAY - HOUR
+    start = T0 + 6 * HOUR - HOUR
     insert_samples(engine, cpu, sawtooth(start, start + 2 * HOUR, 60))
     Rollups(engine, lag=LAG).run(now=start + 2 * HOUR + LAG)
     with engine.connect() as conn:
@@ -125,7 +132,11 @@ def test_buckets_go_into_one_block_per_day_and_per_thirty_days(engine: Engine) -
                 rollups.c.resolution, rollups.c.start_ts
             )
         ).all()
-    assert [tuple(b) for b in blocks] == [(MINUTE, T0, 60), (MINUTE, T0 + DAY, 60), (HOUR, T0, 2)]
+    assert [tuple(b) for b in blocks] == [
+        (MINUTE, T0, 60),
+        (MINUTE, T0 + 6 * HOUR, 60),
+        (HOUR, T0, 2),
+    ]
 
 
 def test_a_damaged_block_is_replaced_and_skipped_by_readers(engine: Engine) -> None:
@@ -177,7 +188,8 @@ def test_rollups_of_stored_chunks_equal_rollups_of_the_raw_rows(
             engine.dispose()
     expected = from_samples(points, MINUTE)
     assert [r[:3] + r[4:] for r in stored] == [r[:3] + r[4:] for r in expected.rows()]
-    assert [r[3] for r in stored] == [round(avg * 100) / 100 for avg in expected.average]
+    for got, want in zip(stored, expected.rows(), strict=True):
+        assert abs(got[3] - want[3]) <= (want[4] - want[2]) / 510 + 1e-9
     direct = from_samples(points, HOUR)
     assert [(r[0], r[1], r[2], r[4]) for r in stored_hours] == [
         (r[0], r[1], r[2], r[4]) for r in direct.rows()
@@ -260,3 +272,42 @@ def test_a_database_at_0003_is_upgraded_and_keeps_its_history(tmp_path: Path) ->
     finally:
         engine.dispose()
     assert len(list((tmp_path / "backups").iterdir())) == 1
+
+
+def test_runs_cut_into_slices_end_with_the_same_buckets(tmp_path: Path) -> None:
+    stores = []
+    for name in ("whole", "sliced"):
+        engine = open_database(tmp_path / f"{name}.sqlite3")
+        host = add_host(engine)
+        for metric in ("a", "b", "c", "d", "e"):
+            insert_samples(
+                engine, add_series(engine, host, metric), sawtooth(T0, T0 + 3 * HOUR, 10)
+            )
+        stores.append(engine)
+    whole, sliced = stores
+    try:
+        now = T0 + 3 * HOUR + LAG
+        Compactor(whole, series_per_transaction=2).compact(now)
+        Rollups(whole, series_per_transaction=2, lag=LAG).run(now)
+
+        compactor = Compactor(sliced, series_per_transaction=2)
+        compactor.compact(now, budget_seconds=0)
+        calls = 1
+        while not compactor.done:
+            compactor.compact(now, budget_seconds=0)
+            calls += 1
+        assert calls == 3  # 5 series, 2 per transaction, stopping after every transaction
+        rollup = Rollups(sliced, series_per_transaction=2, lag=LAG)
+        reports = [rollup.run(now, budget_seconds=0)]
+        while not reports[-1].done:
+            reports.append(rollup.run(now, budget_seconds=0))
+        assert len(reports) > 3
+        assert sum(r.minute_buckets for r in reports) == 5 * 3 * 60
+
+        assert count_rows(sliced) == count_rows(whole) == (0, 5 * 3 * 360)
+        for series_id in range(1, 6):
+            assert minutes(sliced, series_id) == minutes(whole, series_id)
+            assert hours(sliced, series_id) == hours(whole, series_id)
+    finally:
+        for engine in stores:
+            engine.dispose()

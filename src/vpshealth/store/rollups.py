@@ -1,8 +1,8 @@
 """Computing the 1-minute and 1-hour min/avg/max rollups, incrementally.
 
 Each resolution has a watermark in ``rollup_progress``: every bucket before it is done. A run
-only reads what lies between the watermark and its target, one block (a UTC day for 1-minute
-buckets, 30 days for 1-hour buckets) and a few dozen series per transaction, and then moves
+only reads what lies between the watermark and its target, one block (6 hours of 1-minute
+buckets, 10 days of 1-hour buckets) and a few dozen series per transaction, and then moves
 the watermark. Running again over a window that was done already (after a crash between two
 transactions) rewrites the same buckets, so a run can always be repeated.
 
@@ -17,6 +17,7 @@ rows table small.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,8 +34,8 @@ log = logging.getLogger(__name__)
 MINUTE = 60
 HOUR = 3600
 DAY = 86_400
-MINUTE_BLOCK_SECONDS = DAY
-HOUR_BLOCK_SECONDS = 30 * DAY
+MINUTE_BLOCK_SECONDS = 6 * HOUR
+HOUR_BLOCK_SECONDS = 10 * DAY
 LAG_SECONDS = 120
 
 
@@ -50,9 +51,21 @@ def block_of(ts: int, resolution: int) -> int:
 class RollupReport:
     minute_buckets: int
     hour_buckets: int
+    done: bool = True
+    """False when the time budget ran out first: call ``run`` again to go on."""
 
 
 Source = Callable[[Connection, Sequence[int], int, int], dict[int, Buckets]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Resume:
+    """Where a run that ran out of time stopped: the window and the next batch of series."""
+
+    resolution: int
+    start: int
+    end: int
+    batch: int
 
 
 class Rollups:
@@ -62,40 +75,67 @@ class Rollups:
         self._engine = engine
         self._batch = series_per_transaction
         self._lag = lag
+        self._resume: _Resume | None = None
 
-    def run(self, now: int) -> RollupReport:
-        """Bring both resolutions up to date; returns how many buckets were written."""
+    def run(self, now: int, budget_seconds: float | None = None) -> RollupReport:
+        """Bring both resolutions up to date; returns how many buckets were written. With a
+        budget, stop after the first transaction that ends past it (``done`` is then False)
+        so that a caller sharing a thread can do other work in between."""
+        deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
         minute_target = hour_of(now - self._lag)
-        minutes = self._advance(MINUTE, minute_target, self._first_raw, _minutes_from_raw)
-        hour_target = done_until(self._engine, MINUTE)
+        minutes, done = self._advance(
+            MINUTE, minute_target, self._first_raw, _minutes_from_raw, deadline
+        )
         hours = 0
-        if hour_target is not None:
-            hours = self._advance(HOUR, hour_target, self._first_minute, _hours_from_minutes)
+        hour_target = done_until(self._engine, MINUTE)
+        if done and hour_target is not None:
+            hours, done = self._advance(
+                HOUR, hour_target, self._first_minute, _hours_from_minutes, deadline
+            )
         if minutes or hours:
             log.debug("Wrote %d 1-minute and %d 1-hour buckets", minutes, hours)
-        return RollupReport(minutes, hours)
+        return RollupReport(minutes, hours, done)
 
     def _advance(
-        self, resolution: int, target: int, first: Callable[[], int | None], source: Source
-    ) -> int:
+        self,
+        resolution: int,
+        target: int,
+        first: Callable[[], int | None],
+        source: Source,
+        deadline: float | None,
+    ) -> tuple[int, bool]:
         start = done_until(self._engine, resolution)
         if start is None:
             start = first()
             if start is None:  # nothing stored yet: start from here
                 _set_done_until(self._engine, resolution, target)
-                return 0
+                return 0, True
         written = 0
         while start < target:
-            end = min(target, block_of(start, resolution) + block_seconds(resolution))
-            for batch in self._series_batches():
+            block = block_of(start, resolution)
+            end = min(target, block + block_seconds(resolution))
+            batches = self._series_batches()
+            resume, self._resume = self._resume, None
+            first_batch = 0
+            if resume is not None and (resume.resolution, resume.start, resume.end) == (
+                resolution,
+                start,
+                end,
+            ):
+                first_batch = resume.batch
+            for index in range(first_batch, len(batches)):
                 with self._engine.begin() as conn:
-                    fresh = source(conn, batch, start, end)
-                    for series_id, buckets in fresh.items():
-                        _store(conn, series_id, resolution, buckets)
-                        written += len(buckets)
+                    fresh = source(conn, batches[index], start, end)
+                    if fresh:
+                        _store(conn, resolution, block, fresh)
+                    written += sum(map(len, fresh.values()))
+                out_of_time = deadline is not None and time.monotonic() > deadline
+                if out_of_time and index + 1 < len(batches):
+                    self._resume = _Resume(resolution, start, end, index + 1)
+                    return written, False
             _set_done_until(self._engine, resolution, end)
             start = end
-        return written
+        return written, True
 
     def _series_batches(self) -> list[list[int]]:
         with self._engine.connect() as conn:
@@ -172,31 +212,38 @@ def _hours_from_minutes(
     }
 
 
-def _store(conn: Connection, series_id: int, resolution: int, fresh: Buckets) -> None:
-    """Merge buckets (all inside one block) into the stored block."""
-    block = block_of(fresh.timestamps[0], resolution)
-    existing = conn.execute(
-        select(rollups.c.data).where(
-            rollups.c.series_id == series_id,
+_UPSERT_BLOCK = (
+    "INSERT INTO rollups (series_id, resolution, start_ts, end_ts, count, data) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, resolution, start_ts) DO UPDATE SET "
+    "end_ts = excluded.end_ts, count = excluded.count, data = excluded.data"
+)
+
+
+def _store(conn: Connection, resolution: int, block: int, fresh: dict[int, Buckets]) -> None:
+    """Merge each series' new buckets (all inside ``block``) into its stored block: one
+    query to read the blocks, one statement to write them."""
+    found = conn.execute(
+        select(rollups.c.series_id, rollups.c.data).where(
+            rollups.c.series_id.in_(list(fresh)),
             rollups.c.resolution == resolution,
             rollups.c.start_ts == block,
         )
-    ).scalar_one_or_none()
-    merged = fresh
-    if existing is not None:
-        try:
-            merged = overlay(Buckets(*chunk_codec.decode_rollup(existing)), fresh)
-        except ValueError:
-            log.warning("Replaced a damaged rollup block of series %d", series_id)
-    blob = chunk_codec.encode_rollup(
-        merged.timestamps, merged.counts, merged.minimum, merged.average, merged.maximum
     )
-    values = {"end_ts": merged.timestamps[-1], "count": len(merged), "data": blob}
-    conn.execute(
-        sqlite_insert(rollups)
-        .values(series_id=series_id, resolution=resolution, start_ts=block, **values)
-        .on_conflict_do_update(index_elements=["series_id", "resolution", "start_ts"], set_=values)
-    )
+    existing: dict[int, bytes] = {row[0]: row[1] for row in found}
+    rows = []
+    for series_id, buckets in fresh.items():
+        merged = buckets
+        stored = existing.get(series_id)
+        if stored is not None:
+            try:
+                merged = overlay(Buckets(*chunk_codec.decode_rollup(stored)), buckets)
+            except ValueError:
+                log.warning("Replaced a damaged rollup block of series %d", series_id)
+        blob = chunk_codec.encode_rollup(
+            merged.timestamps, merged.counts, merged.minimum, merged.average, merged.maximum
+        )
+        rows.append((series_id, resolution, block, merged.timestamps[-1], len(merged), blob))
+    conn.exec_driver_sql(_UPSERT_BLOCK, rows)
 
 
 def _set_done_until(engine: Engine, resolution: int, ts: int) -> None:

@@ -282,9 +282,10 @@ rollups = Table(
     Column("data", LargeBinary, nullable=False),
 )
 """Min/avg/max buckets of ``resolution`` seconds (60 or 3600), one compressed blob
-(``chunk_codec.encode_rollup``) per series and block: a UTC day of 1-minute buckets or 30 days
-of 1-hour buckets, starting at ``start_ts``. ``end_ts`` is the start of the last bucket and
-``count`` the number of buckets. A rowid table for the same reason as ``sample_chunks``."""
+(``chunk_codec.encode_rollup``) per series and block: 6 hours of 1-minute buckets or 10 days
+of 1-hour buckets (UTC, from the epoch), starting at ``start_ts``. ``end_ts`` is the start of
+the last bucket and ``count`` the number of buckets. A rowid table for the same reason as
+``sample_chunks``."""
 
 rollup_progress = Table(
     "rollup_progress",
