@@ -215,7 +215,8 @@ def test_retention_drops_whole_blocks_past_each_cutoff(engine: Engine) -> None:
     assert len(hours(engine, cpu)) == 72  # the 30-day block ends after now
     with engine.connect() as conn:
         oldest_raw = conn.exec_driver_sql("SELECT min(start_ts) FROM sample_chunks").scalar()
-    assert oldest_raw == now - retention.raw - (now - retention.raw) % HOUR + HOUR
+    cutoff = now - retention.raw
+    assert oldest_raw == cutoff - cutoff % HOUR  # the hour the cutoff falls in is kept
     s = stats(engine, Path(str(engine.url.database)))
     assert (s.oldest_minute, s.oldest_hour) == (T0 + DAY, T0)
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, CursorResult, Engine, delete, func, select
 
 from vpshealth.config import Settings
 from vpshealth.store import chunk_codec
+from vpshealth.store.compaction import CHUNK_SECONDS
 from vpshealth.store.rollups import HOUR, MINUTE, block_seconds, done_until
 from vpshealth.store.schema import (
     checks,
@@ -94,8 +95,9 @@ def prune(
 
 def _prune_series(conn: Connection, batch: list[int], cutoffs: Cutoffs) -> int:
     statements = [
-        delete(sample_chunks).where(
-            sample_chunks.c.series_id.in_(batch), sample_chunks.c.start_ts < cutoffs.raw
+        delete(sample_chunks).where(  # only hours that lie wholly before the cutoff
+            sample_chunks.c.series_id.in_(batch),
+            sample_chunks.c.start_ts <= cutoffs.raw - CHUNK_SECONDS,
         ),
         delete(samples).where(samples.c.series_id.in_(batch), samples.c.ts < cutoffs.raw),
     ]
