@@ -212,10 +212,13 @@ def _hours_from_minutes(
     }
 
 
-_UPSERT_BLOCK = (
-    "INSERT INTO rollups (series_id, resolution, start_ts, end_ts, count, data) "
-    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, resolution, start_ts) DO UPDATE SET "
-    "end_ts = excluded.end_ts, count = excluded.count, data = excluded.data"
+# REPLACE deletes the old version of a block and appends the new one under a new rowid,
+# instead of growing it in place. A growing row splits its page and leaves it half empty;
+# this way the short-lived versions of an open block fill pages of their own, which empty out
+# completely an hour later and are reused, while finished blocks end up packed together.
+_REPLACE_BLOCK = (
+    "REPLACE INTO rollups (series_id, resolution, start_ts, end_ts, count, data) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -243,7 +246,7 @@ def _store(conn: Connection, resolution: int, block: int, fresh: dict[int, Bucke
             merged.timestamps, merged.counts, merged.minimum, merged.average, merged.maximum
         )
         rows.append((series_id, resolution, block, merged.timestamps[-1], len(merged), blob))
-    conn.exec_driver_sql(_UPSERT_BLOCK, rows)
+    conn.exec_driver_sql(_REPLACE_BLOCK, rows)
 
 
 def _set_done_until(engine: Engine, resolution: int, ts: int) -> None:
