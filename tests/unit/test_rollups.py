@@ -312,3 +312,26 @@ def test_runs_cut_into_slices_end_with_the_same_buckets(tmp_path: Path) -> None:
     finally:
         for engine in stores:
             engine.dispose()
+
+
+def test_a_series_removed_between_slices_makes_none_of_the_others_skipped(
+    engine: Engine,
+) -> None:
+    host = add_host(engine)
+    ids = [add_series(engine, host, name) for name in "abcde"]
+    for series_id in ids:
+        insert_samples(engine, series_id, sawtooth(T0, T0 + HOUR, 10))
+    now = T0 + HOUR + LAG
+    compactor = Compactor(engine, series_per_transaction=2)
+    rollup = Rollups(engine, series_per_transaction=2, lag=LAG)
+    compactor.compact(now, budget_seconds=0)
+    assert rollup.run(now, budget_seconds=0).minute_buckets == 2 * 60
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM series WHERE id = ?", (ids[0],))
+    while not compactor.done:
+        compactor.compact(now, budget_seconds=0)
+    while not rollup.run(now, budget_seconds=0).done:
+        pass
+    assert count_rows(engine) == (0, 4 * 360)
+    for series_id in ids[1:]:
+        assert len(minutes(engine, series_id)) == 60

@@ -31,7 +31,7 @@ class Compactor:
     def __init__(self, engine: Engine, series_per_transaction: int = 50) -> None:
         self._engine = engine
         self._batch = series_per_transaction
-        self._resume: tuple[int, int] | None = None  # (boundary, next series index)
+        self._resume: tuple[int, int] | None = None  # (boundary, last series id done)
         self.done = True
         """False when the last ``compact`` ran out of time: call it again to go on."""
 
@@ -41,21 +41,26 @@ class Compactor:
         to False; the next call goes on from there."""
         deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
         boundary = hour_of(now)
+        after = 0
+        if self._resume is not None and self._resume[0] == boundary:
+            after = self._resume[1]
         with self._engine.connect() as conn:
             # Every series, not only those with old rows: finding those would scan the whole
             # rows table, while a series with nothing to fold costs one index lookup.
-            pending = list(conn.execute(select(series.c.id).order_by(series.c.id)).scalars())
-        first = 0
-        if self._resume is not None and self._resume[0] == boundary:
-            first = self._resume[1]
+            pending = list(
+                conn.execute(
+                    select(series.c.id).where(series.c.id > after).order_by(series.c.id)
+                ).scalars()
+            )
         self._resume, self.done = None, True
         folded = 0
-        for start in range(first, len(pending), self._batch):
+        for start in range(0, len(pending), self._batch):
+            batch = pending[start : start + self._batch]
             with self._engine.begin() as conn:
-                folded += _fold(conn, pending[start : start + self._batch], boundary)
-            following = start + self._batch
-            if deadline is not None and time.monotonic() > deadline and following < len(pending):
-                self._resume, self.done = (boundary, following), False
+                folded += _fold(conn, batch, boundary)
+            more = start + self._batch < len(pending)
+            if deadline is not None and time.monotonic() > deadline and more:
+                self._resume, self.done = (boundary, batch[-1]), False
                 break
         if folded:
             log.debug("Folded %d samples into chunks", folded)

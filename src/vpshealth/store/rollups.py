@@ -60,12 +60,12 @@ Source = Callable[[Connection, Sequence[int], int, int], dict[int, Buckets]]
 
 @dataclass(frozen=True, slots=True)
 class _Resume:
-    """Where a run that ran out of time stopped: the window and the next batch of series."""
+    """Where a run that ran out of time stopped: the window and the last series done."""
 
     resolution: int
     start: int
     end: int
-    batch: int
+    series_id: int
 
 
 class Rollups:
@@ -114,32 +114,37 @@ class Rollups:
         while start < target:
             block = block_of(start, resolution)
             end = min(target, block + block_seconds(resolution))
-            batches = self._series_batches()
             resume, self._resume = self._resume, None
-            first_batch = 0
+            after = 0
             if resume is not None and (resume.resolution, resume.start, resume.end) == (
                 resolution,
                 start,
                 end,
             ):
-                first_batch = resume.batch
-            for index in range(first_batch, len(batches)):
+                after = resume.series_id
+            batches = self._series_batches(after)
+            for index, batch in enumerate(batches):
                 with self._engine.begin() as conn:
-                    fresh = source(conn, batches[index], start, end)
+                    fresh = source(conn, batch, start, end)
                     if fresh:
                         _store(conn, resolution, block, fresh)
                     written += sum(map(len, fresh.values()))
                 out_of_time = deadline is not None and time.monotonic() > deadline
                 if out_of_time and index + 1 < len(batches):
-                    self._resume = _Resume(resolution, start, end, index + 1)
+                    self._resume = _Resume(resolution, start, end, batch[-1])
                     return written, False
             _set_done_until(self._engine, resolution, end)
             start = end
         return written, True
 
-    def _series_batches(self) -> list[list[int]]:
+    def _series_batches(self, after: int) -> list[list[int]]:
+        """The ids of every series above ``after``, in batches of one transaction each."""
         with self._engine.connect() as conn:
-            ids = list(conn.execute(select(series.c.id).order_by(series.c.id)).scalars())
+            ids = list(
+                conn.execute(
+                    select(series.c.id).where(series.c.id > after).order_by(series.c.id)
+                ).scalars()
+            )
         return [ids[i : i + self._batch] for i in range(0, len(ids), self._batch)]
 
     def _first_raw(self) -> int | None:
