@@ -57,14 +57,11 @@ def show_stats(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.json:
         output.print_json(data)
         return EXIT_OK
-    total = s.raw_samples + s.chunked_samples
-    per_sample = f"{s.file_bytes / total:.1f} bytes per sample" if total else "no samples yet"
     lines = [
         f"Database:  {s.path}",
         f"Size:      {output.human_bytes(s.file_bytes)} (+ {output.human_bytes(s.wal_bytes)} "
         f"write-ahead log, {output.human_bytes(s.free_pages * s.page_size)} free)",
-        f"Samples:   {s.raw_samples:,} recent rows + {s.chunked_samples:,} in hourly chunks; "
-        f"{per_sample}",
+        f"Samples:   {s.raw_samples:,} recent rows + {s.chunked_samples:,} in hourly chunks",
         f"Rollups:   {s.rollup_blocks[MINUTE]:,} blocks of 1-minute and "
         f"{s.rollup_blocks[HOUR]:,} blocks of 1-hour min/avg/max",
         "Oldest:    "
