@@ -96,6 +96,17 @@ def test_a_day_comes_from_minute_buckets_and_the_unrolled_tail_from_raw(engine: 
     assert data.average[-1] == 0.0  # the one sample of the last minute
 
 
+def test_sparse_raw_samples_are_shown_as_they_are_when_they_fit(engine: Engine) -> None:
+    cpu = add_series(engine, add_host(engine), "cpu.percent")
+    insert_samples(engine, cpu, sawtooth(NOW - DAY, NOW, 300))  # a check every 5 minutes
+    Compactor(engine).compact(now=NOW)
+    data = reader(engine).series(add_host_id(engine), "cpu.percent", NOW - DAY, NOW, now=NOW)
+    assert (data.resolution, data.bucket_seconds, len(data)) == (RAW, 0, 288)
+    capped = reader(engine).series(add_host_id(engine), "cpu.percent", NOW - DAY, NOW, 200, now=NOW)
+    assert capped.resolution == HOUR  # 288 > 200, and a day is more than 200 minutes
+    assert len(capped) == 24  # from the raw samples: nothing is rolled up yet
+
+
 def test_thirty_days_come_from_hour_buckets(engine: Engine) -> None:
     cpu = add_series(engine, add_host(engine), "cpu.percent")
     now = T0 + 30 * DAY
@@ -156,7 +167,7 @@ def test_cli_history_and_stats_show_the_rollups(
         disk = add_series(engine, host, "disk.percent:/srv")
         now = int(time.time())
         start = now - now % HOUR - 3 * DAY
-        insert_samples(engine, disk, sawtooth(start, now - 2 * HOUR, 60))
+        insert_samples(engine, disk, sawtooth(start, now - 2 * HOUR, 10))
         Rollups(engine, lag=LAG).run(now=now)
     finally:
         engine.dispose()

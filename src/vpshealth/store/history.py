@@ -10,7 +10,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from vpshealth.store.buckets import Buckets, from_samples, overlay, widen
 from vpshealth.store.compaction import CHUNK_SECONDS, decode_chunks, read_raw
@@ -89,13 +89,20 @@ class HistoryReader:
         (at least 2). Unknown hosts or metrics give an empty result."""
         if max_points < 2:
             raise ValueError("max_points must be at least 2")
-        resolution = self.resolution_for(
-            start, end, max_points, int(time.time()) if now is None else now
-        )
+        today = int(time.time()) if now is None else now
+        resolution = self.resolution_for(start, end, max_points, today)
         with self._engine.connect() as conn:
             series_id = conn.execute(
                 select(series.c.id).where(series.c.host_id == host_id, series.c.metric == metric)
             ).scalar_one_or_none()
+            raw_kept = start >= today - self._retention.raw
+            if (
+                series_id is not None
+                and resolution != RAW
+                and raw_kept
+                and _raw_count(conn, series_id, start, end) <= max_points
+            ):
+                resolution = RAW  # sparse samples (a slow interval, a new host): show them all
             if series_id is None:
                 buckets, width = Buckets.empty(), resolution
             elif resolution == RAW:
@@ -180,6 +187,24 @@ def _rollup_range(
         return stored
     raw = read_raw(conn, [series_id], tail_start, end + 1).get(series_id, [])
     return overlay(stored.between(first, tail_start), from_samples(raw, resolution))
+
+
+def _raw_count(conn: Connection, series_id: int, start: int, end: int) -> int:
+    """About how many raw samples lie in [start, end]: whole hourly chunks are counted from
+    their stored counts, without decoding them."""
+    in_chunks = conn.execute(
+        select(func.coalesce(func.sum(sample_chunks.c.count), 0)).where(
+            sample_chunks.c.series_id == series_id,
+            sample_chunks.c.start_ts > start - CHUNK_SECONDS,
+            sample_chunks.c.start_ts <= end,
+        )
+    ).scalar_one()
+    in_rows = conn.execute(
+        select(func.count()).where(
+            samples.c.series_id == series_id, samples.c.ts >= start, samples.c.ts <= end
+        )
+    ).scalar_one()
+    return int(in_chunks) + int(in_rows)
 
 
 def _width(span: int, max_points: int, unit: int) -> int:
