@@ -348,7 +348,7 @@ def _report(
         upkeep_seconds_per_hour={
             name: _summary(getattr(upkeep, name)) for name in ("compact", "rollup", "prune")
         },
-        query_ms=_query_latency(engine, models, end, args.queries),
+        query_ms=_query_latency(engine, [sid for sid, _ in models], end, args.queries),
         oldest={"raw": s.oldest_chunk, "1m": s.oldest_minute, "1h": s.oldest_hour},
     )
 
@@ -369,14 +369,16 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def _query_latency(
-    engine: Engine, models: list[tuple[int, Model]], end: int, queries: int
+    engine: Engine, series_ids: list[int], end: int, queries: int
 ) -> dict[str, dict[str, float]]:
     """Each query on its own fresh reader, like a chart being opened; a different series
     each time so no query finds its blocks in SQLite's page cache from the one before."""
     with engine.connect() as conn:
         rows = conn.execute(select(series.c.id, series.c.host_id, series.c.metric)).all()
     by_id = {row.id: (row.host_id, row.metric) for row in rows}
-    picks = [by_id[sid] for sid, _ in random.Random(7).sample(models, min(queries, len(models)))]
+    picks = [
+        by_id[sid] for sid in random.Random(7).sample(series_ids, min(queries, len(series_ids)))
+    ]
     reader = HistoryReader(engine)
     out: dict[str, dict[str, float]] = {}
     for label, span in (("1h", HOUR), ("24h", DAY), ("30d", 30 * DAY)):
@@ -406,11 +408,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db", help="keep the database at this path (default: a temp dir)")
     parser.add_argument("--json", help="also write the report to this file")
     parser.add_argument("--progress", action="store_true", help="print a line per day")
+    parser.add_argument(
+        "--queries-only",
+        action="store_true",
+        help="only time the chart queries on the --db of an earlier run with the same --days",
+    )
     return parser.parse_args(argv)
+
+
+def queries_only(args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    engine = open_database(Path(args.db))
+    try:
+        with engine.connect() as conn:
+            ids = list(conn.execute(select(series.c.id)).scalars())
+        end = START + math.ceil(args.days * 24) * HOUR
+        return _query_latency(engine, ids, end, args.queries)
+    finally:
+        engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.queries_only:
+        print(json.dumps(queries_only(args), indent=2))
+        return 0
     with tempfile.TemporaryDirectory() as folder:
         report = run(args, Path(folder))
     text = json.dumps(asdict(report), indent=2)
