@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         default=95.0, gt=0, le=1000, description="CPU, memory or a disk at or above: critical"
     )
     raw_retention_hours: float = Field(default=48.0, ge=2, le=24 * 365)
+    minute_retention_days: float = Field(
+        default=30.0, ge=1, le=3650, description="Keep 1-minute min/avg/max history this long."
+    )
+    hour_retention_days: float = Field(
+        default=730.0, ge=1, le=36500, description="Keep 1-hour min/avg/max history this long."
+    )
     restart_loop_count: int = Field(default=3, ge=2, le=1000)
     restart_loop_minutes: float = Field(default=10.0, gt=0, le=1440)
     key_passphrase: str | None = Field(default=None, repr=False)

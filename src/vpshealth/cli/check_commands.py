@@ -16,6 +16,8 @@ from vpshealth.domain.metrics_json import metrics_to_json
 from vpshealth.domain.series import resolve_metric
 from vpshealth.engine.service import check_once
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
+from vpshealth.store.history import DEFAULT_MAX_POINTS, RAW, SeriesData
+from vpshealth.store.rollups import HOUR, MINUTE
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -34,12 +36,21 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         help="print a metric's stored history",
         description="Print stored values of one metric. METRIC is a series name such as "
         "cpu.percent, memory.percent, load.1, disk.percent:/ or net.rx_bytes:eth0, or a short "
-        "name: cpu, memory, swap, load, load5, load15, disk:/MOUNT, net.rx:IFACE, net.tx:IFACE.",
+        "name: cpu, memory, swap, load, load5, load15, disk:/MOUNT, net.rx:IFACE, net.tx:IFACE. "
+        "Short ranges show every sample; longer ones show the minimum, average and maximum of "
+        "each minute, hour or longer step, so that at most --max-points rows are printed.",
     )
     history.add_argument("name", metavar="NAME")
     history.add_argument("metric", metavar="METRIC")
     history.add_argument(
         "--since", default="24h", help="how far back: e.g. 30m, 6h, 7d (default 24h)"
+    )
+    history.add_argument(
+        "--max-points",
+        type=int,
+        default=DEFAULT_MAX_POINTS,
+        metavar="N",
+        help=f"at most this many rows (default {DEFAULT_MAX_POINTS}, at least 2)",
     )
     history.add_argument("--json", action="store_true", help="print JSON")
     history.set_defaults(handler=show_history)
@@ -125,29 +136,62 @@ def show_history(ctx: CliContext, args: argparse.Namespace) -> int:
     core = ctx.core
     record = core.hosts.get(args.name)
     since_seconds = output.parse_duration(args.since)
+    if args.max_points < 2:
+        raise InputError("--max-points must be at least 2")
     metric = resolve_metric(args.metric)
     known = core.history.metrics_of(record.id)
     if metric not in known:
         listing = ", ".join(known) if known else "none yet (run `vpshealth check` first)"
         raise InputError(f"{record.host.name} has no metric '{args.metric}'. Stored: {listing}")
-    points = core.history.points(record.id, metric, int(time.time()) - since_seconds)
+    now = int(time.time())
+    data = core.history.series(record.id, metric, now - since_seconds, now, args.max_points)
     if args.json:
         output.print_json(
             {
                 "host": record.host.name,
                 "metric": metric,
-                "points": [
-                    {"time": output.iso_time(p.ts), "ts": p.ts, "value": p.value} for p in points
-                ],
+                "resolution": _resolution_name(data),
+                "step_seconds": data.bucket_seconds,
+                "points": [_point_json(data, i) for i in range(len(data))],
             }
         )
         return EXIT_OK
-    if not points:
+    if not len(data):
         print(f"No values of {metric} for {record.host.name} in the last {args.since}.")
         return EXIT_OK
-    print(
-        output.table(
-            ["TIME (UTC)", metric], [[output.iso_time(p.ts) or "", f"{p.value:g}"] for p in points]
+    times = [output.iso_time(ts) or "" for ts in data.timestamps]
+    if data.bucket_seconds == 0:
+        print(
+            output.table(
+                ["TIME (UTC)", metric],
+                [[t, f"{v:g}"] for t, v in zip(times, data.values, strict=True)],
+            )
         )
-    )
+        return EXIT_OK
+    print(f"{metric}: minimum, average and maximum of each {_step(data.bucket_seconds)}")
+    rows = [
+        [t, f"{lo:g}", f"{avg:.6g}", f"{hi:g}"]
+        for t, lo, avg, hi in zip(times, data.minimum, data.average, data.maximum, strict=True)
+    ]
+    print(output.table(["FROM (UTC)", "MIN", "AVG", "MAX"], rows))
     return EXIT_OK
+
+
+def _resolution_name(data: SeriesData) -> str:
+    return {RAW: "raw", MINUTE: "1m", HOUR: "1h"}[data.resolution]
+
+
+def _point_json(data: SeriesData, i: int) -> dict[str, Any]:
+    ts = data.timestamps[i]
+    point: dict[str, Any] = {"time": output.iso_time(ts), "ts": ts, "value": data.average[i]}
+    if data.bucket_seconds:
+        point |= {"min": data.minimum[i], "avg": data.average[i], "max": data.maximum[i]}
+    return point
+
+
+def _step(seconds: int) -> str:
+    for unit, name in ((86_400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds % unit == 0:
+            count = seconds // unit
+            return name if count == 1 else f"{count} {name}s"
+    return f"{seconds} seconds"

@@ -11,13 +11,18 @@ from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
 from vpshealth.errors import EXIT_OK, InputError
 from vpshealth.store.database import backup_to
-from vpshealth.store.maintenance import stats, vacuum
+from vpshealth.store.maintenance import DatabaseStats, stats, vacuum
+from vpshealth.store.rollups import HOUR, MINUTE
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     db = commands.add_parser("db", help="database size, compaction and backups")
     sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    show = sub.add_parser("stats", help="file size, rows per table, oldest history kept")
+    show = sub.add_parser(
+        "stats",
+        help="file size, rows per table, and the oldest history kept at each resolution "
+        "(raw samples, 1-minute, 1-hour)",
+    )
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=show_stats)
     compact = sub.add_parser(
@@ -42,29 +47,42 @@ def show_stats(ctx: CliContext, args: argparse.Namespace) -> int:
         "free_bytes": s.free_pages * s.page_size,
         "rows": s.rows,
         "samples": {"raw": s.raw_samples, "in_chunks": s.chunked_samples},
+        "rollup_blocks": {"1m": s.rollup_blocks[MINUTE], "1h": s.rollup_blocks[HOUR]},
         "oldest": {
-            "raw": output.iso_time(s.oldest_raw),
-            "chunks": output.iso_time(s.oldest_chunk),
+            "raw": output.iso_time(_oldest_raw(s)),
+            "1m": output.iso_time(s.oldest_minute),
+            "1h": output.iso_time(s.oldest_hour),
         },
     }
     if args.json:
         output.print_json(data)
         return EXIT_OK
-    total = s.raw_samples + s.chunked_samples
-    per_sample = f"{s.file_bytes / total:.1f} bytes per sample" if total else "no samples yet"
     lines = [
         f"Database:  {s.path}",
         f"Size:      {output.human_bytes(s.file_bytes)} (+ {output.human_bytes(s.wal_bytes)} "
         f"write-ahead log, {output.human_bytes(s.free_pages * s.page_size)} free)",
-        f"Samples:   {s.raw_samples:,} recent rows + {s.chunked_samples:,} in hourly chunks; "
-        f"{per_sample}",
-        f"Oldest:    recent rows {output.iso_time(s.oldest_raw) or '-'}, "
-        f"chunks {output.iso_time(s.oldest_chunk) or '-'}",
+        f"Samples:   {s.raw_samples:,} recent rows + {s.chunked_samples:,} in hourly chunks",
+        f"Rollups:   {s.rollup_blocks[MINUTE]:,} blocks of 1-minute and "
+        f"{s.rollup_blocks[HOUR]:,} blocks of 1-hour min/avg/max",
+        "Oldest:    "
+        + ", ".join(
+            f"{label} {output.iso_time(ts) or '-'}"
+            for label, ts in (
+                ("raw samples", _oldest_raw(s)),
+                ("1-minute", s.oldest_minute),
+                ("1-hour", s.oldest_hour),
+            )
+        ),
         "",
         output.table(["TABLE", "ROWS"], [[name, f"{n:,}"] for name, n in s.rows.items()]),
     ]
     print("\n".join(lines))
     return EXIT_OK
+
+
+def _oldest_raw(s: DatabaseStats) -> int | None:
+    known = [ts for ts in (s.oldest_raw, s.oldest_chunk) if ts is not None]
+    return min(known, default=None)
 
 
 def run_vacuum(ctx: CliContext, _args: argparse.Namespace) -> int:

@@ -22,7 +22,8 @@ from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.scheduler import Scheduler
 from vpshealth.store.compaction import Compactor
 from vpshealth.store.host_repository import HostRecord
-from vpshealth.store.maintenance import prune
+from vpshealth.store.maintenance import Retention, prune_history
+from vpshealth.store.rollups import Rollups
 
 log = logging.getLogger(__name__)
 
@@ -150,24 +151,26 @@ class Service:
             log.info("Service stopped")
 
     async def _compact_periodically(self) -> None:
-        """Fold the past hours into chunks and drop what is past retention, on the writer
-        thread between batches."""
-        compactor = Compactor(self._core.engine)
-        retention = int(self._core.settings.raw_retention_hours * 3600)
+        """Fold the past hours into chunks, roll them up into 1-minute and 1-hour buckets and
+        drop what is past retention, on the writer thread between batches. Folding and rolling
+        up go in slices of about 0.2 s, so result writes queued meanwhile are not held up."""
+        engine = self._core.engine
+        compactor = Compactor(engine)
+        rollup = Rollups(engine)
+        retention = Retention.from_settings(self._core.settings)
+        slice_seconds = 0.2
+        run = self._recorder.run_in_writer
         while True:
             now = int(self._core.clock.now())
             try:
-                await self._recorder.run_in_writer(functools.partial(compactor.compact, now))
-                await self._recorder.run_in_writer(
-                    functools.partial(
-                        prune,
-                        self._core.engine,
-                        raw_before=now - retention,
-                        checks_before=now - retention,
-                    )
-                )
+                await run(functools.partial(compactor.compact, now, slice_seconds))
+                while not compactor.done:
+                    await run(functools.partial(compactor.compact, now, slice_seconds))
+                while not (await run(functools.partial(rollup.run, now, slice_seconds))).done:
+                    pass
+                await run(functools.partial(prune_history, engine, now, retention))
             except Exception:
-                log.exception("Could not compact or prune the history; will retry")
+                log.exception("Could not compact, roll up or prune the history; will retry")
             await asyncio.sleep(COMPACTION_SECONDS)
 
     async def _refresh_hosts(self, *, start_now: bool = False) -> None:

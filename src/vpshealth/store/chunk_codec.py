@@ -41,7 +41,7 @@ import zlib
 from array import array
 from collections.abc import Iterable, Sequence
 from itertools import accumulate, compress, product, repeat
-from operator import lt, mul, ne, sub, truediv
+from operator import add, lt, mul, ne, sub, truediv
 
 CODEC_SCALED_INT = 1
 CODEC_FLOAT = 2
@@ -397,3 +397,142 @@ class _Reader:
 
     def at_end(self) -> bool:
         return self._pos == len(self._data)
+
+
+# ---------------------------------------------------------------- rollup blobs
+#
+# One blob holds consecutive min/avg/max buckets of one series (6 hours of 1-minute buckets
+# or 10 days of 1-hour buckets)::
+#
+#     version u8 | count uvarint | kind u8 | zlib(ts | samples | min | max - min | avg)
+#
+# ``kind`` is ``ROLLUP_SCALED_INT`` when every min and max is a multiple of 0.01 (see
+# ``CODEC_SCALED_INT``), else ``ROLLUP_FLOAT`` (min and max as float columns). The width
+# max - min is 0 for a flat series and small for most others. The average is stored as its
+# place between min and max in 255 steps (one byte): ``avg = min + step / 255 * (max - min)``,
+# off by at most 1/510 of the bucket's range, which no chart shows; a flat bucket is exact.
+#
+# Each integer column (min, width, and the sample counts) starts with a mode byte:
+# ``_DIRECT`` is an integer column as in a sample chunk (differences of order 1 or 2);
+# ``_SUMMED`` stores the running sum instead, so that its first differences are the values
+# themselves. That suits noisy values around a level (the width of a noisy series), where
+# differences would double the spread.
+
+ROLLUP_SCALED_INT = 1
+ROLLUP_FLOAT = 2
+AVERAGE_STEPS = 255
+
+_DIRECT = 0
+_SUMMED = 1
+
+
+def encode_rollup(
+    timestamps: Sequence[int],
+    counts: Sequence[int],
+    minimum: Sequence[float],
+    average: Sequence[float],
+    maximum: Sequence[float],
+) -> bytes:
+    """Encode buckets (start time, samples in the bucket, min, avg, max). Raises ValueError
+    like ``encode`` and for columns of different lengths, counts below 1, or a min above
+    its max."""
+    ts = _checked_timestamps(timestamps)
+    n = len(ts)
+    lows, means, highs = (_checked_values(c) for c in (minimum, average, maximum))
+    if not len(counts) == len(lows) == len(means) == len(highs) == n:
+        raise ValueError("rollup columns differ in length")
+    sizes = [int(c) for c in counts]
+    if min(sizes) < 1:
+        raise ValueError("a bucket holds at least one sample")
+    if any(map(lt, highs, lows)):
+        raise ValueError("a bucket's minimum is above its maximum")
+    places = bytes(
+        0 if hi <= lo else min(AVERAGE_STEPS, max(0, round((m - lo) / (hi - lo) * AVERAGE_STEPS)))
+        for lo, m, hi in zip(lows, means, highs, strict=True)
+    )
+    scaled_low, scaled_high = _scaled(lows), _scaled(highs)
+    columns: list[list[_Column]] | None = None
+    kind = ROLLUP_FLOAT
+    if scaled_low is not None and scaled_high is not None:
+        widths = list(map(sub, scaled_high, scaled_low))
+        columns = _all_or_none([_rollup_int_columns(scaled_low), _rollup_int_columns(widths)])
+        kind = ROLLUP_SCALED_INT
+    if columns is None:
+        kind = ROLLUP_FLOAT
+        columns = [_float_columns(lows), _float_columns(highs)]
+    head = _all_or_none([_int_columns(ts), _rollup_int_columns(sizes)])
+    if head is None:
+        raise ValueError("rollup column out of range")
+    parts = [part for candidates in head + columns for part in _smallest(candidates)]
+    payload = _deflate([*parts, places])
+    return bytes([FORMAT_VERSION]) + _uvarint(n) + bytes([kind]) + payload
+
+
+def decode_rollup(
+    blob: bytes,
+) -> tuple[list[int], list[int], list[float], list[float], list[float]]:
+    """Inverse of ``encode_rollup``: (timestamps, counts, min, avg, max). Raises ValueError
+    (only) for a bad blob."""
+    reader = _Reader(bytes(blob))
+    version = reader.byte()
+    if version != FORMAT_VERSION:
+        raise ValueError(f"unsupported rollup format version {version}")
+    count = reader.uvarint()
+    if not 1 <= count <= MAX_SAMPLES:
+        raise ValueError(f"bad bucket count {count}")
+    kind = reader.byte()
+    if kind not in (ROLLUP_SCALED_INT, ROLLUP_FLOAT):
+        raise ValueError(f"unknown rollup kind {kind}")
+    payload = _Reader(_decompress(reader.rest(), count * 4))
+    timestamps = _read_int_column(payload, count, increasing=True)
+    sizes = _read_rollup_int_column(payload, count)
+    if kind == ROLLUP_SCALED_INT:
+        low = _read_rollup_int_column(payload, count)
+        high = list(map(add, low, _read_rollup_int_column(payload, count)))
+        lows, highs = (list(map(truediv, c, repeat(SCALE))) for c in (low, high))
+    else:
+        lows, highs = _read_float_column(payload, count), _read_float_column(payload, count)
+    places = payload.take(count)
+    if not payload.at_end():
+        raise ValueError("corrupt rollup: trailing bytes")
+    if any(map(lt, highs, lows)) or max(places) > AVERAGE_STEPS:
+        raise ValueError("corrupt rollup: minimum above maximum or a bad average")
+    means = [
+        lo if place == 0 else lo + (hi - lo) * place / AVERAGE_STEPS
+        for lo, hi, place in zip(lows, highs, places, strict=True)
+    ]
+    return timestamps, sizes, lows, means, highs
+
+
+def _rollup_int_columns(xs: list[int]) -> list[_Column]:
+    direct = [[bytes([_DIRECT]) + head, *planes] for head, *planes in _int_columns(xs)]
+    sums = list(accumulate(xs, initial=0))
+    summed = _int_column(sums, 1) if len(sums) > 1 else None
+    if summed is not None:
+        direct.append([bytes([_SUMMED]) + summed[0], *summed[1:]])
+    return direct
+
+
+def _read_rollup_int_column(reader: _Reader, count: int) -> list[int]:
+    mode = reader.byte()
+    if mode == _DIRECT:
+        return _read_int_column(reader, count)
+    if mode == _SUMMED:
+        sums = _read_int_column(reader, count + 1)
+        return list(map(sub, sums[1:], sums[:-1]))
+    raise ValueError(f"corrupt rollup: unknown column mode {mode}")
+
+
+def _all_or_none(columns: list[list[_Column]]) -> list[list[_Column]] | None:
+    return columns if all(columns) else None
+
+
+def _smallest(candidates: list[_Column]) -> _Column:
+    if len(candidates) == 1:
+        return candidates[0]
+    return min(candidates, key=_quick_size)
+
+
+def _quick_size(column: _Column) -> int:
+    compressor = zlib.compressobj(1)
+    return sum(len(compressor.compress(part)) for part in column) + len(compressor.flush())

@@ -1,4 +1,4 @@
-"""Keeping the file bounded: pruning raw history past its retention, freeing pages, and
+"""Keeping the file bounded: pruning history past its retention, freeing pages, and
 statistics for `vpshealth db stats`."""
 
 from __future__ import annotations
@@ -6,14 +6,27 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, CursorResult, Engine, delete, func, select
 
-from vpshealth.store.schema import metadata, sample_chunks, samples
+from vpshealth.config import Settings
+from vpshealth.store import chunk_codec
+from vpshealth.store.compaction import CHUNK_SECONDS
+from vpshealth.store.rollups import HOUR, MINUTE, block_seconds, done_until
+from vpshealth.store.schema import (
+    checks,
+    hosts,
+    metadata,
+    rollups,
+    sample_chunks,
+    samples,
+    series,
+)
 
 log = logging.getLogger(__name__)
 
-PRUNE_BATCH_ROWS = 5_000
+PRUNE_BATCH_IDS = 50
 FREE_PAGES_PER_STEP = 2_000
 
 
@@ -29,35 +42,83 @@ class DatabaseStats:
     chunked_samples: int
     oldest_raw: int | None
     oldest_chunk: int | None
+    oldest_minute: int | None
+    oldest_hour: int | None
+    rollup_blocks: dict[int, int]
 
 
-_PRUNE_STATEMENTS = (
-    "DELETE FROM sample_chunks WHERE rowid IN "
-    "(SELECT rowid FROM sample_chunks WHERE start_ts < :raw LIMIT :n)",
-    "DELETE FROM samples WHERE (series_id, ts) IN "
-    "(SELECT series_id, ts FROM samples WHERE ts < :raw LIMIT :n)",
-    "DELETE FROM checks WHERE rowid IN "
-    "(SELECT rowid FROM checks WHERE checked_at < :checks LIMIT :n)",
-)
+@dataclass(frozen=True, slots=True)
+class Cutoffs:
+    """Delete what lies before these times: raw samples, check rows, and whole rollup blocks
+    whose every bucket is older than the cutoff of their resolution (None: keep)."""
+
+    raw: int
+    checks: int
+    minute: int | None = None
+    hour: int | None = None
 
 
-def prune(engine: Engine, *, raw_before: int, checks_before: int) -> int:
-    """Delete history older than ``raw_before`` and check rows older than ``checks_before``,
-    a few thousand rows per transaction so readers are never held up for long; then hand free
-    pages back to the file system. Returns the number of rows deleted."""
+def prune(
+    engine: Engine,
+    *,
+    raw_before: int,
+    checks_before: int,
+    minute_before: int | None = None,
+    hour_before: int | None = None,
+) -> int:
+    """Delete history older than the cutoffs, a few dozen series (or hosts) per transaction so
+    readers are never held up for long; then hand free pages back to the file system. Each
+    delete is a range of a primary key or index, never a scan of a whole table. Returns the
+    number of rows deleted."""
+    cutoffs = Cutoffs(raw_before, checks_before, minute_before, hour_before)
+    with engine.connect() as conn:
+        series_ids = list(conn.execute(select(series.c.id).order_by(series.c.id)).scalars())
+        host_ids = list(conn.execute(select(hosts.c.id).order_by(hosts.c.id)).scalars())
     deleted = 0
-    params = {"raw": raw_before, "checks": checks_before, "n": PRUNE_BATCH_ROWS}
-    for statement in _PRUNE_STATEMENTS:
-        while True:
-            with engine.begin() as conn:
-                count = conn.execute(text(statement), params).rowcount or 0
-            deleted += count
-            if count < PRUNE_BATCH_ROWS:
-                break
+    for batch in _batches(series_ids):
+        with engine.begin() as conn:
+            deleted += _prune_series(conn, batch, cutoffs)
+    for batch in _batches(host_ids):
+        with engine.begin() as conn:
+            deleted += _rowcount(
+                conn.execute(
+                    delete(checks).where(
+                        checks.c.host_id.in_(batch), checks.c.checked_at < cutoffs.checks
+                    )
+                )
+            )
     free_pages(engine)
     if deleted:
         log.info("Pruned %d old rows", deleted)
     return deleted
+
+
+def _prune_series(conn: Connection, batch: list[int], cutoffs: Cutoffs) -> int:
+    statements = [
+        delete(sample_chunks).where(  # only hours that lie wholly before the cutoff
+            sample_chunks.c.series_id.in_(batch),
+            sample_chunks.c.start_ts <= cutoffs.raw - CHUNK_SECONDS,
+        ),
+        delete(samples).where(samples.c.series_id.in_(batch), samples.c.ts < cutoffs.raw),
+    ]
+    for resolution, cutoff in ((MINUTE, cutoffs.minute), (HOUR, cutoffs.hour)):
+        if cutoff is not None:
+            statements.append(
+                delete(rollups).where(
+                    rollups.c.series_id.in_(batch),
+                    rollups.c.resolution == resolution,
+                    rollups.c.start_ts <= cutoff - block_seconds(resolution),
+                )
+            )
+    return sum(_rowcount(conn.execute(statement)) for statement in statements)
+
+
+def _rowcount(result: CursorResult[Any]) -> int:
+    return max(result.rowcount or 0, 0)
+
+
+def _batches(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + PRUNE_BATCH_IDS] for i in range(0, len(ids), PRUNE_BATCH_IDS)]
 
 
 def free_pages(engine: Engine, max_pages: int = FREE_PAGES_PER_STEP) -> None:
@@ -85,6 +146,14 @@ def stats(engine: Engine, path: Path) -> DatabaseStats:
         free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
         page_size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
         chunked_samples = int(chunked.scalar_one())
+        oldest_minute = _oldest_bucket(conn, MINUTE)
+        oldest_hour = _oldest_bucket(conn, HOUR)
+        blocks = {
+            int(resolution): int(n)
+            for resolution, n in conn.execute(
+                select(rollups.c.resolution, func.count()).group_by(rollups.c.resolution)
+            )
+        }
     wal = path.with_name(path.name + "-wal")
     return DatabaseStats(
         path=path,
@@ -97,4 +166,63 @@ def stats(engine: Engine, path: Path) -> DatabaseStats:
         chunked_samples=chunked_samples,
         oldest_raw=oldest_raw,
         oldest_chunk=oldest_chunk,
+        oldest_minute=oldest_minute,
+        oldest_hour=oldest_hour,
+        rollup_blocks={MINUTE: blocks.get(MINUTE, 0), HOUR: blocks.get(HOUR, 0)},
+    )
+
+
+def _oldest_bucket(conn: Connection, resolution: int) -> int | None:
+    """The start of the oldest stored bucket: the first bucket of the oldest blocks."""
+    first_block = conn.execute(
+        select(func.min(rollups.c.start_ts)).where(rollups.c.resolution == resolution)
+    ).scalar_one()
+    if first_block is None:
+        return None
+    oldest: int | None = None
+    blobs = conn.execute(
+        select(rollups.c.data).where(
+            rollups.c.resolution == resolution, rollups.c.start_ts == first_block
+        )
+    ).scalars()
+    for blob in blobs:
+        try:
+            first = chunk_codec.decode_rollup(blob)[0][0]
+        except ValueError:
+            continue
+        oldest = first if oldest is None else min(oldest, first)
+    return oldest
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long each resolution is kept, in seconds."""
+
+    raw: int = 48 * 3600
+    minute: int = 30 * 86_400
+    hour: int = 730 * 86_400
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Retention:
+        return cls(
+            raw=int(settings.raw_retention_hours * 3600),
+            minute=int(settings.minute_retention_days * 86_400),
+            hour=int(settings.hour_retention_days * 86_400),
+        )
+
+
+def prune_history(engine: Engine, now: int, retention: Retention) -> int:
+    """``prune`` with the cutoffs of a retention policy. Raw samples are kept until their
+    1-minute buckets exist, and 1-minute buckets until their 1-hour buckets exist, however
+    old they are."""
+    raw_before = now - retention.raw
+    minute_before = now - retention.minute
+    minute_done = done_until(engine, MINUTE)
+    hour_done = done_until(engine, HOUR)
+    return prune(
+        engine,
+        raw_before=min(raw_before, minute_done if minute_done is not None else raw_before),
+        checks_before=raw_before,
+        minute_before=min(minute_before, hour_done if hour_done is not None else minute_before),
+        hour_before=now - retention.hour,
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from vpshealth.domain.containers import ContainerIncident
@@ -19,7 +20,7 @@ from vpshealth.store.docker_repository import (
     record_incident,
     replace_containers,
 )
-from vpshealth.store.schema import checks, events, host_status, hosts, samples, series
+from vpshealth.store.schema import host_status, hosts, series
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +32,52 @@ class StateChange:
     message: str
 
 
+Row = tuple[Any, ...]
+
+_INSERT_CHECKS = (
+    "INSERT INTO checks (host_id, checked_at, state, problem, message, duration_ms) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_SAMPLES = (
+    "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?) "
+    "ON CONFLICT (series_id, ts) DO NOTHING"
+)
+_UPSERT_STATUS = (
+    "INSERT INTO host_status (host_id, state, problem, message, since, checked_at, "
+    "metrics_json) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (host_id) DO UPDATE SET "
+    "state = excluded.state, problem = excluded.problem, message = excluded.message, "
+    "since = excluded.since, checked_at = excluded.checked_at, "
+    "metrics_json = excluded.metrics_json"
+)
+_INSERT_EVENTS = (
+    "INSERT INTO events (host_id, at, kind, old_state, new_state, problem, message) "
+    "VALUES (?, ?, 'state_change', ?, ?, ?, ?)"
+)
+_UPDATE_SYSTEM_INFO = "UPDATE hosts SET remote_hostname = ?, kernel = ?, os_name = ? WHERE id = ?"
+
+
+def insert_checks(conn: Connection, rows: Sequence[Row]) -> None:
+    """(host_id, checked_at, state, problem, message, duration_ms) rows, in one statement."""
+    _executemany(conn, _INSERT_CHECKS, rows)
+
+
+def insert_samples(conn: Connection, rows: Sequence[Row]) -> None:
+    """(series_id, ts, value) rows, in one statement; a repeated (series, ts) is ignored."""
+    _executemany(conn, _INSERT_SAMPLES, rows)
+
+
+def _executemany(conn: Connection, statement: str, rows: Sequence[Row]) -> None:
+    # Plain DB-API executemany: no SQLAlchemy statement building per row, which matters on
+    # the writer thread (it holds the GIL while it does so).
+    if rows:
+        conn.exec_driver_sql(statement, list(rows))
+
+
 class ResultsWriter:
-    """Batches a poll round into one transaction. Not thread-safe: use from one writer
-    thread. ``record_incidents``: write container incidents as the Docker tracker reports them
-    (one-off checks); off where the alerting owns the incidents (the service)."""
+    """Batches a poll round into one transaction, each table written with one statement.
+    Not thread-safe: use from one writer thread. ``record_incidents``: write container incidents
+    as the Docker tracker reports them (one-off checks); off where the alerting owns the
+    incidents (the service)."""
 
     def __init__(self, engine: Engine, *, record_incidents: bool = True) -> None:
         self._engine = engine
@@ -49,58 +92,41 @@ class ResultsWriter:
         if not results and not incidents:
             return []
         changes: list[StateChange] = []
-        sample_rows: list[dict[str, float | int]] = []
+        rows = _Rows()
         with self._engine.begin() as conn:
             existing = set(conn.execute(select(hosts.c.id)).scalars())
-            for host_id, result in results:
-                if host_id not in existing:  # removed while the poll ran
-                    continue
-                conn.execute(
-                    insert(checks).values(
-                        host_id=host_id,
-                        checked_at=result.checked_at,
-                        state=result.state.value,
-                        problem=result.problem.value if result.problem else None,
-                        message=result.message,
-                        duration_ms=result.duration_ms,
+            kept = [(h, r) for h, r in results if h in existing]  # not removed while polled
+            previous = _previous_status(conn, {host_id for host_id, _ in kept})
+            for host_id, result in kept:
+                rows.checks.append(
+                    (
+                        host_id,
+                        result.checked_at,
+                        result.state.value,
+                        result.problem.value if result.problem else None,
+                        result.message,
+                        result.duration_ms,
                     )
                 )
-                change = self._update_status(conn, host_id, result)
+                change = _status(rows, host_id, result, previous)
                 if change is not None:
                     changes.append(change)
                 if result.system_info is not None:
-                    conn.execute(
-                        update(hosts)
-                        .where(hosts.c.id == host_id)
-                        .values(
-                            remote_hostname=result.system_info.hostname,
-                            kernel=result.system_info.kernel,
-                            os_name=result.system_info.os_name,
-                        )
-                    )
+                    info = result.system_info
+                    rows.system_info.append((info.hostname, info.kernel, info.os_name, host_id))
                 values = flatten(result.metrics) if result.metrics is not None else []
                 if result.docker is not None:
                     self._write_docker(conn, host_id, result, self._record_incidents)
                     if result.docker.containers:
                         values += flatten_containers(result.docker.containers)
-                sample_rows.extend(
-                    {
-                        "series_id": self._series_id(conn, host_id, metric),
-                        "ts": result.checked_at,
-                        "value": value,
-                    }
-                    for metric, value in values
+                ts = result.checked_at
+                rows.samples.extend(
+                    (self._series_id(conn, host_id, metric), ts, value) for metric, value in values
                 )
             for host_id, incident in incidents:
                 if host_id in existing and self._record_incidents:
                     record_incident(conn, host_id, incident)
-            if sample_rows:
-                conn.execute(
-                    sqlite_insert(samples).on_conflict_do_nothing(
-                        index_elements=["series_id", "ts"]
-                    ),
-                    sample_rows,
-                )
+            rows.execute(conn)
         return changes
 
     def _series_id(self, conn: Connection, host_id: int, metric: str) -> int:
@@ -137,50 +163,62 @@ class ResultsWriter:
         for key in [k for k in self._series_ids if k[0] == host_id]:
             del self._series_ids[key]
 
-    @staticmethod
-    def _update_status(conn: Connection, host_id: int, result: CheckResult) -> StateChange | None:
-        previous = conn.execute(
-            select(host_status.c.state, host_status.c.problem, host_status.c.since).where(
-                host_status.c.host_id == host_id
-            )
-        ).first()
-        new_state = result.state.value
-        new_problem = result.problem.value if result.problem else None
-        changed = previous is None or (previous.state, previous.problem) != (
-            new_state,
-            new_problem,
-        )
-        since = result.checked_at if changed or previous is None else previous.since
-        metrics_json = (
-            json.dumps(metrics_to_json(result.metrics), separators=(",", ":"))
-            if result.metrics is not None
-            else None
-        )
-        values = {
-            "state": new_state,
-            "problem": new_problem,
-            "message": result.message,
-            "since": since,
-            "checked_at": result.checked_at,
-            "metrics_json": metrics_json,
-        }
-        conn.execute(
-            sqlite_insert(host_status)
-            .values(host_id=host_id, **values)
-            .on_conflict_do_update(index_elements=["host_id"], set_=values)
-        )
-        if not changed:
-            return None
-        old_state = previous.state if previous is not None else None
-        conn.execute(
-            insert(events).values(
-                host_id=host_id,
-                at=result.checked_at,
-                kind="state_change",
-                old_state=old_state,
-                new_state=new_state,
-                problem=new_problem,
-                message=result.message,
-            )
-        )
-        return StateChange(host_id, result.host_name, old_state, new_state, result.message)
+
+@dataclass(slots=True)
+class _Rows:
+    """One batch's rows per table, written with one statement each."""
+
+    checks: list[Row] = field(default_factory=list)
+    status: list[Row] = field(default_factory=list)
+    events: list[Row] = field(default_factory=list)
+    system_info: list[Row] = field(default_factory=list)
+    samples: list[Row] = field(default_factory=list)
+
+    def execute(self, conn: Connection) -> None:
+        insert_checks(conn, self.checks)
+        _executemany(conn, _UPSERT_STATUS, self.status)
+        _executemany(conn, _INSERT_EVENTS, self.events)
+        _executemany(conn, _UPDATE_SYSTEM_INFO, self.system_info)
+        insert_samples(conn, self.samples)
+
+
+_Previous = dict[int, tuple[str, str | None, int]]
+
+
+def _previous_status(conn: Connection, host_ids: set[int]) -> _Previous:
+    if not host_ids:
+        return {}
+    found = conn.execute(
+        select(
+            host_status.c.host_id, host_status.c.state, host_status.c.problem, host_status.c.since
+        ).where(host_status.c.host_id.in_(host_ids))
+    )
+    return {row.host_id: (row.state, row.problem, row.since) for row in found}
+
+
+def _status(
+    rows: _Rows, host_id: int, result: CheckResult, previous: _Previous
+) -> StateChange | None:
+    """Queue the host's new status (and a state-change event); ``previous`` is updated so
+    that a second result of the same host in the batch compares with this one."""
+    before = previous.get(host_id)
+    new_state = result.state.value
+    new_problem = result.problem.value if result.problem else None
+    changed = before is None or (before[0], before[1]) != (new_state, new_problem)
+    since = result.checked_at if changed or before is None else before[2]
+    metrics_json = (
+        json.dumps(metrics_to_json(result.metrics), separators=(",", ":"))
+        if result.metrics is not None
+        else None
+    )
+    rows.status.append(
+        (host_id, new_state, new_problem, result.message, since, result.checked_at, metrics_json)
+    )
+    previous[host_id] = (new_state, new_problem, since)
+    if not changed:
+        return None
+    old_state = before[0] if before is not None else None
+    rows.events.append(
+        (host_id, result.checked_at, old_state, new_state, new_problem, result.message)
+    )
+    return StateChange(host_id, result.host_name, old_state, new_state, result.message)

@@ -270,3 +270,28 @@ notifications = Table(
 ``domain.notifications.Notification``). ``email_state``: ``pending`` until the batcher puts it
 into an outbox e-mail (``queued``), or ``skipped`` (below the channel's minimum severity, or no
 e-mail configured) or ``rate_limited``."""
+
+rollups = Table(
+    "rollups",
+    metadata,
+    Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), primary_key=True),
+    Column("resolution", Integer, primary_key=True),
+    Column("start_ts", Integer, primary_key=True),
+    Column("end_ts", Integer, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+"""Min/avg/max buckets of ``resolution`` seconds (60 or 3600), one compressed blob
+(``chunk_codec.encode_rollup``) per series and block: 6 hours of 1-minute buckets or 10 days
+of 1-hour buckets (UTC, from the epoch), starting at ``start_ts``. ``end_ts`` is the start of
+the last bucket and ``count`` the number of buckets. A rowid table for the same reason as
+``sample_chunks``."""
+
+rollup_progress = Table(
+    "rollup_progress",
+    metadata,
+    Column("resolution", Integer, primary_key=True, autoincrement=False),
+    Column("done_until", Integer, nullable=False),
+)
+"""Per resolution, the time before which every bucket has been computed: the next run starts
+there."""
