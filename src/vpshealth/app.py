@@ -24,6 +24,7 @@ from vpshealth.store.docker_repository import DockerRepository
 from vpshealth.store.event_log import EventLog
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.host_repository import HostRepository
+from vpshealth.store.maintenance import Retention
 from vpshealth.store.results_writer import ResultsWriter
 
 
@@ -50,7 +51,7 @@ class Core:
 
     @property
     def history(self) -> HistoryReader:
-        return HistoryReader(self.engine)
+        return HistoryReader(self.engine, Retention.from_settings(self.settings))
 
     def results_writer(self, *, record_incidents: bool = True) -> ResultsWriter:
         return ResultsWriter(self.engine, record_incidents=record_incidents)

@@ -99,7 +99,9 @@ def load_host_charts(
     metrics = history.metrics_of(host_id)
 
     def read(metric: str) -> list[Point]:
-        return history.points(host_id, metric, since, now)
+        """Raw samples for short ranges, 1-minute or 1-hour averages for long ones."""
+        data = history.series(host_id, metric, since, now, max_points=limit)
+        return [Point(ts, value) for ts, value in zip(data.timestamps, data.values, strict=True)]
 
     def line(label: str, metric: str) -> Line:
         return _line(label, read(metric), since, now, limit)
