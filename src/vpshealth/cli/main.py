@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         print(
             "\nvpshealth: no display found (DISPLAY / WAYLAND_DISPLAY), so the desktop app "
-            "cannot start; use the commands above.",
+            "cannot start; `vpshealth service` keeps checking without a window.",
             file=sys.stderr,
         )
         return 0
