@@ -27,6 +27,14 @@ install_emit_fix()  # as the app does at start; see vpshealth.gui.signals
 T = TypeVar("T")
 
 
+@pytest.fixture(autouse=True)
+def private_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Start-at-login entries and the like land in the test's folder, never the real one."""
+    config = tmp_path / "xdg-config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    return config
+
+
 @pytest.fixture
 def memory_keyring() -> MemoryKeyring:
     return MemoryKeyring()

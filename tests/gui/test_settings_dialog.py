@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import Loop
@@ -130,3 +132,20 @@ def test_a_failed_test_email_says_why(ctx: GuiContext, loop: Loop, qtbot: QtBot)
     dialog.recipients.setText("ops@example.com")
     assert not loop.run(dialog.send_test_email())
     assert dialog.message.text().startswith("The test e-mail was not sent:")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the XDG autostart entry is Linux's")
+def test_start_at_login_writes_and_removes_the_autostart_entry(
+    ctx: GuiContext, loop: Loop, qtbot: QtBot, private_config_home: Path
+) -> None:
+    entry = private_config_home / "autostart" / "vpshealth.desktop"
+    dialog = _dialog(ctx, loop, qtbot)
+    assert not dialog.start_at_login.isChecked()
+    dialog.start_at_login.setChecked(True)
+    assert loop.run(dialog.save(close=False))
+    assert "[Desktop Entry]" in entry.read_text()
+    again = _dialog(ctx, loop, qtbot)
+    assert again.start_at_login.isChecked(), "the dialog shows what is set"
+    again.start_at_login.setChecked(False)
+    assert loop.run(again.save(close=False))
+    assert not entry.exists()

@@ -9,6 +9,7 @@ import time
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -34,6 +35,8 @@ from vpshealth.gui.settings_values import (
     validate_settings,
 )
 from vpshealth.secrets import SecretStore
+from vpshealth.startup.launch import desktop_command, passed_environment
+from vpshealth.startup.login_item import LoginItem, login_item_for_this_os
 from vpshealth.store.settings_repository import SettingsRepository
 
 ERROR_STYLE = "color: #c62828;"
@@ -52,10 +55,17 @@ class SettingsDialog(QDialog):
     saved = Signal()
 
     def __init__(  # noqa: PLR0915
-        self, ctx: GuiContext, engine_status: str, parent: QWidget | None = None
+        self,
+        ctx: GuiContext,
+        engine_status: str,
+        parent: QWidget | None = None,
+        login_item: LoginItem | None = None,
     ) -> None:
         super().__init__(parent)
         self._ctx = ctx
+        self._login_item = login_item or login_item_for_this_os(
+            desktop_command(), passed_environment()
+        )
         self.setWindowTitle("VPS Health settings")
         self.setMinimumWidth(520)
         self.smtp_host = QLineEdit(self)
@@ -97,15 +107,18 @@ class SettingsDialog(QDialog):
             "New servers: check every (s)",
             self._with_error("default_interval", self.default_interval),
         )
-        retention = ctx.core.settings.raw_retention_hours
-        desktop_form.addRow(
-            "History",
-            QLabel(
-                f"Every sample for {retention:g} hours, then compressed hourly blocks. "
-                "Set VPSHEALTH_RAW_RETENTION_HOURS to change it.",
-                self,
-            ),
+        kept = ctx.core.settings
+        history = QLabel(
+            f"Every sample for {kept.raw_retention_hours:g} hours, minute averages (with "
+            f"minimum and maximum) for {kept.minute_retention_days:g} days, hourly ones for "
+            f"{kept.hour_retention_days:g} days. Change it with VPSHEALTH_RAW_RETENTION_HOURS, "
+            "VPSHEALTH_MINUTE_RETENTION_DAYS and VPSHEALTH_HOUR_RETENTION_DAYS.",
+            self,
         )
+        history.setWordWrap(True)
+        desktop_form.addRow("History", history)
+        self.start_at_login = QCheckBox("Start VPS Health when I log in", self)
+        desktop_form.addRow("Login", self.start_at_login)
         self.engine_status = QLabel(engine_status, self)
         self.engine_status.setWordWrap(True)
         desktop_form.addRow("Checks", self.engine_status)
@@ -157,6 +170,7 @@ class SettingsDialog(QDialog):
         repo = SettingsRepository(self._ctx.core.engine)
         values = await self._ctx.read(functools.partial(repo.with_prefix, ""))
         self.set_form(form_from_settings(values))
+        self.start_at_login.setChecked(await self._ctx.read(self._login_item.enabled))
 
     def set_form(self, form: SettingsForm) -> None:
         self.smtp_host.setText(form.smtp_host)
@@ -237,6 +251,15 @@ class SettingsDialog(QDialog):
         await self._ctx.read(
             functools.partial(repo.update, settings_values(form), int(time.time()))
         )
+        wanted = self.start_at_login.isChecked()
+        try:
+            await self._ctx.read(self._login_item.enable if wanted else self._login_item.disable)
+        except OSError as exc:
+            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setText(
+                f"Start at login could not be changed ({self._login_item.where}): {exc}"
+            )
+            return False
         self.saved.emit()
         if close:
             self.accept()
