@@ -21,14 +21,14 @@ SetupIconFile=..\icons\vpshealth.ico
 Compression=lzma2
 SolidCompression=yes
 WizardStyle=modern
-UninstallDisplayIcon={app}\vpshealth.exe
+UninstallDisplayIcon={app}\vpshealthw.exe
 
 [Files]
 Source: "{#Source}\*"; DestDir: "{app}"; Flags: recursesubdirs ignoreversion
 
 [Icons]
-Name: "{group}\VPS Health"; Filename: "{app}\vpshealth.exe"
-Name: "{userdesktop}\VPS Health"; Filename: "{app}\vpshealth.exe"; Tasks: desktopicon
+Name: "{group}\VPS Health"; Filename: "{app}\vpshealthw.exe"
+Name: "{userdesktop}\VPS Health"; Filename: "{app}\vpshealthw.exe"; Tasks: desktopicon
 
 [Tasks]
 Name: "desktopicon"; Description: "Create a desktop shortcut"; Flags: unchecked
@@ -36,7 +36,7 @@ Name: "service"; Description: "Keep checking in the background when the window i
 
 [Run]
 Filename: "{app}\vpshealth.exe"; Parameters: "service install"; Flags: runhidden; Tasks: service
-Filename: "{app}\vpshealth.exe"; Description: "Start VPS Health"; Flags: nowait postinstall skipifsilent
+Filename: "{app}\vpshealthw.exe"; Description: "Start VPS Health"; Flags: nowait postinstall skipifsilent
 
 [UninstallRun]
 Filename: "{app}\vpshealth.exe"; Parameters: "service uninstall"; Flags: runhidden; RunOnceId: "RemoveService"

@@ -227,3 +227,21 @@ def test_service_status_when_nothing_runs(run: Any) -> None:
     assert code == 1
     assert "Checks:             not running" in out
     assert "Last check:         never" in out
+
+
+def test_login_entries_use_the_windowless_executable_on_windows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vpshealth.startup import launch  # noqa: PLC0415
+
+    console = tmp_path / "vpshealth.exe"
+    quiet = tmp_path / "vpshealthw.exe"
+    console.touch()
+    monkeypatch.setattr(launch.sys, "executable", str(console))
+    monkeypatch.setattr(launch.sys, "frozen", True, raising=False)
+    monkeypatch.setattr(launch.sys, "platform", "win32")
+    assert launch.service_command() == [str(console), "service"], "no windowless build: as is"
+    quiet.touch()
+    assert launch.service_command() == [str(quiet), "service"]
+    assert launch.desktop_command() == [str(quiet)]
+    assert launch.base_command() == [str(console)], "the command line keeps its console"
