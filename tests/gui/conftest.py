@@ -17,12 +17,10 @@ from tests.gui.memory_keyring import MemoryKeyring
 from vpshealth.app import Core, build_core
 from vpshealth.config import Settings
 from vpshealth.gui.context import GuiContext
-from vpshealth.gui.signals import install_emit_fix
 from vpshealth.gui.tasks import TaskRunner
 from vpshealth.secrets import SecretStore
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-install_emit_fix()  # as the app does at start; see vpshealth.gui.signals
 
 T = TypeVar("T")
 

@@ -42,7 +42,6 @@ from vpshealth.gui.engine_owner import EngineMode
 from vpshealth.gui.fleet_query import read_fleet
 from vpshealth.gui.host_editor import HostEditor
 from vpshealth.gui.main_window import MainWindow
-from vpshealth.gui.signals import install_emit_fix
 from vpshealth.gui.tasks import TaskRunner
 from vpshealth.secrets import SecretStore
 from vpshealth.store.docker_repository import record_incident, replace_containers
@@ -188,7 +187,6 @@ def grab(widget: QWidget, path: Path) -> None:
 
 
 def main(out: Path) -> None:
-    install_emit_fix()
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)

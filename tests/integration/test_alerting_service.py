@@ -4,14 +4,18 @@ incident with one notification, and its return resolves it with one more."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.integration.support.cli import RunCli
-from tests.integration.support.service import start_service, stop_service, wait_for
+from tests.integration.support.service import (
+    good_checks,
+    start_service,
+    stop_service,
+    wait_for,
+)
 from tests.integration.support.sshd import SshServer
 
 
@@ -25,18 +29,6 @@ def _incidents(run_cli: RunCli, env: dict[str, str], *args: str) -> list[dict[st
     assert done.returncode in (0, 1), done.stderr
     found: list[dict[str, Any]] = json.loads(done.stdout)["incidents"]
     return found
-
-
-def _checks_of_web1(home: Path) -> int:
-    conn = sqlite3.connect(home / "data" / "vpshealth.sqlite3")
-    try:
-        row = conn.execute(
-            "SELECT count(*) FROM checks JOIN hosts ON hosts.id = checks.host_id "
-            "WHERE hosts.name = 'web1' AND checks.problem IS NULL"
-        ).fetchone()
-    finally:
-        conn.close()
-    return int(row[0])
 
 
 def test_a_server_that_stops_answering_is_one_incident_and_one_recovery(
@@ -56,7 +48,7 @@ def test_a_server_that_stops_answering_is_one_incident_and_one_recovery(
 
     proc = start_service(env)
     try:
-        wait_for("two good checks of web1", lambda: _checks_of_web1(vpshealth_home) >= 2, 40)
+        wait_for("two good checks of web1", lambda: good_checks(vpshealth_home, "web1") >= 2, 40)
         assert _incidents(run_cli, env) == []
 
         ssh_server.kill()

@@ -3,7 +3,6 @@ e-mail naming the server and the app, and fixing it is one recovery e-mail."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from email.message import EmailMessage
 from pathlib import Path
@@ -12,7 +11,12 @@ import pytest
 
 from tests.integration.support.cli import RunCli
 from tests.integration.support.dockerd import DockerEngine
-from tests.integration.support.service import start_service, stop_service, wait_for
+from tests.integration.support.service import (
+    good_checks,
+    start_service,
+    stop_service,
+    wait_for,
+)
 from tests.integration.support.smtp import SmtpServerFactory
 from tests.integration.support.sshd import SshServer
 
@@ -30,18 +34,6 @@ COOLIFY = {
 @pytest.fixture
 def env(cli_env: dict[str, str]) -> dict[str, str]:
     return {**cli_env, "VPSHEALTH_CONNECT_TIMEOUT": "3", "VPSHEALTH_COMMAND_TIMEOUT": "10"}
-
-
-def _checks(home: Path) -> int:
-    conn = sqlite3.connect(home / "data" / "vpshealth.sqlite3", timeout=10)
-    try:
-        row = conn.execute(
-            "SELECT count(*) FROM checks JOIN hosts ON hosts.id = checks.host_id "
-            "WHERE hosts.name = 'web1' AND checks.problem IS NULL"
-        ).fetchone()
-    finally:
-        conn.close()
-    return int(row[0])
 
 
 def _text(message: EmailMessage) -> str:
@@ -75,7 +67,7 @@ def test_a_crash_looping_app_is_one_e_mail_and_its_fix_one_more(
 
     proc = start_service(env)
     try:
-        wait_for("two good checks of web1", lambda: _checks(vpshealth_home) >= 2, 40)
+        wait_for("two good checks of web1", lambda: good_checks(vpshealth_home, "web1") >= 2, 40)
         docker_scenario.run_crash_loop("shop-web", labels=COOLIFY)
         # within one check interval plus the batching window (and slack for a busy machine)
         wait_for("the restart-loop e-mail", lambda: len(server.messages) >= 1, 90)

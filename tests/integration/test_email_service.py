@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from tests.integration.support.cli import RunCli
-from tests.integration.support.service import start_service, stop_service, wait_for
+from tests.integration.support.service import (
+    good_checks,
+    start_service,
+    stop_service,
+    wait_for,
+)
 from tests.integration.support.smtp import SmtpServer, SmtpServerFactory
 from tests.integration.support.sshd import SshServer
 from tests.unit.email_helpers import make_notification
@@ -183,7 +188,7 @@ def test_an_incident_and_its_recovery_arrive_by_e_mail(
 
     proc = start_service(env)
     try:
-        wait_for("a good check of web1", lambda: checks_of(vpshealth_home, "web1") >= 2, 40)
+        wait_for("a good check of web1", lambda: good_checks(vpshealth_home, "web1") >= 2, 40)
         ssh_server.kill()
         wait_for("the e-mail about web1", lambda: len(server.messages) >= 1, 90)
         ssh_server.start()
@@ -200,16 +205,3 @@ def test_an_incident_and_its_recovery_arrive_by_e_mail(
     assert f"web1 ({ssh_server.host}" in text
     assert "Since:" in text
     assert [s for _, s, _ in outbox_rows(vpshealth_home)] == ["sent", "sent"]
-
-
-def checks_of(home: Path, name: str) -> int:
-    conn = database(home)
-    try:
-        row = conn.execute(
-            "SELECT count(*) FROM checks JOIN hosts ON hosts.id = checks.host_id "
-            "WHERE hosts.name = ? AND checks.problem IS NULL",
-            (name,),
-        ).fetchone()
-    finally:
-        conn.close()
-    return int(row[0])

@@ -10,7 +10,6 @@ from vpshealth.app import Core
 from vpshealth.gui.connection_test import HostKey
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.host_editor import HostEditor
-from vpshealth.gui.signals import install_emit_fix
 
 
 def test_connection_test_and_save_against_sshd(
@@ -20,7 +19,6 @@ def test_connection_test_and_save_against_sshd(
     loop: Loop,  # noqa: F811
     qtbot: QtBot,
 ) -> None:
-    install_emit_fix()
     shown: list[HostKey] = []
 
     def trust(_parent: object, _name: str, key: HostKey, pinned: str | None) -> bool:

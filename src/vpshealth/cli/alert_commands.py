@@ -245,9 +245,12 @@ def _weekly_minute(text: str) -> int:
             f"invalid --weekly {text!r}: use 'DAY HH:MM' (local time), e.g. 'sun 03:00'"
         )
     local_minute = _DAYS.index(parts[0][:3]) * 1440 + int(match[1]) * 60 + int(match[2])
+    return (local_minute - _utc_offset_minutes()) % WEEK_MINUTES
+
+
+def _utc_offset_minutes() -> int:
     offset = datetime.now().astimezone().utcoffset()
-    offset_minutes = int(offset.total_seconds() // 60) if offset else 0
-    return (local_minute - offset_minutes) % WEEK_MINUTES
+    return int(offset.total_seconds() // 60) if offset else 0
 
 
 def manage_maintenance(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -287,22 +290,16 @@ def manage_maintenance(ctx: CliContext, args: argparse.Namespace) -> int:
             host_id, SilenceKind.MAINTENANCE, start, start + minutes * 60,
             now=now, reason=args.reason,
         )  # fmt: skip
-    print(f"Maintenance window {window_id} added: {_describe(repo.current(now), window_id)}.")
+    added = next(s for s in repo.current(now) if s.id == window_id)
+    print(f"Maintenance window {window_id} added: {_when(added)}.")
     return EXIT_OK
-
-
-def _describe(silences: list[Silence], silence_id: int) -> str:
-    silence = next(s for s in silences if s.id == silence_id)
-    return _when(silence)
 
 
 def _when(silence: Silence) -> str:
     if silence.weekly:
         assert silence.weekly_start_minute is not None
         assert silence.weekly_minutes is not None
-        offset = datetime.now().astimezone().utcoffset()
-        offset_minutes = int(offset.total_seconds() // 60) if offset else 0
-        local = (silence.weekly_start_minute + offset_minutes) % WEEK_MINUTES
+        local = (silence.weekly_start_minute + _utc_offset_minutes()) % WEEK_MINUTES
         day, minute = divmod(local, 1440)
         return (
             f"every {_DAYS[day].capitalize()} {minute // 60:02d}:{minute % 60:02d} for "

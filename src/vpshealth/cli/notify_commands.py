@@ -141,7 +141,13 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
 
 def _normalised(changes: dict[str, Any], config: EmailConfig) -> dict[str, Any]:
     """What to store for each changed key: the validated value."""
-    values: dict[str, Any] = {
+    values = _setting_values(config)
+    return {f"{PREFIX}{key}": values[key] for key in changes}
+
+
+def _setting_values(config: EmailConfig) -> dict[str, Any]:
+    """The configuration as stored, by setting key (without the ``email.`` prefix)."""
+    return {
         "smtp_host": config.smtp_host,
         "smtp_port": config.smtp_port,
         "security": config.security.value,
@@ -154,7 +160,6 @@ def _normalised(changes: dict[str, Any], config: EmailConfig) -> dict[str, Any]:
         "ca_file": str(config.ca_file) if config.ca_file else None,
         "enabled": config.enabled,
     }
-    return {f"{PREFIX}{key}": values[key] for key in changes}
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -228,19 +233,7 @@ def show_email(ctx: CliContext, args: argparse.Namespace) -> int:
         config = EmailConfig()
         problem, valid = str(exc).rstrip("."), False
     rows: list[dict[str, Any]] = []
-    shown = {
-        "smtp_host": config.smtp_host,
-        "smtp_port": config.smtp_port,
-        "security": config.security.value,
-        "user": config.user,
-        "from": config.sender,
-        "to": list(config.recipients),
-        "min_severity": config.min_severity.value,
-        "batch_seconds": config.batch_seconds,
-        "max_per_host_per_hour": config.max_per_host_per_hour,
-        "ca_file": str(config.ca_file) if config.ca_file else None,
-        "enabled": config.enabled,
-    }
+    shown = _setting_values(config)
     raw = {**stored, **env}
     for key, parsed in shown.items():
         # Settings that do not validate are shown as given, so the bad one can be seen.

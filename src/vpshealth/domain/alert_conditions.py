@@ -31,6 +31,16 @@ _CONNECTION_FAILURES = frozenset(
     }
 )
 
+RULE_UNITS = {
+    "cpu": "%",
+    "memory": "%",
+    "disk": "%",
+    "load": "per core",
+    "disk_forecast": "h",
+    UNREACHABLE: "failed checks",
+}
+"""The unit of each rule's value and threshold in incidents and notifications."""
+
 _RANK = {None: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 
 
@@ -158,7 +168,7 @@ class HostConditions:
                     f"{result.message} ({self.failures} checks in a row)",
                     value=self.failures,
                     threshold=limit,
-                    unit="failed checks",
+                    unit=RULE_UNITS[UNREACHABLE],
                 )
             ]
         changes = self._reachable(at)
@@ -180,7 +190,7 @@ class HostConditions:
                     if self.failures
                     else "answering again",
                     value=0,
-                    unit="failed checks",
+                    unit=RULE_UNITS[UNREACHABLE],
                 )
             )
         if self.host_key is not None:
@@ -288,7 +298,7 @@ class HostConditions:
                         if disk.percent >= rules["disk.critical"]
                         else f"{disk.mount} is no longer filling up fast",
                         value=hours,
-                        unit="h",
+                        unit=RULE_UNITS["disk_forecast"],
                     )
                 )
                 continue
@@ -306,7 +316,7 @@ class HostConditions:
                     f"{limit:g} h)",
                     value=round(hours, 1),
                     threshold=limit,
-                    unit="h",
+                    unit=RULE_UNITS["disk_forecast"],
                 )
             )
         for gone in (set(self.trends) | set(self.forecasts)) - mounts:
@@ -356,7 +366,7 @@ def _readings(metrics: HostMetrics, rules: RuleSet) -> Iterable[_Reading]:
             rules["cpu.warning"],
             rules["cpu.critical"],
             rules["cpu.minutes"],
-            "%",
+            RULE_UNITS["cpu"],
         )
     yield _Reading(
         "memory",
@@ -366,7 +376,7 @@ def _readings(metrics: HostMetrics, rules: RuleSet) -> Iterable[_Reading]:
         rules["memory.warning"],
         rules["memory.critical"],
         rules["memory.minutes"],
-        "%",
+        RULE_UNITS["memory"],
     )
     yield _Reading(
         "load",
@@ -376,7 +386,7 @@ def _readings(metrics: HostMetrics, rules: RuleSet) -> Iterable[_Reading]:
         rules["load.warning"],
         rules["load.critical"],
         rules["load.minutes"],
-        "per core",
+        RULE_UNITS["load"],
     )
     for disk in metrics.disks:
         yield _Reading(
@@ -387,5 +397,5 @@ def _readings(metrics: HostMetrics, rules: RuleSet) -> Iterable[_Reading]:
             rules["disk.warning"],
             rules["disk.critical"],
             0,
-            "%",
+            RULE_UNITS["disk"],
         )

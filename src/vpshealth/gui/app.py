@@ -14,7 +14,6 @@ from vpshealth.app import build_core
 from vpshealth.config import Paths, Settings
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.desktop import DesktopApp, tray_available
-from vpshealth.gui.signals import install_emit_fix
 from vpshealth.gui.single_instance import SingleInstance, ask_running_instance, server_name
 from vpshealth.gui.tasks import TaskRunner
 
@@ -22,7 +21,6 @@ log = logging.getLogger(__name__)
 
 
 def run(settings: Settings, paths: Paths) -> int:
-    install_emit_fix()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("VPS Health")

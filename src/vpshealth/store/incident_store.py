@@ -10,19 +10,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from vpshealth.domain.alert_conditions import RULE_UNITS
 from vpshealth.domain.containers import Severity
 from vpshealth.domain.incident_lifecycle import Incident, IncidentKey, Write, WriteKind
 from vpshealth.domain.notifications import Notification
 from vpshealth.store.schema import events, hosts, incidents, notifications
-
-RULE_UNITS = {
-    "cpu": "%",
-    "memory": "%",
-    "disk": "%",
-    "load": "per core",
-    "disk_forecast": "h",
-    "unreachable": "failed checks",
-}
 
 
 def _key_filter(key: IncidentKey) -> list[Any]:

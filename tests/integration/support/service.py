@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from tests.integration.support.procs import wait_until
 
@@ -37,3 +39,17 @@ def wait_for(what: str, predicate: Callable[[], object], timeout: float) -> None
     """Like ``wait_until``, but a timeout fails the test saying what never happened."""
     if not wait_until(predicate, timeout=timeout, interval=0.2):
         raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def good_checks(home: Path, name: str) -> int:
+    """How many checks of host ``name`` found no problem, as stored in ``home``'s database."""
+    conn = sqlite3.connect(home / "data" / "vpshealth.sqlite3", timeout=10)
+    try:
+        row = conn.execute(
+            "SELECT count(*) FROM checks JOIN hosts ON hosts.id = checks.host_id "
+            "WHERE hosts.name = ? AND checks.problem IS NULL",
+            (name,),
+        ).fetchone()
+    finally:
+        conn.close()
+    return int(row[0])
