@@ -63,8 +63,12 @@ from asyncssh.constants import MSG_IGNORE
 
 from vpshealth.collectors.remote_commands import (
     DOCKER_SOCKET_DIAGNOSIS,
+    DONE_MARKER,
     FIRST_POLL_COMMAND,
+    FIRST_SAMPLE_REQUEST,
     POLL_COMMAND,
+    POLL_SHELL_COMMAND,
+    SAMPLE_REQUEST,
     SYSTEM_INFO_COMMAND,
 )
 
@@ -691,6 +695,10 @@ async def _handle_exec(
                     await asyncio.sleep(write_gap)
                 process.stdout.write(chunk)
             process.exit(0)
+        elif command == POLL_SHELL_COMMAND:
+            counters.count("poll_shell")
+            await _serve_poll_shell(host, counters, realistic_sleep, process)
+            process.exit(0)
         elif command == DOCKER_SOCKET_DIAGNOSIS:
             counters.count("docker_diagnosis")
             await process.stdin.readline()
@@ -702,6 +710,33 @@ async def _handle_exec(
             process.exit(127)
     except (asyncssh.Error, OSError, BrokenPipeError, asyncio.IncompleteReadError):
         process.close()
+
+
+async def _serve_poll_shell(
+    host: SimHost,
+    counters: Counters,
+    realistic_sleep: bool,
+    process: asyncssh.SSHServerProcess[bytes],
+) -> None:
+    """What ``POLL_SHELL_COMMAND`` does on a real host: a line ``p TOKEN`` or ``f TOKEN`` in,
+    one poll's output and the done line out, in one write (the shell gathers the output and
+    prints it with one ``printf``); anything else ends it."""
+    model = host.model
+    while True:
+        line = (await process.stdin.readline()).decode(errors="replace")
+        request, _, token = line.rstrip("\n").partition(" ")
+        if request not in (SAMPLE_REQUEST, FIRST_SAMPLE_REQUEST):
+            return
+        first = request == FIRST_SAMPLE_REQUEST
+        counters.count("first_poll" if first else "poll")
+        if host.slow:
+            await asyncio.sleep(random.uniform(1.0, 3.0))
+        stat0_at = None
+        if first and realistic_sleep:
+            stat0_at = time.time()
+            await asyncio.sleep(0.5)
+        output = model.poll_output(time.time(), first=first, stat0_at=stat0_at)
+        process.stdout.write(f"{output.rstrip()}\n{DONE_MARKER}{token}\n".encode())
 
 
 def _send_no_ignore_packets() -> None:

@@ -27,13 +27,31 @@ which halves the client's CPU per check."""
 POLL_COMMAND: Final = _ONE_WRITE_PREFIX + _SAMPLE + _ONE_WRITE_SUFFIX
 """One poll: a single CPU sample; CPU % comes from the previous poll's sample."""
 
-FIRST_POLL_COMMAND: Final = (
-    _ONE_WRITE_PREFIX
-    + "echo @@vpshealth:stat0; head -n 1 /proc/stat; sleep 0.5; "
-    + _SAMPLE
-    + _ONE_WRITE_SUFFIX
-)
+_FIRST_SAMPLE: Final = "echo @@vpshealth:stat0; head -n 1 /proc/stat; sleep 0.5; " + _SAMPLE
+
+FIRST_POLL_COMMAND: Final = _ONE_WRITE_PREFIX + _FIRST_SAMPLE + _ONE_WRITE_SUFFIX
 """The first poll of a connection: two CPU samples half a second apart inside one command."""
+
+DONE_MARKER: Final = "@@vpshealth:done "
+
+POLL_SHELL_COMMAND: Final = (
+    "export LC_ALL=C; exec 2>/dev/null; "
+    "while IFS=' ' read -r c t; do case $c in "
+    "p) o=$( { " + _SAMPLE + "; } </dev/null);; "
+    "f) o=$( { " + _FIRST_SAMPLE + "; } </dev/null);; "
+    "*) exit 0;; "
+    "esac; "
+    "printf '%s\\n" + DONE_MARKER + '%s\\n\' "$o" "$t"; '
+    "done"
+)
+"""A shell that stays running on the host for as long as the connection: each line it reads
+(``p TOKEN``, or ``f TOKEN`` for two CPU samples) makes it print one poll's output and then
+``@@vpshealth:done TOKEN``. A poll then costs one SSH packet each way instead of a channel
+opened, a command started and the channel closed (about 20 packets). The token is data, read
+into a variable and printed back, never run."""
+
+SAMPLE_REQUEST: Final = "p"
+FIRST_SAMPLE_REQUEST: Final = "f"
 
 SYSTEM_INFO_COMMAND: Final = (
     "export LC_ALL=C; "

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 import asyncssh
 
@@ -17,7 +19,9 @@ from vpshealth.domain.hosts import Host
 
 log = logging.getLogger(__name__)
 
-_OUTPUT_LIMIT = 4 * 1024 * 1024
+OUTPUT_LIMIT = 4 * 1024 * 1024
+
+SessionT = TypeVar("SessionT", bound=asyncssh.SSHClientSession[bytes])
 
 
 CIPHER_PREFERENCE: tuple[str, ...] = (
@@ -41,6 +45,10 @@ class SshOptions:
     max_channels: int = 8
 
 
+class SessionRefused(Exception):
+    """The server refused to start a command while the connection itself stays up."""
+
+
 def _where(host: Host) -> str:
     return f"{host.name} ({host.display_address})"
 
@@ -59,6 +67,11 @@ class SshConnection:
         self.generation = 0
 
     @property
+    def where(self) -> str:
+        """The host as named in messages: its name and address."""
+        return _where(self.host)
+
+    @property
     def is_connected(self) -> bool:
         return self._conn is not None
 
@@ -66,33 +79,51 @@ class SshConnection:
         """Run a fixed command and return its standard output. ``input_text`` goes to its
         standard input: the way to hand it data without putting the data in the command."""
         conn = await self.connect()
-        async with self._channels:
-            try:
-                async with asyncio.timeout(self._options.command_timeout):
-                    if input_text is None:
-                        result = await conn.run(command, check=False, stdin=asyncssh.DEVNULL)
-                    else:
-                        result = await conn.run(command, check=False, input=input_text)
-            except TimeoutError:
-                await self.close()
-                raise CollectionError(
-                    Problem.TIMEOUT,
-                    f"{_where(self.host)} did not finish the check within "
-                    f"{self._options.command_timeout:g} s",
-                ) from None
-            except (asyncssh.Error, OSError) as exc:
-                await self.close()
-                raise CollectionError(
-                    Problem.UNREACHABLE, f"lost the connection to {_where(self.host)}: {exc}"
-                ) from None
+        async with self._channels, self.guard("finish the check"):
+            if input_text is None:
+                result = await conn.run(command, check=False, stdin=asyncssh.DEVNULL)
+            else:
+                result = await conn.run(command, check=False, input=input_text)
         stdout = result.stdout
         if isinstance(stdout, bytes):
             stdout = stdout.decode("utf-8", "replace")
         if not isinstance(stdout, str):
             stdout = ""
-        if len(stdout) > _OUTPUT_LIMIT:
+        if len(stdout) > OUTPUT_LIMIT:
             raise CollectionError(Problem.PARSE_ERROR, f"{_where(self.host)} sent too much output")
         return stdout
+
+    async def start_session(
+        self, factory: Callable[[], SessionT], command: str
+    ) -> tuple[asyncssh.SSHClientChannel[bytes], SessionT]:
+        """Start a fixed command that keeps running, with ``factory``'s session handling its
+        input and output (binary). Raises SessionRefused if the server refuses it."""
+        conn = await self.connect()
+        async with self.guard("start the check"):
+            try:
+                channel, session = await conn.create_session(factory, command, encoding=None)
+            except asyncssh.ChannelOpenError as exc:
+                raise SessionRefused(f"{_where(self.host)} refused the session: {exc}") from None
+        return channel, cast(SessionT, session)
+
+    @contextlib.asynccontextmanager
+    async def guard(self, what: str) -> AsyncIterator[None]:
+        """Bounds a step by the command timeout. A timeout or a broken link closes the
+        connection (the next step reconnects) and becomes a CollectionError naming the host."""
+        try:
+            async with asyncio.timeout(self._options.command_timeout):
+                yield
+        except TimeoutError:
+            await self.close()
+            raise CollectionError(
+                Problem.TIMEOUT,
+                f"{_where(self.host)} did not {what} within {self._options.command_timeout:g} s",
+            ) from None
+        except (asyncssh.Error, OSError) as exc:
+            await self.close()
+            raise CollectionError(
+                Problem.UNREACHABLE, f"lost the connection to {_where(self.host)}: {exc}"
+            ) from None
 
     async def open_unix_stream(
         self, path: str

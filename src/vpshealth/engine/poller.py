@@ -14,12 +14,9 @@ from vpshealth.collectors import local
 from vpshealth.collectors.docker_access import local_opener, local_socket_path, ssh_opener
 from vpshealth.collectors.docker_http import Opener
 from vpshealth.collectors.errors import CollectionError
+from vpshealth.collectors.poll_shell import PollShell
 from vpshealth.collectors.procfs_parsers import parse_snapshot, parse_system_info
-from vpshealth.collectors.remote_commands import (
-    FIRST_POLL_COMMAND,
-    POLL_COMMAND,
-    SYSTEM_INFO_COMMAND,
-)
+from vpshealth.collectors.remote_commands import SYSTEM_INFO_COMMAND
 from vpshealth.collectors.ssh import SshConnection, SshOptions
 from vpshealth.domain.containers import ContainerIncident, DockerReport
 from vpshealth.domain.errors import ParseError
@@ -217,21 +214,24 @@ class SshPoller(_SnapshotPoller):
         self._credentials = credentials
         self._options = options
         self._connection: SshConnection | None = None
+        self._shell: PollShell | None = None
         self._info_generation = 0
 
     async def _collect(self) -> tuple[HostSnapshot, SystemInfo | None]:
         if self._connection is None:
             creds = await self._credentials.for_host(self.host)
             self._connection = SshConnection(self.host, creds, self._options)
+            self._shell = PollShell(self._connection)
         conn = self._connection
+        assert self._shell is not None
         await conn.connect()
         info = None
         if conn.generation != self._info_generation:
             self._previous_cpu = None
             info = parse_system_info(await conn.run(SYSTEM_INFO_COMMAND))
             self._info_generation = conn.generation
-        command = FIRST_POLL_COMMAND if self._previous_cpu is None else POLL_COMMAND
-        return parse_snapshot(await conn.run(command)), info
+        output = await self._shell.sample(first=self._previous_cpu is None)
+        return parse_snapshot(output), info
 
     def _make_docker(self) -> DockerWatch | None:
         if self._docker_factory is None or self._connection is None:
@@ -240,5 +240,7 @@ class SshPoller(_SnapshotPoller):
 
     async def close(self) -> None:
         await super().close()
+        if self._shell is not None:
+            self._shell.close()
         if self._connection is not None:
             await self._connection.close()

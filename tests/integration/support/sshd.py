@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from tests.integration.support.procs import free_port, log_tail, stop_process
 
 SSHD = "/usr/sbin/sshd"  # sshd refuses to re-exec unless started by absolute path
@@ -272,6 +274,28 @@ class SshServer:
         with open(self.authorized_keys_path, "a") as fh:  # keeps owner and mode
             fh.write(pub + "\n")
         return path
+
+    def make_forced_command_key(self, script: str) -> Path:
+        """Another authorized client key whose logins may only run ``script`` (a shell
+        script, which finds the requested command in $SSH_ORIGINAL_COMMAND), as with
+        ``command="..."`` in a real authorized_keys. Returns the private key's path."""
+        path = self._new_key_path("client_forced")
+        pub = generate_key(path, comment="vh-test-forced")
+        script_path = path.with_suffix(".sh")
+        script_path.write_text("#!/bin/sh\n" + script)
+        script_path.chmod(0o755)
+        with open(self.authorized_keys_path, "a") as fh:  # keeps owner and mode
+            fh.write(f'command="{script_path}" {pub}\n')
+        return path
+
+    def session_processes(self) -> list[psutil.Process]:
+        """The processes sshd started for its sessions (the commands the clients run)."""
+        if self._proc is None:
+            return []
+        try:
+            return psutil.Process(self._proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
 
     def make_unauthorized_key(self) -> Path:
         """A valid, unencrypted key that is NOT in authorized_keys; returns its path."""
