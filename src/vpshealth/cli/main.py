@@ -23,6 +23,7 @@ from vpshealth.cli import (
 )
 from vpshealth.cli.context import CliContext
 from vpshealth.config import Paths, Settings
+from vpshealth.engine import heap
 from vpshealth.errors import ConfigurationError, VpsHealthError
 from vpshealth.logging_setup import configure_logging
 
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)
+    heap.limit_malloc_arenas()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None and not has_display():

@@ -16,6 +16,7 @@ from vpshealth.domain.containers import ContainerIncident
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.hosts import Host
 from vpshealth.domain.notifications import Notifier
+from vpshealth.engine import heap
 from vpshealth.engine.alert_manager import AlertManager
 from vpshealth.engine.poller import Poller
 from vpshealth.engine.recorder import Recorder
@@ -127,6 +128,7 @@ class Service:
             ).run(),
             name="email",
         )
+        pauses = asyncio.create_task(heap.keep_pauses_short(), name="garbage collector")
         log.info("Service started")
         try:
             while not self._stop.is_set():
@@ -136,9 +138,9 @@ class Service:
         finally:
             log.info("Service stopping")
             await self._scheduler.stop()
-            for task in (flusher, compactor, alerts, mailer):
+            for task in (flusher, compactor, alerts, mailer, pauses):
                 task.cancel()
-            await asyncio.gather(flusher, compactor, alerts, mailer, return_exceptions=True)
+            await asyncio.gather(flusher, compactor, alerts, mailer, pauses, return_exceptions=True)
             await self._recorder.flush()
             try:
                 await self._alerts.step()
