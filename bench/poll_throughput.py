@@ -26,12 +26,14 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import json
 import logging
 import math
 import pstats
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -50,11 +52,13 @@ from keyring.errors import PasswordDeleteError
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.fleet import FleetProcess
+from bench.stall_watch import StallWatch
 
 from vpshealth.app import Core, build_core
-from vpshealth.config import Settings
+from vpshealth.config import Paths, Settings
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.hosts import Host, HostKind
+from vpshealth.engine import heap
 from vpshealth.engine.clock import Clock, SystemClock
 from vpshealth.engine.docker_monitor import IncidentSink
 from vpshealth.engine.poller import Poller
@@ -250,6 +254,7 @@ class BenchConfig:
     seed: str = "1"
     on_time_tolerance: float = 1.0  # seconds a poll may start after it was due
     tracemalloc: bool = False  # where the memory goes (slows the engine: not for timing)
+    stall_stacks: Path | None = None  # write the stacks of loop stalls here
 
     @property
     def warmup_seconds(self) -> float:
@@ -307,6 +312,7 @@ class BenchReport:
     threads_cpu_seconds: dict[str, float]
     fleet_log_tail: str
     memory_top: list[tuple[str, float]]
+    frozen_garbage: int  # cycles kept by gc.freeze() during the run, freed at its end
     started_at: float
     machine: dict[str, Any] = field(default_factory=dict)
 
@@ -396,14 +402,15 @@ def _thread_cpu() -> dict[str, float]:
     return out
 
 
-def _memory_top(limit: int = 15) -> list[tuple[str, float]]:
-    """Live Python allocations by module (MB), only those made while tracing."""
+def _memory_top(limit: int = 30) -> list[tuple[str, float]]:
+    """Live Python allocations by source line (MB), only those made while tracing."""
     snapshot = tracemalloc.take_snapshot()
-    stats = snapshot.statistics("filename")
+    stats = snapshot.statistics("lineno")
     root = str(Path(sys.prefix).parent)
     top = []
     for stat in stats[:limit]:
-        name = stat.traceback[0].filename.replace(root, "").replace("/site-packages/", " ")
+        frame = stat.traceback[0]
+        name = f"{frame.filename}:{frame.lineno}".replace(root, "").replace("/site-packages/", " ")
         top.append((name[-70:], round(stat.size / 1e6, 2)))
     top.append(("total traced", round(sum(s.size for s in stats) / 1e6, 2)))
     return top
@@ -485,13 +492,28 @@ async def _run_in(config: BenchConfig, workdir: Path) -> BenchReport:
     return report
 
 
+def _create_database_elsewhere(settings: Settings) -> None:
+    """The engine then opens an existing, current file, as a restarted service does, and
+    does not load the migration tool (Alembic, about 11 MB) for the run."""
+    paths = Paths.from_settings(settings)
+    paths.ensure()
+    code = (
+        "import sys; from pathlib import Path; "
+        "from vpshealth.store.database import open_database; "
+        "open_database(Path(sys.argv[1])).dispose()"
+    )
+    subprocess.run([sys.executable, "-c", code, str(paths.database)], check=True)
+
+
 async def _run_engine(
     config: BenchConfig, workdir: Path, fleet: FleetProcess, private_key: str
 ) -> BenchReport:
     overrides: dict[str, Any] = {"home": workdir / "home"}
     if config.max_concurrent_polls is not None:
         overrides["max_concurrent_polls"] = config.max_concurrent_polls
-    core = build_core(Settings(**overrides), secrets=SecretStore(MemoryKeyring()))
+    settings = Settings(**overrides)
+    await asyncio.to_thread(_create_database_elsewhere, settings)
+    core = build_core(settings, secrets=SecretStore(MemoryKeyring()))
     root = logging.getLogger()
     saved_logging = (list(root.handlers), root.level)
     try:
@@ -514,6 +536,9 @@ async def _run_engine(
         profiler = cProfile.Profile() if config.profile else None
         if config.tracemalloc:
             tracemalloc.start()
+        stall_watch = StallWatch() if config.stall_stacks is not None else None
+        if stall_watch is not None:
+            stall_watch.start()
         helpers = [
             asyncio.create_task(monitor.run_ticker(), name="bench lag ticker"),
             asyncio.create_task(monitor.run_sampler(), name="bench sampler"),
@@ -533,9 +558,14 @@ async def _run_engine(
             cpu_end = _cpu_snapshot(monitor)
             threads_after = _thread_cpu()
             memory_top = _memory_top() if config.tracemalloc else []
+            gc.collect()  # what the ordinary collections would free anyway
+            frozen_garbage = heap.full_collection()
         finally:
             if profiler is not None:
                 profiler.disable()
+            if stall_watch is not None:
+                stall_watch.stop()
+                census = stall_watch.census()
             probe.stopping = True
             service.request_stop()
             try:
@@ -545,6 +575,8 @@ async def _run_engine(
                 for helper in helpers:
                     helper.cancel()
                 await asyncio.gather(*helpers, return_exceptions=True)
+        if stall_watch is not None and config.stall_stacks is not None:
+            config.stall_stacks.write_text(stall_watch.report(since=steady_at) + "\n" + census)
         if profiler is not None and config.profile is not None:
             profiler.dump_stats(config.profile)
             with open(config.profile.with_suffix(".txt"), "w") as out:
@@ -595,6 +627,7 @@ async def _run_engine(
         threads_cpu_seconds=threads,
         fleet_log_tail="",  # filled in once the simulator has stopped
         memory_top=memory_top,
+        frozen_garbage=frozen_garbage,
         started_at=started_at,
         machine=machine_info(),
     )
@@ -657,6 +690,8 @@ def format_report(report: BenchReport) -> str:
         f"states {report.states}; problems {report.problems}; cancelled polls "
         f"{report.cancelled_polls}",
         f"hosts polled {report.hosts_polled}, with metrics {report.hosts_with_metrics}",
+        f"garbage cycles kept frozen during the run (freed by a full collection at its end): "
+        f"{report.frozen_garbage} objects",
         "engine CPU by thread, steady state (s): "
         + ", ".join(f"{k} {v:.2f}" for k, v in report.threads_cpu_seconds.items() if v > 0.005),
         *(f"  memory {name}: {mb:.2f} MB" for name, mb in report.memory_top),
@@ -690,6 +725,12 @@ def main() -> None:
     parser.add_argument("--no-log-file", action="store_true", help="skip INFO logging to a file")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the event loop")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--stall-stacks",
+        type=Path,
+        default=None,
+        help="write what the loop ran when it stalled (steady state) to this file",
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="keep database and logs here")
     args = parser.parse_args()
     if not 0 < args.minutes <= MAX_MINUTES:
@@ -710,7 +751,9 @@ def main() -> None:
         on_time_tolerance=args.on_time_tolerance,
         write_gap_ms=args.write_gap_ms,
         tracemalloc=args.tracemalloc,
+        stall_stacks=args.stall_stacks,
     )
+    heap.limit_malloc_arenas()  # as `vpshealth` does at start
     report = asyncio.run(run_benchmark(config, args.workdir))
     print(format_report(report))
     if args.json is not None:

@@ -37,8 +37,9 @@ class Core:
     clock: Clock = field(default_factory=SystemClock)
     thresholds: Thresholds = field(default_factory=Thresholds)
 
-    @property
+    @functools.cached_property
     def hosts(self) -> HostRepository:
+        """One repository for the process: it remembers the host rows it has validated."""
         return HostRepository(self.engine)
 
     @property

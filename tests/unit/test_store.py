@@ -657,3 +657,17 @@ def test_enabled_hosts_are_read_without_their_status(repo: HostRepository) -> No
     enabled = repo.enabled_hosts()
     assert set(enabled) == {web_id, repo.get("localhost").id}
     assert enabled[web_id] == web("web1")
+
+
+def test_enabled_hosts_follow_edits_made_by_another_process(engine: Engine) -> None:
+    reader = HostRepository(engine)  # the service's repository
+    editor = HostRepository(engine)  # the CLI's or the GUI's
+    web_id = editor.add(web("web1"))
+    first = reader.enabled_hosts()
+    assert reader.enabled_hosts()[web_id] is first[web_id]  # unchanged rows are reused
+    editor.replace("web1", web("web1").model_copy(update={"port": 2222}))
+    assert reader.enabled_hosts()[web_id].port == 2222
+    editor.replace("web1", web("web1").model_copy(update={"enabled": False}))
+    assert web_id not in reader.enabled_hosts()
+    editor.replace("web1", web("web1"))
+    assert reader.enabled_hosts()[web_id] == web("web1")

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATE_PACKAGE = "vpshealth.resources"
 TEMPLATE_FOLDER = "templates"
@@ -23,7 +24,10 @@ def _read_template(name: str) -> str:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    """HTML templates (``*.html.j2``) are auto-escaped; text templates are not."""
+    """HTML templates (``*.html.j2``) are auto-escaped; text templates are not. Jinja2 is
+    loaded on the first e-mail, not by every engine that may never send one."""
+    import jinja2  # noqa: PLC0415
+
     return jinja2.Environment(
         loader=jinja2.FunctionLoader(_read_template),
         autoescape=jinja2.select_autoescape(

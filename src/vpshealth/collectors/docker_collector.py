@@ -75,8 +75,10 @@ class DockerCollector:
         inspect_every: int = 10,
     ) -> None:
         self._opener = opener
-        self._pool = [DockerHttp(opener) for _ in range(max(streams, 1))]
-        self._stats_pool = [DockerHttp(opener) for _ in range(max(stats_streams, 1))]
+        self._streams = max(streams, 1)
+        self._pool: list[DockerHttp] = []  # opened on the first listing: most hosts have none
+        self._stats_streams = max(stats_streams, 1)
+        self._stats_pool: list[DockerHttp] = []  # grown to the number of running containers
         self._timeout = timeout
         self._inspect_every = inspect_every
         self._inspected: dict[str, tuple[tuple[str, str], Container]] = {}
@@ -92,6 +94,8 @@ class DockerCollector:
             raise unavailable(exc) from None
 
     async def _collect(self) -> DockerListing:
+        if not self._pool:
+            self._pool = [DockerHttp(self._opener) for _ in range(self._streams)]
         summaries = parse_container_list(await self._pool[0].get_ok("/containers/json?all=1"))
         self._polls += 1
         refresh_all = self._polls % self._inspect_every == 0
@@ -128,7 +132,10 @@ class DockerCollector:
                 if sample is not None:
                     stats[container_id] = sample
 
-        pool = self._stats_pool[: max(min(len(ids), len(self._stats_pool)), 1)]
+        wanted = max(min(len(ids), self._stats_streams), 1)
+        while len(self._stats_pool) < wanted:
+            self._stats_pool.append(DockerHttp(self._opener))
+        pool = self._stats_pool[:wanted]
         n = len(pool)
         await asyncio.gather(*(stats_share(h, ids[i::n]) for i, h in enumerate(pool)))
         return stats

@@ -32,13 +32,11 @@ _MAX_UPTIME_SECONDS: Final = 1e10  # about 317 years
 _MAX_NAME_CHARS: Final = 255
 _MAX_MOUNT_CHARS: Final = 4096  # PATH_MAX
 
+_MARKER_PREFIX: Final = "@@vpshealth:"
 _MARKER_RE: Final = re.compile(r"@@vpshealth:([a-z0-9][a-z0-9-]{0,31})")
-_INT_RE: Final = re.compile(r"[0-9]{1,19}")
 _FLOAT_RE: Final = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,9})?")
 _CPU_N_RE: Final = re.compile(r"cpu[0-9]+")
 _TOKEN_RE: Final = re.compile(r"\S+")
-_DF_SIZE_RE: Final = re.compile(r"[0-9]{1,19}|-")
-_DF_CAPACITY_RE: Final = re.compile(r"[0-9]{1,3}%|-")
 _OS_RELEASE_RE: Final = re.compile(r"([A-Z][A-Z0-9_]*)=(.*)")
 
 _MEMINFO_KEYS: Final = frozenset(
@@ -85,7 +83,7 @@ def split_sections(text: str) -> dict[str, str]:
     sections: dict[str, list[str]] = {}
     body: list[str] | None = None
     for line in _lines(text):
-        marker = _MARKER_RE.fullmatch(line)
+        marker = _MARKER_RE.fullmatch(line) if line.startswith(_MARKER_PREFIX) else None
         if marker is None:
             if body is not None:
                 body.append(line)
@@ -138,7 +136,10 @@ def parse_proc_stat(body: str) -> tuple[CpuTimes, int]:
     """The aggregate ``cpu`` line and the number of ``cpuN`` lines (at least 1)."""
     aggregate: CpuTimes | None = None
     cpus: set[str] = set()
-    for fields in _rows(body):
+    for line in _lines(body):
+        if not line.lstrip().startswith("cpu"):
+            continue  # intr, ctxt, softirq...: not used, and the intr line is long
+        fields = line.split()
         label = fields[0]
         if label == "cpu":
             if aggregate is not None:
@@ -307,12 +308,25 @@ def _df_row(line: str) -> tuple[str, DiskUsage] | None:
 def _df_capacity_column(line: str, fields: list[str]) -> int:
     for i in range(5, len(fields) - 1):
         if (
-            _DF_CAPACITY_RE.fullmatch(fields[i])
-            and all(_DF_SIZE_RE.fullmatch(size) for size in fields[i - 3 : i])
+            _is_df_capacity(fields[i])
             and fields[i + 1].startswith("/")
+            and all(_is_df_size(size) for size in fields[i - 3 : i])
         ):
             return i
     raise ParseError(f"df: malformed line {_excerpt(line)}")
+
+
+def _is_df_size(field: str) -> bool:
+    """``[0-9]{1,19}`` or ``-``."""
+    return field == "-" or (len(field) <= 19 and field.isascii() and field.isdigit())
+
+
+def _is_df_capacity(field: str) -> bool:
+    """``[0-9]{1,3}%`` or ``-``."""
+    if field == "-":
+        return True
+    digits = field[:-1]
+    return field.endswith("%") and 1 <= len(digits) <= 3 and digits.isascii() and digits.isdigit()
 
 
 def _is_real_disk(device: str, disk: DiskUsage) -> bool:
@@ -403,7 +417,7 @@ def _require(sections: dict[str, str], *names: str) -> None:
 
 
 def _int(token: str, section: str) -> int:
-    if _INT_RE.fullmatch(token) is None:
+    if len(token) > 19 or not (token.isascii() and token.isdigit()):  # [0-9]{1,19}
         raise ParseError(f"{section}: not a counter: {_excerpt(token)}")
     value = int(token)
     if value > MAX_INT:
@@ -432,6 +446,8 @@ def _printable(text: str, section: str) -> str:
     name) replaced by ``?``, as GNU df does, so the value can always be stored."""
     if len(text) > _MAX_MOUNT_CHARS:
         raise ParseError(f"{section}: name too long")
+    if text.isprintable():
+        return text
     return "".join(char if char.isprintable() else "?" for char in text)
 
 

@@ -127,10 +127,6 @@ def replace_containers(
         )
 
 
-def forget_containers(conn: Connection, host_id: int) -> None:
-    conn.execute(delete(containers).where(containers.c.host_id == host_id))
-
-
 def record_incident(conn: Connection, host_id: int, incident: ContainerIncident) -> bool:
     """Open or resolve; returns False when it changed nothing (already open / not open)."""
     if incident.opened:

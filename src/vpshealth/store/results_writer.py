@@ -16,7 +16,6 @@ from vpshealth.domain.health import CheckResult
 from vpshealth.domain.metrics_json import metrics_to_json
 from vpshealth.domain.series import flatten, flatten_containers
 from vpshealth.store.docker_repository import (
-    forget_containers,
     record_incident,
     replace_containers,
 )
@@ -54,6 +53,7 @@ _INSERT_EVENTS = (
     "VALUES (?, ?, 'state_change', ?, ?, ?, ?)"
 )
 _UPDATE_SYSTEM_INFO = "UPDATE hosts SET remote_hostname = ?, kernel = ?, os_name = ? WHERE id = ?"
+_FORGET_CONTAINERS = "DELETE FROM containers WHERE host_id = ?"
 
 
 def insert_checks(conn: Connection, rows: Sequence[Row]) -> None:
@@ -116,7 +116,7 @@ class ResultsWriter:
                     rows.system_info.append((info.hostname, info.kernel, info.os_name, host_id))
                 values = flatten(result.metrics) if result.metrics is not None else []
                 if result.docker is not None:
-                    self._write_docker(conn, host_id, result, self._record_incidents)
+                    self._write_docker(conn, rows, host_id, result, self._record_incidents)
                     if result.docker.containers:
                         values += flatten_containers(result.docker.containers)
                 ts = result.checked_at
@@ -147,14 +147,15 @@ class ResultsWriter:
 
     @staticmethod
     def _write_docker(
-        conn: Connection, host_id: int, result: CheckResult, record_incidents: bool
+        conn: Connection, rows: _Rows, host_id: int, result: CheckResult, record_incidents: bool
     ) -> None:
         report = result.docker
         assert report is not None
         if report.containers is not None:
+            rows.forget_containers.discard(host_id)
             replace_containers(conn, host_id, report.containers, result.checked_at)
         elif report.problem is None:
-            forget_containers(conn, host_id)
+            rows.forget_containers.add(host_id)
         if record_incidents:
             for incident in report.changes:
                 record_incident(conn, host_id, incident)
@@ -173,6 +174,8 @@ class _Rows:
     events: list[Row] = field(default_factory=list)
     system_info: list[Row] = field(default_factory=list)
     samples: list[Row] = field(default_factory=list)
+    forget_containers: set[int] = field(default_factory=set)
+    """Hosts found without Docker: every poll of such a host, so one statement for all."""
 
     def execute(self, conn: Connection) -> None:
         insert_checks(conn, self.checks)
@@ -180,6 +183,7 @@ class _Rows:
         _executemany(conn, _INSERT_EVENTS, self.events)
         _executemany(conn, _UPDATE_SYSTEM_INFO, self.system_info)
         insert_samples(conn, self.samples)
+        _executemany(conn, _FORGET_CONTAINERS, [(h,) for h in sorted(self.forget_containers)])
 
 
 _Previous = dict[int, tuple[str, str | None, int]]
