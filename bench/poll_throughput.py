@@ -23,6 +23,7 @@ already due) is counted against the latest point of the host's grid.
 from __future__ import annotations
 
 import argparse
+import array
 import asyncio
 import contextlib
 import cProfile
@@ -108,11 +109,34 @@ class Probe:
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
-        self.samples: list[PollSample] = []
+        self._times = array.array("d")  # due, start, end of every poll, in a row
+        self._hosts = array.array("I")  # index into _names
+        self._outcomes = array.array("I")  # index into _kinds
+        self._names: dict[str, int] = {}
+        self._kinds: dict[tuple[str, str | None, bool, bool], int] = {}
         self.cancelled = 0  # polls cancelled (timeout) before the run was asked to stop
         self.stopping = False
         self._dues: dict[asyncio.Task[Any], float] = {}
         self._last_due: dict[str, float] = {}
+
+    def add(self, sample: PollSample) -> None:
+        """Kept in arrays (about 32 bytes a poll; objects would take 180): the engine's
+        memory figures should not grow with the benchmark's own bookkeeping."""
+        self._times.extend((sample.due, sample.start, sample.end))
+        self._hosts.append(self._names.setdefault(sample.host, len(self._names)))
+        kind = (sample.state, sample.problem, sample.has_metrics, sample.slept)
+        self._outcomes.append(self._kinds.setdefault(kind, len(self._kinds)))
+
+    @property
+    def samples(self) -> list[PollSample]:
+        """Every poll so far, as objects (for the analysis, after the run)."""
+        names = list(self._names)
+        kinds = list(self._kinds)
+        t = self._times
+        return [
+            PollSample(names[h], t[3 * i], t[3 * i + 1], t[3 * i + 2], *kinds[k])
+            for i, (h, k) in enumerate(zip(self._hosts, self._outcomes, strict=True))
+        ]
 
     def note_sleep(self, due: float) -> None:
         task = asyncio.current_task()
@@ -165,7 +189,7 @@ class ProbedPoller:
             if not self._probe.stopping:
                 self._probe.cancelled += 1
             raise
-        self._probe.samples.append(
+        self._probe.add(
             PollSample(
                 self.host.name,
                 due,
@@ -313,6 +337,7 @@ class BenchReport:
     fleet_log_tail: str
     memory_top: list[tuple[str, float]]
     frozen_garbage: int  # cycles kept by gc.freeze() during the run, freed at its end
+    rss_mb_by_30s: list[tuple[int, float]]  # (seconds since start, highest RSS in MB)
     started_at: float
     machine: dict[str, Any] = field(default_factory=dict)
 
@@ -402,17 +427,28 @@ def _thread_cpu() -> dict[str, float]:
     return out
 
 
-def _memory_top(limit: int = 30) -> list[tuple[str, float]]:
-    """Live Python allocations by source line (MB), only those made while tracing."""
+def _where(frame: tracemalloc.Frame, root: str) -> str:
+    where = f"{frame.filename}:{frame.lineno}"
+    return where.replace(root, "").replace("/site-packages/", " ")[-60:]
+
+
+def _memory_top(since: tracemalloc.Snapshot | None, limit: int = 30) -> list[tuple[str, float]]:
+    """Live Python allocations by source line (MB), only those made while tracing; with
+    ``since``, what grew during the steady state."""
     snapshot = tracemalloc.take_snapshot()
-    stats = snapshot.statistics("lineno")
     root = str(Path(sys.prefix).parent)
     top = []
-    for stat in stats[:limit]:
-        frame = stat.traceback[0]
-        name = f"{frame.filename}:{frame.lineno}".replace(root, "").replace("/site-packages/", " ")
-        top.append((name[-70:], round(stat.size / 1e6, 2)))
-    top.append(("total traced", round(sum(s.size for s in stats) / 1e6, 2)))
+    if since is None:
+        stats = snapshot.statistics("lineno")
+        sized = [(stat.traceback[0], stat.size) for stat in stats]
+    else:
+        diffs = snapshot.compare_to(since, "traceback")
+        sized = [(diff.traceback, diff.size_diff) for diff in diffs]
+    for where, size in sized[:limit]:
+        frames = where if isinstance(where, tracemalloc.Traceback) else [where]
+        name = " < ".join(_where(frame, root) for frame in reversed(list(frames)))
+        top.append((name, round(size / 1e6, 2)))
+    top.append(("total", round(sum(size for _, size in sized) / 1e6, 2)))
     return top
 
 
@@ -535,7 +571,7 @@ async def _run_engine(
         service = Service(core)
         profiler = cProfile.Profile() if config.profile else None
         if config.tracemalloc:
-            tracemalloc.start()
+            tracemalloc.start(4)
         stall_watch = StallWatch() if config.stall_stacks is not None else None
         if stall_watch is not None:
             stall_watch.start()
@@ -551,13 +587,16 @@ async def _run_engine(
         try:
             await asyncio.wait({runner}, timeout=config.warmup_seconds)
             steady_at = time.time()
+            at_steady = tracemalloc.take_snapshot() if config.tracemalloc else None
             cpu_steady = _cpu_snapshot(monitor)
             threads_before = _thread_cpu()
             await asyncio.wait({runner}, timeout=max(config.seconds - config.warmup_seconds, 0))
             ended_at = time.time()
+            # before the analysis below allocates: the peak is the engine's, not ours
+            maxrss_at_end = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
             cpu_end = _cpu_snapshot(monitor)
             threads_after = _thread_cpu()
-            memory_top = _memory_top() if config.tracemalloc else []
+            memory_top = _memory_top(at_steady) if config.tracemalloc else []
             gc.collect()  # what the ordinary collections would free anyway
             frozen_garbage = heap.full_collection()
         finally:
@@ -605,8 +644,8 @@ async def _run_engine(
     good = sorted({s.host for s in in_run if s.has_metrics and s.state in ("ok", "warning")})
     steady_rss = [r.engine_rss for r in monitor.resources if r.t >= steady_at]
     peak_rss = max(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-        max((r.engine_rss for r in monitor.resources), default=0),
+        maxrss_at_end,
+        max((r.engine_rss for r in monitor.resources if r.t <= ended_at), default=0),
     )
     threads = {
         name: round(cpu - threads_before.get(name, 0.0), 3)
@@ -628,9 +667,18 @@ async def _run_engine(
         fleet_log_tail="",  # filled in once the simulator has stopped
         memory_top=memory_top,
         frozen_garbage=frozen_garbage,
+        rss_mb_by_30s=_rss_timeline(monitor.resources, started_at),
         started_at=started_at,
         machine=machine_info(),
     )
+
+
+def _rss_timeline(samples: list[ResourceSample], started_at: float) -> list[tuple[int, float]]:
+    highest: dict[int, int] = {}
+    for sample in samples:
+        slot = int((sample.t - started_at) // 30) * 30
+        highest[slot] = max(highest.get(slot, 0), sample.engine_rss)
+    return [(slot, round(rss / 1e6, 1)) for slot, rss in sorted(highest.items())]
 
 
 def machine_info() -> dict[str, Any]:
@@ -687,6 +735,8 @@ def format_report(report: BenchReport) -> str:
     lines += [
         "",
         f"peak RSS {report.peak_rss_mb:.1f} MB, steady median {report.steady_rss_mb:.1f} MB",
+        "RSS by 30 s (highest, MB): "
+        + " ".join(f"{slot}s:{mb:.0f}" for slot, mb in report.rss_mb_by_30s),
         f"states {report.states}; problems {report.problems}; cancelled polls "
         f"{report.cancelled_polls}",
         f"hosts polled {report.hosts_polled}, with metrics {report.hosts_with_metrics}",
@@ -721,7 +771,7 @@ def main() -> None:
     parser.add_argument("--max-concurrent-polls", type=int, default=None)
     parser.add_argument("--on-time-tolerance", type=float, default=1.0, help="seconds")
     parser.add_argument("--write-gap-ms", type=float, default=None, help="see bench/fleet.py")
-    parser.add_argument("--tracemalloc", action="store_true", help="memory by module")
+    parser.add_argument("--tracemalloc", action="store_true", help="memory growth by line")
     parser.add_argument("--no-log-file", action="store_true", help="skip INFO logging to a file")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the event loop")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")

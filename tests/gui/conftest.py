@@ -70,6 +70,19 @@ def loop(qapp: QApplication) -> Iterator[Loop]:
     finally:
         qloop.close()
         asyncio.set_event_loop(None)
+        _kill_leftover_timers(qloop)
+
+
+def _kill_leftover_timers(qloop: qasync.QEventLoop) -> None:
+    """qasync starts a Qt timer for every call_later and stops it only when it fires, even
+    for cancelled handles and after the loop is closed. Left running, such timers fired during
+    later tests (a KeyError in qasync's timerEvent, once a crash). Nothing may run after
+    close, so they are stopped here."""
+    timer = qloop._timer
+    callbacks: dict[int, object] = timer._SimpleTimer__callbacks
+    for timer_id in list(callbacks):
+        timer.killTimer(timer_id)
+    callbacks.clear()
 
 
 @pytest.fixture

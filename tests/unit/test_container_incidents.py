@@ -672,6 +672,17 @@ def test_removal_we_saw_is_not_a_disappearance() -> None:
     assert tracker.observe_listing(T0 + 60, []) == []
 
 
+def test_a_listing_taken_before_the_removal_does_not_bring_it_back() -> None:
+    # The destroy event is handled while a listing that still shows the container is on its
+    # way; the next listing no longer shows it: that is the removal we saw, not a disappearance.
+    tracker = IncidentTracker()
+    tracker.observe_listing(T0, [ctr()])
+    feed(tracker, ev("kill", T0 + 5, signal=15), ev("die", T0 + 5, code=0), ev("destroy", T0 + 5))
+    assert tracker.observe_listing(T0 + 6, [ctr()]) == []
+    assert tracker.observe_listing(T0 + 16, []) == []
+    assert tracker.open_incidents() == []
+
+
 def test_late_destroy_event_resolves_the_disappearance() -> None:
     tracker = IncidentTracker()
     tracker.observe_listing(T0, [ctr()])

@@ -83,3 +83,29 @@ def test_the_daily_full_collection_runs_on_schedule(monkeypatch: pytest.MonkeyPa
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_malloc_arenas_can_be_limited_on_linux() -> None:
     assert heap.limit_malloc_arenas() is True
+
+
+def test_many_dropped_connections_bring_the_full_collection_forward(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(heap, "FIRST_FREEZES", (0.01,))
+    monkeypatch.setattr(heap, "FREEZE_EVERY", 0.01)
+    monkeypatch.setattr(heap, "FULL_COLLECTION_EVERY", 3600.0)
+    monkeypatch.setattr(heap, "FULL_COLLECTION_GAP", 0.03)
+    monkeypatch.setattr(heap, "RELEASED_LIMIT", 3)
+
+    async def scenario(released: int) -> int:
+        caplog.clear()
+        heap.note_released(released)
+        task = asyncio.create_task(heap.keep_pauses_short())
+        await asyncio.sleep(0.15)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return sum("Full garbage collection" in r.getMessage() for r in caplog.records)
+
+    caplog.set_level("INFO", logger="vpshealth.engine.heap")
+    heap.full_collection()  # start from zero
+    assert asyncio.run(scenario(released=2)) == 0
+    assert asyncio.run(scenario(released=1)) == 1  # 2 + 1 reaches the limit
+    assert heap.released() == 0

@@ -158,6 +158,7 @@ class IncidentTracker:
         self._open: dict[tuple[IncidentKind, str], ContainerIncident] = {}
         self._tracks: dict[str, _Track] = {}
         self._removed: dict[str, None] = {}
+        self._destroyed_ids: dict[str, None] = {}
         self._seen: set[DockerEvent] = set()
         self._seen_order: deque[DockerEvent] = deque()
         self._docker_seen = False
@@ -209,7 +210,10 @@ class IncidentTracker:
         """Reconcile with the full listing of one poll."""
         self._docker_seen = True
         changes: list[ContainerIncident] = []
-        current = {c.id: c for c in containers}
+        # A container whose destroy event was handled is gone for good: a listing taken just
+        # before the removal must not bring it back (it would then "disappear" with no
+        # destroy event left to explain it).
+        current = {c.id: c for c in containers if c.id not in self._destroyed_ids}
         for container_id in current:
             self._removed.pop(container_id, None)
         names = {c.name for c in current.values()}
@@ -506,6 +510,9 @@ class IncidentTracker:
 
     def _destroyed(self, event: DockerEvent) -> list[ContainerIncident]:
         self._forget(event.container_id)
+        self._destroyed_ids[event.container_id] = None
+        while len(self._destroyed_ids) > _REMEMBERED_REMOVALS:
+            del self._destroyed_ids[next(iter(self._destroyed_ids))]
         track = self._tracks.pop(event.container_id, None)
         app = track.app if track is not None else None
         changes: list[ContainerIncident] = []

@@ -38,6 +38,7 @@ from vpshealth.domain.metrics import (
     SystemInfo,
     cpu_percent_between,
 )
+from vpshealth.engine import heap
 from vpshealth.engine.clock import Clock
 from vpshealth.engine.credentials import CredentialsProvider
 from vpshealth.engine.docker_monitor import DockerMonitor
@@ -227,6 +228,8 @@ class SshPoller(_SnapshotPoller):
         await conn.connect()
         info = None
         if conn.generation != self._info_generation:
+            if self._info_generation:
+                heap.note_released()  # the previous connection was dropped
             self._previous_cpu = None
             info = parse_system_info(await conn.run(SYSTEM_INFO_COMMAND))
             self._info_generation = conn.generation
@@ -244,3 +247,4 @@ class SshPoller(_SnapshotPoller):
             self._shell.close()
         if self._connection is not None:
             await self._connection.close()
+            heap.note_released()
