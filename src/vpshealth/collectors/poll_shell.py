@@ -99,28 +99,38 @@ class PollShell:
         async with self._lock:
             conn = await self._ssh.connect()
             if conn is not self._unsupported_on:
-                for attempt in (1, 2):
-                    try:
-                        return await self._ask(conn, first)
-                    except TooMuchOutput:
-                        self._drop()
-                        raise CollectionError(
-                            Problem.PARSE_ERROR, f"{self._ssh.where} sent too much output"
-                        ) from None
-                    except ShellEnded as exc:
-                        self._drop()
-                        if conn is self._worked_on and attempt == 1:
-                            continue  # it worked on this connection: someone ended it
-                        log.info(
-                            "%s did not keep a shell open (%s); running one command per check",
-                            self._ssh.where,
-                            exc or "it ended at once",
-                        )
-                    except SessionRefused as exc:
-                        log.info("%s; running one command per check", exc)
-                    break
+                output = await self._ask_shell(conn, first)
+                if output is not None:
+                    return output
                 self._unsupported_on = conn
             return await self._ssh.run(FIRST_POLL_COMMAND if first else POLL_COMMAND)
+
+    async def _ask_shell(self, conn: asyncssh.SSHClientConnection, first: bool) -> str | None:
+        """The shell's answer; None when this connection cannot keep a shell. A shell that
+        worked on this connection and then ended (someone killed it) is started once more."""
+        retried = False
+        while True:
+            try:
+                return await self._ask(conn, first)
+            except TooMuchOutput:
+                self._drop()
+                raise CollectionError(
+                    Problem.PARSE_ERROR, f"{self._ssh.where} sent too much output"
+                ) from None
+            except SessionRefused as exc:
+                log.info("%s; running one command per check", exc)
+                return None
+            except ShellEnded as exc:
+                self._drop()
+                if conn is self._worked_on and not retried:
+                    retried = True
+                    continue
+                log.info(
+                    "%s did not keep a shell open (%s); running one command per check",
+                    self._ssh.where,
+                    exc or "it ended at once",
+                )
+                return None
 
     async def _ask(self, conn: asyncssh.SSHClientConnection, first: bool) -> str:
         if self._session is None or self._started_on is not conn or self._session.ended:

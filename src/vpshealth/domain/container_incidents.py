@@ -157,8 +157,7 @@ class IncidentTracker:
         self._stable = stable_seconds
         self._open: dict[tuple[IncidentKind, str], ContainerIncident] = {}
         self._tracks: dict[str, _Track] = {}
-        self._removed: dict[str, None] = {}
-        self._destroyed_ids: dict[str, None] = {}
+        self._removed: dict[str, bool] = {}  # container id -> removed by a destroy event
         self._seen: set[DockerEvent] = set()
         self._seen_order: deque[DockerEvent] = deque()
         self._docker_seen = False
@@ -213,7 +212,7 @@ class IncidentTracker:
         # A container whose destroy event was handled is gone for good: a listing taken just
         # before the removal must not bring it back (it would then "disappear" with no
         # destroy event left to explain it).
-        current = {c.id: c for c in containers if c.id not in self._destroyed_ids}
+        current = {c.id: c for c in containers if not self._removed.get(c.id, False)}
         for container_id in current:
             self._removed.pop(container_id, None)
         names = {c.name for c in current.values()}
@@ -502,17 +501,15 @@ class IncidentTracker:
             return self._resolve_unhealthy(track, event.time)
         return []
 
-    def _forget(self, container_id: str) -> None:
-        """Removed: later (replayed) events about it are ignored."""
-        self._removed[container_id] = None
+    def _forget(self, container_id: str, *, destroyed: bool = False) -> None:
+        """Removed: later (replayed) events about it are ignored. After a destroy event it is
+        gone for good; a container only missing from a listing may still come back."""
+        self._removed[container_id] = destroyed or self._removed.get(container_id, False)
         while len(self._removed) > _REMEMBERED_REMOVALS:
             del self._removed[next(iter(self._removed))]
 
     def _destroyed(self, event: DockerEvent) -> list[ContainerIncident]:
-        self._forget(event.container_id)
-        self._destroyed_ids[event.container_id] = None
-        while len(self._destroyed_ids) > _REMEMBERED_REMOVALS:
-            del self._destroyed_ids[next(iter(self._destroyed_ids))]
+        self._forget(event.container_id, destroyed=True)
         track = self._tracks.pop(event.container_id, None)
         app = track.app if track is not None else None
         changes: list[ContainerIncident] = []
