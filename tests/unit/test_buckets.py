@@ -44,6 +44,27 @@ def test_minute_buckets_of_known_samples() -> None:
     )
 
 
+@given(
+    st.sampled_from([1, 5, 10, 15, 60]),
+    st.integers(1, 240),
+    st.integers(0, 59),
+    st.lists(st.integers(-100_000, 100_000).map(lambda n: n / 100), min_size=240, max_size=240),
+    st.sets(st.integers(0, 239), max_size=3),
+)
+def test_samples_on_a_grid_or_with_gaps_give_the_same_buckets_as_one_by_one(
+    interval: int, count: int, offset: int, values: list[float], missing: set[int]
+) -> None:
+    points = [(T0 + offset + i * interval, values[i]) for i in range(count) if i not in missing]
+    buckets = from_samples(points, 60)
+    groups: dict[int, list[float]] = {}
+    for ts, value in points:
+        groups.setdefault(ts - ts % 60, []).append(value)
+    expected = [
+        (start, len(v), min(v), sum(v) / len(v), max(v)) for start, v in sorted(groups.items())
+    ]
+    assert list(buckets.rows()) == expected
+
+
 def test_widening_weights_the_average_by_samples() -> None:
     minutes = Buckets([T0, T0 + 60, T0 + 3600], [6, 2, 1], [1.0, 0.0, 5.0], [2.0, 6.0, 5.0],
                       [3.0, 9.0, 5.0])  # fmt: skip

@@ -18,7 +18,7 @@ from vpshealth.store.compaction import Compactor
 from vpshealth.store.database import open_database
 from vpshealth.store.history import RAW, HistoryReader, SeriesData
 from vpshealth.store.maintenance import Retention
-from vpshealth.store.rollups import MINUTE, Rollups
+from vpshealth.store.rollups import MINUTE, Rollups, done_until
 
 LAG = 120
 NOW = T0 + 40 * DAY
@@ -78,12 +78,16 @@ def test_dense_raw_samples_are_bucketed_under_the_cap(engine: Engine) -> None:
     assert data.average[1] == pytest.approx(sum(first) / 10)
 
 
-def test_a_day_comes_from_minute_buckets_and_the_unrolled_tail_from_raw(engine: Engine) -> None:
+@pytest.mark.parametrize("step", [HOUR, 6 * HOUR])
+def test_a_day_comes_from_minute_buckets_and_the_unrolled_tail_from_raw(
+    engine: Engine, step: int
+) -> None:
     cpu = add_series(engine, add_host(engine), "cpu.percent")
-    now = T0 + DAY + 30 * 60
+    now = T0 + DAY + 5 * HOUR + 30 * 60
     insert_samples(engine, cpu, sawtooth(T0, now + 1, 10))
     Compactor(engine).compact(now=now)
-    Rollups(engine, lag=LAG).run(now=now)  # done until T0 + 1 day; the last 30 min are raw
+    Rollups(engine, lag=LAG, step=step).run(now=now)  # the last 30 min or 5.5 hours are raw
+    assert done_until(engine, MINUTE) == now - 30 * 60 - (5 * HOUR if step > HOUR else 0)
 
     data = reader(engine).series(add_host_id(engine), "cpu.percent", now - DAY, now, now=now)
 
@@ -111,7 +115,7 @@ def test_thirty_days_come_from_hour_buckets(engine: Engine) -> None:
     cpu = add_series(engine, add_host(engine), "cpu.percent")
     now = T0 + 30 * DAY
     insert_samples(engine, cpu, sawtooth(T0, now, 60))
-    Rollups(engine, lag=LAG).run(now=now + LAG)
+    Rollups(engine, lag=LAG, step=HOUR).run(now=now + LAG)
     data = reader(engine).series(add_host_id(engine), "cpu.percent", T0, now - 1, now=now)
     assert (data.resolution, data.bucket_seconds) == (HOUR, HOUR)
     assert len(data) == 720
@@ -123,7 +127,7 @@ def test_long_ranges_are_capped_by_widening_hour_buckets(engine: Engine) -> None
     cpu = add_series(engine, add_host(engine), "cpu.percent")
     now = T0 + 30 * DAY
     insert_samples(engine, cpu, [(ts, float(ts // HOUR % 24)) for ts in range(T0, now, 600)])
-    Rollups(engine, lag=LAG).run(now=now + LAG)
+    Rollups(engine, lag=LAG, step=HOUR).run(now=now + LAG)
     data = reader(engine).series(add_host_id(engine), "cpu.percent", T0, now - 1, 50, now=now)
     assert len(data) <= 50
     assert data.bucket_seconds == 15 * HOUR  # ceil(720 h / 49), in whole hours
@@ -168,7 +172,7 @@ def test_cli_history_and_stats_show_the_rollups(
         now = int(time.time())
         start = now - now % HOUR - 3 * DAY
         insert_samples(engine, disk, sawtooth(start, now - 2 * HOUR, 10))
-        Rollups(engine, lag=LAG).run(now=now)
+        Rollups(engine, lag=LAG, step=HOUR).run(now=now)
     finally:
         engine.dispose()
     capsys.readouterr()

@@ -58,7 +58,7 @@ def test_minute_and_hour_buckets_hold_exact_min_avg_max(engine: Engine) -> None:
     insert_samples(engine, cpu, sawtooth(T0, T0 + 2 * HOUR, 10))
     Compactor(engine).compact(now=T0 + 2 * HOUR + LAG)
 
-    report = Rollups(engine, lag=LAG).run(now=T0 + 2 * HOUR + LAG)
+    report = Rollups(engine, lag=LAG, step=HOUR).run(now=T0 + 2 * HOUR + LAG)
 
     assert report.minute_buckets == 120
     assert report.hour_buckets == 2
@@ -78,7 +78,7 @@ def test_the_current_hour_and_the_lag_are_left_for_later(engine: Engine) -> None
     host = add_host(engine)
     cpu = add_series(engine, host, "cpu.percent")
     insert_samples(engine, cpu, sawtooth(T0, T0 + 2 * HOUR, 10))
-    Rollups(engine, lag=LAG).run(now=T0 + 2 * HOUR + LAG - 1)
+    Rollups(engine, lag=LAG, step=HOUR).run(now=T0 + 2 * HOUR + LAG - 1)
     assert done_until(engine, MINUTE) == T0 + HOUR
     assert minutes(engine, cpu)[-1][0] == T0 + HOUR - 60
 
@@ -89,7 +89,7 @@ def test_a_second_run_only_touches_new_data(engine: Engine) -> None:
     load = add_series(engine, host, "load.1")
     for series_id in (cpu, load):
         insert_samples(engine, series_id, sawtooth(T0, T0 + 3 * HOUR, 10))
-    rollup = Rollups(engine, lag=LAG)
+    rollup = Rollups(engine, lag=LAG, step=HOUR)
     rollup.run(now=T0 + HOUR + LAG)
     first_hour = minutes(engine, cpu)
     assert rollup.run(now=T0 + HOUR + LAG + 300).minute_buckets == 0
@@ -111,7 +111,7 @@ def test_a_repeated_window_gives_the_same_buckets(engine: Engine) -> None:
     host = add_host(engine)
     cpu = add_series(engine, host, "cpu.percent")
     insert_samples(engine, cpu, sawtooth(T0, T0 + HOUR, 10))
-    rollup = Rollups(engine, lag=LAG)
+    rollup = Rollups(engine, lag=LAG, step=HOUR)
     rollup.run(now=T0 + HOUR + LAG)
     before = (minutes(engine, cpu), hours(engine, cpu))
     with engine.begin() as conn:
@@ -125,7 +125,7 @@ def test_buckets_go_into_one_block_per_six_hours_and_per_ten_days(engine: Engine
     cpu = add_series(engine, host, "cpu.percent")
     start = T0 + 6 * HOUR - HOUR
     insert_samples(engine, cpu, sawtooth(start, start + 2 * HOUR, 60))
-    Rollups(engine, lag=LAG).run(now=start + 2 * HOUR + LAG)
+    Rollups(engine, lag=LAG, step=HOUR).run(now=start + 2 * HOUR + LAG)
     with engine.connect() as conn:
         blocks = conn.execute(
             select(rollups.c.resolution, rollups.c.start_ts, rollups.c.count).order_by(
@@ -139,11 +139,38 @@ def test_buckets_go_into_one_block_per_six_hours_and_per_ten_days(engine: Engine
     ]
 
 
+def test_by_default_minutes_are_rolled_up_a_whole_six_hour_block_at_a_time(
+    engine: Engine,
+) -> None:
+    host = add_host(engine)
+    cpu = add_series(engine, host, "cpu.percent")
+    insert_samples(engine, cpu, sawtooth(T0, T0 + 7 * HOUR, 10))
+    rollup = Rollups(engine, lag=LAG)
+    for now in (T0 + HOUR + LAG, T0 + 6 * HOUR + LAG - 1):
+        report = rollup.run(now)
+        assert (report.minute_buckets, report.hour_buckets) == (0, 0)
+
+    report = rollup.run(now=T0 + 7 * HOUR + LAG)
+
+    assert (report.minute_buckets, report.hour_buckets) == (6 * 60, 6)
+    assert done_until(engine, MINUTE) == done_until(engine, HOUR) == T0 + 6 * HOUR
+    assert [m[0] for m in minutes(engine, cpu)] == list(range(T0, T0 + 6 * HOUR, 60))
+    with engine.connect() as conn:
+        versions = conn.exec_driver_sql("SELECT max(rowid) FROM rollups").scalar_one()
+    assert versions == 2  # one minute block and one hour block, each written once
+
+
+def test_a_rollup_step_must_divide_the_six_hour_block(engine: Engine) -> None:
+    for step in (0, 30 * 60, 4 * HOUR, 12 * HOUR):
+        with pytest.raises(ValueError, match="whole hours that divide 6 hours"):
+            Rollups(engine, step=step)
+
+
 def test_a_damaged_block_is_replaced_and_skipped_by_readers(engine: Engine) -> None:
     host = add_host(engine)
     cpu = add_series(engine, host, "cpu.percent")
     insert_samples(engine, cpu, sawtooth(T0, T0 + 2 * HOUR, 10))
-    rollup = Rollups(engine, lag=LAG)
+    rollup = Rollups(engine, lag=LAG, step=HOUR)
     rollup.run(now=T0 + HOUR + LAG)
     with engine.begin() as conn:
         conn.execute(update(rollups).values(data=b"garbage"))
@@ -153,7 +180,7 @@ def test_a_damaged_block_is_replaced_and_skipped_by_readers(engine: Engine) -> N
 
 
 def test_nothing_stored_yet_starts_the_watermark_at_now(engine: Engine) -> None:
-    assert Rollups(engine, lag=LAG).run(now=T0 + 5 * HOUR).minute_buckets == 0
+    assert Rollups(engine, lag=LAG, step=HOUR).run(now=T0 + 5 * HOUR).minute_buckets == 0
     assert done_until(engine, MINUTE) == T0 + 5 * HOUR - HOUR
     assert done_until(engine, HOUR) == T0 + 4 * HOUR
 
@@ -181,7 +208,7 @@ def test_rollups_of_stored_chunks_equal_rollups_of_the_raw_rows(
             cpu = add_series(engine, host, "cpu.percent")
             insert_samples(engine, cpu, points)
             Compactor(engine).compact(now=T0 + folded_hours * HOUR)
-            Rollups(engine, lag=LAG).run(now=T0 + 3 * HOUR + LAG)
+            Rollups(engine, lag=LAG, step=HOUR).run(now=T0 + 3 * HOUR + LAG)
             stored = minutes(engine, cpu)
             stored_hours = hours(engine, cpu)
         finally:
@@ -203,7 +230,7 @@ def test_retention_drops_whole_blocks_past_each_cutoff(engine: Engine) -> None:
     host = add_host(engine)
     cpu = add_series(engine, host, "cpu.percent")
     insert_samples(engine, cpu, sawtooth(T0, T0 + 3 * DAY, 600))
-    rollup = Rollups(engine, lag=LAG)
+    rollup = Rollups(engine, lag=LAG, step=HOUR)
     now = T0 + 3 * DAY + LAG
     rollup.run(now=now)
     Compactor(engine).compact(now=now)
@@ -225,7 +252,7 @@ def test_raw_samples_are_kept_until_their_minutes_are_rolled_up(engine: Engine) 
     host = add_host(engine)
     cpu = add_series(engine, host, "cpu.percent")
     insert_samples(engine, cpu, sawtooth(T0, T0 + 4 * HOUR, 60))
-    Rollups(engine, lag=LAG).run(now=T0 + HOUR + LAG)  # minutes done until T0 + 1 h
+    Rollups(engine, lag=LAG, step=HOUR).run(now=T0 + HOUR + LAG)  # minutes done until T0 + 1 h
     now = T0 + 4 * HOUR
     prune_history(engine, now, Retention(raw=HOUR, minute=DAY, hour=DAY))
     raw, chunked = count_rows(engine)
@@ -238,7 +265,7 @@ def test_pruning_twice_deletes_nothing_more(engine: Engine) -> None:
     cpu = add_series(engine, host, "cpu.percent")
     insert_samples(engine, cpu, sawtooth(T0, T0 + 2 * DAY, 600))
     now = T0 + 2 * DAY + LAG
-    Rollups(engine, lag=LAG).run(now=now)
+    Rollups(engine, lag=LAG, step=HOUR).run(now=now)
     retention = Retention(raw=HOUR, minute=DAY, hour=DAY)
     assert prune_history(engine, now, retention) > 0
     assert prune_history(engine, now, retention) == 0
@@ -268,7 +295,7 @@ def test_a_database_at_0003_is_upgraded_and_keeps_its_history(tmp_path: Path) ->
             version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
             count = conn.execute(select(func.count()).select_from(rollups)).scalar_one()
         assert (version, count) == ("0004", 0)
-        Rollups(engine, lag=LAG).run(now=T0 + HOUR + LAG)
+        Rollups(engine, lag=LAG, step=HOUR).run(now=T0 + HOUR + LAG)
         assert len(minutes(engine, cpu)) == 60
     finally:
         engine.dispose()
@@ -289,7 +316,7 @@ def test_runs_cut_into_slices_end_with_the_same_buckets(tmp_path: Path) -> None:
     try:
         now = T0 + 3 * HOUR + LAG
         Compactor(whole, series_per_transaction=2).compact(now)
-        Rollups(whole, series_per_transaction=2, lag=LAG).run(now)
+        Rollups(whole, series_per_transaction=2, lag=LAG, step=HOUR).run(now)
 
         compactor = Compactor(sliced, series_per_transaction=2)
         compactor.compact(now, budget_seconds=0)
@@ -298,7 +325,7 @@ def test_runs_cut_into_slices_end_with_the_same_buckets(tmp_path: Path) -> None:
             compactor.compact(now, budget_seconds=0)
             calls += 1
         assert calls == 3  # 5 series, 2 per transaction, stopping after every transaction
-        rollup = Rollups(sliced, series_per_transaction=2, lag=LAG)
+        rollup = Rollups(sliced, series_per_transaction=2, lag=LAG, step=HOUR)
         reports = [rollup.run(now, budget_seconds=0)]
         while not reports[-1].done:
             reports.append(rollup.run(now, budget_seconds=0))
@@ -323,7 +350,7 @@ def test_a_series_removed_between_slices_makes_none_of_the_others_skipped(
         insert_samples(engine, series_id, sawtooth(T0, T0 + HOUR, 10))
     now = T0 + HOUR + LAG
     compactor = Compactor(engine, series_per_transaction=2)
-    rollup = Rollups(engine, series_per_transaction=2, lag=LAG)
+    rollup = Rollups(engine, series_per_transaction=2, lag=LAG, step=HOUR)
     compactor.compact(now, budget_seconds=0)
     assert rollup.run(now, budget_seconds=0).minute_buckets == 2 * 60
     with engine.begin() as conn:

@@ -34,10 +34,10 @@ async def test_the_periodic_task_rolls_up_and_applies_the_retention(tmp_path: Pa
     paths = Paths.from_settings(settings)
     paths.ensure()
     engine = open_database(paths.database)
-    now = T0 + 4 * HOUR + 150
+    now = T0 + 6 * HOUR + 150  # rolled up a whole 6-hour block at a time
     core = Core(settings, paths, engine, SecretStore(MemoryKeyring()), clock=FixedClock(now))
     cpu = add_series(engine, add_host(engine), "cpu.percent")
-    insert_samples(engine, cpu, sawtooth(T0, T0 + 4 * HOUR, 10))
+    insert_samples(engine, cpu, sawtooth(T0, T0 + 6 * HOUR, 10))
     service = Service(core)
     task = asyncio.create_task(service._compact_periodically())
     try:
@@ -49,5 +49,5 @@ async def test_the_periodic_task_rolls_up_and_applies_the_retention(tmp_path: Pa
         await asyncio.gather(task, return_exceptions=True)
         service._recorder.close()
         engine.dispose()
-    assert done_until(engine, MINUTE) == T0 + 4 * HOUR
+    assert done_until(engine, MINUTE) == T0 + 6 * HOUR
     assert count_rows(engine) == (0, 2 * 360)  # the 2 newest hours of raw samples

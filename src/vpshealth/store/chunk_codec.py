@@ -40,7 +40,7 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
-from itertools import accumulate, compress, product, repeat
+from itertools import accumulate, compress, repeat
 from operator import add, lt, mul, ne, sub, truediv
 
 CODEC_SCALED_INT = 1
@@ -101,7 +101,7 @@ def encode(timestamps: Sequence[int], values: Sequence[float]) -> tuple[int, byt
     if not value_columns:
         codec = CODEC_FLOAT
         value_columns = _float_columns(floats)
-    payload = min((_deflate(t + v) for t, v in product(ts_columns, value_columns)), key=len)
+    payload = _deflate(_smallest(ts_columns) + _smallest(value_columns))
     return codec, bytes([FORMAT_VERSION]) + _uvarint(len(ts)) + payload
 
 
@@ -198,8 +198,10 @@ def _deflate(parts: _Column) -> bytes:
 
 def _int_columns(xs: list[int]) -> list[_Column]:
     """Candidate encodings of an integer column (deltas and delta-of-delta)."""
-    orders = (1, 2) if len(xs) >= 2 else (1,)
-    return [col for order in orders if (col := _int_column(xs, order)) is not None]
+    first = _int_column(xs, 1)
+    if len(xs) < 2 or (first is not None and len(first) == 1):
+        return [] if first is None else [first]  # a constant column has no body to beat
+    return [col for col in (first, _int_column(xs, 2)) if col is not None]
 
 
 def _int_column(xs: list[int], order: int) -> _Column | None:

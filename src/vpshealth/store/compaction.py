@@ -8,15 +8,20 @@ already folded is merged into that hour's chunk.
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
 import time
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import groupby
+from operator import itemgetter
 
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from vpshealth.store import chunk_codec
-from vpshealth.store.schema import sample_chunks, samples, series
+from vpshealth.store.schema import sample_chunks, samples
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +50,13 @@ class Compactor:
         if self._resume is not None and self._resume[0] == boundary:
             after = self._resume[1]
         with self._engine.connect() as conn:
-            # Every series, not only those with old rows: finding those would scan the whole
-            # rows table, while a series with nothing to fold costs one index lookup.
-            pending = list(
-                conn.execute(
-                    select(series.c.id).where(series.c.id > after).order_by(series.c.id)
-                ).scalars()
-            )
+            pending = [row[0] for row in _cursor(conn).execute(_SERIES_TO_FOLD, (after, boundary))]
         self._resume, self.done = None, True
         folded = 0
         for start in range(0, len(pending), self._batch):
             batch = pending[start : start + self._batch]
             with self._engine.begin() as conn:
-                folded += _fold(conn, batch, boundary)
+                folded += _fold(_cursor(conn), batch, boundary)
             more = start + self._batch < len(pending)
             if deadline is not None and time.monotonic() > deadline and more:
                 self._resume, self.done = (boundary, batch[-1]), False
@@ -67,6 +66,26 @@ class Compactor:
         return folded
 
 
+# One primary-key lookup per series (rows of the current hour sort after the boundary), all
+# inside SQLite: a pass with nothing to fold costs milliseconds, not a transaction per batch.
+_SERIES_TO_FOLD = (
+    "SELECT id FROM series WHERE id > ? AND EXISTS "
+    "(SELECT 1 FROM samples WHERE samples.series_id = series.id AND samples.ts < ?) "
+    "ORDER BY id"
+)
+# The ids of a batch go in as one JSON array parameter: one prepared statement for any batch.
+_ROWS_TO_FOLD = (
+    "SELECT series_id, ts, value FROM samples "
+    "WHERE series_id IN (SELECT value FROM json_each(?)) AND ts < ? ORDER BY series_id, ts"
+)
+_STORED_CHUNKS = (
+    "SELECT series_id, start_ts, codec, data FROM sample_chunks "
+    "WHERE series_id IN (SELECT value FROM json_each(?)) "
+    "AND start_ts IN (SELECT value FROM json_each(?))"
+)
+_DELETE_FOLDED = (
+    "DELETE FROM samples WHERE series_id IN (SELECT value FROM json_each(?)) AND ts < ?"
+)
 _UPSERT_CHUNK = (
     "INSERT INTO sample_chunks (series_id, start_ts, end_ts, count, codec, data) "
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, start_ts) DO UPDATE SET "
@@ -74,50 +93,65 @@ _UPSERT_CHUNK = (
     "data = excluded.data"
 )
 
+Points = tuple[Sequence[int], Sequence[float]]
 
-def _fold(conn: Connection, series_ids: list[int], boundary: int) -> int:
+
+def _cursor(conn: Connection) -> sqlite3.Cursor:
+    """A plain sqlite3 cursor inside the connection's transaction: the hourly fold moves
+    millions of rows, and plain tuples cost half as much as SQLAlchemy's rows."""
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    return driver.cursor()
+
+
+def _fold(cursor: sqlite3.Cursor, series_ids: list[int], boundary: int) -> int:
     """Fold the rows of a few series into their hourly chunks (merging a late row into a
     chunk already stored) and delete the rows: one statement per step for all of them."""
-    rows = conn.execute(
-        select(samples.c.series_id, samples.c.ts, samples.c.value)
-        .where(samples.c.series_id.in_(series_ids), samples.c.ts < boundary)
-        .order_by(samples.c.series_id, samples.c.ts)
-    ).all()
-    hours: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)
-    for series_id, ts, value in rows:
-        hours[series_id, hour_of(ts)][ts] = value
-    stored = conn.execute(
-        select(
-            sample_chunks.c.series_id,
-            sample_chunks.c.start_ts,
-            sample_chunks.c.codec,
-            sample_chunks.c.data,
-        ).where(
-            sample_chunks.c.series_id.in_(series_ids),
-            sample_chunks.c.start_ts.in_({hour for _, hour in hours}),
-        )
-    )
-    for series_id, hour, codec, blob in stored:
-        points = hours.get((series_id, hour))
-        if points is None:
-            continue
-        try:
-            old_ts, old_values = chunk_codec.decode(codec, blob)
-        except ValueError:
-            log.warning("Replaced a damaged history chunk of series %d", series_id)
-        else:
-            hours[series_id, hour] = {**dict(zip(old_ts, old_values, strict=True)), **points}
-    chunks = []
-    for (series_id, hour), points in hours.items():
-        ordered = sorted(points.items())
-        codec, data = chunk_codec.encode([p[0] for p in ordered], [p[1] for p in ordered])
-        chunks.append((series_id, hour, ordered[-1][0], len(ordered), codec, data))
-    if chunks:
-        conn.exec_driver_sql(_UPSERT_CHUNK, chunks)
-    conn.execute(
-        delete(samples).where(samples.c.series_id.in_(series_ids), samples.c.ts < boundary)
-    )
+    ids = json.dumps(series_ids)
+    rows = cursor.execute(_ROWS_TO_FOLD, (ids, boundary)).fetchall()
+    if not rows:
+        return 0
+    hours: dict[tuple[int, int], Points] = {}
+    for series_id, group in groupby(rows, key=itemgetter(0)):
+        _, timestamps, values = zip(*group, strict=True)
+        for hour, points in _split_by_hour(timestamps, values):
+            hours[series_id, hour] = points
+    hour_starts = json.dumps(sorted({hour for _, hour in hours}))
+    for series_id, hour, codec, blob in cursor.execute(_STORED_CHUNKS, (ids, hour_starts)):
+        if (series_id, hour) in hours:
+            hours[series_id, hour] = _merged(series_id, codec, blob, hours[series_id, hour])
+    chunks = [
+        (series_id, hour, timestamps[-1], len(timestamps), *chunk_codec.encode(timestamps, values))
+        for (series_id, hour), (timestamps, values) in hours.items()
+    ]
+    cursor.executemany(_UPSERT_CHUNK, chunks)
+    cursor.execute(_DELETE_FOLDED, (ids, boundary))
     return len(rows)
+
+
+def _split_by_hour(
+    timestamps: Sequence[int], values: Sequence[float]
+) -> Iterator[tuple[int, Points]]:
+    """Ordered points cut into their hours (nearly always a single hour)."""
+    start = 0
+    while start < len(timestamps):
+        hour = hour_of(timestamps[start])
+        end = bisect_left(timestamps, hour + CHUNK_SECONDS, start)
+        yield hour, (timestamps[start:end], values[start:end])
+        start = end
+
+
+def _merged(series_id: int, codec: int, blob: bytes, points: Points) -> Points:
+    """A stored chunk's points with late rows laid over them (a row wins at the same time)."""
+    try:
+        old_timestamps, old_values = chunk_codec.decode(codec, blob)
+    except ValueError:
+        log.warning("Replaced a damaged history chunk of series %d", series_id)
+        return points
+    merged = dict(zip(old_timestamps, old_values, strict=True))
+    merged.update(zip(*points, strict=True))
+    timestamps = sorted(merged)
+    return timestamps, [merged[ts] for ts in timestamps]
 
 
 def decode_chunks(
@@ -131,11 +165,9 @@ def decode_chunks(
         except ValueError:
             log.warning("Skipped a damaged history chunk")
             continue
-        points.extend(
-            (ts, v)
-            for ts, v in zip(timestamps, values, strict=True)
-            if ts >= since and (until is None or ts <= until)
-        )
+        first = bisect_left(timestamps, since)  # decoded timestamps are strictly increasing
+        end = len(timestamps) if until is None else bisect_right(timestamps, until)
+        points.extend(zip(timestamps[first:end], values[first:end], strict=True))
     return points
 
 
@@ -144,7 +176,7 @@ def read_raw(
 ) -> dict[int, list[tuple[int, float]]]:
     """Raw points with ``start <= ts < end`` of each series, ordered by time, from chunks and
     rows alike (a row wins over a chunk's point with the same time)."""
-    found: dict[int, dict[int, float]] = defaultdict(dict)
+    chunked: dict[int, list[tuple[int, float]]] = defaultdict(list)
     chunks = conn.execute(
         select(sample_chunks.c.series_id, sample_chunks.c.codec, sample_chunks.c.data)
         .where(
@@ -154,16 +186,32 @@ def read_raw(
         )
         .order_by(sample_chunks.c.series_id, sample_chunks.c.start_ts)
     )
-    for series_id, codec, blob in chunks:
-        found[series_id].update(decode_chunks([(codec, blob)], start, end - 1))
-    rows = conn.execute(
-        select(samples.c.series_id, samples.c.ts, samples.c.value).where(
-            samples.c.series_id.in_(series_ids), samples.c.ts >= start, samples.c.ts < end
-        )
+    for series_id, codec, blob in chunks:  # hours in order: their points are in order too
+        chunked[series_id].extend(decode_chunks([(codec, blob)], start, end - 1))
+    rows: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    found = conn.execute(
+        select(samples.c.series_id, samples.c.ts, samples.c.value)
+        .where(samples.c.series_id.in_(series_ids), samples.c.ts >= start, samples.c.ts < end)
+        .order_by(samples.c.series_id, samples.c.ts)
     )
-    for series_id, ts, value in rows:
-        found[series_id][ts] = value
-    return {series_id: sorted(points.items()) for series_id, points in found.items()}
+    for series_id, ts, value in found:
+        rows[series_id].append((ts, value))
+    return {
+        series_id: _after_each_other(chunked.get(series_id, []), rows.get(series_id, []))
+        for series_id in chunked.keys() | rows.keys()
+    }
+
+
+def _after_each_other(
+    chunked: list[tuple[int, float]], rows: list[tuple[int, float]]
+) -> list[tuple[int, float]]:
+    """Two ordered lists of points as one; a row wins over a chunk's point at the same time.
+    Rows are nearly always the newest points (the current hour), after every chunk."""
+    if not rows or not chunked or chunked[-1][0] < rows[0][0]:
+        return chunked + rows
+    merged = dict(chunked)
+    merged.update(rows)
+    return sorted(merged.items())
 
 
 def count_rows(engine: Engine) -> tuple[int, int]:

@@ -6,8 +6,9 @@ buckets, 10 days of 1-hour buckets) and a few dozen series per transaction, and 
 the watermark. Running again over a window that was done already (after a crash between two
 transactions) rewrites the same buckets, so a run can always be repeated.
 
-* 1-minute buckets come from the raw samples, up to the last full hour that is at least
-  ``lag`` seconds old (so a sample written a little late is still counted).
+* 1-minute buckets come from the raw samples, up to the last full step (6 hours unless told
+  otherwise) that ended at least ``lag`` seconds ago (so a sample written a little late is
+  still counted).
 * 1-hour buckets come from the 1-minute buckets, up to the 1-minute watermark.
 
 Run it after ``Compactor.compact``: both read raw rows and chunks, but the compactor keeps the
@@ -70,11 +71,23 @@ class _Resume:
 
 class Rollups:
     def __init__(
-        self, engine: Engine, *, series_per_transaction: int = 50, lag: int = LAG_SECONDS
+        self,
+        engine: Engine,
+        *,
+        series_per_transaction: int = 50,
+        lag: int = LAG_SECONDS,
+        step: int = MINUTE_BLOCK_SECONDS,
     ) -> None:
+        """``step``: the 1-minute watermark moves in whole steps of this many seconds (whole
+        hours that divide the 6-hour block). The default rolls up a whole block at once, so
+        each block is encoded once instead of once per hour as it fills; charts compute the
+        hours not rolled up yet from the raw samples."""
+        if step <= 0 or step % HOUR or MINUTE_BLOCK_SECONDS % step:
+            raise ValueError(f"a rollup step must be whole hours that divide 6 hours: {step}")
         self._engine = engine
         self._batch = series_per_transaction
         self._lag = lag
+        self._step = step
         self._resume: _Resume | None = None
 
     def run(self, now: int, budget_seconds: float | None = None) -> RollupReport:
@@ -82,7 +95,7 @@ class Rollups:
         budget, stop after the first transaction that ends past it (``done`` is then False)
         so that a caller sharing a thread can do other work in between."""
         deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
-        minute_target = hour_of(now - self._lag)
+        minute_target = (now - self._lag) - (now - self._lag) % self._step
         minutes, done = self._advance(
             MINUTE, minute_target, self._first_raw, _minutes_from_raw, deadline
         )
