@@ -338,6 +338,8 @@ class BenchReport:
     memory_top: list[tuple[str, float]]
     frozen_garbage: int  # cycles kept by gc.freeze() during the run, freed at its end
     rss_mb_by_30s: list[tuple[int, float]]  # (seconds since start, highest RSS in MB)
+    # (seconds since start, engine's share of one core, longest loop stall in ms) by 5 minutes
+    by_5min: list[tuple[int, float, float]]
     started_at: float
     machine: dict[str, Any] = field(default_factory=dict)
 
@@ -668,6 +670,7 @@ async def _run_engine(
         memory_top=memory_top,
         frozen_garbage=frozen_garbage,
         rss_mb_by_30s=_rss_timeline(monitor.resources, started_at),
+        by_5min=_five_minute_timeline(monitor, started_at),
         started_at=started_at,
         machine=machine_info(),
     )
@@ -679,6 +682,31 @@ def _rss_timeline(samples: list[ResourceSample], started_at: float) -> list[tupl
         slot = int((sample.t - started_at) // 30) * 30
         highest[slot] = max(highest.get(slot, 0), sample.engine_rss)
     return [(slot, round(rss / 1e6, 1)) for slot, rss in sorted(highest.items())]
+
+
+def _five_minute_timeline(monitor: Monitor, started_at: float) -> list[tuple[int, float, float]]:
+    """Where in a long run the CPU and the stalls are (the hourly fold shows up here)."""
+    first: dict[int, ResourceSample] = {}
+    last: dict[int, ResourceSample] = {}
+    for sample in monitor.resources:
+        slot = int((sample.t - started_at) // 300) * 300
+        first.setdefault(slot, sample)
+        last[slot] = sample
+    stalls: dict[int, float] = {}
+    for t, late, _ in monitor.lag:
+        slot = int((t - started_at) // 300) * 300
+        stalls[slot] = max(stalls.get(slot, 0.0), late)
+    return [
+        (
+            slot,
+            round(
+                (last[slot].engine_cpu - first[slot].engine_cpu) / (last[slot].t - first[slot].t), 3
+            ),
+            round(stalls.get(slot, 0.0) * 1000, 1),
+        )
+        for slot in sorted(first)
+        if last[slot].t > first[slot].t
+    ]
 
 
 def machine_info() -> dict[str, Any]:
@@ -737,6 +765,8 @@ def format_report(report: BenchReport) -> str:
         f"peak RSS {report.peak_rss_mb:.1f} MB, steady median {report.steady_rss_mb:.1f} MB",
         "RSS by 30 s (highest, MB): "
         + " ".join(f"{slot}s:{mb:.0f}" for slot, mb in report.rss_mb_by_30s),
+        "by 5 minutes (start: core share, longest stall): "
+        + " ".join(f"{slot}s:{share:.1%},{ms:.0f}ms" for slot, share, ms in report.by_5min),
         f"states {report.states}; problems {report.problems}; cancelled polls "
         f"{report.cancelled_polls}",
         f"hosts polled {report.hosts_polled}, with metrics {report.hosts_with_metrics}",
