@@ -67,7 +67,7 @@ from vpshealth.engine.service import Service
 from vpshealth.logging_setup import configure_logging
 from vpshealth.secrets import SecretStore, new_key_ref
 
-MAX_MINUTES = 60.0
+MAX_MINUTES = 120
 
 
 class MemoryKeyring(KeyringBackend):

@@ -8,9 +8,6 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial, reduce
-from itertools import compress, pairwise, repeat
-from operator import add, itemgetter, mod, mul, ne, sub, truediv
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,26 +49,23 @@ class Buckets:
 
 def from_samples(points: Iterable[tuple[int, float]], width: int) -> Buckets:
     """Bucket (ts, value) pairs, which must be ordered by time."""
-    pairs = points if isinstance(points, list) else list(points)
-    if not pairs:
-        return Buckets.empty()
-    values = list(map(itemgetter(1), pairs))
-    starts, cuts = _runs(list(map(itemgetter(0), pairs)), width)
-    size = _regular(cuts)
-    if size is not None:  # every bucket holds as many samples: whole columns at once
-        columns = [values[i::size] for i in range(size)]
-        sums = reduce(partial(map, add), columns[1:], iter(columns[0]))
-        return Buckets(
-            starts[::size],
-            [size] * (len(values) // size),
-            list(map(min, *columns)) if size > 1 else columns[0],
-            list(map(truediv, sums, repeat(size))),
-            list(map(max, *columns)) if size > 1 else columns[0],
-        )
     out = Buckets.empty()
-    for first, end in pairwise(cuts):
-        part = values[first:end]
-        _append(out, (starts[first], end - first, min(part), sum(part) / (end - first), max(part)))
+    current = None
+    count, low, total, high = 0, 0.0, 0.0, 0.0
+    for ts, value in points:
+        start = ts - ts % width
+        if start != current:
+            if current is not None:
+                _append(out, (current, count, low, total / count, high))
+            current, count, low, total, high = start, 0, value, 0.0, value
+        count += 1
+        total += value
+        if value < low:
+            low = value
+        elif value > high:
+            high = value
+    if current is not None:
+        _append(out, (current, count, low, total / count, high))
     return out
 
 
@@ -79,29 +73,21 @@ def widen(buckets: Buckets, width: int) -> Buckets:
     """Combine buckets into buckets of ``width`` seconds (a multiple of theirs); the average
     is weighted by the number of samples behind each bucket."""
     out = Buckets.empty()
-    counts, averages = buckets.counts, buckets.average
-    starts, cuts = _runs(buckets.timestamps, width)
-    for first, end in pairwise(cuts):
-        count = sum(counts[first:end])
-        total = sum(map(mul, averages[first:end], counts[first:end]))
-        low, high = min(buckets.minimum[first:end]), max(buckets.maximum[first:end])
-        _append(out, (starts[first], count, low, total / count, high))
+    current = None
+    count, low, total, high = 0, 0.0, 0.0, 0.0
+    for ts, n, lo, avg, hi in buckets.rows():
+        start = ts - ts % width
+        if start != current:
+            if current is not None:
+                _append(out, (current, count, low, total / count, high))
+            current, count, low, total, high = start, 0, lo, 0.0, hi
+        count += n
+        total += avg * n
+        low = min(low, lo)
+        high = max(high, hi)
+    if current is not None:
+        _append(out, (current, count, low, total / count, high))
     return out
-
-
-def _runs(timestamps: list[int], width: int) -> tuple[list[int], list[int]]:
-    """The bucket start of each ordered timestamp, and the indexes where a new bucket begins
-    (with 0 and the length at the ends). Per-item work in C (map, compress): roll-ups bucket
-    millions of samples an hour."""
-    starts = list(map(sub, timestamps, map(mod, timestamps, repeat(width))))
-    cuts = [0, *compress(range(1, len(starts)), map(ne, starts[1:], starts)), len(starts)]
-    return starts, cuts
-
-
-def _regular(cuts: list[int]) -> int | None:
-    """The common size of every run, if they all have the same (samples on a fixed grid)."""
-    size = cuts[1]
-    return size if cuts == list(range(0, cuts[-1] + 1, size)) else None
 
 
 def overlay(old: Buckets, new: Buckets) -> Buckets:
