@@ -41,6 +41,7 @@ import threading
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,8 +221,9 @@ class Monitor:
 
     def __init__(self, fleet_pid: int | None, tick: float = 0.1) -> None:
         self.tick = tick
-        # (wall time, lateness in s, share of the tick's wall time the main thread ran)
-        self.lag: list[tuple[float, float, float]] = []
+        # (wall time, lateness in s, share of the tick's wall time the main thread ran) of
+        # each tick, flat in an array: 24 bytes a tick instead of 140 as tuples of floats
+        self._lag = array.array("d")
         self.resources: list[ResourceSample] = []
         self._me = psutil.Process()
         self._fleet = psutil.Process(fleet_pid) if fleet_pid else None
@@ -239,6 +241,11 @@ class Monitor:
         self.resources.append(sample)
         return sample
 
+    @property
+    def lag(self) -> Iterator[tuple[float, float, float]]:
+        ticks = iter(self._lag)
+        return zip(ticks, ticks, ticks, strict=True)
+
     async def run_ticker(self) -> None:
         loop = asyncio.get_running_loop()
         target = loop.time() + self.tick
@@ -247,7 +254,7 @@ class Monitor:
             await asyncio.sleep(max(target - loop.time(), 0))
             now, now_cpu = loop.time(), time.thread_time()
             late = now - target
-            self.lag.append((time.time(), late, (now_cpu - cpu) / max(now - wall, 1e-9)))
+            self._lag.extend((time.time(), late, (now_cpu - cpu) / max(now - wall, 1e-9)))
             wall, cpu = now, now_cpu
             target = max(target + self.tick, now)
 

@@ -227,3 +227,18 @@ def test_trend_never_raises_and_respects_spacing_and_window(steps: list[tuple[in
     assert times[-1] - times[0] <= WINDOW_SECONDS
     hours = trend.hours_until_full()
     assert hours is None or hours >= 0
+
+
+def test_trend_forecast_follows_each_new_sample() -> None:
+    trend = DiskTrend()
+    for i in range(13):  # an hour of 1 % per 5 minutes
+        trend.add(T0 + i * STEP, 10.0 + i)
+    first = trend.hours_until_full()
+    assert first == pytest.approx((100.0 - 22.0) / 12)
+    assert trend.hours_until_full() == first
+    trend.add(T0 + 13 * STEP - 1, 99.0)  # inside the spacing: not kept
+    assert trend.hours_until_full() == first
+    trend.add(T0 + 13 * STEP, 25.0)  # 3 % in 5 minutes: the line steepens, full sooner
+    later = trend.hours_until_full()
+    assert later is not None
+    assert later < first

@@ -4,7 +4,8 @@ there are enough samples over enough time and they follow the line closely."""
 from __future__ import annotations
 
 import math
-from collections import deque
+from array import array
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -51,21 +52,37 @@ def enough_samples(samples: Sequence[tuple[int, float]]) -> bool:
 
 @dataclass(slots=True)
 class DiskTrend:
-    """Recent used-% samples of one filesystem, at most one per ``SAMPLE_SPACING_SECONDS``."""
+    """Recent used-% samples of one filesystem, at most one per ``SAMPLE_SPACING_SECONDS``.
 
-    samples: deque[tuple[int, float]] = field(default_factory=deque)
+    Kept in two arrays (16 bytes a sample instead of about 120 as tuples): at 1,000 hosts
+    with two filesystems each, a full 6-hour window is 2 MB instead of 17 MB."""
+
+    _times: array[int] = field(default_factory=lambda: array("q"))
+    _percents: array[float] = field(default_factory=lambda: array("d"))
+    _hours: float | None = None
+    _hours_known: bool = False  # _hours is up to date (the samples change every 5 minutes)
+
+    @property
+    def samples(self) -> list[tuple[int, float]]:
+        return list(zip(self._times, self._percents, strict=True))
 
     def add(self, at: int, percent: float) -> None:
-        if self.samples and at - self.samples[-1][0] < SAMPLE_SPACING_SECONDS:
+        if self._times and at - self._times[-1] < SAMPLE_SPACING_SECONDS:
             return
-        self.samples.append((at, percent))
-        while self.samples and at - self.samples[0][0] > WINDOW_SECONDS:
-            self.samples.popleft()
+        self._times.append(at)
+        self._percents.append(percent)
+        self._hours_known = False
+        expired = bisect_left(self._times, at - WINDOW_SECONDS)
+        if expired:
+            del self._times[:expired], self._percents[:expired]
 
     @property
     def ready(self) -> bool:
         """Enough samples over enough time for ``hours_until_full`` to judge the trend."""
-        return enough_samples(self.samples)
+        times = self._times
+        return len(times) >= MIN_SAMPLES and times[-1] - times[0] >= MIN_SPAN_SECONDS
 
     def hours_until_full(self) -> float | None:
-        return hours_until_full(list(self.samples))
+        if not self._hours_known:
+            self._hours, self._hours_known = hours_until_full(self.samples), True
+        return self._hours
