@@ -3,6 +3,8 @@ again when it dies, given up for hosts that cannot keep one, and bounded by the 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import signal
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -38,7 +40,11 @@ class CountingConnection(SshConnection):
 
 
 def connection(
-    server: SshServer, key: Path | None = None, *, command_timeout: float = 20.0
+    server: SshServer,
+    key: Path | None = None,
+    *,
+    command_timeout: float = 20.0,
+    rekey_seconds: float = 3600.0,
 ) -> CountingConnection:
     host = Host(
         name="web1",
@@ -48,7 +54,8 @@ def connection(
         host_key=server.host_public_key,
     )
     creds = ClientCredentials(private_key=(key or server.client_key_path).read_text())
-    return CountingConnection(host, creds, SshOptions(command_timeout=command_timeout))
+    options = SshOptions(command_timeout=command_timeout, rekey_seconds=rekey_seconds)
+    return CountingConnection(host, creds, options)
 
 
 @pytest.fixture
@@ -153,3 +160,21 @@ async def test_a_lost_connection_is_reported_as_unreachable(ssh_server: SshServe
     finally:
         shell.close()
         await conn.close()
+
+
+async def test_session_keys_are_renewed_under_a_running_shell(
+    ssh_server: SshServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    conn = connection(ssh_server, rekey_seconds=1)
+    shell = PollShell(conn)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="asyncssh"):
+            await shell.sample(first=False)
+            await asyncio.sleep(1.5)  # past the renewal time (1 s plus nothing random)
+            for _ in range(3):
+                parse_snapshot(await shell.sample(first=False))
+    finally:
+        await conn.close()
+    requested = [r for r in caplog.records if "Requesting key exchange" in r.getMessage()]
+    assert len(requested) >= 2  # the first exchange and at least one renewal
+    assert conn.sessions == 1  # the same shell answered before and after

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -43,6 +44,9 @@ class SshOptions:
     keepalive_interval: float = 30.0
     keepalive_count_max: int = 3
     max_channels: int = 8
+    rekey_seconds: float = 3600.0
+    """Session keys are renewed after this long plus a random part of up to half of it, so
+    that a fleet connected at one start does not renew all its keys in the same minute."""
 
 
 class SessionRefused(Exception):
@@ -186,6 +190,8 @@ class SshConnection:
                     login_timeout=opts.connect_timeout,
                     keepalive_interval=opts.keepalive_interval,
                     keepalive_count_max=opts.keepalive_count_max,
+                    rekey_seconds=opts.rekey_seconds
+                    + secrets.randbelow(int(opts.rekey_seconds) // 2 + 1),
                     encryption_algs=CIPHER_PREFERENCE,
                 )
         except asyncssh.HostKeyNotVerifiable:
