@@ -20,7 +20,7 @@ MIN_RISE_PERCENT_PER_HOUR = 0.01
 def hours_until_full(samples: Sequence[tuple[int, float]]) -> float | None:
     """Hours until the fitted line reaches 100 % from the last sample, or None when the samples
     show no steady rise (too few, too short, flat, falling or scattered)."""
-    if not enough_samples(samples):
+    if not samples or not enough_samples(len(samples), samples[-1][0] - samples[0][0]):
         return None
     t0 = samples[0][0]
     xs = [(t - t0) / 3600.0 for t, _ in samples]
@@ -45,9 +45,9 @@ def hours_until_full(samples: Sequence[tuple[int, float]]) -> float | None:
     return hours if math.isfinite(hours) else None
 
 
-def enough_samples(samples: Sequence[tuple[int, float]]) -> bool:
+def enough_samples(count: int, span_seconds: int) -> bool:
     """Whether there are enough samples over enough time to judge a trend at all."""
-    return len(samples) >= MIN_SAMPLES and samples[-1][0] - samples[0][0] >= MIN_SPAN_SECONDS
+    return count >= MIN_SAMPLES and span_seconds >= MIN_SPAN_SECONDS
 
 
 @dataclass(slots=True)
@@ -59,8 +59,7 @@ class DiskTrend:
 
     _times: array[int] = field(default_factory=lambda: array("q"))
     _percents: array[float] = field(default_factory=lambda: array("d"))
-    _hours: float | None = None
-    _hours_known: bool = False  # _hours is up to date (the samples change every 5 minutes)
+    _hours: float | None = None  # the fit of the samples kept, redone when one is added
 
     @property
     def samples(self) -> list[tuple[int, float]]:
@@ -71,18 +70,16 @@ class DiskTrend:
             return
         self._times.append(at)
         self._percents.append(percent)
-        self._hours_known = False
         expired = bisect_left(self._times, at - WINDOW_SECONDS)
         if expired:
             del self._times[:expired], self._percents[:expired]
+        self._hours = hours_until_full(self.samples)
 
     @property
     def ready(self) -> bool:
         """Enough samples over enough time for ``hours_until_full`` to judge the trend."""
         times = self._times
-        return len(times) >= MIN_SAMPLES and times[-1] - times[0] >= MIN_SPAN_SECONDS
+        return bool(times) and enough_samples(len(times), times[-1] - times[0])
 
     def hours_until_full(self) -> float | None:
-        if not self._hours_known:
-            self._hours, self._hours_known = hours_until_full(self.samples), True
         return self._hours

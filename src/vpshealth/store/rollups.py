@@ -95,7 +95,8 @@ class Rollups:
         budget, stop after the first transaction that ends past it (``done`` is then False)
         so that a caller sharing a thread can do other work in between."""
         deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
-        minute_target = (now - self._lag) - (now - self._lag) % self._step
+        settled = now - self._lag
+        minute_target = settled - settled % self._step
         minutes, done = self._advance(
             MINUTE, minute_target, self._first_raw, _minutes_from_raw, deadline
         )
