@@ -61,13 +61,18 @@ def db_rows(home: Path, query: str, *params: object) -> list[tuple[Any, ...]]:
 
 
 def sample_count(home: Path, name: str) -> int:
-    rows = db_rows(
-        home,
-        "SELECT count(*) FROM samples JOIN series ON series.id = samples.series_id "
-        "JOIN hosts ON hosts.id = series.host_id WHERE hosts.name = ?",
-        name,
+    """Raw samples of a host: moved to their series or still staged."""
+    return sum(
+        int(
+            db_rows(
+                home,
+                f"SELECT count(*) FROM {table} AS s JOIN series ON series.id = s.series_id "
+                "JOIN hosts ON hosts.id = series.host_id WHERE hosts.name = ?",
+                name,
+            )[0][0]
+        )
+        for table in ("samples", "staged_samples")
     )
-    return int(rows[0][0])
 
 
 def key_body(path: Path) -> str:

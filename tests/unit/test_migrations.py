@@ -23,6 +23,7 @@ def test_migrations_build_exactly_the_declared_schema(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert "WITHOUT ROWID" in options["samples"]
+    assert "WITHOUT ROWID" in options["staged_samples"]
     assert "WITHOUT ROWID" not in options["sample_chunks"]
     assert "AUTOINCREMENT" in options["hosts"]
     assert "AUTOINCREMENT" in options["series"]

@@ -15,7 +15,7 @@ from vpshealth.store.database import open_database
 from vpshealth.store.host_repository import HostRepository
 from vpshealth.store.results_writer import ResultsWriter
 
-TABLES = ("checks", "host_status", "events", "samples", "series")
+TABLES = ("checks", "host_status", "events", "staged_samples", "series")
 
 
 def batch_of_results(first: int, second: int) -> list[tuple[int, CheckResult]]:
@@ -68,4 +68,4 @@ def test_one_batch_stores_what_single_writes_store(engines: tuple[Engine, Engine
     ]
     assert dump(batched) == dump(single)
     assert len(dump(batched)["checks"]) == 6
-    assert len(dump(batched)["samples"]) == 2 * 11 - 1  # no CPU in the second
+    assert len(dump(batched)["staged_samples"]) == 2 * 11 - 1  # no CPU in the second

@@ -31,7 +31,7 @@ from vpshealth.store.database import open_database
 from vpshealth.store.history import HistoryReader, Point
 from vpshealth.store.host_repository import HostRepository
 from vpshealth.store.results_writer import ResultsWriter, StateChange
-from vpshealth.store.schema import checks, events, host_status, hosts, samples, series
+from vpshealth.store.schema import checks, events, host_status, hosts, series, staged_samples
 
 HEAD = ScriptDirectory.from_config(database._alembic_config()).get_current_head()
 
@@ -557,7 +557,7 @@ def test_same_host_and_timestamp_twice_does_not_fail(
 
     n_series = len(flatten(make_metrics()))
     assert _count(engine, series, series.c.host_id == host_id) == n_series
-    assert _count(engine, samples) == n_series
+    assert _count(engine, staged_samples) == n_series
     points = HistoryReader(engine).points(host_id, "cpu.percent", 0)
     assert [p.ts for p in points] == [100]
     assert _count(engine, checks, checks.c.host_id == host_id) == 4
@@ -590,7 +590,7 @@ def test_removing_a_host_cascades(
                 (other, result("localhost", at, metrics=make_metrics())),
             ]
         )
-    assert _count(engine, samples) > 0
+    assert _count(engine, staged_samples) > 0
     per_host = len(flatten(make_metrics()))
 
     repo.remove("web1")
@@ -600,7 +600,7 @@ def test_removing_a_host_cascades(
     assert _count(engine, events, events.c.host_id == host_id) == 0
     assert _count(engine, host_status, host_status.c.host_id == host_id) == 0
     # The other host's data is untouched.
-    assert _count(engine, samples) == 2 * per_host
+    assert _count(engine, staged_samples) == 2 * per_host
     assert _count(engine, series) == per_host
     assert _count(engine, checks) == 2
     assert _count(engine, events) == 1

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from vpshealth.store import chunk_codec
 from vpshealth.store.schema import sample_chunks, samples
+from vpshealth.store.staged_samples import count_staged, move_staged, read_staged
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,17 @@ class Compactor:
         """False when the last ``compact`` ran out of time: call it again to go on."""
 
     def compact(self, now: int, budget_seconds: float | None = None) -> int:
-        """Fold every row from before the current hour; returns the number of rows folded.
-        With a budget, stop after the first transaction that ends past it and set ``done``
-        to False; the next call goes on from there."""
+        """Fold every row from before the current hour (staged samples are moved to their
+        series first); returns the number of rows folded. With a budget, stop after the first
+        transaction that ends past it and set ``done`` to False; the next call goes on from
+        there."""
         deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
         boundary = hour_of(now)
         after = 0
         if self._resume is not None and self._resume[0] == boundary:
             after = self._resume[1]
+        else:
+            move_staged(self._engine)
         with self._engine.connect() as conn:
             pending = [row[0] for row in _cursor(conn).execute(_SERIES_TO_FOLD, (after, boundary))]
         self._resume, self.done = None, True
@@ -196,6 +200,8 @@ def read_raw(
     )
     for series_id, ts, value in found:
         rows[series_id].append((ts, value))
+    for series_id, staged in read_staged(conn, series_ids, start, end - 1).items():
+        rows[series_id] = _after_each_other(staged, rows.get(series_id, []))
     return {
         series_id: _after_each_other(chunked.get(series_id, []), rows.get(series_id, []))
         for series_id in chunked.keys() | rows.keys()
@@ -203,21 +209,25 @@ def read_raw(
 
 
 def _after_each_other(
-    chunked: list[tuple[int, float]], rows: list[tuple[int, float]]
+    first: list[tuple[int, float]], second: list[tuple[int, float]]
 ) -> list[tuple[int, float]]:
-    """Two ordered lists of points as one; a row wins over a chunk's point at the same time.
-    Rows are nearly always the newest points (the current hour), after every chunk."""
-    if not rows or not chunked or chunked[-1][0] < rows[0][0]:
-        return chunked + rows
-    merged = dict(chunked)
-    merged.update(rows)
+    """Two ordered lists of points as one; a point of ``second`` wins at the same time. They
+    nearly always follow each other: chunks before the rows of the current hour, those rows
+    before the staged ones."""
+    if not first or not second or first[-1][0] < second[0][0]:
+        return first + second
+    if second[-1][0] < first[0][0]:
+        return second + first
+    merged = dict(first)
+    merged.update(second)
     return sorted(merged.items())
 
 
 def count_rows(engine: Engine) -> tuple[int, int]:
-    """(raw rows, samples inside chunks) — for statistics and tests."""
+    """(raw rows, staged ones included; samples inside chunks) — for statistics and tests."""
     with engine.connect() as conn:
         raw = conn.execute(select(func.count()).select_from(samples)).scalar_one()
+        raw += count_staged(conn)
         chunked = conn.execute(
             select(func.coalesce(func.sum(sample_chunks.c.count), 0))
         ).scalar_one()

@@ -17,6 +17,7 @@ from vpshealth.store.compaction import CHUNK_SECONDS, decode_chunks, read_raw
 from vpshealth.store.maintenance import Retention
 from vpshealth.store.rollups import HOUR, MINUTE, read_rollups
 from vpshealth.store.schema import rollup_progress, sample_chunks, samples, series
+from vpshealth.store.staged_samples import read_staged
 
 RAW = 0
 DEFAULT_MAX_POINTS = 2000
@@ -165,7 +166,9 @@ class HistoryReader:
                 row_query = row_query.where(samples.c.ts <= until)
             chunks = [(row.codec, row.data) for row in conn.execute(chunk_query)]
             rows = [(row.ts, row.value) for row in conn.execute(row_query)]
+            staged = read_staged(conn, [series_id], since, until).get(series_id, [])
         merged = dict(decode_chunks(chunks, since, until))
+        merged.update(staged)  # rows win over staged rows, staged rows over chunks (as moved)
         merged.update(rows)
         return [Point(ts, value) for ts, value in sorted(merged.items())]
 
@@ -204,7 +207,8 @@ def _raw_count(conn: Connection, series_id: int, start: int, end: int) -> int:
             samples.c.series_id == series_id, samples.c.ts >= start, samples.c.ts <= end
         )
     ).scalar_one()
-    return int(in_chunks) + int(in_rows)
+    staged = read_staged(conn, [series_id], start, end).get(series_id, [])
+    return int(in_chunks) + int(in_rows) + len(staged)
 
 
 def _width(span: int, max_points: int, unit: int) -> int:

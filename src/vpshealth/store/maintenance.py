@@ -22,7 +22,9 @@ from vpshealth.store.schema import (
     sample_chunks,
     samples,
     series,
+    staged_samples,
 )
+from vpshealth.store.staged_samples import oldest_staged
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,9 @@ def _prune_series(conn: Connection, batch: list[int], cutoffs: Cutoffs) -> int:
             sample_chunks.c.start_ts <= cutoffs.raw - CHUNK_SECONDS,
         ),
         delete(samples).where(samples.c.series_id.in_(batch), samples.c.ts < cutoffs.raw),
+        delete(staged_samples).where(
+            staged_samples.c.ts < cutoffs.raw, staged_samples.c.series_id.in_(batch)
+        ),
     ]
     for resolution, cutoff in ((MINUTE, cutoffs.minute), (HOUR, cutoffs.hour)):
         if cutoff is not None:
@@ -141,7 +146,10 @@ def stats(engine: Engine, path: Path) -> DatabaseStats:
             for name, table in sorted(metadata.tables.items())
         }
         chunked = conn.execute(select(func.coalesce(func.sum(sample_chunks.c.count), 0)))
-        oldest_raw = conn.execute(select(func.min(samples.c.ts))).scalar_one()
+        oldest_row = conn.execute(select(func.min(samples.c.ts))).scalar_one()
+        oldest_raw = min(
+            (ts for ts in (oldest_row, oldest_staged(conn)) if ts is not None), default=None
+        )
         oldest_chunk = conn.execute(select(func.min(sample_chunks.c.start_ts))).scalar_one()
         free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
         page_size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
@@ -162,7 +170,7 @@ def stats(engine: Engine, path: Path) -> DatabaseStats:
         free_pages=int(free),
         page_size=int(page_size),
         rows=rows,
-        raw_samples=rows["samples"],
+        raw_samples=rows["samples"] + rows["staged_samples"],
         chunked_samples=chunked_samples,
         oldest_raw=oldest_raw,
         oldest_chunk=oldest_chunk,

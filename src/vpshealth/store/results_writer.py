@@ -4,6 +4,7 @@ state-change events and the metric samples."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from vpshealth.domain.containers import ContainerIncident
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.metrics_json import metrics_to_json
 from vpshealth.domain.series import flatten, flatten_containers
+from vpshealth.store import staged_samples
 from vpshealth.store.docker_repository import (
     record_incident,
     replace_containers,
@@ -37,10 +39,6 @@ _INSERT_CHECKS = (
     "INSERT INTO checks (host_id, checked_at, state, problem, message, duration_ms) "
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
-_INSERT_SAMPLES = (
-    "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?) "
-    "ON CONFLICT (series_id, ts) DO NOTHING"
-)
 _UPSERT_STATUS = (
     "INSERT INTO host_status (host_id, state, problem, message, since, checked_at, "
     "metrics_json) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (host_id) DO UPDATE SET "
@@ -62,8 +60,9 @@ def insert_checks(conn: Connection, rows: Sequence[Row]) -> None:
 
 
 def insert_samples(conn: Connection, rows: Sequence[Row]) -> None:
-    """(series_id, ts, value) rows, in one statement; a repeated (series, ts) is ignored."""
-    _executemany(conn, _INSERT_SAMPLES, rows)
+    """(series_id, ts, value) rows, staged in one statement; a repeated (series, ts) is
+    ignored."""
+    _executemany(conn, staged_samples.INSERT, rows)
 
 
 def _executemany(conn: Connection, statement: str, rows: Sequence[Row]) -> None:
@@ -77,12 +76,14 @@ class ResultsWriter:
     """Batches a poll round into one transaction, each table written with one statement.
     Not thread-safe: use from one writer thread. ``record_incidents``: write container incidents
     as the Docker tracker reports them (one-off checks); off where the alerting owns the
-    incidents (the service)."""
+    incidents (the service). Every ``staged_samples.MOVE_SECONDS`` a write also moves the
+    staged samples to their series."""
 
     def __init__(self, engine: Engine, *, record_incidents: bool = True) -> None:
         self._engine = engine
         self._record_incidents = record_incidents
         self._series_ids: dict[tuple[int, str], int] = {}
+        self._moved_at = time.monotonic()
 
     def write(
         self,
@@ -127,7 +128,13 @@ class ResultsWriter:
                 if host_id in existing and self._record_incidents:
                     record_incident(conn, host_id, incident)
             rows.execute(conn)
+        if time.monotonic() - self._moved_at >= staged_samples.MOVE_SECONDS:
+            self.move_staged()
         return changes
+
+    def move_staged(self) -> int:
+        self._moved_at = time.monotonic()
+        return staged_samples.move_staged(self._engine)
 
     def _series_id(self, conn: Connection, host_id: int, metric: str) -> int:
         key = (host_id, metric)

@@ -29,6 +29,7 @@ from vpshealth.store import chunk_codec
 from vpshealth.store.buckets import Buckets, from_samples, overlay, widen
 from vpshealth.store.compaction import hour_of, read_raw
 from vpshealth.store.schema import rollup_progress, rollups, sample_chunks, samples, series
+from vpshealth.store.staged_samples import oldest_staged
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,7 @@ class Rollups:
             oldest = [
                 conn.execute(select(func.min(sample_chunks.c.start_ts))).scalar_one(),
                 conn.execute(select(func.min(samples.c.ts))).scalar_one(),
+                oldest_staged(conn),
             ]
         known = [hour_of(int(ts)) for ts in oldest if ts is not None]
         return min(known, default=None)

@@ -2,9 +2,11 @@
 
 Metric samples are stored per series (one host, one metric such as ``cpu.percent`` or
 ``disk.percent:/``): ``samples`` is a narrow ``WITHOUT ROWID`` table keyed by
-(series_id, ts) so a chart query is one index range scan. ``sample_chunks`` is the compact
-form that rows older than the current hour are folded into (one compressed blob per series
-and hour); readers take the union of both. ``sample_chunks`` keeps its rowid on purpose: in a
+(series_id, ts) so a chart query is one index range scan. New samples reach it through
+``staged_samples``, keyed by time so that a batch of polls is written to a few pages (see
+``staged_samples.py``). ``sample_chunks`` is the compact form that rows older than the current
+hour are folded into (one compressed blob per series and hour); readers take the union of all
+three. ``sample_chunks`` keeps its rowid on purpose: in a
 ``WITHOUT ROWID`` table a row over ~1 KB spills into an overflow page of its own.
 """
 
@@ -106,6 +108,15 @@ samples = Table(
     metadata,
     Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), primary_key=True),
     Column("ts", Integer, primary_key=True),
+    Column("value", Float, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+staged_samples = Table(
+    "staged_samples",
+    metadata,
+    Column("ts", Integer, primary_key=True),
+    Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), primary_key=True),
     Column("value", Float, nullable=False),
     sqlite_with_rowid=False,
 )
