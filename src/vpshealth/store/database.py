@@ -59,7 +59,8 @@ def open_database(path: Path, *, backup_dir: Path | None = None) -> Engine:
     """
     existed = path.exists() and path.stat().st_size > 0
     _create_private_file(path)
-    engine = create_engine(f"sqlite:///{path}")
+    # Last in, first out: the fewest connections stay in use, each with its own page cache.
+    engine = create_engine(f"sqlite:///{path}", pool_use_lifo=True)
     event.listen(engine, "connect", _on_connect)
     backups = backup_dir if existed else None
     try:
