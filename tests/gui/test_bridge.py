@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+import asyncio
+import threading
+
+import pytest
 from pytestqt.qtbot import QtBot
+from sqlalchemy import Engine
 
 from tests.gui.conftest import Loop
 from tests.gui.factories import add, result, ssh_host
 from vpshealth.app import Core
 from vpshealth.domain.health import HostState, Problem
+from vpshealth.gui import bridge
 from vpshealth.gui.bridge import FleetWatcher, StateChange
 from vpshealth.gui.context import GuiContext
-from vpshealth.gui.fleet_query import read_fleet
+from vpshealth.gui.fleet_query import FleetSnapshot, read_fleet
 from vpshealth.gui.snooze import end_snooze, snooze
 
 
@@ -60,6 +66,40 @@ def test_timer_refresh_runs_in_the_background(
     watcher.stop()
     # The embedded "localhost" host (this computer) is there from the first start.
     assert [r.host.name for r in blocker.args[0].records] == ["localhost", "web1"]
+
+
+def test_a_read_begun_before_a_change_is_not_published_after_it(
+    core: Core, ctx: GuiContext, loop: Loop, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first_read_began, let_it_end = threading.Event(), threading.Event()
+    reads = 0
+
+    def first_read_held(engine: Engine, now: int) -> FleetSnapshot:
+        nonlocal reads
+        reads += 1
+        snapshot = read_fleet(engine, now)
+        if reads == 1:
+            first_read_began.set()
+            let_it_end.wait(10)
+        return snapshot
+
+    monkeypatch.setattr(bridge, "read_fleet", first_read_held)
+    watcher = FleetWatcher(core.engine, ctx.tasks, now=lambda: 1500)
+
+    async def snooze_during_a_periodic_read() -> None:
+        watcher.refresh()  # the timer's read, held after reading the database
+        await asyncio.to_thread(first_read_began.wait, 10)
+        snooze(core.engine, 1000, 4600)
+        after_the_change = asyncio.ensure_future(watcher.refresh_now())
+        await asyncio.sleep(0.3)
+        let_it_end.set()
+        await after_the_change
+        await ctx.tasks.wait_idle()
+
+    loop.run(snooze_during_a_periodic_read())
+    assert reads == 2
+    assert watcher.snapshot is not None
+    assert watcher.snapshot.snoozed_until == 4600
 
 
 def test_fleet_counts_and_global_snooze(core: Core) -> None:

@@ -71,6 +71,9 @@ class FleetWatcher(QObject):
         self._snapshot: FleetSnapshot | None = None
         self._last_notification: int | None = None
         self._busy = False
+        # One read at a time: a periodic read that began before a change (a snooze) must not
+        # publish after the read that follows it, nor the same notifications twice.
+        self._reading = asyncio.Lock()
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.refresh)
@@ -103,6 +106,10 @@ class FleetWatcher(QObject):
             self._busy = False
 
     async def _read_and_publish(self) -> None:
+        async with self._reading:
+            await self._read_and_publish_alone()
+
+    async def _read_and_publish_alone(self) -> None:
         snapshot = await asyncio.to_thread(read_fleet, self._engine, int(self._now()))
         if self._last_notification is None:
             self._last_notification = await asyncio.to_thread(last_notification_id, self._engine)
