@@ -36,6 +36,8 @@ _MOVE = (
     "SELECT series_id, ts, value FROM staged_samples WHERE series_id BETWEEN ? AND ? "
     "ORDER BY series_id, ts ON CONFLICT (series_id, ts) DO NOTHING"
 )
+# The series that have staged rows (not a range of ids: series of removed containers leave gaps).
+_STAGED_SERIES = "SELECT DISTINCT series_id FROM staged_samples ORDER BY series_id"
 _DELETE_MOVED = "DELETE FROM staged_samples WHERE series_id BETWEEN ? AND ?"
 _SPAN = "SELECT (SELECT min(ts) FROM staged_samples), (SELECT max(ts) FROM staged_samples)"
 _LOOK_UP = (
@@ -59,19 +61,17 @@ def insert(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
 
 
 def move_staged(engine: Engine) -> int:
-    """Move every staged sample into ``samples``, a range of series per transaction (each
-    range's rows are inserted and deleted together, so readers see every sample once).
+    """Move every staged sample into ``samples``, ``SERIES_PER_MOVE`` series per transaction
+    (each group's rows are inserted and deleted together, so readers see every sample once).
     Returns the number of rows moved."""
     with engine.connect() as conn:
-        if conn.exec_driver_sql("SELECT 1 FROM staged_samples LIMIT 1").first() is None:
-            return 0
-        low, high = conn.exec_driver_sql("SELECT min(id), max(id) FROM series").one()
+        staged = [row[0] for row in conn.exec_driver_sql(_STAGED_SERIES)]
     moved = 0
-    for first in range(int(low or 0), int(high or 0) + 1, SERIES_PER_MOVE):
-        last = first + SERIES_PER_MOVE - 1
+    for start in range(0, len(staged), SERIES_PER_MOVE):
+        group = staged[start : start + SERIES_PER_MOVE]
         with engine.begin() as conn:
-            moved += max(conn.exec_driver_sql(_MOVE, (first, last)).rowcount, 0)
-            conn.exec_driver_sql(_DELETE_MOVED, (first, last))
+            moved += max(conn.exec_driver_sql(_MOVE, (group[0], group[-1])).rowcount, 0)
+            conn.exec_driver_sql(_DELETE_MOVED, (group[0], group[-1]))
     return moved
 
 
