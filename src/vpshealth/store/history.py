@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, func, select
 
 from vpshealth.store.buckets import Buckets, from_samples, overlay, widen
-from vpshealth.store.compaction import CHUNK_SECONDS, decode_chunks, read_raw
+from vpshealth.store.compaction import CHUNK_SECONDS, read_raw
 from vpshealth.store.maintenance import Retention
 from vpshealth.store.rollups import HOUR, MINUTE, read_rollups
 from vpshealth.store.schema import rollup_progress, sample_chunks, samples, series
@@ -23,6 +23,7 @@ RAW = 0
 DEFAULT_MAX_POINTS = 2000
 # Raw samples are used up to max_points * this many seconds (10 s is the default interval).
 RAW_SECONDS_PER_POINT = 10
+_NO_END = 2**62  # a time after every sample
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,23 +155,9 @@ class HistoryReader:
             ).scalar_one_or_none()
             if series_id is None:
                 return []
-            chunk_query = select(sample_chunks.c.codec, sample_chunks.c.data).where(
-                sample_chunks.c.series_id == series_id,
-                sample_chunks.c.start_ts > since - CHUNK_SECONDS,
-            )
-            row_query = select(samples.c.ts, samples.c.value).where(
-                samples.c.series_id == series_id, samples.c.ts >= since
-            )
-            if until is not None:
-                chunk_query = chunk_query.where(sample_chunks.c.start_ts <= until)
-                row_query = row_query.where(samples.c.ts <= until)
-            chunks = [(row.codec, row.data) for row in conn.execute(chunk_query)]
-            rows = [(row.ts, row.value) for row in conn.execute(row_query)]
-            staged = read_staged(conn, [series_id], since, until).get(series_id, [])
-        merged = dict(decode_chunks(chunks, since, until))
-        merged.update(staged)  # rows win over staged rows, staged rows over chunks (as moved)
-        merged.update(rows)
-        return [Point(ts, value) for ts, value in sorted(merged.items())]
+            end = _NO_END if until is None else until + 1
+            found = read_raw(conn, [series_id], since, end).get(series_id, [])
+        return [Point(ts, value) for ts, value in found]
 
 
 def _rollup_range(

@@ -22,7 +22,6 @@ from vpshealth.store.schema import (
     sample_chunks,
     samples,
     series,
-    staged_samples,
 )
 from vpshealth.store.staged_samples import oldest_staged
 
@@ -102,9 +101,6 @@ def _prune_series(conn: Connection, batch: list[int], cutoffs: Cutoffs) -> int:
             sample_chunks.c.start_ts <= cutoffs.raw - CHUNK_SECONDS,
         ),
         delete(samples).where(samples.c.series_id.in_(batch), samples.c.ts < cutoffs.raw),
-        delete(staged_samples).where(
-            staged_samples.c.ts < cutoffs.raw, staged_samples.c.series_id.in_(batch)
-        ),
     ]
     for resolution, cutoff in ((MINUTE, cutoffs.minute), (HOUR, cutoffs.hour)):
         if cutoff is not None:

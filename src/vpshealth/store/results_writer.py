@@ -62,7 +62,7 @@ def insert_checks(conn: Connection, rows: Sequence[Row]) -> None:
 def insert_samples(conn: Connection, rows: Sequence[Row]) -> None:
     """(series_id, ts, value) rows, staged in one statement; a repeated (series, ts) is
     ignored."""
-    _executemany(conn, staged_samples.INSERT, rows)
+    staged_samples.insert(conn, rows)
 
 
 def _executemany(conn: Connection, statement: str, rows: Sequence[Row]) -> None:
@@ -129,12 +129,9 @@ class ResultsWriter:
                     record_incident(conn, host_id, incident)
             rows.execute(conn)
         if time.monotonic() - self._moved_at >= staged_samples.MOVE_SECONDS:
-            self.move_staged()
+            self._moved_at = time.monotonic()
+            staged_samples.move_staged(self._engine)
         return changes
-
-    def move_staged(self) -> int:
-        self._moved_at = time.monotonic()
-        return staged_samples.move_staged(self._engine)
 
     def _series_id(self, conn: Connection, host_id: int, metric: str) -> int:
         key = (host_id, metric)

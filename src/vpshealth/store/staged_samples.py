@@ -26,7 +26,7 @@ SECONDS_LOOKED_UP = 3600
 """Up to this span, a read looks staged rows up second by second (a primary-key lookup each);
 a longer span (the moves stopped for a while) is scanned instead."""
 
-INSERT = (
+_INSERT = (
     "INSERT INTO staged_samples (series_id, ts, value) VALUES (?, ?, ?) "
     "ON CONFLICT (ts, series_id) DO NOTHING"
 )
@@ -57,7 +57,7 @@ _SCAN = (
 def insert(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """(series_id, ts, value) rows, in one statement; a repeated (series, ts) is ignored."""
     if rows:
-        conn.exec_driver_sql(INSERT, list(rows))
+        conn.exec_driver_sql(_INSERT, list(rows))
 
 
 def move_staged(engine: Engine) -> int:
