@@ -1,0 +1,67 @@
+"""One-off commands over a real OpenSSH sshd: standard output only, input handed over on
+standard input, output bounded, and nothing left for the cycle collector."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from tests.integration.support.sshd import SshServer
+from tests.integration.test_poll_shell import CountingConnection, connection
+from vpshealth.collectors.errors import CollectionError
+from vpshealth.collectors.ssh import OUTPUT_LIMIT
+from vpshealth.domain.health import Problem
+
+
+@pytest.fixture
+async def conn(ssh_server: SshServer) -> AsyncIterator[CountingConnection]:
+    connection_ = connection(ssh_server)
+    yield connection_
+    await connection_.close()
+
+
+@pytest.fixture
+def collector_paused() -> Iterator[None]:
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+async def test_a_command_returns_its_standard_output_only(conn: CountingConnection) -> None:
+    output = await conn.run("printf 'héllo\\n'; echo oops >&2; exit 3")
+    assert output == "héllo\n"
+
+
+async def test_input_text_reaches_the_command_on_standard_input(
+    conn: CountingConnection,
+) -> None:
+    assert await conn.run("tr a-z A-Z", input_text="/var/run/docker.sock\n") == (
+        "/VAR/RUN/DOCKER.SOCK\n"
+    )
+
+
+async def test_too_much_output_is_refused_and_the_connection_stays_usable(
+    conn: CountingConnection,
+) -> None:
+    with pytest.raises(CollectionError) as caught:
+        await conn.run(f"head -c {OUTPUT_LIMIT + 65536} /dev/zero; sleep 30")
+    assert caught.value.problem is Problem.PARSE_ERROR
+    assert "web1" in str(caught.value)
+    generation = conn.generation
+    assert await conn.run("echo still here") == "still here\n"
+    assert conn.generation == generation
+
+
+async def test_commands_leave_no_reference_cycles_behind(
+    conn: CountingConnection, collector_paused: None
+) -> None:
+    await conn.run("true")  # the connection's own objects, made once
+    gc.collect()
+    for _ in range(20):
+        assert await conn.run("echo 1") == "1\n"
+    assert gc.collect() < 20
