@@ -45,8 +45,7 @@ def test_cycles_that_die_after_a_freeze_are_freed_by_the_full_collection() -> No
 def test_the_service_task_freezes_as_it_runs_and_unfreezes_when_stopped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(heap, "FIRST_FREEZES", (0.01, 0.02))
-    monkeypatch.setattr(heap, "FREEZE_EVERY", 0.01)
+    monkeypatch.setattr(heap, "CHECK_EVERY", 0.01)
 
     async def scenario() -> tuple[int, int]:
         task = asyncio.create_task(heap.keep_pauses_short())
@@ -57,14 +56,34 @@ def test_the_service_task_freezes_as_it_runs_and_unfreezes_when_stopped(
             await task
         return frozen, gc.get_freeze_count()
 
+    callbacks = list(gc.callbacks)
     frozen, after = asyncio.run(scenario())
     assert frozen > 0
     assert after == 0
+    assert gc.callbacks == callbacks
+
+
+def test_what_survives_a_collection_is_not_walked_by_the_next_one() -> None:
+    def walked(thing: object) -> bool:
+        return any(o is thing for o in gc.get_objects())
+
+    async def scenario() -> tuple[bool, bool]:
+        task = asyncio.create_task(heap.keep_pauses_short())
+        await asyncio.sleep(0)
+        survivor = Node()
+        before = walked(survivor)
+        gc.collect(0)
+        after = walked(survivor)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return before, after
+
+    assert asyncio.run(scenario()) == (True, False)
 
 
 def test_the_daily_full_collection_runs_on_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(heap, "FIRST_FREEZES", (0.01,))
-    monkeypatch.setattr(heap, "FREEZE_EVERY", 0.01)
+    monkeypatch.setattr(heap, "CHECK_EVERY", 0.01)
     monkeypatch.setattr(heap, "FULL_COLLECTION_EVERY", 0.03)
     runs: list[int] = []
     monkeypatch.setattr(heap, "full_collection", lambda: runs.append(1) or 0)
@@ -88,8 +107,7 @@ def test_malloc_arenas_can_be_limited_on_linux() -> None:
 def test_many_dropped_connections_bring_the_full_collection_forward(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(heap, "FIRST_FREEZES", (0.01,))
-    monkeypatch.setattr(heap, "FREEZE_EVERY", 0.01)
+    monkeypatch.setattr(heap, "CHECK_EVERY", 0.01)
     monkeypatch.setattr(heap, "FULL_COLLECTION_EVERY", 3600.0)
     monkeypatch.setattr(heap, "FULL_COLLECTION_GAP", 0.03)
     monkeypatch.setattr(heap, "RELEASED_LIMIT", 3)
