@@ -108,11 +108,14 @@ class PollSample:
 class Probe:
     """Collects a sample per poll, from a wrapped clock and wrapped pollers."""
 
-    def __init__(self, interval: float) -> None:
+    SPILL_EVERY = 4096
+    """Polls kept in memory before they are appended to the record file."""
+
+    def __init__(self, interval: float, record: Path) -> None:
         self.interval = interval
-        self._times = array.array("d")  # due, start, end of every poll, in a row
-        self._hosts = array.array("I")  # index into _names
-        self._outcomes = array.array("I")  # index into _kinds
+        self._record = record
+        record.write_bytes(b"")
+        self._rows = array.array("d")  # due, start, end, host index, outcome index of each poll
         self._names: dict[str, int] = {}
         self._kinds: dict[tuple[str, str | None, bool, bool], int] = {}
         self.cancelled = 0  # polls cancelled (timeout) before the run was asked to stop
@@ -121,22 +124,30 @@ class Probe:
         self._last_due: dict[str, float] = {}
 
     def add(self, sample: PollSample) -> None:
-        """Kept in arrays (about 32 bytes a poll; objects would take 180): the engine's
-        memory figures should not grow with the benchmark's own bookkeeping."""
-        self._times.extend((sample.due, sample.start, sample.end))
-        self._hosts.append(self._names.setdefault(sample.host, len(self._names)))
+        """Appended to a file every few thousand polls: the engine's memory figures should not
+        grow with the benchmark's own record (32 bytes a poll kept in memory were 11 MB an
+        hour at 1,000 hosts)."""
+        host = self._names.setdefault(sample.host, len(self._names))
         kind = (sample.state, sample.problem, sample.has_metrics, sample.slept)
-        self._outcomes.append(self._kinds.setdefault(kind, len(self._kinds)))
+        outcome = self._kinds.setdefault(kind, len(self._kinds))
+        self._rows.extend((sample.due, sample.start, sample.end, host, outcome))
+        if len(self._rows) >= 5 * self.SPILL_EVERY:
+            with self._record.open("ab") as out:
+                self._rows.tofile(out)
+            del self._rows[:]
 
     @property
     def samples(self) -> list[PollSample]:
         """Every poll so far, as objects (for the analysis, after the run)."""
         names = list(self._names)
         kinds = list(self._kinds)
-        t = self._times
+        rows = array.array("d", self._record.read_bytes())
+        rows.extend(self._rows)
         return [
-            PollSample(names[h], t[3 * i], t[3 * i + 1], t[3 * i + 2], *kinds[k])
-            for i, (h, k) in enumerate(zip(self._hosts, self._outcomes, strict=True))
+            PollSample(
+                names[int(rows[i + 3])], rows[i], rows[i + 1], rows[i + 2], *kinds[int(rows[i + 4])]
+            )
+            for i in range(0, len(rows), 5)
         ]
 
     def note_sleep(self, due: float) -> None:
@@ -565,7 +576,7 @@ async def _run_engine(
         if config.log_file:
             configure_logging(core.paths.log_file, verbose=False)
         await asyncio.to_thread(add_fleet_hosts, core, fleet.hosts, config.interval, private_key)
-        probe = Probe(float(config.interval))
+        probe = Probe(float(config.interval), workdir / "polls.bin")
         core.clock = MeasuringClock(SystemClock(), probe)
         make_poller = core.make_poller
 

@@ -104,6 +104,11 @@ def test_malloc_arenas_can_be_limited_on_linux() -> None:
     assert heap.limit_malloc_arenas() is True
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_free_memory_can_be_handed_back_on_linux() -> None:
+    assert heap.return_free_memory() is True
+
+
 def test_many_dropped_connections_bring_the_full_collection_forward(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
