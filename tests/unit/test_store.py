@@ -144,6 +144,20 @@ def test_pragmas(engine: Engine) -> None:
         assert conn.execute(text("PRAGMA synchronous")).scalar_one() == 1  # NORMAL
 
 
+def test_the_log_shrinks_back_after_a_large_transaction(engine: Engine, db_path: Path) -> None:
+    wal = db_path.with_name(db_path.name + "-wal")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE bulk (b BLOB)"))
+        for _ in range(40):
+            conn.execute(text("INSERT INTO bulk VALUES (zeroblob(1048576))"))
+    assert wal.stat().st_size > 2 * database.WAL_SIZE_LIMIT
+    with engine.begin() as conn:
+        conn.execute(text("PRAGMA wal_checkpoint(PASSIVE)"))
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO bulk VALUES (x'00')"))
+    assert wal.stat().st_size <= database.WAL_SIZE_LIMIT
+
+
 def test_schema_is_at_head(engine: Engine) -> None:
     assert HEAD is not None
     with engine.connect() as conn:

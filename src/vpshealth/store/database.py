@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+WAL_SIZE_LIMIT = 16 * 1024 * 1024
+"""The write-ahead log is cut back to this after a checkpoint: otherwise it keeps the size of
+the largest transaction ever written (a move of staged samples, a fold) on disk."""
 
 SCHEMA_HEAD = "0005"
 """The newest migration. A file already at it opens without loading Alembic (about 11 MB of
@@ -42,6 +45,7 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.execute("PRAGMA auto_vacuum = INCREMENTAL")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
 
