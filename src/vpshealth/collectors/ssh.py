@@ -51,9 +51,9 @@ class SshOptions:
 
 class _OutputSession(asyncssh.SSHClientSession[bytes]):
     """Keeps a command's standard output until its channel closes (``None`` once it passed
-    ``OUTPUT_LIMIT``). Used instead of asyncssh's
-    ``run``, whose process object and its streams refer to each other: each command left a
-    reference cycle of about 26 objects for the garbage collector to find."""
+    ``OUTPUT_LIMIT``). Used instead of asyncssh's ``run``, whose process object and its
+    streams refer to each other: each command left a reference cycle of about 26 objects for
+    the garbage collector to find."""
 
     def __init__(self) -> None:
         self._chunks: list[bytes] = []
