@@ -118,7 +118,7 @@ class SshConnection:
         conn = await self.connect()
         async with self._channels, self.guard("finish the check"):
             channel, session = await conn.create_session(_OutputSession, command, encoding=None)
-            if input_text is not None:
+            if input_text is not None and not channel.is_closing():  # it may be done already
                 channel.write(input_text.encode())
             channel.write_eof()
             output = await cast(_OutputSession, session).output
