@@ -7,6 +7,7 @@ the server does not offer STARTTLS, so a password never travels in clear."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email.policy
 import ssl
@@ -114,6 +115,7 @@ async def deliver(
         response = await client.data(message.as_bytes())
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         client.close()
+        await asyncio.sleep(0)  # lets the socket finish closing before the caller moves on
         raise describe(exc, config) from None
     except BaseException:  # cancelled: drop the connection, do not wait for the server
         client.close()
