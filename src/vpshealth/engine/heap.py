@@ -30,31 +30,35 @@ MALLOC_ARENAS = 2
 _M_ARENA_MAX = -8  # glibc's mallopt parameter
 
 
+def _glibc() -> ctypes.CDLL | None:
+    """The C library on Linux when it is glibc (musl has neither mallopt nor malloc_trim)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
 def limit_malloc_arenas() -> bool:
     """On Linux with glibc, at most ``MALLOC_ARENAS`` malloc arenas: by default every thread
     that allocates (the database writer, the worker threads) gets an arena of its own, and
     memory freed in one is not reused by the others (measured: about 6 MB more resident
     memory with a thousand hosts). Must run before those threads start. Returns whether the
     limit was set."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None)
-        return bool(libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS))
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
-        return False
+    libc = _glibc()
+    return libc is not None and bool(libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS))
 
 
 def return_free_memory() -> bool:
     """On Linux with glibc, hands memory that was freed inside the heap back to the system
     (``malloc_trim``): about 3 MB with a thousand hosts, in about 2 ms (measured). Returns
     whether it could ask."""
-    if not sys.platform.startswith("linux"):
+    libc = _glibc()
+    if libc is None:
         return False
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):
-        return False
+    libc.malloc_trim(0)
     return True
 
 
