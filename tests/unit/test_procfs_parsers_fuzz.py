@@ -7,6 +7,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -437,3 +438,70 @@ def test_fuzz_targets_are_present() -> None:
     assert len(SNAPSHOT_TEXTS) >= 10
     assert len(SYSINFO_TEXTS) >= 2
     assert all(END_LINE.search(text) for text in SNAPSHOT_TEXTS)
+
+
+# --- (d) the fast paths agree with the plain reading ----------------------------------------
+
+
+def split_sections_line_by_line(text: str) -> dict[str, list[str]]:
+    """The straightforward reading of the section format, line by line, as the reference."""
+    sections: dict[str, list[str]] = {}
+    body: list[str] | None = None
+    for line in (line.removesuffix("\r") for line in text.split("\n")):
+        marker = re.fullmatch(r"@@vpshealth:([a-z0-9][a-z0-9-]{0,31})", line)
+        if marker is None:
+            if body is not None:
+                body.append(line)
+            continue
+        if marker.group(1) in sections:
+            raise ParseError("twice")
+        body = sections[marker.group(1)] = []
+    return sections
+
+
+near_markers = st.sampled_from(
+    ["@@vpshealth:", "@@vpshealth:Stat", "@@vpshealth:a b", "@@vpshealth:end\r\r", "x@@vpshealth:a"]
+)
+section_texts = st.one_of(
+    texts, st.lists(st.one_of(lines, near_markers), max_size=40).map("\n".join)
+)
+
+
+@FUZZ
+@given(text=section_texts)
+def test_split_sections_agrees_with_reading_line_by_line(text: str) -> None:
+    try:
+        expected = split_sections_line_by_line(text)
+    except ParseError:
+        with pytest.raises(ParseError):
+            split_sections(text)
+        return
+    got = split_sections(text)
+    assert {
+        name: [line.removesuffix("\r") for line in body.split("\n")] for name, body in got.items()
+    } == {name: body or [""] for name, body in expected.items()}
+
+
+df_spaces = st.sampled_from([" ", "  ", "\t", " \u2028"])
+
+
+@FUZZ
+@given(generated=disks(), trailing=df_spaces)
+def test_df_line_with_trailing_blanks_reads_the_same(
+    generated: tuple[str, DiskUsage], trailing: str
+) -> None:
+    device, disk = generated
+    header = "Filesystem     Type     1024-blocks     Used Available Capacity Mounted on"
+    line = (
+        f"{device} {disk.fstype} {disk.total_bytes // KIB} {disk.used_bytes // KIB} "
+        f"{disk.available_bytes // KIB} 50% {disk.mount}"
+    )
+    plain = parse_or_none(parse_df, f"{header}\n{line}")
+    padded = parse_or_none(parse_df, f"{header}\n{line}{trailing}")
+    if plain is None or padded is None:
+        assert plain == padded
+        return
+    assert isinstance(plain, tuple)
+    assert isinstance(padded, tuple)
+    shown = "".join(char if char.isprintable() else "?" for char in trailing)  # as df does
+    assert [replace(disk, mount=disk.mount + shown) for disk in plain] == list(padded)

@@ -33,7 +33,9 @@ _MAX_NAME_CHARS: Final = 255
 _MAX_MOUNT_CHARS: Final = 4096  # PATH_MAX
 
 _MARKER_PREFIX: Final = "@@vpshealth:"
-_MARKER_RE: Final = re.compile(r"@@vpshealth:([a-z0-9][a-z0-9-]{0,31})")
+_MARKER_LINE_START: Final = "\n" + _MARKER_PREFIX
+"""Lines are separated by ``\\n`` only (see ``_lines``)."""
+_MARKER_NAME_RE: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 _FLOAT_RE: Final = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,9})?")
 _CPU_N_RE: Final = re.compile(r"cpu[0-9]+")
 _TOKEN_RE: Final = re.compile(r"\S+")
@@ -80,19 +82,23 @@ _RAM_DISK_DEVICE_PREFIXES: Final = ("/dev/zram", "/dev/ram")
 
 def split_sections(text: str) -> dict[str, str]:
     """Section name -> body. Text before the first marker (e.g. a login banner) is ignored."""
-    sections: dict[str, list[str]] = {}
-    body: list[str] | None = None
-    for line in _lines(text):
-        marker = _MARKER_RE.fullmatch(line) if line.startswith(_MARKER_PREFIX) else None
-        if marker is None:
-            if body is not None:
-                body.append(line)
+    sections: dict[str, str] = {}
+    name: str | None = None
+    has_lines = False  # whether the current section's body has a line yet, even an empty one
+    for part in ("\n" + text).split(_MARKER_LINE_START)[1:]:
+        first_line, newline, rest = part.partition("\n")
+        if _MARKER_NAME_RE.fullmatch(first_line.removesuffix("\r")) is None:
+            if name is not None:  # a line that only starts like a marker
+                separator = "\n" if has_lines else ""
+                sections[name] += separator + _MARKER_PREFIX + part
+                has_lines = True
             continue
-        name = marker.group(1)
+        name = first_line.removesuffix("\r")
         if name in sections:
             raise ParseError(f"section {name!r} appears twice")
-        body = sections[name] = []
-    return {name: "\n".join(lines) for name, lines in sections.items()}
+        sections[name] = rest
+        has_lines = bool(newline)
+    return sections
 
 
 def parse_snapshot(text: str) -> HostSnapshot:
@@ -166,7 +172,7 @@ def _cpu_times(values: list[str], section: str) -> CpuTimes:
     # counted in user and nice, so they are validated but not kept.
     if len(values) < 4:
         raise ParseError(f"{section}: cpu line has {len(values)} fields, expected at least 4")
-    numbers = [_int(value, section) for value in values]
+    numbers = _ints(values, section)
     return CpuTimes(*numbers[:8])
 
 
@@ -258,7 +264,7 @@ def _net_dev_row(line: str) -> NetworkCounters:
     fields = rest.split()
     if not colon or not name or len(name.split()) != 1 or len(fields) < 16:
         raise ParseError(f"netdev: malformed line {_excerpt(line)}")
-    numbers = [_int(field, "netdev") for field in fields]
+    numbers = _ints(fields, "netdev")
     return NetworkCounters(_printable(name, "netdev"), rx_bytes=numbers[0], tx_bytes=numbers[8])
 
 
@@ -289,20 +295,31 @@ def _df_row(line: str) -> tuple[str, DiskUsage] | None:
     Device and mount point may both contain spaces, so the row is anchored on the run
     ``<type> <size> <used> <avail> <capacity%> /...`` rather than on column positions.
     """
-    tokens = list(_TOKEN_RE.finditer(line))
-    i = _df_capacity_column(line, [token.group() for token in tokens])
-    sizes = [token.group() for token in tokens[i - 3 : i]]
+    fields = line.split()
+    if len(fields) == 7 and not line[-1].isspace():
+        # The usual line: no spaces inside the device or the mount point.
+        i = _df_capacity_column(line, fields)
+        device, mount = fields[0], fields[6]
+    else:
+        tokens = list(_TOKEN_RE.finditer(line))
+        fields = [token.group() for token in tokens]
+        i = _df_capacity_column(line, fields)
+        device = line[tokens[0].start() : tokens[i - 5].end()]
+        mount = line[tokens[i + 1].start() :]
+    sizes = fields[i - 3 : i]
     if "-" in sizes:
         return None
-    total, used, available = (_kib(size, "df") for size in sizes)
+    total, used, available = (size * 1024 for size in _ints(sizes, "df"))
+    if max(total, used, available) > MAX_INT:
+        raise ParseError(f"df: value out of range: {_excerpt(line)}")
     disk = DiskUsage(
-        mount=_printable(line[tokens[i + 1].start() :], "df"),
-        fstype=_printable(tokens[i - 4].group(), "df"),
+        mount=_printable(mount, "df"),
+        fstype=_printable(fields[i - 4], "df"),
         total_bytes=total,
         used_bytes=used,
         available_bytes=available,
     )
-    return line[tokens[0].start() : tokens[i - 5].end()], disk
+    return device, disk
 
 
 def _df_capacity_column(line: str, fields: list[str]) -> int:
@@ -423,6 +440,14 @@ def _int(token: str, section: str) -> int:
     if value > MAX_INT:
         raise ParseError(f"{section}: value out of range: {_excerpt(token)}")
     return value
+
+
+def _ints(tokens: list[str], section: str) -> list[int]:
+    """``_int`` of each token, checked in one pass when they are all plain counters."""
+    joined = "".join(tokens)
+    if tokens and joined.isascii() and joined.isdigit() and max(map(len, tokens)) < 19:
+        return list(map(int, tokens))  # at most 18 digits: below MAX_INT
+    return [_int(token, section) for token in tokens]
 
 
 def _kib(token: str, section: str) -> int:
