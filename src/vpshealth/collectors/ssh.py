@@ -15,6 +15,7 @@ import asyncssh
 
 from vpshealth.collectors.errors import CollectionError
 from vpshealth.collectors.ssh_keys import ClientCredentials, KeyFileError, load_private_key
+from vpshealth.collectors.ssh_packets import send_without_ignore_packets
 from vpshealth.domain.health import Problem
 from vpshealth.domain.hosts import Host
 
@@ -268,6 +269,7 @@ class SshConnection:
             raise CollectionError(
                 Problem.UNREACHABLE, f"cannot connect to {_where(host)}: {reason}"
             ) from None
+        send_without_ignore_packets(conn)
         log.info("Connected to %s", _where(host))
         return conn
 
