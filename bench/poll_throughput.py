@@ -225,6 +225,8 @@ class ResourceSample:
     engine_cpu: float
     engine_rss: int
     fleet_cpu: float
+    writer_cpu: float  # the recorder's writer thread, 0 before it started
+    engine_rss_anon: int  # of engine_rss: memory not backed by a file (the heap, arenas)
 
 
 class Monitor:
@@ -247,7 +249,12 @@ class Monitor:
                 times = self._fleet.cpu_times()
                 fleet = times.user + times.system
         sample = ResourceSample(
-            time.time(), mine.user + mine.system, self._me.memory_info().rss, fleet
+            time.time(),
+            mine.user + mine.system,
+            self._me.memory_info().rss,
+            fleet,
+            _writer_cpu(),
+            _rss_anon(),
         )
         self.resources.append(sample)
         return sample
@@ -356,8 +363,7 @@ class BenchReport:
     memory_top: list[tuple[str, float]]
     frozen_garbage: int  # cycles kept by gc.freeze() during the run, freed at its end
     rss_mb_by_30s: list[tuple[int, float]]  # (seconds since start, highest RSS in MB)
-    # (seconds since start, engine's share of one core, longest loop stall in ms) by 5 minutes
-    by_5min: list[tuple[int, float, float]]
+    by_5min: list[tuple[float, ...]]  # see _five_minute_timeline
     started_at: float
     machine: dict[str, Any] = field(default_factory=dict)
 
@@ -430,6 +436,22 @@ def _window(
         worst_tick_main_thread_cpu_share=worst[1],
         late_without_sleep=sum(1 for s in samples if not s.slept),
     )
+
+
+def _writer_cpu() -> float:
+    for thread in threading.enumerate():
+        if thread.name.startswith("vpshealth-writer") and thread.ident is not None:
+            with contextlib.suppress(OSError):
+                return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+    return 0.0
+
+
+def _rss_anon() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _thread_cpu() -> dict[str, float]:
@@ -702,8 +724,10 @@ def _rss_timeline(samples: list[ResourceSample], started_at: float) -> list[tupl
     return [(slot, round(rss / 1e6, 1)) for slot, rss in sorted(highest.items())]
 
 
-def _five_minute_timeline(monitor: Monitor, started_at: float) -> list[tuple[int, float, float]]:
-    """Where in a long run the CPU and the stalls are (the hourly fold shows up here)."""
+def _five_minute_timeline(monitor: Monitor, started_at: float) -> list[tuple[float, ...]]:
+    """Where in a long run the CPU and the stalls are (the hourly fold shows up here): (start
+    in s, engine's share of one core, of it the writer thread's, longest stall in ms, RSS and
+    anonymous RSS in MB at the slot's end)."""
     first: dict[int, ResourceSample] = {}
     last: dict[int, ResourceSample] = {}
     for sample in monitor.resources:
@@ -714,17 +738,22 @@ def _five_minute_timeline(monitor: Monitor, started_at: float) -> list[tuple[int
     for t, late, _ in monitor.lag:
         slot = int((t - started_at) // 300) * 300
         stalls[slot] = max(stalls.get(slot, 0.0), late)
-    return [
-        (
-            slot,
-            round(
-                (last[slot].engine_cpu - first[slot].engine_cpu) / (last[slot].t - first[slot].t), 3
-            ),
-            round(stalls.get(slot, 0.0) * 1000, 1),
+    timeline: list[tuple[float, ...]] = []
+    for slot in sorted(first):
+        a, b = first[slot], last[slot]
+        if b.t <= a.t:
+            continue
+        timeline.append(
+            (
+                slot,
+                round((b.engine_cpu - a.engine_cpu) / (b.t - a.t), 3),
+                round((b.writer_cpu - a.writer_cpu) / (b.t - a.t), 3),
+                round(stalls.get(slot, 0.0) * 1000, 1),
+                round(b.engine_rss / 1e6, 1),
+                round(b.engine_rss_anon / 1e6, 1),
+            )
         )
-        for slot in sorted(first)
-        if last[slot].t > first[slot].t
-    ]
+    return timeline
 
 
 def machine_info() -> dict[str, Any]:
@@ -783,8 +812,12 @@ def format_report(report: BenchReport) -> str:
         f"peak RSS {report.peak_rss_mb:.1f} MB, steady median {report.steady_rss_mb:.1f} MB",
         "RSS by 30 s (highest, MB): "
         + " ".join(f"{slot}s:{mb:.0f}" for slot, mb in report.rss_mb_by_30s),
-        "by 5 minutes (start: core share, longest stall): "
-        + " ".join(f"{slot}s:{share:.1%},{ms:.0f}ms" for slot, share, ms in report.by_5min),
+        "by 5 minutes (start: core share (writer thread), longest stall, RSS (anonymous)):",
+        *(
+            f"  {slot:5.0f}s  {share:6.1%} ({writer:5.1%})  {ms:4.0f} ms  {rss:6.1f} MB"
+            f" ({anon:.1f})"
+            for slot, share, writer, ms, rss, anon in report.by_5min
+        ),
         f"states {report.states}; problems {report.problems}; cancelled polls "
         f"{report.cancelled_polls}",
         f"hosts polled {report.hosts_polled}, with metrics {report.hosts_with_metrics}",

@@ -5,19 +5,23 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 APP_NAME = "vpshealth"
+ENV_PREFIX = "VPSHEALTH_"
 
 
-class Settings(BaseSettings):
-    """Every field can be set with a ``VPSHEALTH_<FIELD>`` environment variable."""
+class Settings(BaseModel):
+    """Every field can be set with a ``VPSHEALTH_<FIELD>`` environment variable (the name in
+    any case); values given to the constructor win over the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="VPSHEALTH_", extra="ignore")
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_from_environment(), **values})
 
     home: Path | None = Field(
         default=None, description="Put config, database and logs under this one folder."
@@ -60,6 +64,16 @@ class Settings(BaseSettings):
         if self.warning_percent > self.critical_percent:
             raise ValueError("warning_percent must not be above critical_percent")
         return self
+
+
+def _from_environment() -> dict[str, str]:
+    fields = Settings.model_fields
+    found: dict[str, str] = {}
+    for name, value in os.environ.items():
+        upper = name.upper()
+        if upper.startswith(ENV_PREFIX) and (field := upper[len(ENV_PREFIX) :].lower()) in fields:
+            found[field] = value
+    return found
 
 
 @dataclass(frozen=True, slots=True)

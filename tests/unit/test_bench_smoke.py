@@ -22,4 +22,7 @@ async def test_engine_polls_every_simulated_host(tmp_path: Path) -> None:
     assert report.hosts_ok_or_warning_with_metrics == ["sim-0000", "sim-0001", "sim-0002"]
     assert report.cancelled_polls == 0
     assert report.whole.engine_cpu_seconds > 0
+    _, engine_share, writer_share, _, rss_mb, anon_mb = report.by_5min[0]
+    assert 0 < writer_share < engine_share  # the writer thread is measured on its own
+    assert 0 < anon_mb < rss_mb
     assert "first_poll" in report.fleet_log_tail  # the simulator answered and stopped cleanly
