@@ -142,6 +142,7 @@ def test_pragmas(engine: Engine) -> None:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() == 10_000
         assert conn.execute(text("PRAGMA synchronous")).scalar_one() == 1  # NORMAL
+        assert conn.execute(text("PRAGMA cache_size")).scalar_one() == -database.PAGE_CACHE_KIB
 
 
 def test_the_log_shrinks_back_after_a_large_transaction(engine: Engine, db_path: Path) -> None:

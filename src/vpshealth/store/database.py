@@ -24,6 +24,11 @@ WAL_SIZE_LIMIT = 16 * 1024 * 1024
 """The write-ahead log is cut back to this after a checkpoint: otherwise it keeps the size of
 the largest transaction ever written (a move of staged samples, a fold) on disk."""
 
+PAGE_CACHE_KIB = 1024
+"""SQLite's page cache per connection (its default is 2,000 KiB). The service keeps about three
+connections open; what they read is mostly one pass over new rows, which a larger cache does
+not speed up, while it does stay in memory (about 3 MB at 1,000 hosts)."""
+
 SCHEMA_HEAD = "0005"
 """The newest migration. A file already at it opens without loading Alembic (about 11 MB of
 memory the service would otherwise keep for nothing); a test keeps this equal to the head of
@@ -47,6 +52,7 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
     cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
     cursor.close()
 
 
