@@ -54,6 +54,7 @@ from keyring.errors import PasswordDeleteError
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.fleet import FleetProcess
+from bench.heap_report import heap_report
 from bench.stall_watch import StallWatch
 
 from vpshealth.app import Core, build_core
@@ -304,6 +305,7 @@ class BenchConfig:
     on_time_tolerance: float = 1.0  # seconds a poll may start after it was due
     tracemalloc: bool = False  # where the memory goes (slows the engine: not for timing)
     stall_stacks: Path | None = None  # write the stacks of loop stalls here
+    heap_report: Path | None = None  # append what the memory is made of every 10 minutes
 
     @property
     def warmup_seconds(self) -> float:
@@ -436,6 +438,14 @@ def _window(
         worst_tick_main_thread_cpu_share=worst[1],
         late_without_sleep=sum(1 for s in samples if not s.slept),
     )
+
+
+async def _write_heap_reports(path: Path, started_at: float, every: float = 600.0) -> None:
+    await asyncio.sleep(60.0)
+    while True:
+        with path.open("a") as out:
+            out.write(heap_report(f"{(time.time() - started_at) / 60:.1f} min"))
+        await asyncio.sleep(every)
 
 
 def _writer_cpu() -> float:
@@ -622,6 +632,9 @@ async def _run_engine(
             asyncio.create_task(monitor.run_sampler(), name="bench sampler"),
         ]
         started_at = time.time()
+        if config.heap_report is not None:
+            config.heap_report.write_text("")
+            helpers.append(asyncio.create_task(_write_heap_reports(config.heap_report, started_at)))
         cpu_start = _cpu_snapshot(monitor)
         if profiler is not None:
             profiler.enable()
@@ -638,6 +651,11 @@ async def _run_engine(
             maxrss_at_end = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
             cpu_end = _cpu_snapshot(monitor)
             threads_after = _thread_cpu()
+            if config.heap_report is not None:
+                with config.heap_report.open("a") as out:
+                    out.write(
+                        heap_report(f"end, {(ended_at - started_at) / 60:.1f} min", objects=True)
+                    )
             memory_top = _memory_top(at_steady) if config.tracemalloc else []
             gc.collect()  # what the ordinary collections would free anyway
             frozen_garbage = heap.full_collection()
@@ -862,6 +880,12 @@ def main() -> None:
         default=None,
         help="write what the loop ran when it stalled (steady state) to this file",
     )
+    parser.add_argument(
+        "--heap-report",
+        type=Path,
+        default=None,
+        help="append what the engine's memory is made of to this file every 10 minutes",
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="keep database and logs here")
     args = parser.parse_args()
     if not 0 < args.minutes <= MAX_MINUTES:
@@ -883,6 +907,7 @@ def main() -> None:
         write_gap_ms=args.write_gap_ms,
         tracemalloc=args.tracemalloc,
         stall_stacks=args.stall_stacks,
+        heap_report=args.heap_report,
     )
     heap.limit_malloc_arenas()  # as `vpshealth` does at start
     report = asyncio.run(run_benchmark(config, args.workdir))

@@ -70,8 +70,9 @@ class Scheduler:
         ``start_now``: hosts started by this call are polled right away, without jitter."""
         wanted = {host_id: host for host_id, host in hosts.items() if host.enabled}
         for host_id in list(self._entries):
-            entry = self._entries[host_id]
-            if wanted.get(host_id) != entry.poller.host:
+            current, host = self._entries[host_id].poller.host, wanted.get(host_id)
+            # Unchanged hosts come back as the same objects: no field-by-field comparison.
+            if host is not current and host != current:
                 await self._stop_entry(host_id)
         for host_id, host in wanted.items():
             if host_id not in self._entries:
