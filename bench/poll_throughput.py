@@ -42,7 +42,7 @@ import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -238,7 +238,9 @@ class Monitor:
         # (wall time, lateness in s, share of the tick's wall time the main thread ran) of
         # each tick, flat in an array: 24 bytes a tick instead of 140 as tuples of floats
         self._lag = array.array("d")
-        self.resources: list[ResourceSample] = []
+        # the once-a-second samples, flat as well: objects would be 2 MB an hour of the
+        # engine's memory figures
+        self._resources = array.array("d")
         self._me = psutil.Process()
         self._fleet = psutil.Process(fleet_pid) if fleet_pid else None
 
@@ -257,8 +259,17 @@ class Monitor:
             _writer_cpu(),
             _rss_anon(),
         )
-        self.resources.append(sample)
+        self._resources.extend(astuple(sample))
         return sample
+
+    @property
+    def resources(self) -> list[ResourceSample]:
+        """Every sample so far, as objects (for the analysis, after the run)."""
+        v = self._resources
+        return [
+            ResourceSample(v[i], v[i + 1], int(v[i + 2]), v[i + 3], v[i + 4], int(v[i + 5]))
+            for i in range(0, len(v), len(fields(ResourceSample)))
+        ]
 
     @property
     def lag(self) -> Iterator[tuple[float, float, float]]:

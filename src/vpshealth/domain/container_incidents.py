@@ -66,7 +66,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import ClassVar, Final
 
 from vpshealth.domain.containers import (
     Container,
@@ -138,6 +138,20 @@ class _Track:
 
 
 class IncidentTracker:
+    _HANDLERS: ClassVar[dict[str, str]] = {
+        "create": "_on_create",
+        "start": "_on_start",
+        "die": "_on_die",
+        "oom": "_on_oom",
+        "kill": "_on_kill",
+        "stop": "_on_stop",
+        "pause": "_on_pause",
+        "unpause": "_on_pause",
+        "health_status": "_on_health",
+    }
+    """Event action -> method; by name, so that a tracker per host (a thousand of them) does
+    not carry its own table of bound methods."""
+
     def __init__(
         self,
         restart_loop_count: int = 3,
@@ -161,17 +175,6 @@ class IncidentTracker:
         self._seen: set[DockerEvent] = set()
         self._seen_order: deque[DockerEvent] = deque()
         self._docker_seen = False
-        self._handlers: dict[str, _Handler] = {
-            "create": self._on_create,
-            "start": self._on_start,
-            "die": self._on_die,
-            "oom": self._on_oom,
-            "kill": self._on_kill,
-            "stop": self._on_stop,
-            "pause": self._on_pause,
-            "unpause": self._on_pause,
-            "health_status": self._on_health,
-        }
 
     # --- public API -----------------------------------------------------------------------
 
@@ -262,8 +265,9 @@ class IncidentTracker:
         if container is not None and container.id == event.container_id:
             track.app = container.group.app
             track.group = container.group
-        handler = self._handlers.get(event.action)
-        if handler is not None and not self._stale(track, event):
+        handler_name = self._HANDLERS.get(event.action)
+        if handler_name is not None and not self._stale(track, event):
+            handler: _Handler = getattr(self, handler_name)
             changes += handler(track, event, container)
         return changes
 
