@@ -14,6 +14,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from vpshealth.engine import heap
+
 _PYMALLOC_LINES = re.compile(
     r"^# (arenas allocated total|arenas reclaimed|arenas highwater mark|arenas allocated current"
     r"|bytes in allocated blocks|bytes in available blocks|\d+ unused pools \* \d+ bytes"
@@ -22,10 +24,16 @@ _PYMALLOC_LINES = re.compile(
 )
 
 
-def _status() -> list[str]:
-    keep = ("VmRSS:", "RssAnon:", "RssFile:", "RssShmem:", "VmData:")
+def proc_status_kib() -> dict[str, int]:
+    """The memory lines of ``/proc/self/status`` (``VmRSS``, ``RssAnon`` ...), in KiB."""
+    keep = ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmData")
+    found: dict[str, int] = {}
     with open("/proc/self/status") as status:
-        return [" ".join(line.split()) for line in status if line.startswith(keep)]
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in keep:
+                found[name] = int(value.split()[0])
+    return found
 
 
 def _pymalloc() -> list[str]:
@@ -45,13 +53,10 @@ def _pymalloc() -> list[str]:
 
 def _glibc() -> list[str]:
     """The totals at the end of glibc's ``malloc_info`` (all arenas)."""
-    if not sys.platform.startswith("linux"):
+    libc = heap.glibc()
+    if libc is None or not hasattr(libc, "malloc_info"):
         return []
-    try:
-        libc = ctypes.CDLL(None)
-        fopen, fclose, malloc_info = libc.fopen, libc.fclose, libc.malloc_info
-    except (OSError, AttributeError):
-        return []
+    fopen, fclose, malloc_info = libc.fopen, libc.fclose, libc.malloc_info
     fopen.restype = ctypes.c_void_p
     fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
     fclose.argtypes = [ctypes.c_void_p]
@@ -84,7 +89,13 @@ def _objects_by_type(limit: int) -> list[str]:
 
 
 def heap_report(label: str, *, objects: bool = False) -> str:
-    lines = [f"== {label}", *_status(), *_pymalloc(), *_glibc()]
+    status = [f"{name}: {kib} kB" for name, kib in proc_status_kib().items()]
+    lines = [f"== {label}", *status, *_pymalloc(), *_glibc()]
     if objects:
         lines += _objects_by_type(40)
     return "\n".join(lines) + "\n"
+
+
+def append_heap_report(path: Path, label: str, *, objects: bool = False) -> None:
+    with path.open("a") as out:
+        out.write(heap_report(label, objects=objects))

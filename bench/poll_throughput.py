@@ -54,7 +54,7 @@ from keyring.errors import PasswordDeleteError
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.fleet import FleetProcess
-from bench.heap_report import heap_report
+from bench.heap_report import append_heap_report, proc_status_kib
 from bench.stall_watch import StallWatch
 
 from vpshealth.app import Core, build_core
@@ -257,7 +257,7 @@ class Monitor:
             self._me.memory_info().rss,
             fleet,
             _writer_cpu(),
-            _rss_anon(),
+            proc_status_kib().get("RssAnon", 0) * 1024,
         )
         self._resources.extend(astuple(sample))
         return sample
@@ -454,8 +454,7 @@ def _window(
 async def _write_heap_reports(path: Path, started_at: float, every: float = 600.0) -> None:
     await asyncio.sleep(60.0)
     while True:
-        with path.open("a") as out:
-            out.write(heap_report(f"{(time.time() - started_at) / 60:.1f} min"))
+        append_heap_report(path, f"{(time.time() - started_at) / 60:.1f} min")
         await asyncio.sleep(every)
 
 
@@ -465,14 +464,6 @@ def _writer_cpu() -> float:
             with contextlib.suppress(OSError):
                 return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
     return 0.0
-
-
-def _rss_anon() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def _thread_cpu() -> dict[str, float]:
@@ -663,10 +654,8 @@ async def _run_engine(
             cpu_end = _cpu_snapshot(monitor)
             threads_after = _thread_cpu()
             if config.heap_report is not None:
-                with config.heap_report.open("a") as out:
-                    out.write(
-                        heap_report(f"end, {(ended_at - started_at) / 60:.1f} min", objects=True)
-                    )
+                label = f"end, {(ended_at - started_at) / 60:.1f} min"
+                append_heap_report(config.heap_report, label, objects=True)
             memory_top = _memory_top(at_steady) if config.tracemalloc else []
             gc.collect()  # what the ordinary collections would free anyway
             frozen_garbage = heap.full_collection()

@@ -7,7 +7,7 @@ installed). Under ``CI=true`` such a skip is turned into a failure by ``tests/co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from tests.integration.support.smtp import (
     SmtpServerFactory,
     make_certificates,
 )
+from tests.integration.support.ssh_connection import CountingConnection, connection
 from tests.integration.support.sshd import SSH_KEYGEN, SSHD, SshServer
 
 
@@ -193,3 +194,11 @@ def smtp_server(smtp_certs: SmtpCertificates) -> Iterator[SmtpServerFactory]:
     finally:
         for server in started:
             server.stop()
+
+
+@pytest.fixture
+async def conn(ssh_server: SshServer) -> AsyncIterator[CountingConnection]:
+    """A connection as ``tests.integration.support.ssh_connection.connection`` makes it."""
+    connection_ = connection(ssh_server)
+    yield connection_
+    await connection_.close()

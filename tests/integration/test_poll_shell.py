@@ -6,63 +6,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
 
+from tests.integration.support.ssh_connection import CountingConnection, connection
 from tests.integration.support.sshd import SshServer
 from vpshealth.collectors.errors import CollectionError
 from vpshealth.collectors.poll_shell import PollShell
 from vpshealth.collectors.procfs_parsers import parse_snapshot
 from vpshealth.collectors.remote_commands import DONE_MARKER
-from vpshealth.collectors.ssh import SshConnection, SshOptions
-from vpshealth.collectors.ssh_keys import ClientCredentials
 from vpshealth.domain.health import Problem
-from vpshealth.domain.hosts import Host
-
-
-class CountingConnection(SshConnection):
-    """The real connection, counting the long-lived sessions and the one-off commands."""
-
-    sessions = 0
-    commands = 0
-
-    async def start_session(self, factory: Callable[[], Any], command: str) -> Any:
-        self.sessions += 1
-        return await super().start_session(factory, command)
-
-    async def run(self, command: str, input_text: str | None = None) -> str:
-        self.commands += 1
-        return await super().run(command, input_text)
-
-
-def connection(
-    server: SshServer,
-    key: Path | None = None,
-    *,
-    command_timeout: float = 20.0,
-    rekey_seconds: float = 3600.0,
-) -> CountingConnection:
-    host = Host(
-        name="web1",
-        address=server.host,
-        port=server.port,
-        user=server.user,
-        host_key=server.host_public_key,
-    )
-    creds = ClientCredentials(private_key=(key or server.client_key_path).read_text())
-    options = SshOptions(command_timeout=command_timeout, rekey_seconds=rekey_seconds)
-    return CountingConnection(host, creds, options)
-
-
-@pytest.fixture
-async def conn(ssh_server: SshServer) -> AsyncIterator[CountingConnection]:
-    connection_ = connection(ssh_server)
-    yield connection_
-    await connection_.close()
 
 
 def shells_of(server: SshServer) -> list[psutil.Process]:

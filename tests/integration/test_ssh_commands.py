@@ -4,21 +4,13 @@ standard input, output bounded, and nothing left for the cycle collector."""
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.support.sshd import SshServer
-from tests.integration.test_poll_shell import CountingConnection, connection
+from tests.integration.support.ssh_connection import CountingConnection
 from vpshealth.collectors.errors import CollectionError
 from vpshealth.domain.health import Problem
-
-
-@pytest.fixture
-async def conn(ssh_server: SshServer) -> AsyncIterator[CountingConnection]:
-    connection_ = connection(ssh_server)
-    yield connection_
-    await connection_.close()
 
 
 @pytest.fixture

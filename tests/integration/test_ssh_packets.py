@@ -3,21 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from tests.integration.support.sshd import SshServer
-from tests.integration.test_poll_shell import CountingConnection, connection
+from tests.integration.support.ssh_connection import CountingConnection
 from vpshealth.collectors.poll_shell import PollShell
 from vpshealth.collectors.ssh import CIPHER_PREFERENCE
-
-
-@pytest.fixture
-async def conn(ssh_server: SshServer) -> AsyncIterator[CountingConnection]:
-    connection_ = connection(ssh_server)
-    yield connection_
-    await connection_.close()
 
 
 def test_no_cbc_cipher_is_offered() -> None:

@@ -87,13 +87,14 @@ def split_sections(text: str) -> dict[str, str]:
     has_lines = False  # whether the current section's body has a line yet, even an empty one
     for part in ("\n" + text).split(_MARKER_LINE_START)[1:]:
         first_line, newline, rest = part.partition("\n")
-        if _MARKER_NAME_RE.fullmatch(first_line.removesuffix("\r")) is None:
+        marker = first_line.removesuffix("\r")
+        if _MARKER_NAME_RE.fullmatch(marker) is None:
             if name is not None:  # a line that only starts like a marker
                 separator = "\n" if has_lines else ""
                 sections[name] += separator + _MARKER_PREFIX + part
                 has_lines = True
             continue
-        name = first_line.removesuffix("\r")
+        name = marker
         if name in sections:
             raise ParseError(f"section {name!r} appears twice")
         sections[name] = rest
@@ -309,9 +310,7 @@ def _df_row(line: str) -> tuple[str, DiskUsage] | None:
     sizes = fields[i - 3 : i]
     if "-" in sizes:
         return None
-    total, used, available = (size * 1024 for size in _ints(sizes, "df"))
-    if max(total, used, available) > MAX_INT:
-        raise ParseError(f"df: value out of range: {_excerpt(line)}")
+    total, used, available = (_kib(size, "df") for size in sizes)
     disk = DiskUsage(
         mount=_printable(mount, "df"),
         fstype=_printable(fields[i - 4], "df"),

@@ -30,7 +30,7 @@ MALLOC_ARENAS = 2
 _M_ARENA_MAX = -8  # glibc's mallopt parameter
 
 
-def _glibc() -> ctypes.CDLL | None:
+def glibc() -> ctypes.CDLL | None:
     """The C library on Linux when it is glibc (musl has neither mallopt nor malloc_trim)."""
     if not sys.platform.startswith("linux"):
         return None
@@ -47,7 +47,7 @@ def limit_malloc_arenas() -> bool:
     memory freed in one is not reused by the others (measured: about 6 MB more resident
     memory with a thousand hosts). Must run before those threads start. Returns whether the
     limit was set."""
-    libc = _glibc()
+    libc = glibc()
     return libc is not None and bool(libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS))
 
 
@@ -55,7 +55,7 @@ def return_free_memory() -> bool:
     """On Linux with glibc, hands memory that was freed inside the heap back to the system
     (``malloc_trim``): about 3 MB with a thousand hosts, in about 2 ms (measured). Returns
     whether it could ask."""
-    libc = _glibc()
+    libc = glibc()
     if libc is None:
         return False
     libc.malloc_trim(0)
