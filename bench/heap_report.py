@@ -6,9 +6,11 @@ optionally the live objects by type. Meant to tell growth of live data from frag
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import gc
 import os
 import re
+import sqlite3
 import sys
 import tempfile
 from collections import Counter
@@ -73,24 +75,43 @@ def _glibc() -> list[str]:
     return [f"glibc {line.strip()}" for line in tail.splitlines() if line.strip().startswith("<")]
 
 
+def _sqlite() -> list[str]:
+    """SQLite's own count of the memory it holds (page caches, schemas, prepared statements), all
+    connections together, when Python's sqlite3 uses a shared libsqlite3 that ctypes can reach."""
+    name = ctypes.util.find_library("sqlite3")
+    if name is None:
+        return []
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError:
+        return []
+    lib.sqlite3_memory_used.restype = ctypes.c_int64
+    lib.sqlite3_memory_highwater.restype = ctypes.c_int64
+    lib.sqlite3_memory_highwater.argtypes = [ctypes.c_int]
+    used, highest = lib.sqlite3_memory_used(), lib.sqlite3_memory_highwater(0)
+    return [f"sqlite memory used = {used:,}", f"sqlite memory highwater = {highest:,}"]
+
+
 def _objects_by_type(limit: int) -> list[str]:
     """Live objects the collector tracks, frozen ones included, by type."""
     frozen = gc.get_freeze_count()
     gc.unfreeze()
     try:
-        counts = Counter(type(obj).__qualname__ for obj in gc.get_objects())
+        objects = gc.get_objects()
+        counts = Counter(type(obj).__qualname__ for obj in objects)
+        databases = sum(isinstance(obj, sqlite3.Connection) for obj in objects)
     finally:
         if frozen:
             gc.freeze()
     total = sum(counts.values())
-    lines = [f"objects tracked by the collector: {total}"]
+    lines = [f"objects tracked by the collector: {total}", f"sqlite3 connections: {databases}"]
     lines += [f"  {count:8d} {name}" for name, count in counts.most_common(limit)]
     return lines
 
 
 def heap_report(label: str, *, objects: bool = False) -> str:
     status = [f"{name}: {kib} kB" for name, kib in proc_status_kib().items()]
-    lines = [f"== {label}", *status, *_pymalloc(), *_glibc()]
+    lines = [f"== {label}", *status, *_pymalloc(), *_glibc(), *_sqlite()]
     if objects:
         lines += _objects_by_type(40)
     return "\n".join(lines) + "\n"

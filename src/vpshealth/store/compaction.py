@@ -21,6 +21,7 @@ from operator import itemgetter
 from sqlalchemy import Connection, Engine, func, select
 
 from vpshealth.store import chunk_codec
+from vpshealth.store.id_lists import one_of
 from vpshealth.store.schema import sample_chunks, samples
 from vpshealth.store.staged_samples import count_staged, move_staged, read_staged
 
@@ -184,7 +185,7 @@ def read_raw(
     chunks = conn.execute(
         select(sample_chunks.c.series_id, sample_chunks.c.codec, sample_chunks.c.data)
         .where(
-            sample_chunks.c.series_id.in_(series_ids),
+            one_of(sample_chunks.c.series_id, series_ids),
             sample_chunks.c.start_ts > start - CHUNK_SECONDS,
             sample_chunks.c.start_ts < end,
         )
@@ -195,7 +196,7 @@ def read_raw(
     rows: dict[int, list[tuple[int, float]]] = defaultdict(list)
     found = conn.execute(
         select(samples.c.series_id, samples.c.ts, samples.c.value)
-        .where(samples.c.series_id.in_(series_ids), samples.c.ts >= start, samples.c.ts < end)
+        .where(one_of(samples.c.series_id, series_ids), samples.c.ts >= start, samples.c.ts < end)
         .order_by(samples.c.series_id, samples.c.ts)
     )
     for series_id, ts, value in found:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, CursorResult, Engine, delete, func, select
 from vpshealth.config import Settings
 from vpshealth.store import chunk_codec
 from vpshealth.store.compaction import CHUNK_SECONDS
+from vpshealth.store.id_lists import one_of
 from vpshealth.store.rollups import HOUR, MINUTE, block_seconds, done_until
 from vpshealth.store.schema import (
     checks,
@@ -84,7 +85,7 @@ def prune(
             deleted += _rowcount(
                 conn.execute(
                     delete(checks).where(
-                        checks.c.host_id.in_(batch), checks.c.checked_at < cutoffs.checks
+                        one_of(checks.c.host_id, batch), checks.c.checked_at < cutoffs.checks
                     )
                 )
             )
@@ -97,16 +98,16 @@ def prune(
 def _prune_series(conn: Connection, batch: list[int], cutoffs: Cutoffs) -> int:
     statements = [
         delete(sample_chunks).where(  # only hours that lie wholly before the cutoff
-            sample_chunks.c.series_id.in_(batch),
+            one_of(sample_chunks.c.series_id, batch),
             sample_chunks.c.start_ts <= cutoffs.raw - CHUNK_SECONDS,
         ),
-        delete(samples).where(samples.c.series_id.in_(batch), samples.c.ts < cutoffs.raw),
+        delete(samples).where(one_of(samples.c.series_id, batch), samples.c.ts < cutoffs.raw),
     ]
     for resolution, cutoff in ((MINUTE, cutoffs.minute), (HOUR, cutoffs.hour)):
         if cutoff is not None:
             statements.append(
                 delete(rollups).where(
-                    rollups.c.series_id.in_(batch),
+                    one_of(rollups.c.series_id, batch),
                     rollups.c.resolution == resolution,
                     rollups.c.start_ts <= cutoff - block_seconds(resolution),
                 )

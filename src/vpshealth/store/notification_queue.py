@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Connection, Engine, func, select, update
 
 from vpshealth.domain.notifications import Notification
+from vpshealth.store.id_lists import one_of
 from vpshealth.store.outbox_repository import OutboxDraft, insert_draft
 from vpshealth.store.schema import notifications
 
@@ -158,7 +159,7 @@ def _recent_counts(conn: Connection, hosts: set[int], since: int) -> RecentCount
     rows = conn.execute(
         select(notifications.c.host_id, notifications.c.email_state, func.count())
         .where(
-            notifications.c.host_id.in_(hosts),
+            one_of(notifications.c.host_id, hosts),
             notifications.c.created_at >= since,
             notifications.c.email_state.in_(
                 [EmailState.QUEUED.value, EmailState.RATE_LIMITED.value]
@@ -182,7 +183,7 @@ def _set_state(
     conn.execute(
         update(notifications)
         .where(
-            notifications.c.id.in_(list(ids)),
+            one_of(notifications.c.id, ids),
             notifications.c.email_state == EmailState.PENDING.value,
         )
         .values(**values)

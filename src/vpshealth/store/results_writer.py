@@ -21,6 +21,7 @@ from vpshealth.store.docker_repository import (
     record_incident,
     replace_containers,
 )
+from vpshealth.store.id_lists import one_of
 from vpshealth.store.schema import host_status, hosts, series
 
 
@@ -199,7 +200,7 @@ def _previous_status(conn: Connection, host_ids: set[int]) -> _Previous:
     found = conn.execute(
         select(
             host_status.c.host_id, host_status.c.state, host_status.c.problem, host_status.c.since
-        ).where(host_status.c.host_id.in_(host_ids))
+        ).where(one_of(host_status.c.host_id, host_ids))
     )
     return {row.host_id: (row.state, row.problem, row.since) for row in found}
 

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from vpshealth.store import chunk_codec
 from vpshealth.store.buckets import Buckets, from_samples, overlay, widen
 from vpshealth.store.compaction import hour_of, read_raw
+from vpshealth.store.id_lists import one_of
 from vpshealth.store.schema import rollup_progress, rollups, sample_chunks, samples, series
 from vpshealth.store.staged_samples import oldest_staged
 
@@ -196,7 +197,7 @@ def read_rollups(
     blocks = conn.execute(
         select(rollups.c.series_id, rollups.c.data)
         .where(
-            rollups.c.series_id.in_(series_ids),
+            one_of(rollups.c.series_id, series_ids),
             rollups.c.resolution == resolution,
             rollups.c.start_ts > start - block_seconds(resolution),
             rollups.c.start_ts < end,
@@ -248,7 +249,7 @@ def _store(conn: Connection, resolution: int, block: int, fresh: dict[int, Bucke
     query to read the blocks, one statement to write them."""
     found = conn.execute(
         select(rollups.c.series_id, rollups.c.data).where(
-            rollups.c.series_id.in_(list(fresh)),
+            one_of(rollups.c.series_id, fresh),
             rollups.c.resolution == resolution,
             rollups.c.start_ts == block,
         )
