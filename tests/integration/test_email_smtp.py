@@ -16,7 +16,8 @@ from tests.unit.email_helpers import T0, add_host, insert_notification, make_not
 from tests.unit.fake_clock import FakeClock
 from vpshealth.alerts.email_settings import EmailConfig, build_config
 from vpshealth.alerts.email_worker import EmailWorker
-from vpshealth.alerts.smtp_sender import OutgoingMessage, SmtpError, deliver, tls_context
+from vpshealth.alerts.outgoing_mail import OutgoingMessage, SmtpError, tls_context
+from vpshealth.alerts.smtp_sender import deliver
 from vpshealth.config import Settings
 from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_database

@@ -9,7 +9,8 @@ from email.message import EmailMessage
 from tests.unit.email_helpers import T0, make_notification
 from vpshealth.alerts.digest import render_digest
 from vpshealth.alerts.email_settings import build_config
-from vpshealth.alerts.smtp_sender import OutgoingMessage, build_message
+from vpshealth.alerts.outgoing_mail import OutgoingMessage
+from vpshealth.alerts.smtp_sender import build_message
 
 CONFIG = build_config(
     {"smtp_host": "mail.example.com", "from": "vps@example.com", "to": ["a@example.com"]}

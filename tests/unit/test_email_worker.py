@@ -18,7 +18,7 @@ from tests.unit.email_helpers import T0, add_host, insert_notification, make_not
 from tests.unit.fake_clock import FakeClock
 from vpshealth.alerts.email_settings import EmailConfig
 from vpshealth.alerts.email_worker import Backoff, EmailWorker
-from vpshealth.alerts.smtp_sender import OutgoingMessage, SmtpError
+from vpshealth.alerts.outgoing_mail import OutgoingMessage, SmtpError
 from vpshealth.config import Settings
 from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_database

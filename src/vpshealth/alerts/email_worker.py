@@ -21,13 +21,7 @@ from sqlalchemy import Engine
 
 from vpshealth.alerts.batcher import CHANNEL, plan_claim
 from vpshealth.alerts.email_settings import EmailConfig, load_email_config, smtp_password
-from vpshealth.alerts.smtp_sender import (
-    DEFAULT_TIMEOUT,
-    OutgoingMessage,
-    SmtpError,
-    deliver,
-    tls_context,
-)
+from vpshealth.alerts.outgoing_mail import DEFAULT_TIMEOUT, OutgoingMessage, SmtpError, tls_context
 from vpshealth.config import Settings
 from vpshealth.engine.clock import Clock
 from vpshealth.errors import VpsHealthError
@@ -50,6 +44,20 @@ class Send(Protocol):
         *,
         timeout: float = ...,
     ) -> str: ...
+
+
+async def deliver(
+    config: EmailConfig,
+    password: str | None,
+    context: ssl.SSLContext,
+    outgoing: OutgoingMessage,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> str:
+    """``smtp_sender.deliver``, loaded with the SMTP client when the first message is sent."""
+    from vpshealth.alerts import smtp_sender  # noqa: PLC0415 - most services never send e-mail
+
+    return await smtp_sender.deliver(config, password, context, outgoing, timeout=timeout)
 
 
 SEND_BATCH = 20

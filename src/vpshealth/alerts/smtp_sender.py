@@ -12,7 +12,6 @@ import contextlib
 import email.policy
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -20,8 +19,8 @@ from email.utils import format_datetime
 import aiosmtplib
 
 from vpshealth.alerts.email_settings import EmailConfig, Security
+from vpshealth.alerts.outgoing_mail import DEFAULT_TIMEOUT, OutgoingMessage, SmtpError
 
-DEFAULT_TIMEOUT = 30.0
 QUIT_TIMEOUT = 5.0
 # CRLF line ends; headers up to the hard limit of 998 characters, so that the standard library
 # does not fold a subject such as "[VPS Health] ..." right after "Subject:" (which leaves a
@@ -29,40 +28,6 @@ QUIT_TIMEOUT = 5.0
 # the message needs no 8BITMIME from the server.
 SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998, cte_type="7bit")
 _HOW_TO_STORE = "store it again with `vpshealth notify email --password-prompt`"
-
-
-class SmtpError(Exception):
-    """A failed send, described for the person reading the log or the terminal.
-    ``permanent``: the server rejected this message itself; sending it again cannot help."""
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-
-
-@dataclass(frozen=True, slots=True)
-class OutgoingMessage:
-    message_id: str
-    subject: str
-    text: str
-    html: str | None
-    recipients: tuple[str, ...]
-    date: float
-
-
-def tls_context(config: EmailConfig) -> ssl.SSLContext:
-    """The system's trusted CAs, plus ``ca_file``. Blocking (reads files): call it in a
-    thread from the event loop."""
-    context = ssl.create_default_context()
-    if config.ca_file is not None:
-        try:
-            context.load_verify_locations(cafile=str(config.ca_file))
-        except (OSError, ssl.SSLError) as exc:
-            raise SmtpError(
-                f"cannot read the CA file {config.ca_file} ({exc}): give a PEM certificate "
-                f"with --ca-file or VPSHEALTH_SMTP_CA_FILE"
-            ) from None
-    return context
 
 
 def build_message(config: EmailConfig, outgoing: OutgoingMessage) -> EmailMessage:

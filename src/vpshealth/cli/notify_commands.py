@@ -22,7 +22,7 @@ from vpshealth.alerts.email_settings import (
     load_email_config,
     smtp_password,
 )
-from vpshealth.alerts.smtp_sender import OutgoingMessage, SmtpError, deliver, tls_context
+from vpshealth.alerts.outgoing_mail import OutgoingMessage, SmtpError, tls_context
 from vpshealth.cli import output, prompts
 from vpshealth.cli.context import CliContext
 from vpshealth.domain.containers import Severity
@@ -294,6 +294,9 @@ def _usable_config(ctx: CliContext) -> EmailConfig:
 
 
 def send_test(ctx: CliContext, _args: argparse.Namespace) -> int:
+    # The SMTP client only here: every command, the service too, loads this module.
+    from vpshealth.alerts.smtp_sender import deliver  # noqa: PLC0415
+
     config = _usable_config(ctx)
     now = int(ctx.core.clock.now())
     rendered = render_digest([_test_notification(now)], now)

@@ -8,7 +8,8 @@ from email.utils import make_msgid
 
 from vpshealth.alerts.digest import render_digest
 from vpshealth.alerts.email_settings import load_email_config, smtp_password
-from vpshealth.alerts.smtp_sender import OutgoingMessage, SmtpError, deliver, tls_context
+from vpshealth.alerts.outgoing_mail import OutgoingMessage, SmtpError, tls_context
+from vpshealth.alerts.smtp_sender import deliver
 from vpshealth.app import Core
 from vpshealth.domain.containers import Severity
 from vpshealth.domain.notifications import Notification, NotificationKind
