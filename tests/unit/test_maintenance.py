@@ -89,3 +89,40 @@ def test_cli_backup_is_a_consistent_private_copy_and_never_overwrites(
     assert "already exists" in capsys.readouterr().err
     assert target.stat().st_size == size
     assert not list(tmp_path.glob(".*.partial"))
+
+
+def series_ids(engine: Engine) -> set[int]:
+    with engine.connect() as conn:
+        return {row[0] for row in conn.exec_driver_sql("SELECT id FROM series")}
+
+
+def test_prune_removes_series_whose_history_is_all_gone(engine: Engine) -> None:
+    host_id = setup_host(engine)
+    write(engine, host_id, range(T0, T0 + 2 * CHUNK_SECONDS, 60))
+    kept = series_ids(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO series (host_id, metric) VALUES (?, 'container.cpu_percent:gone')",
+            (host_id,),
+        )
+    assert len(series_ids(engine)) == len(kept) + 1
+
+    assert prune(engine, raw_before=T0, checks_before=T0) == 1
+    assert series_ids(engine) == kept
+    assert prune(engine, raw_before=T0 + 4 * CHUNK_SECONDS, checks_before=T0) > 0
+    assert series_ids(engine) == set()
+
+
+def test_series_with_only_rolled_up_history_are_kept(engine: Engine) -> None:
+    host_id = setup_host(engine)
+    write(engine, host_id, range(T0, T0 + 1))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO rollups (series_id, resolution, start_ts, end_ts, count, data) "
+            "SELECT id, 3600, ?, ?, 1, x'00' FROM series",
+            (T0, T0 + 3600),
+        )
+        conn.exec_driver_sql("DELETE FROM samples")
+    before = series_ids(engine)
+    prune(engine, raw_before=T0 + CHUNK_SECONDS, checks_before=T0)
+    assert series_ids(engine) == before != set()

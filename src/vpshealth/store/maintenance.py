@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, delete, func, select
+from sqlalchemy import Connection, CursorResult, Engine, delete, exists, func, select
 
 from vpshealth.config import Settings
 from vpshealth.store import chunk_codec
@@ -23,12 +23,15 @@ from vpshealth.store.schema import (
     sample_chunks,
     samples,
     series,
+    staged_samples,
 )
-from vpshealth.store.staged_samples import oldest_staged
+from vpshealth.store.staged_samples import move_staged, oldest_staged
 
 log = logging.getLogger(__name__)
 
 PRUNE_BATCH_IDS = 50
+EMPTY_SERIES_PER_STEP = 500
+"""Series without any history left that one prune removes (see ``drop_empty_series``)."""
 FREE_PAGES_PER_STEP = 2_000
 
 
@@ -70,8 +73,8 @@ def prune(
 ) -> int:
     """Delete history older than the cutoffs, a few dozen series (or hosts) per transaction so
     readers are never held up for long; then hand free pages back to the file system. Each
-    delete is a range of a primary key or index, never a scan of a whole table. Returns the
-    number of rows deleted."""
+    delete is a range of a primary key or index, never a scan of a whole table. Series left
+    without any history are removed too. Returns the number of rows deleted (series included)."""
     cutoffs = Cutoffs(raw_before, checks_before, minute_before, hour_before)
     with engine.connect() as conn:
         series_ids = list(conn.execute(select(series.c.id).order_by(series.c.id)).scalars())
@@ -89,10 +92,30 @@ def prune(
                     )
                 )
             )
+    dropped = drop_empty_series(engine)
     free_pages(engine)
-    if deleted:
-        log.info("Pruned %d old rows", deleted)
-    return deleted
+    if deleted or dropped:
+        log.info("Pruned %d old rows and %d series with no history left", deleted, dropped)
+    return deleted + dropped
+
+
+def drop_empty_series(engine: Engine, limit: int = EMPTY_SERIES_PER_STEP) -> int:
+    """Remove series whose history has all passed its retention: those of containers that are
+    gone (a re-deployed container often comes back under a new name) would otherwise stay in
+    the file for good. Staged samples are moved first: they are stored by time, so deleting a
+    series while many are staged would read all of them. Returns the series removed."""
+    move_staged(engine)
+    empty = (
+        ~exists().where(samples.c.series_id == series.c.id)
+        & ~exists().where(sample_chunks.c.series_id == series.c.id)
+        & ~exists().where(rollups.c.series_id == series.c.id)
+        & ~exists().where(staged_samples.c.series_id == series.c.id)
+    )
+    with engine.begin() as conn:
+        ids = list(conn.execute(select(series.c.id).where(empty).limit(limit)).scalars())
+        if not ids:
+            return 0
+        return _rowcount(conn.execute(delete(series).where(one_of(series.c.id, ids), empty)))
 
 
 def _prune_series(conn: Connection, batch: list[int], cutoffs: Cutoffs) -> int:

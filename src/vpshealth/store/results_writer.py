@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,12 @@ class StateChange:
 
 
 Row = tuple[Any, ...]
+
+SERIES_CACHE_SECONDS = 1800.0
+"""Series ids not used for this long (up to twice as long) are looked up again when needed:
+the cache would otherwise grow with every container name ever seen. Far shorter than the
+shortest raw retention, so a cached series always has history and is never removed by the
+hourly prune (``maintenance.drop_empty_series``), which runs on the writer thread too."""
 
 _INSERT_CHECKS = (
     "INSERT INTO checks (host_id, checked_at, state, problem, message, duration_ms) "
@@ -80,11 +86,24 @@ class ResultsWriter:
     incidents (the service). Every ``staged_samples.MOVE_SECONDS`` a write also moves the
     staged samples to their series."""
 
-    def __init__(self, engine: Engine, *, record_incidents: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        record_incidents: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._engine = engine
         self._record_incidents = record_incidents
+        self._monotonic = monotonic
         self._series_ids: dict[tuple[int, str], int] = {}
-        self._moved_at = time.monotonic()
+        self._older_series_ids: dict[tuple[int, str], int] = {}
+        self._series_cache_turned_at = monotonic()
+        self._moved_at = monotonic()
+
+    @property
+    def cached_series(self) -> int:
+        return len(self._series_ids) + len(self._older_series_ids)
 
     def write(
         self,
@@ -93,6 +112,7 @@ class ResultsWriter:
     ) -> list[StateChange]:
         if not results and not incidents:
             return []
+        self._turn_series_cache()
         changes: list[StateChange] = []
         rows = _Rows()
         with self._engine.begin() as conn:
@@ -129,15 +149,27 @@ class ResultsWriter:
                 if host_id in existing and self._record_incidents:
                     record_incident(conn, host_id, incident)
             rows.execute(conn)
-        if time.monotonic() - self._moved_at >= staged_samples.MOVE_SECONDS:
-            self._moved_at = time.monotonic()
+        if self._monotonic() - self._moved_at >= staged_samples.MOVE_SECONDS:
+            self._moved_at = self._monotonic()
             staged_samples.move_staged(self._engine)
         return changes
+
+    def _turn_series_cache(self) -> None:
+        """What was not used since the previous turn is forgotten."""
+        now = self._monotonic()
+        if now - self._series_cache_turned_at >= SERIES_CACHE_SECONDS:
+            self._older_series_ids = self._series_ids
+            self._series_ids = {}
+            self._series_cache_turned_at = now
 
     def _series_id(self, conn: Connection, host_id: int, metric: str) -> int:
         key = (host_id, metric)
         cached = self._series_ids.get(key)
         if cached is not None:
+            return cached
+        cached = self._older_series_ids.pop(key, None)
+        if cached is not None:
+            self._series_ids[key] = cached
             return cached
         conn.execute(
             sqlite_insert(series)
@@ -166,8 +198,9 @@ class ResultsWriter:
                 record_incident(conn, host_id, incident)
 
     def forget_host(self, host_id: int) -> None:
-        for key in [k for k in self._series_ids if k[0] == host_id]:
-            del self._series_ids[key]
+        for cache in (self._series_ids, self._older_series_ids):
+            for key in [k for k in cache if k[0] == host_id]:
+                del cache[key]
 
 
 @dataclass(slots=True)
