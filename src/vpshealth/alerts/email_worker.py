@@ -46,20 +46,6 @@ class Send(Protocol):
     ) -> str: ...
 
 
-async def deliver(
-    config: EmailConfig,
-    password: str | None,
-    context: ssl.SSLContext,
-    outgoing: OutgoingMessage,
-    *,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> str:
-    """``smtp_sender.deliver``, loaded with the SMTP client when the first message is sent."""
-    from vpshealth.alerts import smtp_sender  # noqa: PLC0415 - most services never send e-mail
-
-    return await smtp_sender.deliver(config, password, context, outgoing, timeout=timeout)
-
-
 SEND_BATCH = 20
 
 
@@ -90,9 +76,11 @@ class EmailWorker:
         step_seconds: float = STEP_SECONDS,
         backoff: Backoff | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        send: Send = deliver,
+        send: Send | None = None,
     ) -> None:
-        """``send`` delivers one message (tests replace it to produce faults on demand)."""
+        """``send`` delivers one message (tests replace it to produce faults on demand); by
+        default ``smtp_sender.deliver``, loaded with the SMTP client when the first message is
+        sent (most services never send e-mail)."""
         self._engine = engine
         self._settings = settings
         self._secrets = secrets
@@ -158,6 +146,13 @@ class EmailWorker:
             if failure is not None and not failure.permanent:
                 break
 
+    def _sender(self) -> Send:
+        if self._send is None:
+            from vpshealth.alerts.smtp_sender import deliver  # noqa: PLC0415
+
+            self._send = deliver
+        return self._send
+
     async def _attempt(
         self, config: EmailConfig, message: OutboxMessage, now: int
     ) -> SmtpError | None:
@@ -166,7 +161,7 @@ class EmailWorker:
         try:
             password = await asyncio.to_thread(smtp_password, config, self._settings, self._secrets)
             context = await asyncio.to_thread(tls_context, config)
-            answer = await self._send(
+            answer = await self._sender()(
                 config,
                 password,
                 context,

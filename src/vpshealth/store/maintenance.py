@@ -72,9 +72,10 @@ def prune(
     hour_before: int | None = None,
 ) -> int:
     """Delete history older than the cutoffs, a few dozen series (or hosts) per transaction so
-    readers are never held up for long; then hand free pages back to the file system. Each
-    delete is a range of a primary key or index, never a scan of a whole table. Series left
-    without any history are removed too. Returns the number of rows deleted (series included)."""
+    readers are never held up for long; then remove the series left without any history and
+    hand free pages back to the file system. Each delete of history is a range of a primary key
+    or index, never a scan of a whole table (finding the empty series reads the series table
+    once). Returns the number of rows deleted, series included."""
     cutoffs = Cutoffs(raw_before, checks_before, minute_before, hour_before)
     with engine.connect() as conn:
         series_ids = list(conn.execute(select(series.c.id).order_by(series.c.id)).scalars())
