@@ -58,11 +58,11 @@ from bench.heap_report import append_heap_report, proc_status_kib
 from bench.stall_watch import StallWatch
 
 from vpshealth.app import Core, build_core
+from vpshealth.clock import Clock, SystemClock
 from vpshealth.config import Paths, Settings
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.hosts import Host, HostKind
 from vpshealth.engine import heap
-from vpshealth.engine.clock import Clock, SystemClock
 from vpshealth.engine.docker_monitor import IncidentSink
 from vpshealth.engine.poller import Poller
 from vpshealth.engine.service import Service

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from vpshealth.clock import Clock, SystemClock
 from vpshealth.collectors.docker_collector import DockerCollector
 from vpshealth.collectors.docker_http import Opener
 from vpshealth.collectors.ssh import SshOptions
@@ -14,7 +15,6 @@ from vpshealth.config import Paths, Settings
 from vpshealth.domain.container_incidents import IncidentTracker
 from vpshealth.domain.health import Thresholds
 from vpshealth.domain.hosts import Host
-from vpshealth.engine.clock import Clock, SystemClock
 from vpshealth.engine.credentials import CredentialsProvider
 from vpshealth.engine.docker_monitor import DockerMonitor, IncidentSink
 from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, SshPoller

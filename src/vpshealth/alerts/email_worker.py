@@ -22,8 +22,8 @@ from sqlalchemy import Engine
 from vpshealth.alerts.batcher import CHANNEL, plan_claim
 from vpshealth.alerts.email_settings import EmailConfig, load_email_config, smtp_password
 from vpshealth.alerts.outgoing_mail import DEFAULT_TIMEOUT, OutgoingMessage, SmtpError, tls_context
+from vpshealth.clock import Clock
 from vpshealth.config import Settings
-from vpshealth.engine.clock import Clock
 from vpshealth.errors import VpsHealthError
 from vpshealth.secrets import SecretStore
 from vpshealth.store.notification_queue import NotificationQueue

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 
+from vpshealth.clock import Clock
 from vpshealth.domain.alert_conditions import (
     CONTAINER_RULES,
     ConditionChange,
@@ -31,7 +32,6 @@ from vpshealth.domain.hosts import Host
 from vpshealth.domain.incident_lifecycle import IncidentBook, Notice, Outcome, Policy, Write
 from vpshealth.domain.notifications import Notification, Notifier, at_least
 from vpshealth.domain.silences import Silence, silenced
-from vpshealth.engine.clock import Clock
 from vpshealth.store.incident_store import IncidentStore
 from vpshealth.store.rule_repository import RuleRepository
 from vpshealth.store.settings_repository import SettingsRepository

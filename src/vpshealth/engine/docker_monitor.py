@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 
+from vpshealth.clock import Clock
 from vpshealth.collectors.docker_access import DockerAccess, DockerAccessError
 from vpshealth.collectors.docker_collector import DockerCollector, DockerListing
 from vpshealth.domain.container_incidents import IncidentTracker
@@ -23,7 +24,6 @@ from vpshealth.domain.containers import (
     container_cpu_percent,
     container_memory_bytes,
 )
-from vpshealth.engine.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
+from vpshealth.clock import Clock
 from vpshealth.collectors import local
 from vpshealth.collectors.docker_access import local_opener, local_socket_path, ssh_opener
 from vpshealth.collectors.docker_http import Opener
@@ -39,7 +40,6 @@ from vpshealth.domain.metrics import (
     cpu_percent_between,
 )
 from vpshealth.engine import heap
-from vpshealth.engine.clock import Clock
 from vpshealth.engine.credentials import CredentialsProvider
 from vpshealth.engine.docker_monitor import DockerMonitor
 from vpshealth.store.docker_repository import DockerMemory

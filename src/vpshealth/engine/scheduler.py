@@ -9,9 +9,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from vpshealth.clock import Clock
 from vpshealth.domain.health import CheckResult, HostState, Problem
 from vpshealth.domain.hosts import Host
-from vpshealth.engine.clock import Clock
 from vpshealth.engine.poller import Poller, failed_result
 from vpshealth.engine.timing import next_due
 

@@ -1,4 +1,4 @@
-"""Time as the engine sees it, injectable so tests need no real sleeps."""
+"""Time as the engine and the alert channels see it, injectable so tests need no real sleeps."""
 
 from __future__ import annotations
 
