@@ -1,6 +1,10 @@
 from pathlib import Path
 
+import pytest
+
+from vpshealth.domain.containers import Severity
 from vpshealth.store.database import open_database
+from vpshealth.store.settings_keys import DESKTOP_MIN_SEVERITY_KEY
 from vpshealth.store.settings_repository import SettingsRepository
 
 
@@ -17,3 +21,21 @@ def test_values_round_trip_and_none_removes(tmp_path: Path) -> None:
     repo.update({"email.smtp_host": None, "email.smtp_port": 25}, now=12)
     assert repo.get("email.smtp_host", "none") == "none"
     assert repo.get("email.smtp_port") == 25
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        (None, Severity.WARNING),
+        ("critical", Severity.CRITICAL),
+        ("warning", Severity.WARNING),
+        ("loud", Severity.WARNING),
+        ([1], Severity.WARNING),
+    ],
+)
+def test_desktop_min_severity_falls_back_to_warning(
+    tmp_path: Path, stored: object, expected: Severity
+) -> None:
+    repo = SettingsRepository(open_database(tmp_path / "db.sqlite3"))
+    repo.update({DESKTOP_MIN_SEVERITY_KEY: stored}, now=10)
+    assert repo.desktop_min_severity() is expected

@@ -48,7 +48,6 @@ QUIET_POLLS = 2
 """Fresh polls each host needs after a start or a wake-up before anything is announced."""
 RESUME_GAP_SECONDS = 60.0
 """A tick this much later than due means the machine slept."""
-DESKTOP_MIN_SEVERITY_KEY = "desktop.min_severity"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +177,8 @@ class AlertManager:
         def read() -> _Config:
             defaults, overrides = RuleRepository(self._engine).stored()
             silences = SilenceRepository(self._engine).current(int(now))
-            minimum = SettingsRepository(self._engine).get(DESKTOP_MIN_SEVERITY_KEY, "warning")
-            config = _Config(self._base_rules, defaults, overrides, silences)
-            if minimum in (Severity.WARNING.value, Severity.CRITICAL.value):
-                config.desktop_min = Severity(minimum)
-            return config
+            minimum = SettingsRepository(self._engine).desktop_min_severity()
+            return _Config(self._base_rules, defaults, overrides, silences, minimum)
 
         store = IncidentStore(self._engine)
         self._config = await asyncio.to_thread(read)

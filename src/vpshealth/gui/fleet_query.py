@@ -14,8 +14,6 @@ from vpshealth.store.host_repository import HostRecord, HostRepository
 from vpshealth.store.schema import containers, incidents, notifications, silences
 from vpshealth.store.settings_repository import SettingsRepository
 
-DESKTOP_MIN_SEVERITY = "desktop.min_severity"
-
 
 @dataclass(frozen=True, slots=True)
 class ContainerCounts:
@@ -63,10 +61,7 @@ def read_fleet(engine: Engine, now: int) -> FleetSnapshot:
                 silences.c.ends_at > now,
             )
         ).scalar()
-    try:
-        minimum = Severity(SettingsRepository(engine).get(DESKTOP_MIN_SEVERITY, "warning"))
-    except ValueError:
-        minimum = Severity.WARNING
+    minimum = SettingsRepository(engine).desktop_min_severity()
     return FleetSnapshot(records, counts, open_incidents, snoozed_until, minimum)
 
 

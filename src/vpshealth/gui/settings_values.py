@@ -12,10 +12,10 @@ from vpshealth.domain.hosts import (
     MIN_INTERVAL_SECONDS,
     check_address,
 )
+from vpshealth.store.settings_keys import DESKTOP_MIN_SEVERITY_KEY
 
 SMTP_PASSWORD_REF = "smtp/password"  # noqa: S105 (the keyring entry's name)
 DEFAULT_INTERVAL_KEY = "checks.default_interval_seconds"
-DESKTOP_MIN_SEVERITY_KEY = "desktop.min_severity"
 SECURITY_CHOICES = ("starttls", "tls", "none")
 SEVERITY_CHOICES = ("warning", "critical")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

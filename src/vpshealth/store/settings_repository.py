@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from vpshealth.domain.containers import Severity
 from vpshealth.store.schema import settings
+from vpshealth.store.settings_keys import DESKTOP_MIN_SEVERITY_KEY
 
 
 class SettingsRepository:
@@ -20,6 +22,13 @@ class SettingsRepository:
         with self._engine.connect() as conn:
             value = conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
         return json.loads(value) if value is not None else default
+
+    def desktop_min_severity(self) -> Severity:
+        """The least severity the desktop shows; ``warning`` when unset or not a severity."""
+        try:
+            return Severity(self.get(DESKTOP_MIN_SEVERITY_KEY, Severity.WARNING.value))
+        except (TypeError, ValueError):
+            return Severity.WARNING
 
     def with_prefix(self, prefix: str) -> dict[str, Any]:
         """Every setting whose key starts with ``prefix``, keyed without it."""
