@@ -24,8 +24,12 @@ from vpshealth.store.docker_repository import DockerRepository
 from vpshealth.store.event_log import EventLog
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.host_repository import HostRepository
+from vpshealth.store.incident_repository import IncidentRepository
 from vpshealth.store.maintenance import Retention
 from vpshealth.store.results_writer import ResultsWriter
+from vpshealth.store.rule_repository import RuleRepository
+from vpshealth.store.settings_repository import SettingsRepository
+from vpshealth.store.silence_repository import SilenceRepository
 
 
 @dataclass
@@ -49,6 +53,23 @@ class Core:
     @property
     def event_log(self) -> EventLog:
         return EventLog(self.engine)
+
+    @property
+    def incidents(self) -> IncidentRepository:
+        return IncidentRepository(self.engine)
+
+    @property
+    def silences(self) -> SilenceRepository:
+        return SilenceRepository(self.engine)
+
+    @property
+    def rules(self) -> RuleRepository:
+        return RuleRepository(self.engine)
+
+    @property
+    def stored_settings(self) -> SettingsRepository:
+        """The settings kept in the database (``settings`` are those of the environment)."""
+        return SettingsRepository(self.engine)
 
     @property
     def history(self) -> HistoryReader:

@@ -19,8 +19,7 @@ from vpshealth.domain.alert_rules import (
 )
 from vpshealth.domain.silences import WEEK_MINUTES, Silence, SilenceKind
 from vpshealth.errors import EXIT_OK, InputError
-from vpshealth.store.incident_repository import IncidentRecord, IncidentRepository
-from vpshealth.store.rule_repository import RuleRepository
+from vpshealth.store.incident_repository import IncidentRecord
 from vpshealth.store.silence_repository import SilenceRepository
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -140,9 +139,7 @@ def list_incidents(ctx: CliContext, args: argparse.Namespace) -> int:
     host_id = core.hosts.get(args.name).id if args.name else None
     if args.limit < 1:
         raise InputError("--limit must be 1 or more")
-    records = IncidentRepository(core.engine).list(
-        open_only=args.open, host_id=host_id, limit=args.limit
-    )
+    records = core.incidents.list(open_only=args.open, host_id=host_id, limit=args.limit)
     any_open = any(r.is_open for r in records)
     if args.json:
         output.print_json({"incidents": [incident_json(r) for r in records]})
@@ -168,7 +165,7 @@ def list_incidents(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def acknowledge(ctx: CliContext, args: argparse.Namespace) -> int:
-    repo = IncidentRepository(ctx.core.engine)
+    repo = ctx.core.incidents
     now = int(time.time())
     problems = []
     for incident_id in args.ids:
@@ -200,7 +197,7 @@ def snooze_host(ctx: CliContext, args: argparse.Namespace) -> int:
     record = None if args.all else core.hosts.get(args.args[0])
     host_id = record.id if record else None
     who = "every host" if record is None else record.host.name
-    repo = SilenceRepository(core.engine)
+    repo = core.silences
     if args.args[-1].lower() == "off":
         removed = repo.clear(host_id, SilenceKind.SNOOZE)
         print(f"Snooze of {who} ended." if removed else f"{who} was not snoozed.")
@@ -255,7 +252,7 @@ def _utc_offset_minutes() -> int:
 
 def manage_maintenance(ctx: CliContext, args: argparse.Namespace) -> int:
     core = ctx.core
-    repo = SilenceRepository(core.engine)
+    repo = core.silences
     if args.remove is not None:
         if not repo.remove(args.remove):
             raise InputError(
@@ -360,7 +357,7 @@ def show_or_set_rules(ctx: CliContext, args: argparse.Namespace) -> int:
     core = ctx.core
     record = core.hosts.get(args.name) if args.name else None
     host_id = record.id if record else None
-    repo = RuleRepository(core.engine)
+    repo = core.rules
     changes: dict[str, float | None] = {}
     try:
         for item in args.set:

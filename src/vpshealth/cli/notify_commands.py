@@ -29,7 +29,6 @@ from vpshealth.domain.containers import Severity
 from vpshealth.domain.notifications import Notification, NotificationKind
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, ConfigurationError, InputError, VpsHealthError
 from vpshealth.store.outbox_repository import OutboxMessage, OutboxRepository, OutboxStatus
-from vpshealth.store.settings_repository import SettingsRepository
 
 NOTHING_SAVED = "Nothing was saved."
 
@@ -186,7 +185,7 @@ def set_email(ctx: CliContext, args: argparse.Namespace) -> int:
         raise InputError(
             "nothing to change: give at least one option (see `vpshealth notify email --help`)"
         )
-    repo = SettingsRepository(ctx.core.engine)
+    repo = ctx.core.stored_settings
     stored = repo.with_prefix(PREFIX)
     try:
         config = build_config({**stored, **changes}, env_overrides(ctx.settings), field_names=True)
@@ -223,7 +222,7 @@ def _password_state(ctx: CliContext, config: EmailConfig) -> str:
 
 
 def show_email(ctx: CliContext, args: argparse.Namespace) -> int:
-    stored = SettingsRepository(ctx.core.engine).with_prefix(PREFIX)
+    stored = ctx.core.stored_settings.with_prefix(PREFIX)
     env = env_overrides(ctx.settings)
     problem: str | None
     try:

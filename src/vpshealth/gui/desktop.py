@@ -22,7 +22,6 @@ from vpshealth.gui.settings_dialog import SettingsDialog
 from vpshealth.gui.settings_values import DEFAULT_INTERVAL_KEY
 from vpshealth.gui.snooze import end_snooze, snooze, tomorrow_morning
 from vpshealth.gui.tray import SNOOZE_END, SNOOZE_HOUR, TrayController
-from vpshealth.store.settings_repository import SettingsRepository
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +145,7 @@ class DesktopApp(QObject):
     async def _open_editor(self, host_id: int | None) -> None:
         snapshot = self.watcher.snapshot or FleetSnapshot(())
         record = snapshot.record(host_id) if host_id is not None else None
-        repo = SettingsRepository(self.ctx.core.engine)
+        repo = self.ctx.core.stored_settings
         interval = await self.ctx.read(functools.partial(repo.get, DEFAULT_INTERVAL_KEY, 15))
         editor = HostEditor(
             self.ctx,

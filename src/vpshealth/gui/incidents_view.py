@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from vpshealth.gui import formatting
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.snooze import snooze
-from vpshealth.store.incident_repository import IncidentRecord, IncidentRepository
+from vpshealth.store.incident_repository import IncidentRecord
 
 COLUMNS = ("Severity", "Server", "What", "Opened", "Status")
 SNOOZE_SECONDS = 3600
@@ -92,7 +92,7 @@ class IncidentsView(QWidget):
         self._ctx.tasks.spawn(self.load(), "Reading the incidents")
 
     async def load(self) -> None:
-        repo = IncidentRepository(self._ctx.core.engine)
+        repo = self._ctx.core.incidents
         incidents = await self._ctx.read(
             functools.partial(repo.list, host_id=self._host_id, limit=200)
         )
@@ -166,7 +166,7 @@ class IncidentsView(QWidget):
             self._ctx.tasks.spawn(self.acknowledge(incident.id), "Acknowledging the incident")
 
     async def acknowledge(self, incident_id: int) -> None:
-        repo = IncidentRepository(self._ctx.core.engine)
+        repo = self._ctx.core.incidents
         done = await self._ctx.read(
             functools.partial(repo.acknowledge, incident_id, int(self._ctx.now()))
         )

@@ -37,7 +37,6 @@ from vpshealth.gui.settings_values import (
 from vpshealth.secrets import SecretStore
 from vpshealth.startup.launch import desktop_command, passed_environment
 from vpshealth.startup.login_item import LoginItem, login_item_for_this_os
-from vpshealth.store.settings_repository import SettingsRepository
 
 ERROR_STYLE = "color: #c62828;"
 SECURITY_LABELS = {"starttls": "STARTTLS (port 587)", "tls": "TLS (port 465)", "none": "None"}
@@ -167,7 +166,7 @@ class SettingsDialog(QDialog):
         return box
 
     async def load(self) -> None:
-        repo = SettingsRepository(self._ctx.core.engine)
+        repo = self._ctx.core.stored_settings
         values = await self._ctx.read(functools.partial(repo.with_prefix, ""))
         self.set_form(form_from_settings(values))
         self.start_at_login.setChecked(await self._ctx.read(self._login_item.enabled))
@@ -235,7 +234,7 @@ class SettingsDialog(QDialog):
         if self.show_validation():
             return False
         form = self.form()
-        repo = SettingsRepository(self._ctx.core.engine)
+        repo = self._ctx.core.stored_settings
         secrets = self._ctx.core.secrets
         try:
             if form.password is not None:
