@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from vpshealth.domain import humanize
 from vpshealth.errors import InputError
 
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
@@ -34,13 +35,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def human_bytes(value: float) -> str:
-    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
-    size = float(value)
-    for unit in units:
-        if abs(size) < 1024 or unit == units[-1]:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} PiB"
+    return humanize.human_bytes(value)
 
 
 def iso_time(ts: float | None) -> str | None:
@@ -50,30 +45,11 @@ def iso_time(ts: float | None) -> str | None:
 
 
 def ago(ts: float | None, now: float | None = None) -> str:
-    if ts is None:
-        return "never"
-    seconds = int((now if now is not None else time.time()) - ts)
-    if seconds < 0:
-        return "just now"
-    if seconds < 90:
-        return f"{seconds} s ago"
-    if seconds < 5400:
-        return f"{seconds // 60} min ago"
-    if seconds < 172800:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
+    return humanize.ago(ts, time.time() if now is None else now)
 
 
 def duration(seconds: float) -> str:
-    seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m"
+    return humanize.duration(seconds, compact=True)
 
 
 def parse_duration(text: str) -> int:

@@ -5,31 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from vpshealth.domain import humanize
+
 
 def ago(ts: int | None, now: float | None = None) -> str:
-    if ts is None:
-        return "never"
-    seconds = int((time.time() if now is None else now) - ts)
-    if seconds < 5:
-        return "just now"
-    if seconds < 60:
-        return f"{seconds} s ago"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min ago"
-    return f"{seconds // 86400} d ago"
+    return humanize.ago(ts, time.time() if now is None else now)
 
 
 def duration(seconds: float) -> str:
-    s = int(seconds)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min"
-    if s < 86400:
-        return f"{s // 3600} h {s % 3600 // 60} min"
-    return f"{s // 86400} d {s % 86400 // 3600} h"
+    return humanize.duration(seconds)
 
 
 def local_time(ts: int | None) -> str:
@@ -43,14 +27,7 @@ def local_time(ts: int | None) -> str:
 
 
 def human_bytes(value: float | None) -> str:
-    if value is None:
-        return "—"
-    amount = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(amount) < 1024 or unit == "TiB":
-            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
-        amount /= 1024
-    raise AssertionError("unreachable")
+    return "—" if value is None else humanize.human_bytes(value)
 
 
 def percent(value: float | None) -> str:
