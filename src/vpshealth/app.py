@@ -18,6 +18,7 @@ from vpshealth.domain.hosts import Host
 from vpshealth.engine.credentials import CredentialsProvider
 from vpshealth.engine.docker_monitor import DockerMonitor, IncidentSink
 from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, SshPoller
+from vpshealth.read_model.reader import ReadModel
 from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_database
 from vpshealth.store.docker_repository import DockerRepository
@@ -26,6 +27,7 @@ from vpshealth.store.history import HistoryReader
 from vpshealth.store.host_repository import HostRepository
 from vpshealth.store.incident_repository import IncidentRepository
 from vpshealth.store.maintenance import Retention
+from vpshealth.store.notification_feed import NotificationFeed
 from vpshealth.store.results_writer import ResultsWriter
 from vpshealth.store.rule_repository import RuleRepository
 from vpshealth.store.settings_repository import SettingsRepository
@@ -70,6 +72,18 @@ class Core:
     def stored_settings(self) -> SettingsRepository:
         """The settings kept in the database (``settings`` are those of the environment)."""
         return SettingsRepository(self.engine)
+
+    @property
+    def read_model(self) -> ReadModel:
+        return ReadModel(
+            self.hosts,
+            self.docker,
+            self.incidents,
+            self.silences,
+            self.stored_settings,
+            self.event_log,
+            NotificationFeed(self.engine),
+        )
 
     @property
     def history(self) -> HistoryReader:

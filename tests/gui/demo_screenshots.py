@@ -39,7 +39,6 @@ from vpshealth.domain.metrics import (
 from vpshealth.gui.chart_data import ChartRange
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.engine_owner import EngineMode
-from vpshealth.gui.fleet_query import read_fleet
 from vpshealth.gui.host_editor import HostEditor
 from vpshealth.gui.main_window import MainWindow
 from vpshealth.gui.tasks import TaskRunner
@@ -201,7 +200,7 @@ def main(out: Path) -> None:
             window = MainWindow(ctx)
             window.resize(1280, 720)
             window.set_mode(EngineMode.OWNER)
-            window.set_snapshot(read_fleet(core.engine, int(time.time())))
+            window.set_snapshot(core.read_model.fleet(int(time.time())))
             window.show()
             await asyncio.sleep(0.3)
             grab(window, out / "overview.png")

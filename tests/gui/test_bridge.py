@@ -5,17 +5,15 @@ import threading
 
 import pytest
 from pytestqt.qtbot import QtBot
-from sqlalchemy import Engine
 
 from tests.gui.conftest import Loop
 from tests.gui.factories import add, result, ssh_host
 from vpshealth.app import Core
 from vpshealth.domain.health import HostState, Problem
-from vpshealth.gui import bridge
 from vpshealth.gui.bridge import FleetWatcher, StateChange
 from vpshealth.gui.context import GuiContext
-from vpshealth.gui.fleet_query import FleetSnapshot, read_fleet
-from vpshealth.gui.snooze import end_snooze, snooze
+from vpshealth.read_model.fleet import FleetSnapshot
+from vpshealth.read_model.reader import ReadModel
 
 
 def test_watcher_publishes_snapshots_and_state_changes(
@@ -24,7 +22,7 @@ def test_watcher_publishes_snapshots_and_state_changes(
     host_id = add(core, ssh_host("web1"))
     writer = core.results_writer()
     writer.write([(host_id, result("web1", 1000))])
-    watcher = FleetWatcher(core.engine, ctx.tasks)
+    watcher = FleetWatcher(core.read_model, ctx.tasks)
     snapshots: list[object] = []
     changes: list[list[StateChange]] = []
     watcher.snapshot_changed.connect(snapshots.append)
@@ -59,7 +57,7 @@ def test_timer_refresh_runs_in_the_background(
     core: Core, ctx: GuiContext, loop: Loop, qtbot: QtBot
 ) -> None:
     add(core, ssh_host("web1"))
-    watcher = FleetWatcher(core.engine, ctx.tasks)
+    watcher = FleetWatcher(core.read_model, ctx.tasks)
     with qtbot.waitSignal(watcher.snapshot_changed, timeout=10_000) as blocker:
         watcher.start()
         loop.run(ctx.tasks.wait_idle())
@@ -74,22 +72,24 @@ def test_a_read_begun_before_a_change_is_not_published_after_it(
     first_read_began, let_it_end = threading.Event(), threading.Event()
     reads = 0
 
-    def first_read_held(engine: Engine, now: int) -> FleetSnapshot:
+    read_fleet = ReadModel.fleet
+
+    def first_read_held(model: ReadModel, now: int) -> FleetSnapshot:
         nonlocal reads
         reads += 1
-        snapshot = read_fleet(engine, now)
+        snapshot = read_fleet(model, now)
         if reads == 1:
             first_read_began.set()
             let_it_end.wait(10)
         return snapshot
 
-    monkeypatch.setattr(bridge, "read_fleet", first_read_held)
-    watcher = FleetWatcher(core.engine, ctx.tasks, now=lambda: 1500)
+    monkeypatch.setattr(ReadModel, "fleet", first_read_held)
+    watcher = FleetWatcher(core.read_model, ctx.tasks, now=lambda: 1500)
 
     async def snooze_during_a_periodic_read() -> None:
         watcher.refresh()  # the timer's read, held after reading the database
         await asyncio.to_thread(first_read_began.wait, 10)
-        snooze(core.engine, 1000, 4600)
+        core.silences.snooze(None, 4600, 1000)
         after_the_change = asyncio.ensure_future(watcher.refresh_now())
         await asyncio.sleep(0.3)
         let_it_end.set()
@@ -104,10 +104,10 @@ def test_a_read_begun_before_a_change_is_not_published_after_it(
 
 def test_fleet_counts_and_global_snooze(core: Core) -> None:
     host_id = add(core, ssh_host("web1"))
-    snooze(core.engine, 1000, 4600)
-    snooze(core.engine, 1000, 2000, host_id)  # one host's snooze is not the global one
-    fleet = read_fleet(core.engine, 1500)
+    core.silences.snooze(None, 4600, 1000)
+    core.silences.snooze(host_id, 2000, 1000)  # one host's snooze is not the global one
+    fleet = core.read_model.fleet(1500)
     assert fleet.snoozed_until == 4600
-    assert read_fleet(core.engine, 5000).snoozed_until is None
-    end_snooze(core.engine, 1600)
-    assert read_fleet(core.engine, 1700).snoozed_until is None
+    assert core.read_model.fleet(5000).snoozed_until is None
+    core.silences.end_snoozes(None, 1600)
+    assert core.read_model.fleet(1700).snoozed_until is None

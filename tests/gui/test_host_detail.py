@@ -9,7 +9,6 @@ from vpshealth.domain.health import HostState, Problem
 from vpshealth.gui.chart_data import ChartRange
 from vpshealth.gui.charts import nearest, readout
 from vpshealth.gui.context import GuiContext
-from vpshealth.gui.fleet_query import read_fleet
 from vpshealth.gui.host_detail import HostDetail
 
 NOW = 1_800_000_000
@@ -36,7 +35,7 @@ def _detail(core: Core, ctx: GuiContext, loop: Loop, qtbot: QtBot) -> tuple[Host
     )
     detail = HostDetail(ctx)
     qtbot.addWidget(detail)
-    record = read_fleet(core.engine, NOW).record(host_id)
+    record = core.read_model.fleet(NOW).record(host_id)
     assert record is not None
     detail.show_host(record)
     loop.run(detail.load())

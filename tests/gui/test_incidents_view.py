@@ -7,7 +7,6 @@ from tests.gui.factories import add, ssh_host
 from vpshealth.app import Core
 from vpshealth.domain.containers import ContainerIncident, IncidentKind
 from vpshealth.gui.context import GuiContext
-from vpshealth.gui.fleet_query import read_fleet
 from vpshealth.gui.incidents_view import IncidentsView
 from vpshealth.store.docker_repository import record_incident
 from vpshealth.store.incident_repository import IncidentRepository
@@ -88,7 +87,7 @@ def test_snooze_a_host(core: Core, ctx: GuiContext, loop: Loop, qtbot: QtBot) ->
         (host_id, "snooze", NOW, NOW + 3600)
     ]
     assert view.message.text().startswith("No notifications about web1 until")
-    assert read_fleet(core.engine, NOW).snoozed_until is None  # a host's snooze is not global
+    assert core.read_model.fleet(NOW).snoozed_until is None  # a host's snooze is not global
 
 
 def test_no_incidents(ctx: GuiContext, loop: Loop, qtbot: QtBot) -> None:

@@ -95,7 +95,7 @@ def test_watcher_follows_notifications_stored_by_another_process(
             )
 
     store(_notification("old"))
-    watcher = FleetWatcher(core.engine, ctx.tasks)
+    watcher = FleetWatcher(core.read_model, ctx.tasks)
     arrived: list[list[Notification]] = []
     watcher.notifications_arrived.connect(arrived.append)
     loop.run(watcher.refresh_now())

@@ -7,7 +7,6 @@ from tests.gui.factories import add, metrics, result, ssh_host
 from vpshealth.app import Core
 from vpshealth.domain.containers import ContainerIncident, IncidentKind
 from vpshealth.domain.health import HostState, Problem
-from vpshealth.gui.fleet_query import read_fleet
 from vpshealth.gui.overview import ALL_TAGS, OverviewView
 from vpshealth.gui.overview_model import PERCENT_ROLE, Column
 from vpshealth.store.docker_repository import record_incident
@@ -55,7 +54,7 @@ def test_overview_shows_every_host_worst_first(core: Core, qtbot: QtBot) -> None
     _fleet(core)
     view = OverviewView()
     qtbot.addWidget(view)
-    view.set_snapshot(read_fleet(core.engine, 1001))
+    view.set_snapshot(core.read_model.fleet(1001))
     assert _column(view, Column.NAME) == ["db1", "dev", "localhost", "web1"]
     assert _column(view, Column.STATE) == ["Critical", "Unreachable", "Not checked yet", "OK"]
     assert _column(view, Column.INCIDENTS)[0] == "1"
@@ -70,7 +69,7 @@ def test_sort_by_cpu_and_name(core: Core, qtbot: QtBot) -> None:
     _fleet(core)
     view = OverviewView()
     qtbot.addWidget(view)
-    view.set_snapshot(read_fleet(core.engine, 1001))
+    view.set_snapshot(core.read_model.fleet(1001))
     view.table.sortByColumn(Column.CPU, Qt.SortOrder.DescendingOrder)
     assert _column(view, Column.NAME)[:2] == ["db1", "web1"]
     view.table.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
@@ -81,7 +80,7 @@ def test_filter_by_tag_and_text(core: Core, qtbot: QtBot) -> None:
     _fleet(core)
     view = OverviewView()
     qtbot.addWidget(view)
-    view.set_snapshot(read_fleet(core.engine, 1001))
+    view.set_snapshot(core.read_model.fleet(1001))
     assert [view.tags.itemText(i) for i in range(view.tags.count())] == [
         ALL_TAGS,
         "database",
@@ -103,7 +102,7 @@ def test_activating_a_row_opens_that_host(core: Core, qtbot: QtBot) -> None:
     _fleet(core)
     view = OverviewView()
     qtbot.addWidget(view)
-    snapshot = read_fleet(core.engine, 1001)
+    snapshot = core.read_model.fleet(1001)
     view.set_snapshot(snapshot)
     with qtbot.waitSignal(view.host_activated) as blocker:
         view.table.doubleClicked.emit(view.proxy.index(0, Column.NAME))
@@ -114,9 +113,9 @@ def test_live_update_keeps_rows_and_changes_values(core: Core, qtbot: QtBot) -> 
     _fleet(core)
     view = OverviewView()
     qtbot.addWidget(view)
-    view.set_snapshot(read_fleet(core.engine, 1001))
+    view.set_snapshot(core.read_model.fleet(1001))
     web = core.hosts.get("web1").id
     core.results_writer().write([(web, result("web1", 1015, host_metrics=metrics(cpu=33)))])
-    view.set_snapshot(read_fleet(core.engine, 1016))
+    view.set_snapshot(core.read_model.fleet(1016))
     row = _column(view, Column.NAME).index("web1")
     assert view.proxy.index(row, Column.CPU).data() == "33%"

@@ -5,7 +5,6 @@ from PySide6.QtWidgets import QApplication
 from tests.gui.factories import record
 from vpshealth.domain.health import HostState
 from vpshealth.gui.engine_owner import EngineMode
-from vpshealth.gui.fleet_query import FleetSnapshot
 from vpshealth.gui.tray import (
     SNOOZE_END,
     SNOOZE_HOUR,
@@ -14,6 +13,7 @@ from vpshealth.gui.tray import (
     action_named,
 )
 from vpshealth.gui.tray_state import TrayKind
+from vpshealth.read_model.fleet import FleetSnapshot
 
 
 def _tray(mode: EngineMode, snoozed_until: int | None = None) -> TrayController:

@@ -198,12 +198,12 @@ def snooze_host(ctx: CliContext, args: argparse.Namespace) -> int:
     host_id = record.id if record else None
     who = "every host" if record is None else record.host.name
     repo = core.silences
+    now = int(time.time())
     if args.args[-1].lower() == "off":
-        removed = repo.clear(host_id, SilenceKind.SNOOZE)
-        print(f"Snooze of {who} ended." if removed else f"{who} was not snoozed.")
+        ended = repo.end_snoozes(host_id, now)
+        print(f"Snooze of {who} ended." if ended else f"{who} was not snoozed.")
         return EXIT_OK
     seconds = _duration(args.args[-1], "DURATION")
-    now = int(time.time())
     repo.snooze(host_id, now + seconds, now, args.reason)
     until = datetime.fromtimestamp(now + seconds).astimezone()
     print(f"No notifications about {who} until {until:%Y-%m-%d %H:%M %Z}.")

@@ -10,16 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from sqlalchemy import Engine
 
 from vpshealth.domain.health import HostState
-from vpshealth.gui.fleet_query import (
-    FleetSnapshot,
-    last_notification_id,
-    notifications_after,
-    read_fleet,
-)
 from vpshealth.gui.tasks import TaskRunner
+from vpshealth.read_model.fleet import FleetSnapshot
+from vpshealth.read_model.reader import ReadModel
 from vpshealth.store.host_repository import HostRecord
 
 log = logging.getLogger(__name__)
@@ -59,13 +54,13 @@ class FleetWatcher(QObject):
 
     def __init__(
         self,
-        engine: Engine,
+        read_model: ReadModel,
         tasks: TaskRunner,
         parent: QObject | None = None,
         now: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(parent)
-        self._engine = engine
+        self._read_model = read_model
         self._now = now
         self._tasks = tasks
         self._snapshot: FleetSnapshot | None = None
@@ -110,12 +105,13 @@ class FleetWatcher(QObject):
             await self._read_and_publish_alone()
 
     async def _read_and_publish_alone(self) -> None:
-        snapshot = await asyncio.to_thread(read_fleet, self._engine, int(self._now()))
+        model = self._read_model
+        snapshot = await asyncio.to_thread(model.fleet, int(self._now()))
         if self._last_notification is None:
-            self._last_notification = await asyncio.to_thread(last_notification_id, self._engine)
+            self._last_notification = await asyncio.to_thread(model.last_notification_id)
         else:
             self._last_notification, arrived = await asyncio.to_thread(
-                notifications_after, self._engine, self._last_notification
+                model.notifications_after, self._last_notification
             )
             if arrived:
                 self.notifications_arrived.emit(arrived)

@@ -13,15 +13,15 @@ from vpshealth.domain.notifications import Notification, Notifier, at_least
 from vpshealth.gui.bridge import FleetWatcher, StateChange
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.engine_owner import MODE_TEXT, EngineMode, EngineOwner
-from vpshealth.gui.fleet_query import FleetSnapshot
 from vpshealth.gui.freedesktop_notifications import FreedesktopNotifications
 from vpshealth.gui.host_editor import HostEditor
 from vpshealth.gui.main_window import MainWindow
 from vpshealth.gui.notifier import TrayNotifier
 from vpshealth.gui.settings_dialog import SettingsDialog
 from vpshealth.gui.settings_values import DEFAULT_INTERVAL_KEY
-from vpshealth.gui.snooze import end_snooze, snooze, tomorrow_morning
+from vpshealth.gui.snooze import SNOOZE_REASON, tomorrow_morning
 from vpshealth.gui.tray import SNOOZE_END, SNOOZE_HOUR, TrayController
+from vpshealth.read_model.fleet import FleetSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class DesktopApp(QObject):
         )
         notifiers: list[Notifier] = [self.notifier]
         self.engine = EngineOwner(ctx.core, notifiers, ctx.tasks, self)
-        self.watcher = FleetWatcher(ctx.core.engine, ctx.tasks, self, now=ctx.now)
+        self.watcher = FleetWatcher(ctx.core.read_model, ctx.tasks, self, now=ctx.now)
         self._dialogs: set[QObject] = set()
         self._quitting = False
         self._freedesktop_task: asyncio.Task[None] | None = None
@@ -131,12 +131,12 @@ class DesktopApp(QObject):
 
     async def _snooze(self, how: str) -> None:
         now = int(self.ctx.now())
-        engine = self.ctx.core.engine
+        repo = self.ctx.core.silences
         if how == SNOOZE_END:
-            await self.ctx.read(functools.partial(end_snooze, engine, now))
+            await self.ctx.read(functools.partial(repo.end_snoozes, None, now))
         else:
             until = now + 3600 if how == SNOOZE_HOUR else tomorrow_morning(now)
-            await self.ctx.read(functools.partial(snooze, engine, now, until))
+            await self.ctx.read(functools.partial(repo.snooze, None, until, now, SNOOZE_REASON))
         await self.watcher.refresh_now()
 
     def open_editor(self, host_id: int | None) -> None:

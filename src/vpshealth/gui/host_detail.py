@@ -24,10 +24,10 @@ from vpshealth.gui.chart_data import ChartRange, HostCharts, load_host_charts
 from vpshealth.gui.charts import ChartsView
 from vpshealth.gui.containers_view import ContainersView
 from vpshealth.gui.context import GuiContext
-from vpshealth.gui.fleet_query import FleetSnapshot
 from vpshealth.gui.incidents_view import IncidentsView
 from vpshealth.gui.overview_model import STATE_COLOURS, fullest_disk, state_label
 from vpshealth.gui.tray_state import state_of
+from vpshealth.read_model.fleet import FleetSnapshot
 from vpshealth.store.host_repository import HostRecord
 
 EVENTS_DAYS = 30

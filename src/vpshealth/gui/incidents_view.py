@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from vpshealth.gui import formatting
 from vpshealth.gui.context import GuiContext
-from vpshealth.gui.snooze import snooze
+from vpshealth.gui.snooze import SNOOZE_REASON
 from vpshealth.store.incident_repository import IncidentRecord
 
 COLUMNS = ("Severity", "Server", "What", "Opened", "Status")
@@ -185,8 +185,9 @@ class IncidentsView(QWidget):
 
     async def snooze_host(self, host_id: int, host_name: str) -> None:
         now = int(self._ctx.now())
+        repo = self._ctx.core.silences
         await self._ctx.read(
-            functools.partial(snooze, self._ctx.core.engine, now, now + SNOOZE_SECONDS, host_id)
+            functools.partial(repo.snooze, host_id, now + SNOOZE_SECONDS, now, SNOOZE_REASON)
         )
         until = formatting.local_time(now + SNOOZE_SECONDS)
         self.message.setText(f"No notifications about {host_name} until {until}.")

@@ -16,12 +16,12 @@ from PySide6.QtWidgets import (
 from vpshealth.gui import formatting
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.engine_owner import MODE_TEXT, EngineMode
-from vpshealth.gui.fleet_query import FleetSnapshot
 from vpshealth.gui.host_detail import HostDetail
 from vpshealth.gui.incidents_view import IncidentsView
 from vpshealth.gui.overview import OverviewView
 from vpshealth.gui.tray_icons import tray_icon
 from vpshealth.gui.tray_state import TrayKind
+from vpshealth.read_model.fleet import FleetSnapshot
 
 
 class MainWindow(QMainWindow):

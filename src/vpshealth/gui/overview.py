@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vpshealth.gui.fleet_query import FleetSnapshot
 from vpshealth.gui.overview_model import (
     BAR_COLUMNS,
     HOST_ID_ROLE,
@@ -30,6 +29,7 @@ from vpshealth.gui.overview_model import (
     OverviewModel,
     all_tags,
 )
+from vpshealth.read_model.fleet import FleetSnapshot
 
 ALL_TAGS = "All tags"
 

@@ -18,8 +18,8 @@ from PySide6.QtGui import QBrush, QColor
 
 from vpshealth.domain.health import HostState
 from vpshealth.gui import formatting
-from vpshealth.gui.fleet_query import FleetSnapshot
 from vpshealth.gui.tray_state import STATE_LABELS, state_of
+from vpshealth.read_model.fleet import FleetSnapshot
 from vpshealth.store.host_repository import HostRecord
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -8,10 +8,10 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from vpshealth.gui import formatting
 from vpshealth.gui.engine_owner import EngineMode
-from vpshealth.gui.fleet_query import FleetSnapshot
 from vpshealth.gui.overview_model import state_label
 from vpshealth.gui.tray_icons import tray_icon
 from vpshealth.gui.tray_state import TrayKind, TrayState, state_of, tray_state
+from vpshealth.read_model.fleet import FleetSnapshot
 from vpshealth.store.host_repository import HostRecord
 
 SNOOZE_HOUR = "hour"

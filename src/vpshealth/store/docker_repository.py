@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Row, case, delete, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from vpshealth.domain.containers import (
@@ -31,6 +31,12 @@ class DockerMemory:
     containers: tuple[Container, ...]
     open_incidents: tuple[ContainerIncident, ...]
     seen_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerCounts:
+    running: int
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +188,19 @@ class DockerRepository:
                 .order_by(containers.c.name)
             )
             return [_container_from_row(row) for row in rows]
+
+    def counts(self) -> dict[int, ContainerCounts]:
+        """Per host id, its containers as of the last check: running ones and all."""
+        query = select(
+            containers.c.host_id,
+            func.count(),
+            func.sum(case((containers.c.state == "running", 1), else_=0)),
+        ).group_by(containers.c.host_id)
+        with self._engine.connect() as conn:
+            return {
+                row[0]: ContainerCounts(int(row[2] or 0), int(row[1]))
+                for row in conn.execute(query)
+            }
 
     def open_incidents(self, host_id: int | None = None) -> list[tuple[int, ContainerIncident]]:
         """Open container incidents (the other incidents, e.g. high CPU, are left out)."""

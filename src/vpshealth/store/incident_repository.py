@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Row, select, update
+from sqlalchemy import Engine, Row, func, select, update
 
 from vpshealth.store.schema import hosts, incidents
 
@@ -84,6 +84,16 @@ class IncidentRepository:
         query = query.order_by(incidents.c.opened_at.desc(), incidents.c.id.desc()).limit(limit)
         with self._engine.connect() as conn:
             return [_record(row) for row in conn.execute(query)]
+
+    def open_counts(self) -> dict[int, int]:
+        """Per host id, how many of its incidents are open (hosts without any left out)."""
+        query = (
+            select(incidents.c.host_id, func.count())
+            .where(incidents.c.resolved_at.is_(None))
+            .group_by(incidents.c.host_id)
+        )
+        with self._engine.connect() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(query)}
 
     def get(self, incident_id: int) -> IncidentRecord | None:
         query = (

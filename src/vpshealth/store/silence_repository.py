@@ -1,10 +1,11 @@
-"""Snoozes and maintenance windows."""
+"""Snoozes and maintenance windows: the one place that reads and writes the ``silences`` table,
+for every face and the alerting. Blocking: run in a worker thread."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, insert, or_, select
+from sqlalchemy import ColumnElement, Engine, Row, delete, func, insert, or_, select, update
 
 from vpshealth.domain.silences import Silence, SilenceKind
 from vpshealth.store.schema import silences
@@ -21,6 +22,10 @@ def _silence(row: Row[Any]) -> Silence:
         weekly_minutes=row.weekly_minutes,
         reason=row.reason,
     )
+
+
+def _scope(host_id: int | None) -> ColumnElement[bool]:
+    return silences.c.host_id.is_(None) if host_id is None else silences.c.host_id == host_id
 
 
 class SilenceRepository:
@@ -69,6 +74,32 @@ class SilenceRepository:
         """Silence one host (None: every host) from now until ``until``."""
         return self.add_one_off(host_id, SilenceKind.SNOOZE, now, until, now=now, reason=reason)
 
+    def end_snoozes(self, host_id: int | None, now: int) -> int:
+        """End one host's (None: the every-host) snoozes that have not ended yet; how many.
+
+        Ending keeps the row and sets its end to ``now``: the snooze stays in the history, and
+        what is still wrong is notified from now on. The CLI's ``snooze ... off`` and the
+        desktop's "Resume notifications" both end a snooze this way."""
+        with self._engine.begin() as conn:
+            return conn.execute(
+                update(silences)
+                .where(_scope(host_id), silences.c.kind == SilenceKind.SNOOZE.value)
+                .where(silences.c.ends_at > now)
+                .values(ends_at=now)
+            ).rowcount
+
+    def snoozed_until(self, now: int) -> int | None:
+        """When the every-host snooze running now ends; None when none runs."""
+        query = select(func.max(silences.c.ends_at)).where(
+            _scope(None),
+            silences.c.kind == SilenceKind.SNOOZE.value,
+            or_(silences.c.starts_at.is_(None), silences.c.starts_at <= now),
+            silences.c.ends_at > now,
+        )
+        with self._engine.connect() as conn:
+            until = conn.execute(query).scalar()
+        return None if until is None else int(until)
+
     def _insert(self, **values: Any) -> int:
         with self._engine.begin() as conn:
             result = conn.execute(insert(silences).values(**values))
@@ -89,11 +120,3 @@ class SilenceRepository:
     def remove(self, silence_id: int) -> bool:
         with self._engine.begin() as conn:
             return bool(conn.execute(delete(silences).where(silences.c.id == silence_id)).rowcount)
-
-    def clear(self, host_id: int | None, kind: SilenceKind) -> int:
-        """Remove a host's (None: the every-host) silences of one kind; how many went."""
-        scope = silences.c.host_id.is_(None) if host_id is None else silences.c.host_id == host_id
-        with self._engine.begin() as conn:
-            return conn.execute(
-                delete(silences).where(scope, silences.c.kind == kind.value)
-            ).rowcount

@@ -1,0 +1,88 @@
+"""One read model for every face: the GUI, the CLI and, later, the API read through it.
+Blocking: run in a worker thread."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from vpshealth.domain.notifications import Notification
+from vpshealth.read_model.events import Event
+from vpshealth.read_model.fleet import FleetSnapshot
+from vpshealth.store.docker_repository import DockerRepository, StoredContainer
+from vpshealth.store.event_log import EventLog
+from vpshealth.store.host_repository import HostRecord, HostRepository
+from vpshealth.store.incident_repository import IncidentRecord, IncidentRepository
+from vpshealth.store.notification_feed import NotificationFeed
+from vpshealth.store.settings_repository import SettingsRepository
+from vpshealth.store.silence_repository import SilenceRepository
+
+
+@dataclass(frozen=True, slots=True)
+class HostDetail:
+    """One host's page: its record, its containers as of the last check and what happened."""
+
+    record: HostRecord
+    containers: list[StoredContainer]
+    events: list[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadModel:
+    hosts: HostRepository
+    docker: DockerRepository
+    incident_repository: IncidentRepository
+    silences: SilenceRepository
+    settings: SettingsRepository
+    event_log: EventLog
+    notification_feed: NotificationFeed
+
+    def fleet(self, now: int) -> FleetSnapshot:
+        return FleetSnapshot(
+            tuple(self.hosts.list()),
+            self.docker.counts(),
+            self.incident_repository.open_counts(),
+            self.silences.snoozed_until(now),
+            self.settings.desktop_min_severity(),
+        )
+
+    def host_detail(self, record: HostRecord, events_since: int) -> HostDetail:
+        return HostDetail(
+            record,
+            self.docker.containers_of(record.id),
+            self.events(events_since, record.id, names={record.id: record.host.name}),
+        )
+
+    def incidents(
+        self, *, open_only: bool = False, host_id: int | None = None, limit: int = 200
+    ) -> list[IncidentRecord]:
+        """Newest first: open ones, or open and recent ones."""
+        return self.incident_repository.list(open_only=open_only, host_id=host_id, limit=limit)
+
+    def events(
+        self, since: int, host_id: int | None = None, *, names: Mapping[int, str] | None = None
+    ) -> list[Event]:
+        """Oldest first, from ``since`` on; one host's or every host's."""
+        if names is None:
+            names = {r.id: r.host.name for r in self.hosts.list()}
+        return [
+            Event(
+                at=row.at,
+                host_id=row.host_id,
+                host_name=names.get(row.host_id),
+                kind=row.kind,
+                old_state=row.old_state,
+                new_state=row.new_state,
+                problem=row.problem,
+                message=row.message,
+            )
+            for row in self.event_log.since(since, host_id)
+        ]
+
+    def last_notification_id(self) -> int:
+        return self.notification_feed.last_id()
+
+    def notifications_after(self, after_id: int, limit: int = 50) -> tuple[int, list[Notification]]:
+        """Notifications the alerting stored since ``after_id`` (another process's, when the
+        background service runs the checks), and the id to continue from."""
+        return self.notification_feed.after(after_id, limit)
