@@ -19,7 +19,8 @@ from vpshealth.domain.alert_rules import (
 )
 from vpshealth.domain.silences import WEEK_MINUTES, Silence, SilenceKind
 from vpshealth.errors import EXIT_OK, InputError
-from vpshealth.store.incident_repository import IncidentRecord
+from vpshealth.read_model import json_shapes
+from vpshealth.read_model.json_shapes import incident_state
 from vpshealth.store.silence_repository import SilenceRepository
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -105,44 +106,15 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 # --- incidents and ack ---
 
 
-def incident_json(record: IncidentRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "host": record.host_name,
-        "address": record.host_address,
-        "rule": record.rule,
-        "subject": record.subject,
-        "app": record.app,
-        "severity": record.severity,
-        "state": _state(record),
-        "opened_at": output.iso_time(record.opened_at),
-        "resolved_at": output.iso_time(record.resolved_at),
-        "acknowledged_at": output.iso_time(record.acknowledged_at),
-        "message": record.message,
-        "resolution": record.resolution,
-        "value": record.value,
-        "threshold": record.threshold,
-        "reminders_sent": record.reminders_sent,
-    }
-
-
-def _state(record: IncidentRecord) -> str:
-    if not record.is_open:
-        return "resolved"
-    if record.flapping:
-        return "flapping"
-    return "acknowledged" if record.acknowledged_at is not None else "open"
-
-
 def list_incidents(ctx: CliContext, args: argparse.Namespace) -> int:
     core = ctx.core
     host_id = core.hosts.get(args.name).id if args.name else None
     if args.limit < 1:
         raise InputError("--limit must be 1 or more")
-    records = core.incidents.list(open_only=args.open, host_id=host_id, limit=args.limit)
+    records = core.read_model.incidents(open_only=args.open, host_id=host_id, limit=args.limit)
     any_open = any(r.is_open for r in records)
     if args.json:
-        output.print_json({"incidents": [incident_json(r) for r in records]})
+        output.print_json({"incidents": [json_shapes.incident_json(r) for r in records]})
         return 1 if any_open else EXIT_OK
     if not records:
         print("No open incidents." if args.open else "No incidents recorded.")
@@ -153,7 +125,7 @@ def list_incidents(ctx: CliContext, args: argparse.Namespace) -> int:
             str(r.id),
             r.host_name,
             r.severity,
-            _state(r),
+            incident_state(r),
             output.ago(r.opened_at, now),
             output.ago(r.resolved_at, now) if r.resolved_at else "-",
             r.message if r.is_open else f"{r.message} -> {r.resolution or 'resolved'}",
@@ -317,16 +289,12 @@ def _list_silences(
         output.print_json(
             {
                 "windows": [
-                    {
-                        "id": s.id,
-                        "host": names.get(s.host_id) if s.host_id is not None else None,
-                        "kind": s.kind.value,
-                        "active": s.active(now),
-                        "when": _when(s),
-                        "starts_at": output.iso_time(s.starts_at),
-                        "ends_at": output.iso_time(s.ends_at),
-                        "reason": s.reason,
-                    }
+                    json_shapes.silence_json(
+                        s,
+                        names.get(s.host_id) if s.host_id is not None else None,
+                        now=now,
+                        when=_when(s),
+                    )
                     for s in shown
                 ]
             }
@@ -388,18 +356,7 @@ def show_or_set_rules(ctx: CliContext, args: argparse.Namespace) -> int:
     own = repo.overrides_of(host_id)
     if args.json:
         output.print_json(
-            {
-                "host": record.host.name if record else None,
-                "rules": {
-                    name: {
-                        "value": effective[name],
-                        "set_here": name in own,
-                        "default": spec.default,
-                        "unit": spec.unit,
-                    }
-                    for name, spec in RULE_SPECS.items()
-                },
-            }
+            json_shapes.rules_json(record.host.name if record else None, effective, own)
         )
         return EXIT_OK
     if changes:

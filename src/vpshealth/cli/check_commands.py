@@ -8,16 +8,14 @@ import time
 from typing import Any
 
 from vpshealth.cli import output
-from vpshealth.cli.container_commands import container_json
 from vpshealth.cli.context import CliContext
 from vpshealth.domain.containers import ContainerState
 from vpshealth.domain.health import CheckResult, HostState
-from vpshealth.domain.metrics_json import metrics_to_json
 from vpshealth.domain.series import resolve_metric
 from vpshealth.engine.service import check_once
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
-from vpshealth.store.history import DEFAULT_MAX_POINTS, RAW, SeriesData
-from vpshealth.store.rollups import HOUR, MINUTE
+from vpshealth.read_model import json_shapes
+from vpshealth.store.history import DEFAULT_MAX_POINTS
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -56,36 +54,6 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     history.set_defaults(handler=show_history)
 
 
-def result_json(result: CheckResult, address: str) -> dict[str, Any]:
-    docker = result.docker
-    containers = (
-        None
-        if docker is None or docker.containers is None
-        else [container_json(view) for view in docker.containers]
-    )
-    return {
-        "name": result.host_name,
-        "address": address,
-        "state": result.state.value,
-        "problem": result.problem.value if result.problem else None,
-        "message": result.message,
-        "checked_at": output.iso_time(result.checked_at),
-        "metrics": metrics_to_json(result.metrics) if result.metrics else None,
-        "containers": containers,
-        "incidents": [
-            {
-                "kind": i.kind.value,
-                "container": i.container_name or None,
-                "app": i.app,
-                "severity": i.severity.value,
-                "since": output.iso_time(i.at),
-                "message": i.message,
-            }
-            for i in (docker.open if docker else ())
-        ],
-    }
-
-
 def run_check(ctx: CliContext, args: argparse.Namespace) -> int:
     core = ctx.core
     if args.names:
@@ -100,7 +68,9 @@ def run_check(ctx: CliContext, args: argparse.Namespace) -> int:
     results = asyncio.run(check_once(core, records))
     addresses = {r.host.name: r.host.display_address for r in records}
     if args.json:
-        output.print_json({"hosts": [result_json(r, addresses[r.host_name]) for r in results]})
+        output.print_json(
+            {"hosts": [json_shapes.check_result_json(r, addresses[r.host_name]) for r in results]}
+        )
     else:
         print(_results_table(results))
     return EXIT_OK if all(r.state is HostState.OK for r in results) else EXIT_NOT_OK
@@ -146,15 +116,7 @@ def show_history(ctx: CliContext, args: argparse.Namespace) -> int:
     now = int(time.time())
     data = core.history.series(record.id, metric, now - since_seconds, now, args.max_points)
     if args.json:
-        output.print_json(
-            {
-                "host": record.host.name,
-                "metric": metric,
-                "resolution": _resolution_name(data),
-                "step_seconds": data.bucket_seconds,
-                "points": [_point_json(data, i) for i in range(len(data))],
-            }
-        )
+        output.print_json(json_shapes.series_json(record.host.name, metric, data))
         return EXIT_OK
     if not len(data):
         print(f"No values of {metric} for {record.host.name} in the last {args.since}.")
@@ -175,18 +137,6 @@ def show_history(ctx: CliContext, args: argparse.Namespace) -> int:
     ]
     print(output.table(["FROM (UTC)", "MIN", "AVG", "MAX"], rows))
     return EXIT_OK
-
-
-def _resolution_name(data: SeriesData) -> str:
-    return {RAW: "raw", MINUTE: "1m", HOUR: "1h"}[data.resolution]
-
-
-def _point_json(data: SeriesData, i: int) -> dict[str, Any]:
-    ts = data.timestamps[i]
-    point: dict[str, Any] = {"time": output.iso_time(ts), "ts": ts, "value": data.average[i]}
-    if data.bucket_seconds:
-        point |= {"min": data.minimum[i], "avg": data.average[i], "max": data.maximum[i]}
-    return point
 
 
 def _step(seconds: int) -> str:

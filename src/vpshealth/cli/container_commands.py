@@ -10,6 +10,7 @@ from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
 from vpshealth.domain.containers import ContainerState, ContainerView, GroupKind
 from vpshealth.errors import EXIT_OK
+from vpshealth.read_model import json_shapes
 from vpshealth.store.docker_repository import StoredContainer
 
 _ALWAYS_SHOWN = frozenset(
@@ -40,40 +41,6 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     events.add_argument("--since", default="24h", help="how far back, e.g. 30m, 6h, 7d")
     events.add_argument("--json", action="store_true", help="print JSON")
     events.set_defaults(handler=list_events)
-
-
-def group_json(view: ContainerView) -> dict[str, Any]:
-    group = view.container.group
-    return {
-        "kind": group.kind.value,
-        "project": group.project,
-        "environment": group.environment,
-        "resource": group.resource or group.service,
-    }
-
-
-def container_json(view: ContainerView) -> dict[str, Any]:
-    c, m = view.container, view.metrics
-    return {
-        "id": c.id,
-        "name": c.name,
-        "image": c.image,
-        "state": c.state.value,
-        "health": c.health.value,
-        "failing_streak": c.failing_streak,
-        "restart_count": c.restart_count,
-        "exit_code": c.exit_code,
-        "oom_killed": c.oom_killed,
-        "cpu_percent": m.cpu_percent,
-        "memory_bytes": m.memory_bytes,
-        "memory_limit_bytes": m.memory_limit_bytes,
-        "created": output.iso_time(c.created),
-        "started_at": output.iso_time(c.started_at),
-        "finished_at": output.iso_time(c.finished_at),
-        "ports": list(c.ports),
-        "group": group_json(view),
-        "infrastructure": c.group.infrastructure,
-    }
 
 
 def _group_title(view: ContainerView) -> str:
@@ -110,7 +77,7 @@ def list_containers(ctx: CliContext, args: argparse.Namespace) -> int:
             {
                 "host": record.host.name,
                 "seen_at": output.iso_time(max((s.seen_at for s in stored), default=None)),
-                "containers": [container_json(s.view) for s in shown],
+                "containers": [json_shapes.container_json(s.view) for s in shown],
             }
         )
         return EXIT_OK
@@ -159,25 +126,9 @@ def list_events(ctx: CliContext, args: argparse.Namespace) -> int:
     core = ctx.core
     record = core.hosts.get(args.name) if args.name else None
     since = int(time.time()) - output.parse_duration(args.since)
-    names = {r.id: r.host.name for r in core.hosts.list()}
-    rows = core.event_log.since(since, record.id if record else None)
+    rows = core.read_model.events(since, record.id if record else None)
     if args.json:
-        output.print_json(
-            {
-                "events": [
-                    {
-                        "time": output.iso_time(row.at),
-                        "host": names.get(row.host_id),
-                        "kind": row.kind,
-                        "old_state": row.old_state,
-                        "new_state": row.new_state,
-                        "problem": row.problem,
-                        "message": row.message,
-                    }
-                    for row in rows
-                ]
-            }
-        )
+        output.print_json({"events": [json_shapes.event_json(row) for row in rows]})
         return EXIT_OK
     if not rows:
         print(f"Nothing recorded in the last {args.since}.")
@@ -190,8 +141,6 @@ def list_events(ctx: CliContext, args: argparse.Namespace) -> int:
             what = ("opened " if row.kind == "incident_opened" else "resolved ") + (
                 row.problem or ""
             )
-        table_rows.append(
-            [output.iso_time(row.at) or "", names.get(row.host_id, "?"), what, row.message]
-        )
+        table_rows.append([output.iso_time(row.at) or "", row.host_name or "?", what, row.message])
     print(output.table(["TIME (UTC)", "HOST", "EVENT", "MESSAGE"], table_rows))
     return EXIT_OK

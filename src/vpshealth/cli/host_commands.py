@@ -18,10 +18,9 @@ from vpshealth.cli.host_keys import (
 )
 from vpshealth.collectors.ssh_keys import fingerprint_of_line
 from vpshealth.domain.hosts import AuthMethod, Host, HostKind
-from vpshealth.domain.metrics_json import metrics_to_json
 from vpshealth.engine.service import check_once
 from vpshealth.errors import EXIT_OK, InputError
-from vpshealth.store.host_repository import HostRecord
+from vpshealth.read_model import json_shapes
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -151,41 +150,10 @@ def _print_generated_key(host: Host, key: NewKey) -> None:
     )
 
 
-def _record_json(record: HostRecord) -> dict[str, Any]:
-    host = record.host
-    status = record.status
-    return {
-        "name": host.name,
-        "kind": host.kind.value,
-        "address": host.address,
-        "port": host.port,
-        "user": host.user,
-        "auth": host.auth.value,
-        "interval_seconds": host.interval_seconds,
-        "enabled": host.enabled,
-        "tags": list(host.tags),
-        "docker_socket": host.docker_socket if host.kind is HostKind.SSH else None,
-        "host_key_fingerprint": fingerprint_of_line(host.host_key) if host.host_key else None,
-        "system": None
-        if record.system_info is None
-        else {
-            "hostname": record.system_info.hostname,
-            "kernel": record.system_info.kernel,
-            "os": record.system_info.os_name,
-        },
-        "state": status.state.value if status else "unknown",
-        "problem": status.problem.value if status and status.problem else None,
-        "message": status.message if status else "Not checked yet",
-        "state_since": output.iso_time(status.since) if status else None,
-        "checked_at": output.iso_time(status.checked_at) if status else None,
-        "metrics": metrics_to_json(status.metrics) if status and status.metrics else None,
-    }
-
-
 def list_hosts(ctx: CliContext, args: argparse.Namespace) -> int:
     records = ctx.core.hosts.list()
     if args.json:
-        output.print_json({"hosts": [_record_json(r) for r in records]})
+        output.print_json({"hosts": [json_shapes.host_json(r) for r in records]})
         return EXIT_OK
     rows = []
     for r in records:
@@ -206,7 +174,7 @@ def list_hosts(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def show_host(ctx: CliContext, args: argparse.Namespace) -> int:
     record = ctx.core.hosts.get(args.name)
-    data = _record_json(record)
+    data = json_shapes.host_json(record)
     if args.json:
         output.print_json(data)
         return EXIT_OK

@@ -7,14 +7,16 @@ import re
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from vpshealth.domain import humanize
 from vpshealth.errors import InputError
+from vpshealth.read_model import json_shapes
 
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+iso_time = json_shapes.iso_time
 
 
 def print_json(data: Any) -> None:
@@ -36,12 +38,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def human_bytes(value: float) -> str:
     return humanize.human_bytes(value)
-
-
-def iso_time(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def ago(ts: float | None, now: float | None = None) -> str:

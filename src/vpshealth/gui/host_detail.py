@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -27,6 +26,7 @@ from vpshealth.gui.context import GuiContext
 from vpshealth.gui.incidents_view import IncidentsView
 from vpshealth.gui.overview_model import STATE_COLOURS, fullest_disk, state_label
 from vpshealth.gui.tray_state import state_of
+from vpshealth.read_model.events import Event
 from vpshealth.read_model.fleet import FleetSnapshot
 from vpshealth.store.host_repository import HostRecord
 
@@ -196,18 +196,17 @@ class HostDetail(QWidget):
         charts: HostCharts = await self._ctx.read(
             functools.partial(load_host_charts, core.history, record.id, self._range, now)
         )
-        containers = await self._ctx.read(functools.partial(core.docker.containers_of, record.id))
-        events = await self._ctx.read(
-            functools.partial(core.event_log.since, now - EVENTS_DAYS * 86400, record.id)
+        detail = await self._ctx.read(
+            functools.partial(core.read_model.host_detail, record, now - EVENTS_DAYS * 86400)
         )
         if self._record is None or self._record.id != record.id:
             return
         self.charts.show_charts(charts)
-        self.containers.set_containers(containers)
-        self._show_events(events)
+        self.containers.set_containers(detail.containers)
+        self._show_events(detail.events)
         await self.incidents.load()
 
-    def _show_events(self, events: list[Any]) -> None:
+    def _show_events(self, events: list[Event]) -> None:
         self.events.clear()
         for event in reversed(events[-500:]):
             what = EVENT_TEXT.get(event.kind, event.kind.replace("_", " ").capitalize())

@@ -92,9 +92,9 @@ class IncidentsView(QWidget):
         self._ctx.tasks.spawn(self.load(), "Reading the incidents")
 
     async def load(self) -> None:
-        repo = self._ctx.core.incidents
+        model = self._ctx.core.read_model
         incidents = await self._ctx.read(
-            functools.partial(repo.list, host_id=self._host_id, limit=200)
+            functools.partial(model.incidents, host_id=self._host_id, limit=200)
         )
         self.set_incidents(incidents)
 
