@@ -14,7 +14,6 @@ from vpshealth.domain.containers import ContainerState
 from vpshealth.domain.health import CheckResult, HostState
 from vpshealth.domain.metrics_json import metrics_to_json
 from vpshealth.domain.series import resolve_metric
-from vpshealth.engine.service import check_once
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
 from vpshealth.store.history import DEFAULT_MAX_POINTS, RAW, SeriesData
 from vpshealth.store.rollups import HOUR, MINUTE
@@ -97,7 +96,7 @@ def run_check(ctx: CliContext, args: argparse.Namespace) -> int:
                 "No enabled hosts to check. Add one with `vpshealth host add` or enable one "
                 "with `vpshealth host edit NAME --enable`."
             )
-    results = asyncio.run(check_once(core, records))
+    results = asyncio.run(core.check_once(records))
     addresses = {r.host.name: r.host.display_address for r in records}
     if args.json:
         output.print_json({"hosts": [result_json(r, addresses[r.host_name]) for r in results]})
