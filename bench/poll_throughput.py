@@ -63,9 +63,9 @@ from vpshealth.config import Paths, Settings
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.hosts import Host, HostKind
 from vpshealth.engine import heap
+from vpshealth.engine.credentials import CredentialSource
 from vpshealth.engine.docker_monitor import IncidentSink
-from vpshealth.engine.poller import Poller
-from vpshealth.engine.service import Service
+from vpshealth.engine.poller import Poller, RuleSource
 from vpshealth.logging_setup import configure_logging
 from vpshealth.secrets import SecretStore, new_key_ref
 
@@ -615,14 +615,19 @@ async def _run_engine(
         make_poller = core.make_poller
 
         def probed_make_poller(
-            host_id: int, host: Host, on_incidents: IncidentSink | None = None
+            host_id: int | None,
+            host: Host,
+            rules: RuleSource,
+            on_incidents: IncidentSink | None = None,
+            credentials: CredentialSource | None = None,
         ) -> Poller:
-            return ProbedPoller(make_poller(host_id, host, on_incidents), probe, core.clock)
+            poller = make_poller(host_id, host, rules, on_incidents, credentials)
+            return ProbedPoller(poller, probe, core.clock)
 
-        core.make_poller = probed_make_poller  # type: ignore[method-assign]
+        core.make_poller = probed_make_poller
         fleet_pid = fleet.proc.pid if fleet.proc is not None else None
         monitor = Monitor(fleet_pid)
-        service = Service(core)
+        service = core.build_service()
         profiler = cProfile.Profile() if config.profile else None
         if config.tracemalloc:
             tracemalloc.start(4)

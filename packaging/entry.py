@@ -2,7 +2,7 @@
 
 import sys
 
-from vpshealth.cli.main import main
+from vpshealth.launcher import main
 
 if __name__ == "__main__":
     sys.exit(main())

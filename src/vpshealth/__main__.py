@@ -1,5 +1,5 @@
 import sys
 
-from vpshealth.cli.main import main
+from vpshealth.launcher import main
 
 sys.exit(main())

@@ -2,29 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from vpshealth.alerts.email_worker import EmailWorker
 from vpshealth.clock import Clock, SystemClock
 from vpshealth.collectors.docker_collector import DockerCollector
 from vpshealth.collectors.docker_http import Opener
 from vpshealth.collectors.ssh import SshOptions
 from vpshealth.config import Paths, Settings
+from vpshealth.domain.alert_rules import RuleBook
 from vpshealth.domain.container_incidents import IncidentTracker
-from vpshealth.domain.health import Thresholds
+from vpshealth.domain.health import CheckResult
 from vpshealth.domain.hosts import Host
-from vpshealth.engine.credentials import CredentialsProvider
+from vpshealth.domain.notifications import Notifier
+from vpshealth.engine.alert_manager import AlertManager
+from vpshealth.engine.credentials import CredentialSource, CredentialsProvider
 from vpshealth.engine.docker_monitor import DockerMonitor, IncidentSink
-from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, SshPoller
+from vpshealth.engine.history_upkeep import HistoryUpkeep
+from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, RuleSource, SshPoller
+from vpshealth.engine.recorder import Recorder
+from vpshealth.engine.service import Pacing, Service, Worker, check_once
 from vpshealth.read_model.reader import ReadModel
 from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_database
 from vpshealth.store.docker_repository import DockerRepository
 from vpshealth.store.event_log import EventLog
 from vpshealth.store.history import HistoryReader
-from vpshealth.store.host_repository import HostRepository
+from vpshealth.store.host_repository import HostRecord, HostRepository
 from vpshealth.store.incident_repository import IncidentRepository
 from vpshealth.store.maintenance import Retention
 from vpshealth.store.notification_feed import NotificationFeed
@@ -41,7 +50,6 @@ class Core:
     engine: Engine
     secrets: SecretStore
     clock: Clock = field(default_factory=SystemClock)
-    thresholds: Thresholds = field(default_factory=Thresholds)
 
     @functools.cached_property
     def hosts(self) -> HostRepository:
@@ -114,14 +122,26 @@ class Core:
         )
 
     @property
-    def poll_timeout(self) -> float:
-        return self.settings.connect_timeout + 2 * self.settings.command_timeout + 5
+    def pacing(self) -> Pacing:
+        s = self.settings
+        return Pacing(s.max_concurrent_polls, s.connect_timeout + 2 * s.command_timeout + 5)
+
+    def rule_book(self) -> RuleBook:
+        """Every host's rules as stored now, over the environment's levels."""
+        return self.rules.rule_book(self.rule_base)
 
     def make_poller(
-        self, host_id: int, host: Host, on_incidents: IncidentSink | None = None
+        self,
+        host_id: int | None,
+        host: Host,
+        rules: RuleSource,
+        on_incidents: IncidentSink | None = None,
+        credentials: CredentialSource | None = None,
     ) -> Poller:
         """``on_incidents`` receives container incidents found between polls, from the
-        Docker events stream; without it (one-off checks) the stream is not followed."""
+        Docker events stream; without it (one-off checks) the stream is not followed.
+        ``host_id`` None: a host not saved yet (a test from the editor), with nothing
+        remembered of its containers. ``credentials``: other than the keyring's."""
         settings = self.settings
 
         def docker_factory(opener: Opener) -> DockerWatch:
@@ -133,17 +153,56 @@ class Core:
                 follow_events=on_incidents is not None,
                 tracker=IncidentTracker(settings.restart_loop_count, settings.restart_loop_minutes),
             )
-            return DockerWatch(monitor, functools.partial(self.docker.memory, host_id))
+            memory = None if host_id is None else functools.partial(self.docker.memory, host_id)
+            return DockerWatch(monitor, memory)
 
         if host.is_local:
-            return LocalPoller(host, self.clock, self.thresholds, docker_factory=docker_factory)
+            return LocalPoller(host, self.clock, rules, docker_factory=docker_factory)
         return SshPoller(
             host,
             self.clock,
-            self.thresholds,
-            CredentialsProvider(self.secrets),
+            rules,
+            credentials or CredentialsProvider(self.secrets),
             self.ssh_options,
             docker_factory=docker_factory,
+        )
+
+    async def check_once(self, records: Sequence[HostRecord]) -> list[CheckResult]:
+        """Poll the given hosts once with the rules as stored now, and store the results."""
+        rules = await asyncio.to_thread(self.rule_book)
+        recorder = Recorder(self.results_writer())
+        return await check_once(
+            records,
+            make_poller=self.make_poller,
+            rules=rules,
+            recorder=recorder,
+            clock=self.clock,
+            pacing=self.pacing,
+        )
+
+    def build_service(self, notifiers: Sequence[Notifier] = ()) -> Service:
+        """The service and its parts. ``notifiers`` show notifications right away (the
+        desktop's), besides the log."""
+        rules = RuleBook(self.rule_base)
+        recorder = Recorder(self.results_writer(record_incidents=False))
+        alerts = AlertManager(self.engine, self.clock, recorder.run_in_writer, notifiers, rules)
+        retention = Retention.from_settings(self.settings)
+        workers: list[tuple[str, Worker]] = [
+            (
+                "history upkeep",
+                HistoryUpkeep(self.engine, retention, self.clock, recorder.run_in_writer),
+            ),
+            ("email", EmailWorker(self.engine, self.settings, self.secrets, self.clock)),
+        ]
+        return Service(
+            hosts=self.hosts.enabled_hosts,
+            make_poller=self.make_poller,
+            rules=rules,
+            recorder=recorder,
+            alerts=alerts,
+            workers=workers,
+            clock=self.clock,
+            pacing=self.pacing,
         )
 
     def close(self) -> None:
@@ -155,5 +214,4 @@ def build_core(settings: Settings | None = None, secrets: SecretStore | None = N
     paths = Paths.from_settings(settings)
     paths.ensure()
     engine = open_database(paths.database, backup_dir=paths.backup_dir)
-    thresholds = Thresholds(settings.warning_percent, settings.critical_percent)
-    return Core(settings, paths, engine, secrets or SecretStore(), thresholds=thresholds)
+    return Core(settings, paths, engine, secrets or SecretStore())

@@ -14,13 +14,13 @@ from pytestqt.qtbot import QtBot
 from tests.gui.conftest import Loop
 from tests.gui.memory_keyring import MemoryKeyring
 from vpshealth.app import Core
-from vpshealth.cli.host_keys import NewKey
 from vpshealth.collectors.ssh_keys import generate_ed25519
 from vpshealth.domain.hosts import AuthMethod, Host
 from vpshealth.gui.connection_test import HostKey
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.host_actions import add_host
 from vpshealth.gui.host_editor import HostEditor
+from vpshealth.operations.login_keys import NewKey
 from vpshealth.secrets import SERVICE
 
 

@@ -88,7 +88,7 @@ def test_add_and_check_matches_the_machine(
     code, data = check_json(run_cli, env, "web1")
     host = data["hosts"][0]
     assert host["name"] == "web1"
-    assert host["problem"] in (None, "cpu_high", "memory_high", "disk_high"), host
+    assert host["problem"] in (None, "cpu_high", "memory_high", "disk_high", "load_high"), host
     assert code == (0 if host["state"] == "ok" else 1)
     metrics = host["metrics"]
     meminfo = Path("/proc/meminfo").read_text()

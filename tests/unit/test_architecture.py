@@ -28,12 +28,6 @@ def modules_under(folder: str) -> list[Path]:
     return sorted((SRC / folder).rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", modules_under("domain"), ids=lambda p: p.name)
-def test_domain_imports_nothing_else_of_the_package(path: Path) -> None:
-    inside = {m for m in imports_of(path) if m.startswith("vpshealth")}
-    assert all(m.startswith("vpshealth.domain") for m in inside), inside
-
-
 def test_parsers_are_pure() -> None:
     imported = imports_of(SRC / "collectors" / "procfs_parsers.py")
     assert {m for m in imported if m.startswith("vpshealth")} <= {
@@ -43,13 +37,129 @@ def test_parsers_are_pure() -> None:
     assert not imported & {"os", "subprocess", "socket", "asyncio", "asyncssh", "psutil"}
 
 
-@pytest.mark.parametrize("layer", ["store", "collectors", "domain"])
-def test_lower_layers_do_not_reach_up(layer: str) -> None:
-    for path in modules_under(layer):
-        for module in imports_of(path):
-            assert not module.startswith(("vpshealth.cli", "vpshealth.engine", "vpshealth.app")), (
-                f"{path.relative_to(SRC)} imports {module}"
-            )
+FACES = frozenset({"cli", "gui"})
+"""What a person uses. A face may use every layer below it, but no other face."""
+
+_BASE = frozenset({"errors", "clock", "config"})
+_BELOW_FACES = frozenset(
+    {
+        "errors", "clock", "config", "logging_setup", "secrets", "domain", "collectors",
+        "store", "alerts", "engine", "startup", "operations", "resources", "read_model",
+    }
+)  # fmt: skip
+LAYERS: dict[str, frozenset[str]] = {
+    "errors": frozenset(),
+    "clock": frozenset(),
+    "config": frozenset(),
+    "logging_setup": frozenset(),
+    "resources": frozenset(),
+    "domain": frozenset(),
+    "secrets": frozenset({"errors"}),
+    "startup": frozenset({"errors"}),
+    "collectors": frozenset({"domain", "errors"}),
+    "store": frozenset({"domain", "config", "errors"}),
+    "alerts": _BASE | {"domain", "store", "secrets"},
+    "engine": _BASE | {"domain", "collectors", "store", "secrets"},
+    "operations": _BASE | {"domain", "collectors", "store", "secrets", "engine", "alerts"},
+    "read_model": frozenset({"domain", "collectors", "store"}),
+    "app": _BELOW_FACES,
+    "cli": _BELOW_FACES | {"app", "logging_setup"},
+    "gui": _BELOW_FACES | {"app"},
+    "launcher": frozenset({"cli", "gui", "config"}),
+    "__main__": frozenset({"launcher"}),
+    "__init__": frozenset(),
+}
+"""Each part of the package (a subpackage or a top-level module) and the parts it may import,
+besides itself. A part missing here fails the test until it is given its place."""
+
+
+def part_of(module: str) -> str:
+    return module.split(".")[1] if module.count(".") else "__init__"
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each source file (relative to the package) and the vpshealth modules it imports,
+    including imports inside functions."""
+    return {
+        str(path.relative_to(SRC)): {m for m in imports_of(path) if m.startswith("vpshealth.")}
+        for path in sorted(SRC.rglob("*.py"))
+    }
+
+
+def layer_violations(graph: dict[str, set[str]], layers: dict[str, frozenset[str]]) -> list[str]:
+    found = []
+    for file, modules in sorted(graph.items()):
+        part = Path(file).parts[0].removesuffix(".py")
+        if part not in layers:
+            found.append(f"{file}: '{part}' has no place in LAYERS")
+            continue
+        for module in sorted(modules):
+            target = part_of(module)
+            if target == part or target in layers[part]:
+                continue
+            why = "a face imports another face" if {part, target} <= FACES else "not allowed"
+            found.append(f"{file} imports {module} ({why})")
+    return found
+
+
+def layer_cycles(graph: dict[str, set[str]]) -> list[str]:
+    """Loops between parts, e.g. engine -> alerts -> engine."""
+    edges: dict[str, set[str]] = {}
+    for file, modules in graph.items():
+        part = Path(file).parts[0].removesuffix(".py")
+        edges.setdefault(part, set()).update(t for t in map(part_of, modules) if t != part)
+    loops = []
+    for start in sorted(edges):
+        stack = [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for nxt in sorted(edges.get(node, ())):
+                if nxt == start:
+                    loops.append(" -> ".join([*path, start]))
+                elif nxt not in path and nxt > start:
+                    stack.append((nxt, [*path, nxt]))
+    return loops
+
+
+def test_every_part_imports_only_what_its_layer_allows() -> None:
+    assert layer_violations(import_graph(), LAYERS) == []
+
+
+def test_the_parts_import_each_other_without_loops() -> None:
+    assert layer_cycles(import_graph()) == []
+
+
+def test_the_rules_themselves_have_no_loops_and_keep_faces_apart() -> None:
+    allowed = {part: set(deps) for part, deps in LAYERS.items()}
+    assert layer_cycles({f"{part}.py": {f"vpshealth.{d}" for d in deps} for part, deps in
+                         allowed.items()}) == []  # fmt: skip
+    for face in FACES:
+        assert not LAYERS[face] & FACES, face
+
+
+def test_the_check_finds_a_face_importing_another_face() -> None:
+    graph = {"gui/host_actions.py": {"vpshealth.cli.host_keys", "vpshealth.domain.hosts"}}
+    assert layer_violations(graph, LAYERS) == [
+        "gui/host_actions.py imports vpshealth.cli.host_keys (a face imports another face)"
+    ]
+
+
+def test_the_check_finds_an_engine_alerts_loop() -> None:
+    graph = {
+        "engine/service.py": {"vpshealth.alerts.email_worker"},
+        "alerts/email_worker.py": {"vpshealth.engine.clock"},
+    }
+    assert layer_violations(graph, LAYERS) == [
+        "alerts/email_worker.py imports vpshealth.engine.clock (not allowed)",
+        "engine/service.py imports vpshealth.alerts.email_worker (not allowed)",
+    ]
+    assert layer_cycles(graph) == ["alerts -> engine -> alerts"]
+
+
+def test_a_new_part_must_be_given_its_place() -> None:
+    assert layer_violations({"api/routes.py": set()}, LAYERS) == [
+        "api/routes.py: 'api' has no place in LAYERS"
+    ]
 
 
 def test_no_gui_toolkit_outside_gui() -> None:

@@ -1,4 +1,5 @@
-"""Thresholds and assessment (domain.health) and the derived metric values (domain.metrics)."""
+"""Assessment against the alert rules (domain.health) and the derived metric values
+(domain.metrics)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vpshealth.domain.alert_rules import RuleSet
+from vpshealth.domain.containers import ContainerIncident, DockerReport, IncidentKind
 from vpshealth.domain.health import (
     CONNECTION_PROBLEM_STATES,
     Assessment,
     HostState,
     Problem,
-    Thresholds,
     assess,
+    assess_docker,
     worst_of,
 )
 from vpshealth.domain.metrics import (
@@ -26,6 +29,7 @@ from vpshealth.domain.metrics import (
 )
 
 GIB = 1024**3
+DEFAULTS = RuleSet()
 
 
 def _memory(percent: float) -> MemoryUsage:
@@ -68,7 +72,7 @@ def test_helpers_produce_exact_percentages() -> None:
 
 
 def test_all_below_thresholds_is_ok() -> None:
-    result = assess(metrics(cpu=84.99, memory=84.99, disks={"/": 84.99, "/data": 0.0}))
+    result = assess(metrics(cpu=84.99, memory=84.99, disks={"/": 84.99, "/data": 0.0}), DEFAULTS)
     assert result.state is HostState.OK
     assert result.problem is None
     assert result.message == "All good"
@@ -86,7 +90,7 @@ def test_all_below_thresholds_is_ok() -> None:
     ],
 )
 def test_cpu_thresholds_at_the_boundaries(cpu: float, state: HostState, message: str) -> None:
-    result = assess(metrics(cpu=cpu))
+    result = assess(metrics(cpu=cpu), DEFAULTS)
     assert result.state is state
     assert result.problem == (None if state is HostState.OK else Problem.CPU_HIGH)
     assert result.message == message
@@ -101,7 +105,7 @@ def test_cpu_thresholds_at_the_boundaries(cpu: float, state: HostState, message:
     ],
 )
 def test_memory_thresholds_at_the_boundaries(memory: float, state: HostState, message: str) -> None:
-    result = assess(metrics(memory=memory))
+    result = assess(metrics(memory=memory), DEFAULTS)
     assert result.state is state
     assert result.problem == (None if state is HostState.OK else Problem.MEMORY_HIGH)
     assert result.message == message
@@ -116,42 +120,44 @@ def test_memory_thresholds_at_the_boundaries(memory: float, state: HostState, me
     ],
 )
 def test_disk_thresholds_name_the_mount(percent: float, state: HostState, message: str) -> None:
-    result = assess(metrics(disks={"/": 10.0, "/data": percent}))
+    result = assess(metrics(disks={"/": 10.0, "/data": percent}), DEFAULTS)
     assert result.state is state
     assert result.problem == (None if state is HostState.OK else Problem.DISK_HIGH)
     assert result.message == message
 
 
 def test_critical_memory_beats_warning_cpu_and_disk() -> None:
-    result = assess(metrics(cpu=94.0, memory=96.0, disks={"/": 93.0}))
+    result = assess(metrics(cpu=94.0, memory=96.0, disks={"/": 93.0}), DEFAULTS)
     assert result.state is HostState.CRITICAL
     assert result.problem is Problem.MEMORY_HIGH
     assert result.message == "memory at 96% (limit 95%)"
 
 
 def test_critical_disk_beats_warning_cpu() -> None:
-    result = assess(metrics(cpu=90.0, memory=10.0, disks={"/": 20.0, "/var/lib/docker": 99.0}))
+    result = assess(
+        metrics(cpu=90.0, memory=10.0, disks={"/": 20.0, "/var/lib/docker": 99.0}), DEFAULTS
+    )
     assert result.state is HostState.CRITICAL
     assert result.problem is Problem.DISK_HIGH
     assert result.message == "disk /var/lib/docker at 99% (limit 95%)"
 
 
 def test_among_equal_states_the_highest_value_wins() -> None:
-    result = assess(metrics(cpu=86.0, memory=88.0, disks={"/": 87.0, "/srv": 91.0}))
+    result = assess(metrics(cpu=86.0, memory=88.0, disks={"/": 87.0, "/srv": 91.0}), DEFAULTS)
     assert result.state is HostState.WARNING
     assert result.problem is Problem.DISK_HIGH
     assert result.message == "disk /srv at 91% (limit 85%)"
 
 
 def test_worst_of_several_critical_disks_is_named() -> None:
-    result = assess(metrics(disks={"/": 96.0, "/boot": 99.5, "/home": 97.0}))
+    result = assess(metrics(disks={"/": 96.0, "/boot": 99.5, "/home": 97.0}), DEFAULTS)
     assert result.message == "disk /boot at 100% (limit 95%)"
     assert result.problem is Problem.DISK_HIGH
 
 
 def test_cpu_none_is_ignored() -> None:
-    assert assess(metrics(cpu=None, memory=10.0)).state is HostState.OK
-    result = assess(metrics(cpu=None, memory=10.0, disks={"/": 97.0}))
+    assert assess(metrics(cpu=None, memory=10.0), DEFAULTS).state is HostState.OK
+    result = assess(metrics(cpu=None, memory=10.0, disks={"/": 97.0}), DEFAULTS)
     assert result.state is HostState.CRITICAL
     assert result.message == "disk / at 97% (limit 95%)"
 
@@ -162,22 +168,51 @@ def test_no_disks_and_empty_disk_are_fine() -> None:
     m = HostMetrics(
         m.cpu_percent, m.cpu_count, m.load, m.memory, m.swap, m.uptime_seconds, (empty,), ()
     )
-    assert assess(m).state is HostState.OK
+    assert assess(m, DEFAULTS).state is HostState.OK
 
 
-def test_custom_thresholds() -> None:
-    thresholds = Thresholds(warning_percent=50.0, critical_percent=70.0)
-    warning = assess(metrics(cpu=55.0), thresholds)
+def test_the_hosts_own_rules_set_the_levels() -> None:
+    rules = RuleSet({"cpu.warning": 50.0, "cpu.critical": 70.0})
+    warning = assess(metrics(cpu=55.0), rules)
     assert warning.state is HostState.WARNING
     assert warning.message == "CPU at 55% (limit 50%)"
-    critical = assess(metrics(cpu=70.0), thresholds)
+    critical = assess(metrics(cpu=70.0), rules)
     assert critical.state is HostState.CRITICAL
     assert critical.message == "CPU at 70% (limit 70%)"
-    assert assess(metrics(cpu=49.9), thresholds).state is HostState.OK
+    assert assess(metrics(cpu=49.9), rules).state is HostState.OK
+    assert assess(metrics(memory=60.0), rules).state is HostState.OK  # memory keeps its own
 
 
-def test_default_thresholds() -> None:
-    assert Thresholds() == Thresholds(warning_percent=85.0, critical_percent=95.0)
+def test_each_metric_has_its_own_rule() -> None:
+    rules = RuleSet({"disk.warning": 80.0, "disk.critical": 90.0, "memory.warning": 70.0})
+    assert assess(metrics(disks={"/": 81.0}), rules).message == "disk / at 81% (limit 80%)"
+    assert assess(metrics(disks={"/": 91.0}), rules).state is HostState.CRITICAL
+    assert assess(metrics(memory=71.0), rules).problem is Problem.MEMORY_HIGH
+    assert assess(metrics(cpu=81.0), rules).state is HostState.OK
+
+
+def test_load_per_core_counts_as_the_load_rule_says() -> None:
+    busy = metrics()
+    busy = HostMetrics(
+        busy.cpu_percent, 4, LoadAverage(12.0, 10.0, 9.0), busy.memory, busy.swap,
+        busy.uptime_seconds, busy.disks, (),
+    )  # fmt: skip
+    result = assess(busy, DEFAULTS)  # 10 / 4 cores = 2.5 per core, warning from 2
+    assert result.state is HostState.WARNING
+    assert result.problem is Problem.LOAD_HIGH
+    assert result.message == "load at 2.50 per core (limit 2.00 per core)"
+    assert assess(busy, RuleSet({"load.warning": 3.0})).state is HostState.OK
+
+
+def test_the_containers_rule_off_leaves_docker_out_of_the_state() -> None:
+    crash = ContainerIncident(
+        IncidentKind.CRASHED, True, 100, "abc", "shop-web", "shop", "shop-web crashed"
+    )
+    report = DockerReport(containers=(), changes=(crash,), open=(crash,))
+    found = assess_docker(report, DEFAULTS)
+    assert found is not None
+    assert found.state is HostState.CRITICAL
+    assert assess_docker(report, RuleSet({"containers": 0.0})) is None
 
 
 def test_state_severity_order() -> None:
@@ -193,6 +228,7 @@ def test_state_severity_order() -> None:
 
 def test_every_connection_problem_has_a_state() -> None:
     assessed_problems = {
+        Problem.LOAD_HIGH,
         Problem.CPU_HIGH,
         Problem.MEMORY_HIGH,
         Problem.DISK_HIGH,
@@ -223,7 +259,7 @@ def test_assess_state_is_the_worst_single_reading(
         values.append(cpu)
     top = max(values)
     expected = HostState.CRITICAL if top >= 95 else HostState.WARNING if top >= 85 else HostState.OK
-    assert assess(m).state is expected
+    assert assess(m, DEFAULTS).state is expected
 
 
 # --------------------------------------------------------------------------- cpu_percent_between

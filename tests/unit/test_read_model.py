@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
-from tests.unit.test_architecture import imports_of, modules_under
 from vpshealth.app import Core, build_core
 from vpshealth.config import Settings
 from vpshealth.domain.containers import (
@@ -136,9 +135,3 @@ def test_notifications_after_skips_unreadable_ones(core: Core) -> None:
     assert (last, found) == (2, [note])
     assert model.notifications_after(last) == (2, [])
     assert model.last_notification_id() == 2
-
-
-def test_the_read_model_imports_no_face() -> None:
-    for path in modules_under("read_model"):
-        faces = {m for m in imports_of(path) if m.startswith(("vpshealth.cli", "vpshealth.gui"))}
-        assert not faces, f"{path.name} imports {faces}"

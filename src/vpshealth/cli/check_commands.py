@@ -12,7 +12,6 @@ from vpshealth.cli.context import CliContext
 from vpshealth.domain.containers import ContainerState
 from vpshealth.domain.health import CheckResult, HostState
 from vpshealth.domain.series import resolve_metric
-from vpshealth.engine.service import check_once
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
 from vpshealth.read_model import json_shapes
 from vpshealth.store.history import DEFAULT_MAX_POINTS
@@ -65,7 +64,7 @@ def run_check(ctx: CliContext, args: argparse.Namespace) -> int:
                 "No enabled hosts to check. Add one with `vpshealth host add` or enable one "
                 "with `vpshealth host edit NAME --enable`."
             )
-    results = asyncio.run(check_once(core, records))
+    results = asyncio.run(core.check_once(records))
     addresses = {r.host.name: r.host.display_address for r in records}
     if args.json:
         output.print_json(

@@ -9,17 +9,11 @@ from typing import Any
 from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
 from vpshealth.cli.host_input import add_host_options, build_host
-from vpshealth.cli.host_keys import (
-    NewKey,
-    confirm_host_key,
-    delete_key,
-    key_from_options,
-    store_key,
-)
+from vpshealth.cli.host_keys import confirm_host_key, key_from_options
 from vpshealth.collectors.ssh_keys import fingerprint_of_line
 from vpshealth.domain.hosts import AuthMethod, Host, HostKind
-from vpshealth.engine.service import check_once
 from vpshealth.errors import EXIT_OK, InputError
+from vpshealth.operations.login_keys import NewKey, delete_key, store_key
 from vpshealth.read_model import json_shapes
 
 
@@ -133,7 +127,7 @@ def add_host(ctx: CliContext, args: argparse.Namespace) -> int:
         _print_generated_key(host, key)
         return EXIT_OK
     record = core.hosts.get(host.name)
-    result = asyncio.run(check_once(core, [record]))[0]
+    result = asyncio.run(core.check_once([record]))[0]
     if result.metrics is not None:
         print(f"First check: {result.state.value} - {result.message}")
     else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from asyncssh import KeyImportError
@@ -23,7 +22,7 @@ from vpshealth.collectors.ssh_keys import (
 )
 from vpshealth.domain.hosts import AuthMethod, check_fingerprint
 from vpshealth.errors import EXIT_NOT_OK, InputError, VpsHealthError
-from vpshealth.secrets import SecretStore, new_key_ref, passphrase_ref
+from vpshealth.operations.login_keys import NewKey, same_public_key
 
 
 class HostUnreachableError(VpsHealthError):
@@ -32,17 +31,6 @@ class HostUnreachableError(VpsHealthError):
 
 class HostKeyRejectedError(VpsHealthError):
     exit_code = EXIT_NOT_OK
-
-
-@dataclass(frozen=True, slots=True)
-class NewKey:
-    """Key material chosen on the command line, not yet stored."""
-
-    auth: AuthMethod
-    private_key: str | None = None
-    passphrase: str | None = None
-    public_line: str | None = None
-    generated: bool = False
 
 
 def key_from_options(
@@ -90,31 +78,6 @@ def _read_key_file(path: Path, passphrase_env: str | None) -> NewKey:
     return NewKey(AuthMethod.KEY, text, passphrase, public_line_of(key))
 
 
-def store_key(secrets: SecretStore, key: NewKey) -> str | None:
-    """Put the key (and its passphrase) into the keyring; returns the new key reference."""
-    if key.auth is not AuthMethod.KEY or key.private_key is None:
-        return None
-    ref = new_key_ref()
-    secrets.put(ref, key.private_key)
-    if key.passphrase:
-        try:
-            secrets.put(passphrase_ref(ref), key.passphrase)
-        except Exception:
-            secrets.delete(ref)
-            raise
-    return ref
-
-
-def delete_key(secrets: SecretStore, key_ref: str | None) -> None:
-    if key_ref:
-        secrets.delete(key_ref)
-        secrets.delete(passphrase_ref(key_ref))
-
-
-def _same_key(line: str, other: str) -> bool:
-    return line.split()[:2] == other.split()[:2]
-
-
 def _describe(line: str) -> str:
     try:
         key = parse_public_key_line(line)
@@ -158,7 +121,7 @@ def confirm_host_key(
                 "with `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`."
             )
         return line
-    if pinned is not None and _same_key(line, pinned):
+    if pinned is not None and same_public_key(line, pinned):
         return pinned
     if pinned is not None:
         print(f"Trusted host key of {name}: {_describe(pinned)}", file=sys.stderr)

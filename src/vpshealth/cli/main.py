@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -80,18 +80,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+DesktopApp = Callable[[Settings, Paths], int]
+
+
+def main(argv: Sequence[str] | None = None, desktop_app: DesktopApp | None = None) -> int:
+    """``desktop_app`` runs when no command is given (``vpshealth.launcher`` passes it);
+    without one the help is printed."""
     os.umask(0o077)
     heap.limit_malloc_arenas()
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None and not has_display():
+    if args.command is None and (desktop_app is None or not has_display()):
         parser.print_help()
-        print(
-            "\nvpshealth: no display found (DISPLAY / WAYLAND_DISPLAY), so the desktop app "
-            "cannot start; `vpshealth service` keeps checking without a window.",
-            file=sys.stderr,
-        )
+        if not has_display():
+            print(
+                "\nvpshealth: no display found (DISPLAY / WAYLAND_DISPLAY), so the desktop app "
+                "cannot start; `vpshealth service` keeps checking without a window.",
+                file=sys.stderr,
+            )
         return 0
     try:
         settings = load_settings()
@@ -102,11 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             verbose=getattr(args, "verbose", False),
             console_info=getattr(args, "console_info", args.command is None),
         )
-        if args.command is None:
-            # Imported here: the commands and the headless service never load Qt.
-            from vpshealth.gui.app import run as run_desktop_app  # noqa: PLC0415
-
-            return run_desktop_app(settings, paths)
+        if desktop_app is not None and args.command is None:
+            return desktop_app(settings, paths)
         with CliContext(settings, paths) as ctx:
             code: int = args.handler(ctx, args)
             return code

@@ -12,7 +12,6 @@ from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
 from vpshealth.domain.health import HostState
 from vpshealth.engine.lock import EngineLock
-from vpshealth.engine.service import Service, check_once
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK
 from vpshealth.startup.background_service import background_service_for_this_os
 from vpshealth.startup.launch import desktop_command, passed_environment, service_command
@@ -63,11 +62,11 @@ def run_service(ctx: CliContext, args: argparse.Namespace) -> int:
     with EngineLock(ctx.paths.engine_lock):
         if args.once:
             records = [r for r in core.hosts.list() if r.host.enabled]
-            results = asyncio.run(check_once(core, records))
+            results = asyncio.run(core.check_once(records))
             for result in results:
                 print(f"{result.host_name}: {result.state.value} - {result.message}")
             return EXIT_OK if all(r.state is HostState.OK for r in results) else EXIT_NOT_OK
-        asyncio.run(Service(core).run())
+        asyncio.run(core.build_service().run())
     return EXIT_OK
 
 

@@ -157,3 +157,39 @@ class RuleSet:
                 f"{critical_hours} ({self[critical_hours]:g}) is above {hours} ({self[hours]:g})"
             )
         return found
+
+
+class RuleBook:
+    """Every host's rules, from the environment's levels (``base``) and what is stored: the
+    one answer to "which levels apply to this host?" for its state and for its alerts. The
+    service reloads it as rules are edited; each host's set is built once per load."""
+
+    __slots__ = ("_base", "_defaults", "_overrides", "_sets")
+
+    def __init__(
+        self,
+        base: Mapping[str, float] | None = None,
+        defaults: Mapping[str, float] | None = None,
+        overrides: Mapping[int, Mapping[str, float]] | None = None,
+    ) -> None:
+        self._base = dict(base or {})
+        self._defaults: dict[str, float] = {}
+        self._overrides: dict[int, dict[str, float]] = {}
+        self._sets: dict[int | None, RuleSet] = {}
+        self.load(defaults or {}, overrides or {})
+
+    def load(
+        self, defaults: Mapping[str, float], overrides: Mapping[int, Mapping[str, float]]
+    ) -> None:
+        """Replace the stored layers (``RuleRepository.stored()``)."""
+        self._defaults = dict(defaults)
+        self._overrides = {host_id: dict(own) for host_id, own in overrides.items()}
+        self._sets = {}
+
+    def rules(self, host_id: int | None) -> RuleSet:
+        """``None``: the defaults, for a host not saved yet."""
+        found = self._sets.get(host_id)
+        if found is None:
+            own = {} if host_id is None else self._overrides.get(host_id, {})
+            found = self._sets[host_id] = RuleSet(self._base, self._defaults, own)
+        return found

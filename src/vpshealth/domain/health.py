@@ -1,10 +1,14 @@
-"""Host states, problem codes and the default thresholds that map metrics to a state."""
+"""Host states, problem codes, and the host's state from its metrics and its alert rules.
+
+The levels are the rules that open incidents (``domain.alert_rules``): the state shows where a
+reading is now, while an incident also waits for the rule's ``*.minutes``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
 
+from vpshealth.domain.alert_rules import RuleSet
 from vpshealth.domain.containers import DockerReport, IncidentKind, Severity
 from vpshealth.domain.metrics import HostMetrics, SystemInfo
 
@@ -46,6 +50,7 @@ class Problem(StrEnum):
     CPU_HIGH = "cpu_high"
     MEMORY_HIGH = "memory_high"
     DISK_HIGH = "disk_high"
+    LOAD_HIGH = "load_high"
 
 
 CONNECTION_PROBLEM_STATES: dict[Problem, HostState] = {
@@ -59,14 +64,6 @@ CONNECTION_PROBLEM_STATES: dict[Problem, HostState] = {
     Problem.PARSE_ERROR: HostState.UNKNOWN,
     Problem.COMMAND_FAILED: HostState.UNKNOWN,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """Percent levels at or above which a host is warning / critical."""
-
-    warning_percent: float = 85.0
-    critical_percent: float = 95.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,35 +88,58 @@ class CheckResult:
     docker: DockerReport | None = None
 
 
-def assess(metrics: HostMetrics, thresholds: Thresholds = Thresholds()) -> Assessment:
-    """The worst of CPU, memory and every disk against the thresholds."""
-    readings: list[tuple[float, Problem, str]] = []
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    value: float
+    problem: Problem
+    label: str
+    rule: str
+    unit: str
+
+    def shown(self, value: float) -> str:
+        return f"{value:.0f}%" if self.unit == "%" else f"{value:.2f} {self.unit}"
+
+
+def _readings(metrics: HostMetrics) -> list[_Reading]:
+    readings = []
     if metrics.cpu_percent is not None:
-        readings.append((metrics.cpu_percent, Problem.CPU_HIGH, "CPU"))
-    readings.append((metrics.memory.percent, Problem.MEMORY_HIGH, "memory"))
+        readings.append(_Reading(metrics.cpu_percent, Problem.CPU_HIGH, "CPU", "cpu", "%"))
+    readings.append(_Reading(metrics.memory.percent, Problem.MEMORY_HIGH, "memory", "memory", "%"))
+    per_core = metrics.load.five / max(metrics.cpu_count, 1)
+    readings.append(_Reading(per_core, Problem.LOAD_HIGH, "load", "load", "per core"))
     readings.extend(
-        (disk.percent, Problem.DISK_HIGH, f"disk {disk.mount}") for disk in metrics.disks
+        _Reading(disk.percent, Problem.DISK_HIGH, f"disk {disk.mount}", "disk", "%")
+        for disk in metrics.disks
     )
-    worst: tuple[HostState, float, Problem, str] | None = None
-    for value, problem, label in readings:
-        state = _level(value, thresholds)
+    return readings
+
+
+def assess(metrics: HostMetrics, rules: RuleSet) -> Assessment:
+    """The worst of CPU, memory, load per core and every disk against the host's
+    ``*.warning`` and ``*.critical`` rules."""
+    worst: tuple[HostState, float, _Reading] | None = None
+    for reading in _readings(metrics):
+        state = _level(reading, rules)
         if state is HostState.OK:
             continue
-        if worst is None or (state.severity, value) > (worst[0].severity, worst[1]):
-            worst = (state, value, problem, label)
+        if worst is None or (state.severity, reading.value) > (worst[0].severity, worst[1]):
+            worst = (state, reading.value, reading)
     if worst is None:
         return Assessment(HostState.OK, None, "All good")
-    state, value, problem, label = worst
-    limit = (
-        thresholds.critical_percent if state is HostState.CRITICAL else thresholds.warning_percent
+    state, value, reading = worst
+    level = "critical" if state is HostState.CRITICAL else "warning"
+    limit = rules[f"{reading.rule}.{level}"]
+    return Assessment(
+        state,
+        reading.problem,
+        f"{reading.label} at {reading.shown(value)} (limit {reading.shown(limit)})",
     )
-    return Assessment(state, problem, f"{label} at {value:.0f}% (limit {limit:.0f}%)")
 
 
-def _level(value: float, thresholds: Thresholds) -> HostState:
-    if value >= thresholds.critical_percent:
+def _level(reading: _Reading, rules: RuleSet) -> HostState:
+    if reading.value >= rules[f"{reading.rule}.critical"]:
         return HostState.CRITICAL
-    if value >= thresholds.warning_percent:
+    if reading.value >= rules[f"{reading.rule}.warning"]:
         return HostState.WARNING
     return HostState.OK
 
@@ -130,10 +150,13 @@ _DAEMON_PROBLEMS = {
 }
 
 
-def assess_docker(report: DockerReport) -> Assessment | None:
+def assess_docker(report: DockerReport, rules: RuleSet) -> Assessment | None:
     """The host state that Docker alone calls for: critical for a crashed, OOM-killed or
     crash-looping container or an unreachable daemon, warning for an unhealthy one or a socket
-    that could not be read on first contact. None when Docker is fine (or absent)."""
+    that could not be read on first contact. None when Docker is fine (or absent), and when the
+    host's ``containers`` rule is off: then its containers open no incidents either."""
+    if not rules["containers"]:
+        return None
     if report.open:
         worst = max(report.open, key=lambda i: (i.severity is Severity.CRITICAL, i.at))
         state = HostState.CRITICAL if worst.severity is Severity.CRITICAL else HostState.WARNING

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -25,7 +25,7 @@ from vpshealth.domain.alert_conditions import (
     HostConditions,
     from_container_incident,
 )
-from vpshealth.domain.alert_rules import RuleSet
+from vpshealth.domain.alert_rules import RuleBook
 from vpshealth.domain.containers import ContainerIncident, Severity
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.hosts import Host
@@ -33,7 +33,7 @@ from vpshealth.domain.incident_lifecycle import IncidentBook, Notice, Outcome, P
 from vpshealth.domain.notifications import Notification, Notifier, at_least
 from vpshealth.domain.silences import Silence, silenced
 from vpshealth.store.incident_store import IncidentStore
-from vpshealth.store.rule_repository import RuleRepository
+from vpshealth.store.rule_repository import RuleRepository, StoredRules
 from vpshealth.store.settings_repository import SettingsRepository
 from vpshealth.store.silence_repository import SilenceRepository
 
@@ -65,14 +65,8 @@ class _Observed:
 
 @dataclass(slots=True)
 class _Config:
-    base: Mapping[str, float] = field(default_factory=dict)
-    defaults: dict[str, float] = field(default_factory=dict)
-    overrides: dict[int, dict[str, float]] = field(default_factory=dict)
     silences: list[Silence] = field(default_factory=list)
     desktop_min: Severity = Severity.WARNING
-
-    def rules(self, host_id: int) -> RuleSet:
-        return RuleSet(self.base, self.defaults, self.overrides.get(host_id, {}))
 
 
 class LogNotifier:
@@ -95,10 +89,12 @@ class AlertManager:
         clock: Clock,
         run_in_writer: WriterRunner[list[Notification]],
         notifiers: Sequence[Notifier] = (),
-        base_rules: Mapping[str, float] | None = None,
+        rules: RuleBook | None = None,
     ) -> None:
+        """``rules``: shared with the pollers, which colour each host by them; reloaded here
+        every ``REFRESH_SECONDS``."""
         self._engine = engine
-        self._base_rules = dict(base_rules or {})
+        self._rules = rules if rules is not None else RuleBook()
         self._clock = clock
         self._run_in_writer = run_in_writer
         self._notifiers: tuple[Notifier, ...] = tuple(notifiers) or (LogNotifier(),)
@@ -174,20 +170,21 @@ class AlertManager:
             conditions.restart_timers()
 
     async def _refresh(self, now: float) -> None:
-        def read() -> _Config:
-            defaults, overrides = RuleRepository(self._engine).stored()
+        def read() -> tuple[_Config, StoredRules]:
+            stored = RuleRepository(self._engine).stored()
             silences = SilenceRepository(self._engine).current(int(now))
             minimum = SettingsRepository(self._engine).desktop_min_severity()
-            return _Config(self._base_rules, defaults, overrides, silences, minimum)
+            return _Config(silences, minimum), stored
 
         store = IncidentStore(self._engine)
-        self._config = await asyncio.to_thread(read)
+        self._config, stored = await asyncio.to_thread(read)
+        self._rules.load(*stored)
         self._book.set_acknowledged(await asyncio.to_thread(store.acknowledged))
         self._last_refresh = now
 
     def _policy_at(self, now: float) -> Callable[[int], Policy]:
         def policy(host_id: int) -> Policy:
-            rules = self._config.rules(host_id)
+            rules = self._rules.rules(host_id)
             return Policy(
                 quiet=self._fresh_polls.get(host_id, 0) < QUIET_POLLS,
                 silenced=silenced(self._config.silences, host_id, now),
@@ -200,7 +197,7 @@ class AlertManager:
 
     def _handle(self, observed: _Observed, now: float) -> Outcome:
         host_id = observed.host_id
-        rules = self._config.rules(host_id)
+        rules = self._rules.rules(host_id)
         changes: list[ConditionChange] = []
         incidents = list(observed.incidents)
         if observed.result is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import Protocol
 
 from vpshealth.collectors.errors import CollectionError
 from vpshealth.collectors.ssh_keys import ClientCredentials
@@ -13,7 +14,23 @@ from vpshealth.errors import KeyringUnavailableError
 from vpshealth.secrets import SecretStore, passphrase_ref
 
 
+class CredentialSource(Protocol):
+    async def for_host(self, host: Host) -> ClientCredentials: ...
+
+
+class GivenCredentials:
+    """Credentials not (yet) in the keyring, such as those typed into the host editor."""
+
+    def __init__(self, credentials: ClientCredentials) -> None:
+        self._credentials = credentials
+
+    async def for_host(self, host: Host) -> ClientCredentials:
+        return self._credentials
+
+
 class CredentialsProvider:
+    """Each host's credentials from the keyring (or the SSH agent)."""
+
     def __init__(self, secrets: SecretStore) -> None:
         self._secrets = secrets
 

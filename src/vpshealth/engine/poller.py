@@ -1,4 +1,4 @@
-"""Polling one host: collect, parse, derive CPU %, assess against thresholds."""
+"""Polling one host: collect, parse, derive CPU %, assess against the host's alert rules."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from vpshealth.collectors.poll_shell import PollShell
 from vpshealth.collectors.procfs_parsers import parse_snapshot, parse_system_info
 from vpshealth.collectors.remote_commands import SYSTEM_INFO_COMMAND
 from vpshealth.collectors.ssh import SshConnection, SshOptions
+from vpshealth.domain.alert_rules import RuleSet
 from vpshealth.domain.containers import ContainerIncident, DockerReport
 from vpshealth.domain.errors import ParseError
 from vpshealth.domain.health import (
@@ -26,7 +27,6 @@ from vpshealth.domain.health import (
     CheckResult,
     HostState,
     Problem,
-    Thresholds,
     assess,
     assess_docker,
     worst_of,
@@ -40,11 +40,14 @@ from vpshealth.domain.metrics import (
     cpu_percent_between,
 )
 from vpshealth.engine import heap
-from vpshealth.engine.credentials import CredentialsProvider
+from vpshealth.engine.credentials import CredentialSource
 from vpshealth.engine.docker_monitor import DockerMonitor
 from vpshealth.store.docker_repository import DockerMemory
 
 log = logging.getLogger(__name__)
+
+RuleSource = Callable[[], RuleSet]
+"""The host's current rules, asked at every poll: they can be edited while it runs."""
 
 
 class Poller(Protocol):
@@ -112,13 +115,13 @@ class _SnapshotPoller:
         self,
         host: Host,
         clock: Clock,
-        thresholds: Thresholds,
+        rules: RuleSource,
         *,
         docker_factory: DockerFactory | None = None,
     ) -> None:
         self.host = host
         self._clock = clock
-        self._thresholds = thresholds
+        self._rules = rules
         self._docker_factory = docker_factory
         self._previous_cpu: CpuTimes | None = None
         self._docker: DockerWatch | None = None
@@ -149,13 +152,14 @@ class _SnapshotPoller:
             )
         metrics = to_metrics(snapshot, self._previous_cpu)
         self._previous_cpu = snapshot.cpu_times
-        assessment = assess(metrics, self._thresholds)
+        rules = self._rules()
+        assessment = assess(metrics, rules)
         docker = None
         if self._docker is None:
             self._docker = self._make_docker()
         if self._docker is not None:
             docker = await self._docker.poll()
-            assessment = worst_of(assessment, assess_docker(docker))
+            assessment = worst_of(assessment, assess_docker(docker, rules))
         return CheckResult(
             host_name=self.host.name,
             checked_at=int(started),
@@ -178,11 +182,11 @@ class LocalPoller(_SnapshotPoller):
         self,
         host: Host,
         clock: Clock,
-        thresholds: Thresholds,
+        rules: RuleSource,
         *,
         docker_factory: DockerFactory | None = None,
     ) -> None:
-        super().__init__(host, clock, thresholds, docker_factory=docker_factory)
+        super().__init__(host, clock, rules, docker_factory=docker_factory)
         self._info_sent = False
 
     def _make_docker(self) -> DockerWatch | None:
@@ -205,13 +209,13 @@ class SshPoller(_SnapshotPoller):
         self,
         host: Host,
         clock: Clock,
-        thresholds: Thresholds,
-        credentials: CredentialsProvider,
+        rules: RuleSource,
+        credentials: CredentialSource,
         options: SshOptions,
         *,
         docker_factory: DockerFactory | None = None,
     ) -> None:
-        super().__init__(host, clock, thresholds, docker_factory=docker_factory)
+        super().__init__(host, clock, rules, docker_factory=docker_factory)
         self._credentials = credentials
         self._options = options
         self._connection: SshConnection | None = None

@@ -1,5 +1,5 @@
 """The headless service: runs the scheduler until stopped, following host changes in the
-database, and records every result."""
+database, and records every result. ``app.build_service`` builds it and its parts."""
 
 from __future__ import annotations
 
@@ -8,46 +8,72 @@ import contextlib
 import functools
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
-from vpshealth.alerts.email_worker import EmailWorker
-from vpshealth.app import Core
+from vpshealth.clock import Clock
+from vpshealth.domain.alert_rules import RuleBook
 from vpshealth.domain.containers import ContainerIncident
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.hosts import Host
-from vpshealth.domain.notifications import Notifier
 from vpshealth.engine import heap
 from vpshealth.engine.alert_manager import AlertManager
-from vpshealth.engine.poller import Poller
+from vpshealth.engine.docker_monitor import IncidentSink
+from vpshealth.engine.poller import Poller, RuleSource
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.scheduler import Scheduler
-from vpshealth.store.compaction import Compactor, hour_of
 from vpshealth.store.host_repository import HostRecord
-from vpshealth.store.maintenance import Retention, prune_history
-from vpshealth.store.rollups import Rollups
 
 log = logging.getLogger(__name__)
 
 HOST_REFRESH_SECONDS = 5.0
-COMPACTION_SECONDS = 300.0
-# Between two slices of the upkeep (about 0.2 s each) the writer thread rests, so that a large
-# fleet's hourly fold and 6-hourly roll-up (tens of seconds at 1,000 hosts) take a third of a
-# core for a few minutes instead of the GIL for a minute: the event loop keeps its pace.
-UPKEEP_PAUSE_SECONDS = 0.4
 
 
-async def check_once(core: Core, records: list[HostRecord]) -> list[CheckResult]:
+class PollerFactory(Protocol):
+    """``on_incidents`` receives container incidents found between polls, from the Docker
+    events stream; without it (one-off checks) the stream is not followed."""
+
+    def __call__(
+        self, host_id: int, host: Host, rules: RuleSource, on_incidents: IncidentSink | None = None
+    ) -> Poller: ...
+
+
+class Worker(Protocol):
+    """A task that runs beside the checks until cancelled (a delivery channel, the upkeep)."""
+
+    async def run(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    max_concurrency: int
+    poll_timeout: float
+
+
+async def check_once(
+    records: Sequence[HostRecord],
+    *,
+    make_poller: PollerFactory,
+    rules: RuleBook,
+    recorder: Recorder,
+    clock: Clock,
+    pacing: Pacing,
+) -> list[CheckResult]:
     """Poll the given hosts once, concurrently, store the results as one batch, and close the
     connections."""
-    recorder = Recorder(core.results_writer())
+
+    def poller_of(host_id: int, host: Host) -> Poller:
+        return make_poller(host_id, host, functools.partial(rules.rules, host_id))
+
     scheduler = Scheduler(
-        core.make_poller,
+        poller_of,
         recorder.add,
-        core.clock,
-        max_concurrency=core.settings.max_concurrent_polls,
-        poll_timeout=core.poll_timeout,
+        clock,
+        max_concurrency=pacing.max_concurrency,
+        poll_timeout=pacing.poll_timeout,
     )
-    pollers = [(r.id, core.make_poller(r.id, r.host)) for r in records]
+    pollers = [(r.id, poller_of(r.id, r.host)) for r in records]
     try:
         results = await asyncio.gather(
             *(scheduler.poll_once(host_id, poller) for host_id, poller in pollers)
@@ -62,21 +88,35 @@ async def check_once(core: Core, records: list[HostRecord]) -> list[CheckResult]
 
 
 class Service:
-    """``notifiers`` show notifications right away (the GUI's tray); without any, the service
-    logs them."""
+    """Polls the enabled hosts (``hosts``, re-read every few seconds), records each result
+    with ``recorder`` and hands it to ``alerts``; ``workers`` (alert delivery, the history's
+    upkeep) run beside it. Each host's state and its alerts use the same ``rules``, which the
+    alert manager reloads as they are edited."""
 
-    def __init__(self, core: Core, notifiers: Sequence[Notifier] = ()) -> None:
-        self._core = core
-        self._recorder = Recorder(core.results_writer(record_incidents=False))
-        self._alerts = AlertManager(
-            core.engine, core.clock, self._recorder.run_in_writer, notifiers, core.rule_base
-        )
+    def __init__(
+        self,
+        *,
+        hosts: Callable[[], dict[int, Host]],
+        make_poller: PollerFactory,
+        rules: RuleBook,
+        recorder: Recorder,
+        alerts: AlertManager,
+        workers: Sequence[tuple[str, Worker]],
+        clock: Clock,
+        pacing: Pacing,
+    ) -> None:
+        self._hosts = hosts
+        self._make_poller_for = make_poller
+        self._rules = rules
+        self._recorder = recorder
+        self._alerts = alerts
+        self._workers = tuple(workers)
         self._scheduler = Scheduler(
             self._make_poller,
             self._on_result,
-            core.clock,
-            max_concurrency=core.settings.max_concurrent_polls,
-            poll_timeout=core.poll_timeout,
+            clock,
+            max_concurrency=pacing.max_concurrency,
+            poll_timeout=pacing.poll_timeout,
         )
         self._stop = asyncio.Event()
         self._paused = False
@@ -88,7 +128,8 @@ class Service:
             self._recorder.add_incidents(host_id, host.name, incidents)
             self._alerts.observe_incidents(host_id, incidents)
 
-        return self._core.make_poller(host_id, host, on_incidents)
+        rules = functools.partial(self._rules.rules, host_id)
+        return self._make_poller_for(host_id, host, rules, on_incidents)
 
     def _on_result(self, host_id: int, result: CheckResult) -> None:
         self._recorder.add(host_id, result)
@@ -113,7 +154,7 @@ class Service:
         """Poll every enabled host right away (restarting their loops), unless paused."""
         if self._paused:
             return
-        enabled = await asyncio.to_thread(self._core.hosts.enabled_hosts)
+        enabled = await asyncio.to_thread(self._hosts)
         await self._scheduler.stop()
         await self._scheduler.set_hosts(enabled, start_now=True)
 
@@ -123,16 +164,12 @@ class Service:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
         await self._alerts.start()
-        flusher = asyncio.create_task(self._recorder.run(), name="recorder")
-        compactor = asyncio.create_task(self._compact_periodically(), name="compaction")
-        alerts = asyncio.create_task(self._alerts.run(), name="alerts")
-        mailer = asyncio.create_task(
-            EmailWorker(
-                self._core.engine, self._core.settings, self._core.secrets, self._core.clock
-            ).run(),
-            name="email",
-        )
-        pauses = asyncio.create_task(heap.keep_pauses_short(), name="garbage collector")
+        tasks = [
+            asyncio.create_task(self._recorder.run(), name="recorder"),
+            asyncio.create_task(self._alerts.run(), name="alerts"),
+            asyncio.create_task(heap.keep_pauses_short(), name="garbage collector"),
+        ]
+        tasks += [asyncio.create_task(w.run(), name=name) for name, w in self._workers]
         log.info("Service started")
         try:
             while not self._stop.is_set():
@@ -142,9 +179,9 @@ class Service:
         finally:
             log.info("Service stopping")
             await self._scheduler.stop()
-            for task in (flusher, compactor, alerts, mailer, pauses):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(flusher, compactor, alerts, mailer, pauses, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self._recorder.flush()
             try:
                 await self._alerts.step()
@@ -156,39 +193,11 @@ class Service:
                     loop.remove_signal_handler(sig)
             log.info("Service stopped")
 
-    async def _compact_periodically(self) -> None:
-        """Fold the past hours into chunks, roll them up into 1-minute and 1-hour buckets and
-        drop what is past retention (once an hour), on the writer thread between batches.
-        Folding and rolling up go in slices of about 0.2 s with a pause after each, so result
-        writes queued meanwhile are not held up and the event loop keeps the GIL often."""
-        engine = self._core.engine
-        compactor = Compactor(engine)
-        rollup = Rollups(engine)
-        retention = Retention.from_settings(self._core.settings)
-        slice_seconds = 0.2
-        run = self._recorder.run_in_writer
-        pruned_hour: int | None = None
-        while True:
-            now = int(self._core.clock.now())
-            try:
-                await run(functools.partial(compactor.compact, now, slice_seconds))
-                while not compactor.done:
-                    await asyncio.sleep(UPKEEP_PAUSE_SECONDS)
-                    await run(functools.partial(compactor.compact, now, slice_seconds))
-                while not (await run(functools.partial(rollup.run, now, slice_seconds))).done:
-                    await asyncio.sleep(UPKEEP_PAUSE_SECONDS)
-                if hour_of(now) != pruned_hour:  # history is kept and dropped by the hour
-                    await run(functools.partial(prune_history, engine, now, retention))
-                    pruned_hour = hour_of(now)
-            except Exception:
-                log.exception("Could not compact, roll up or prune the history; will retry")
-            await asyncio.sleep(COMPACTION_SECONDS)
-
     async def _refresh_hosts(self, *, start_now: bool = False) -> None:
         if self._paused:
             return
         try:
-            enabled = await asyncio.to_thread(self._core.hosts.enabled_hosts)
+            enabled = await asyncio.to_thread(self._hosts)
         except Exception:
             log.exception("Could not read the host list; keeping the current one")
             return

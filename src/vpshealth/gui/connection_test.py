@@ -3,23 +3,19 @@ the editor and run one check (system metrics and Docker). No Qt here."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass
 
 import asyncssh
 
 from vpshealth.app import Core
-from vpshealth.collectors.docker_collector import DockerCollector
-from vpshealth.collectors.docker_http import Opener
 from vpshealth.collectors.errors import CollectionError
 from vpshealth.collectors.ssh import fetch_host_key
 from vpshealth.collectors.ssh_keys import ClientCredentials, public_line_of
-from vpshealth.domain.container_incidents import IncidentTracker
 from vpshealth.domain.health import CheckResult, Problem
 from vpshealth.domain.hosts import AuthMethod, Host
-from vpshealth.engine.credentials import CredentialsProvider
-from vpshealth.engine.docker_monitor import DockerMonitor
-from vpshealth.engine.poller import DockerWatch, SshPoller
+from vpshealth.engine.credentials import GivenCredentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,20 +31,6 @@ async def read_host_key(host: Host, timeout: float) -> HostKey:
         host.address, host.port, timeout, prefer=host.host_key
     )
     return HostKey(public_line_of(key), key.get_algorithm(), str(key.get_fingerprint("sha256")))
-
-
-def same_key(line: str, other: str | None) -> bool:
-    return other is not None and line.split()[:2] == other.split()[:2]
-
-
-class _GivenCredentials(CredentialsProvider):
-    """The credentials typed into the editor, not (yet) in the keyring."""
-
-    def __init__(self, credentials: ClientCredentials) -> None:
-        self._credentials = credentials
-
-    async def for_host(self, host: Host) -> ClientCredentials:
-        return self._credentials
 
 
 def credentials_for(
@@ -67,26 +49,11 @@ def credentials_for(
 
 
 async def check_with(core: Core, host: Host, credentials: ClientCredentials) -> CheckResult:
-    """One check of ``host`` (whose host key must be pinned) with the given credentials."""
-    settings = core.settings
-
-    def docker_factory(opener: Opener) -> DockerWatch:
-        monitor = DockerMonitor(
-            host.name,
-            DockerCollector(opener, timeout=settings.command_timeout),
-            core.clock,
-            follow_events=False,
-            tracker=IncidentTracker(settings.restart_loop_count, settings.restart_loop_minutes),
-        )
-        return DockerWatch(monitor, None)
-
-    poller = SshPoller(
-        host,
-        core.clock,
-        core.thresholds,
-        _GivenCredentials(credentials),
-        core.ssh_options,
-        docker_factory=docker_factory,
+    """One check of ``host`` (whose host key must be pinned) with the given credentials,
+    against the stored default rules."""
+    defaults = (await asyncio.to_thread(core.rule_book)).rules(None)
+    poller = core.make_poller(
+        None, host, lambda: defaults, credentials=GivenCredentials(credentials)
     )
     try:
         return await poller.poll()

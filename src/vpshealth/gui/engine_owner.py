@@ -80,7 +80,7 @@ class EngineOwner(QObject):
             self._retry.start()
             return self._mode
         self._retry.stop()
-        self._service = Service(self._core, notifiers=self._notifiers)
+        self._service = self._core.build_service(self._notifiers)
         self._run_task = self._tasks.spawn(self._run(self._service), "Running the checks")
         log.info("This app runs the checks")
         self._set_mode(EngineMode.OWNER)

@@ -4,8 +4,8 @@ Blocking (database and keyring): run in a worker thread."""
 from __future__ import annotations
 
 from vpshealth.app import Core
-from vpshealth.cli.host_keys import NewKey, delete_key, store_key
 from vpshealth.domain.hosts import AuthMethod, Host
+from vpshealth.operations.login_keys import NewKey, delete_key, store_key
 
 
 def add_host(core: Core, host: Host, key: NewKey | None) -> int:

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vpshealth.cli.host_keys import NewKey
 from vpshealth.collectors.errors import CollectionError
 from vpshealth.collectors.ssh_keys import (
     ClientCredentials,
@@ -49,11 +48,11 @@ from vpshealth.gui.connection_test import (
     credentials_for,
     read_host_key,
     result_text,
-    same_key,
 )
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.host_actions import add_host, remove_host, replace_host
 from vpshealth.gui.host_validation import HostForm, split_tags, validate
+from vpshealth.operations.login_keys import NewKey, same_public_key
 from vpshealth.store.host_repository import HostRecord
 
 ConfirmHostKey = Callable[[QWidget, str, HostKey, str | None], bool]
@@ -415,7 +414,7 @@ class HostEditor(QDialog):
             advice = ADVICE.get(exc.problem, "")
             self._show_result(False, f"Cannot reach {host.name}: {exc.message}. {advice}".strip())
             return False
-        if same_key(key.line, self._host_key_line):
+        if same_public_key(key.line, self._host_key_line):
             return True
         pinned = fingerprint_of_line(self._host_key_line) if self._host_key_line else None
         if not self._confirm_host_key(self, host.name, key, pinned):

@@ -8,15 +8,18 @@ from collections.abc import Mapping
 
 from sqlalchemy import Engine, delete, insert, select
 
-from vpshealth.domain.alert_rules import RULE_SPECS, RuleSet
+from vpshealth.domain.alert_rules import RULE_SPECS, RuleBook, RuleSet
 from vpshealth.store.schema import rules
+
+StoredRules = tuple[dict[str, float], dict[int, dict[str, float]]]
+"""The stored defaults, and each host's overrides by host id."""
 
 
 class RuleRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def stored(self) -> tuple[dict[str, float], dict[int, dict[str, float]]]:
+    def stored(self) -> StoredRules:
         """The stored defaults and every host's overrides, in one read."""
         defaults: dict[str, float] = {}
         overrides: dict[int, dict[str, float]] = defaultdict(dict)
@@ -31,11 +34,13 @@ class RuleRepository:
                     overrides[row.host_id][row.rule] = value
         return defaults, dict(overrides)
 
+    def rule_book(self, base: Mapping[str, float] | None = None) -> RuleBook:
+        """Every host's rules as stored now; ``base``: levels from the environment, under the
+        stored ones."""
+        return RuleBook(base, *self.stored())
+
     def rules_for(self, host_id: int | None, base: Mapping[str, float] | None = None) -> RuleSet:
-        """``base``: levels from the environment, under the stored ones."""
-        defaults, overrides = self.stored()
-        own = {} if host_id is None else overrides.get(host_id, {})
-        return RuleSet(base or {}, defaults, own)
+        return self.rule_book(base).rules(host_id)
 
     def overrides_of(self, host_id: int | None) -> dict[str, float]:
         defaults, overrides = self.stored()
