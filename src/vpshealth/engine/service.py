@@ -10,7 +10,7 @@ import logging
 import signal
 from collections.abc import Sequence
 
-from vpshealth.alerts.email_worker import EmailWorker
+from vpshealth.alerts.channels import build_delivery_workers
 from vpshealth.app import Core
 from vpshealth.domain.containers import ContainerIncident
 from vpshealth.domain.health import CheckResult
@@ -126,12 +126,9 @@ class Service:
         flusher = asyncio.create_task(self._recorder.run(), name="recorder")
         compactor = asyncio.create_task(self._compact_periodically(), name="compaction")
         alerts = asyncio.create_task(self._alerts.run(), name="alerts")
-        mailer = asyncio.create_task(
-            EmailWorker(
-                self._core.engine, self._core.settings, self._core.secrets, self._core.clock
-            ).run(),
-            name="email",
-        )
+        core = self._core
+        workers = build_delivery_workers(core.engine, core.settings, core.secrets, core.clock)
+        deliveries = [asyncio.create_task(w.run(), name=w.name) for w in workers]
         pauses = asyncio.create_task(heap.keep_pauses_short(), name="garbage collector")
         log.info("Service started")
         try:
@@ -142,9 +139,10 @@ class Service:
         finally:
             log.info("Service stopping")
             await self._scheduler.stop()
-            for task in (flusher, compactor, alerts, mailer, pauses):
+            background = (flusher, compactor, alerts, pauses, *deliveries)
+            for task in background:
                 task.cancel()
-            await asyncio.gather(flusher, compactor, alerts, mailer, pauses, return_exceptions=True)
+            await asyncio.gather(*background, return_exceptions=True)
             await self._recorder.flush()
             try:
                 await self._alerts.step()
