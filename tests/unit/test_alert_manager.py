@@ -294,3 +294,16 @@ async def test_a_removed_host_is_forgotten(harness: Harness) -> None:
     await harness.step()
     harness.manager.forget_host(harness.host_id)
     assert harness.manager.open_incident_count == 0
+
+
+async def test_the_log_notifier_stays_when_other_notifiers_are_given(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="vpshealth.engine.alert_manager"):
+        await _settled(harness)
+        harness.poll(disk=97)
+        await harness.step()
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Notification")]
+    assert harness.seen.kinds() == [(NotificationKind.OPENED, "disk")]
+    assert len(logged) == 1
+    assert "(opened, critical)" in logged[0]

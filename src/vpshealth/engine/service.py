@@ -62,8 +62,8 @@ async def check_once(core: Core, records: list[HostRecord]) -> list[CheckResult]
 
 
 class Service:
-    """``notifiers`` show notifications right away (the GUI's tray); without any, the service
-    logs them."""
+    """``notifiers`` show notifications right away (the GUI's tray), besides the log line the
+    service writes for each."""
 
     def __init__(self, core: Core, notifiers: Sequence[Notifier] = ()) -> None:
         self._core = core
