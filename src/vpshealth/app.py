@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from vpshealth.alerts.email_worker import EmailWorker
+from vpshealth.alerts.channels import build_delivery_workers
 from vpshealth.clock import Clock, SystemClock
 from vpshealth.collectors.docker_collector import DockerCollector
 from vpshealth.collectors.docker_http import Opener
@@ -187,13 +187,10 @@ class Core:
         recorder = Recorder(self.results_writer(record_incidents=False))
         alerts = AlertManager(self.engine, self.clock, recorder.run_in_writer, notifiers, rules)
         retention = Retention.from_settings(self.settings)
-        workers: list[tuple[str, Worker]] = [
-            (
-                "history upkeep",
-                HistoryUpkeep(self.engine, retention, self.clock, recorder.run_in_writer),
-            ),
-            ("email", EmailWorker(self.engine, self.settings, self.secrets, self.clock)),
-        ]
+        upkeep = HistoryUpkeep(self.engine, retention, self.clock, recorder.run_in_writer)
+        deliveries = build_delivery_workers(self.engine, self.settings, self.secrets, self.clock)
+        workers: list[tuple[str, Worker]] = [("history upkeep", upkeep)]
+        workers += [(f"{w.name} delivery", w) for w in deliveries]
         return Service(
             hosts=self.hosts.enabled_hosts,
             make_poller=self.make_poller,

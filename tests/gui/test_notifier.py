@@ -90,7 +90,6 @@ def test_watcher_follows_notifications_stored_by_another_process(
                     severity=n.severity.value,
                     created_at=n.at,
                     payload=json.dumps(n.to_json()),
-                    email_state="skipped",
                 )
             )
 

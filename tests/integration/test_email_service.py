@@ -44,8 +44,8 @@ def insert_notification(home: Path) -> int:
         host_id = conn.execute("SELECT id FROM hosts WHERE name = 'localhost'").fetchone()[0]
         item = make_notification(host_name="localhost", host_address="this computer")
         cursor = conn.execute(
-            "INSERT INTO notifications (kind, severity, host_id, created_at, payload, "
-            "email_state) VALUES (?, ?, ?, ?, ?, 'pending')",
+            "INSERT INTO notifications (kind, severity, host_id, created_at, payload) "
+            "VALUES (?, ?, ?, ?, ?)",
             (item.kind.value, item.severity.value, host_id, int(time.time()),
              json.dumps(item.to_json())),
         )  # fmt: skip
@@ -155,7 +155,9 @@ def test_a_queued_e_mail_survives_sigkill_of_the_service(
     conn = database(vpshealth_home)
     try:
         state = conn.execute(
-            "SELECT email_state, outbox_id FROM notifications WHERE id = ?", (notification,)
+            "SELECT state, outbox_id FROM notification_deliveries "
+            "WHERE notification_id = ? AND channel = 'email'",
+            (notification,),
         ).fetchone()
     finally:
         conn.close()

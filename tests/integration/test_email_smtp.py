@@ -14,8 +14,9 @@ from sqlalchemy import Engine
 from tests.integration.support.smtp import SmtpServer, SmtpServerFactory
 from tests.unit.email_helpers import T0, add_host, insert_notification, make_notification
 from tests.unit.fake_clock import FakeClock
+from vpshealth.alerts.delivery_worker import DeliveryWorker
+from vpshealth.alerts.email_channel import EmailChannel
 from vpshealth.alerts.email_settings import EmailConfig, build_config
-from vpshealth.alerts.email_worker import EmailWorker
 from vpshealth.alerts.outgoing_mail import OutgoingMessage, SmtpError, tls_context
 from vpshealth.alerts.smtp_sender import deliver
 from vpshealth.config import Settings
@@ -176,7 +177,8 @@ async def test_outbox_delivers_each_message_exactly_once_after_the_server_was_do
         now=T0,
     )
     clock = FakeClock(T0)
-    worker = EmailWorker(engine, Settings(), SecretStore(), clock, timeout=10)
+    channel = EmailChannel(engine, Settings(), SecretStore(), timeout=10)
+    worker = DeliveryWorker(engine, channel, clock)
     web = add_host(engine, "web-1")
     db = add_host(engine, "db-1", "203.0.113.20")
     server.stop()

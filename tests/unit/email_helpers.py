@@ -8,10 +8,12 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from vpshealth.alerts.email_channel import EmailChannel
 from vpshealth.domain.containers import Severity
 from vpshealth.domain.hosts import Host, HostKind
 from vpshealth.domain.notifications import Notification, NotificationKind
 from vpshealth.store.host_repository import HostRepository
+from vpshealth.store.notification_queue import NotificationQueue
 from vpshealth.store.schema import notifications
 
 T0 = 1_800_000_000
@@ -54,9 +56,13 @@ def insert_notification(
                 incident_id=None,
                 created_at=item.at if created_at is None else created_at,
                 payload=json.dumps(item.to_json()),
-                email_state="pending",
             )
         )
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
+
+
+def email_queue(engine: Engine) -> NotificationQueue:
+    """The e-mail channel's queue, taking on every notification in the database."""
+    return NotificationQueue(engine, EmailChannel.name, since=0)

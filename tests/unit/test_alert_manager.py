@@ -28,6 +28,7 @@ from vpshealth.engine.alert_manager import AlertManager
 from vpshealth.store.database import open_database
 from vpshealth.store.host_repository import HostRepository
 from vpshealth.store.incident_repository import IncidentRepository
+from vpshealth.store.notification_queue import NotificationQueue
 from vpshealth.store.rule_repository import RuleRepository
 from vpshealth.store.schema import notifications
 from vpshealth.store.settings_repository import SettingsRepository
@@ -158,10 +159,8 @@ async def test_notifications_are_stored_for_the_outbox(harness: Harness) -> None
     ]
     with harness.engine.connect() as conn:
         rows = conn.execute(select(notifications).order_by(notifications.c.id)).all()
-    assert [(r.kind, r.email_state) for r in rows] == [
-        ("opened", "pending"),
-        ("resolved", "pending"),
-    ]
+    assert [r.kind for r in rows] == ["opened", "resolved"]
+    assert NotificationQueue(harness.engine, "any channel", since=0).has_pending()
     incident = IncidentRepository(harness.engine).list()[0]
     for row in rows:
         stored = Notification.from_json(json.loads(row.payload))
@@ -295,3 +294,16 @@ async def test_a_removed_host_is_forgotten(harness: Harness) -> None:
     await harness.step()
     harness.manager.forget_host(harness.host_id)
     assert harness.manager.open_incident_count == 0
+
+
+async def test_the_log_notifier_stays_when_other_notifiers_are_given(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="vpshealth.engine.alert_manager"):
+        await _settled(harness)
+        harness.poll(disk=97)
+        await harness.step()
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Notification")]
+    assert harness.seen.kinds() == [(NotificationKind.OPENED, "disk")]
+    assert len(logged) == 1
+    assert "(opened, critical)" in logged[0]

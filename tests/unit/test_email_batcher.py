@@ -13,19 +13,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from tests.unit.email_helpers import T0, add_host, insert_notification, make_notification
-from vpshealth.alerts.batcher import plan_claim
+from tests.unit.email_helpers import (
+    T0,
+    add_host,
+    email_queue,
+    insert_notification,
+    make_notification,
+)
+from vpshealth.alerts.batcher import Render, plan_claim
+from vpshealth.alerts.channel import Digest
+from vpshealth.alerts.email_channel import EmailChannel
 from vpshealth.alerts.email_settings import EmailConfig, build_config
+from vpshealth.config import Settings
 from vpshealth.domain.containers import Severity
 from vpshealth.domain.notifications import NotificationKind, at_least
+from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_database
-from vpshealth.store.notification_queue import (
-    NotificationQueue,
-    PendingNotification,
-    RecentCounts,
-)
-from vpshealth.store.outbox_repository import OutboxRepository, OutboxStatus
-from vpshealth.store.schema import notifications
+from vpshealth.store.notification_queue import PendingNotification, RecentCounts
+from vpshealth.store.outbox_repository import OutboxDraft, OutboxRepository, OutboxStatus
+from vpshealth.store.schema import notification_deliveries, notifications
 
 
 @pytest.fixture
@@ -47,23 +53,29 @@ def config(**changes: object) -> EmailConfig:
     )
 
 
+def render(engine: Engine, cfg: EmailConfig) -> Render:
+    return functools.partial(EmailChannel(engine, Settings(), SecretStore()).render, cfg)
+
+
 def claim(engine: Engine, now: int, cfg: EmailConfig | None = None) -> int | None:
     cfg = cfg or config()
-    return NotificationQueue(engine).claim(now, functools.partial(plan_claim, config=cfg, now=now))
+    return email_queue(engine).claim(
+        now, functools.partial(plan_claim, config=cfg, now=now, render=render(engine, cfg))
+    )
 
 
 def test_nothing_goes_out_before_the_window_closes(engine: Engine) -> None:
     host = add_host(engine, "web-1")
     first = insert_notification(engine, make_notification(at=T0), host_id=host)
     assert claim(engine, T0 + 59) is None
-    assert NotificationQueue(engine).states()[first] == "pending"
+    assert email_queue(engine).states()[first] == "pending"
     second = insert_notification(engine, make_notification(at=T0 + 30, subject="b"), host_id=host)
     outbox_id = claim(engine, T0 + 60)
     assert outbox_id is not None
-    states = NotificationQueue(engine).states()
+    states = email_queue(engine).states()
     assert (states[first], states[second]) == ("queued", "queued")
     with engine.connect() as conn:
-        linked = conn.execute(select(notifications.c.outbox_id)).scalars().all()
+        linked = conn.execute(select(notification_deliveries.c.outbox_id)).scalars().all()
     assert set(linked) == {outbox_id}
 
 
@@ -98,7 +110,7 @@ def test_below_the_minimum_severity_is_skipped_at_once(engine: Engine) -> None:
     )
     critical = insert_notification(engine, make_notification(), host_id=host)
     assert claim(engine, T0 + 1, config(min_severity="critical")) is None
-    states = NotificationQueue(engine).states()
+    states = email_queue(engine).states()
     assert (states[warning], states[critical]) == ("skipped", "pending")
 
 
@@ -112,7 +124,7 @@ def test_the_rate_limit_holds_back_and_the_digest_says_so(engine: Engine) -> Non
     ]
     free = insert_notification(engine, make_notification(host_name="db-1"), host_id=other)
     assert claim(engine, T0 + 10, cfg) is not None
-    states = NotificationQueue(engine).states()
+    states = email_queue(engine).states()
     assert [states[i] for i in ids] == ["queued", "queued", "rate_limited"]
     assert states[free] == "queued"
     (message,) = OutboxRepository(engine).list()
@@ -121,12 +133,12 @@ def test_the_rate_limit_holds_back_and_the_digest_says_so(engine: Engine) -> Non
     # Within the same hour the limit still holds; the digest counts everything held back.
     later = insert_notification(engine, make_notification(at=T0 + 600), host_id=web)
     assert claim(engine, T0 + 600, cfg) is None
-    assert NotificationQueue(engine).states()[later] == "rate_limited"
+    assert email_queue(engine).states()[later] == "rate_limited"
 
     # An hour after the first e-mails the server may send again.
     again = insert_notification(engine, make_notification(at=T0 + 3700), host_id=web)
     assert claim(engine, T0 + 3700, cfg) is not None
-    assert NotificationQueue(engine).states()[again] == "queued"
+    assert email_queue(engine).states()[again] == "queued"
 
 
 def test_unreadable_payloads_are_skipped_not_stuck(engine: Engine) -> None:
@@ -140,11 +152,10 @@ def test_unreadable_payloads_are_skipped_not_stuck(engine: Engine) -> None:
                 host_id=host,
                 created_at=T0,
                 payload=json.dumps({"kind": "nonsense"}),
-                email_state="pending",
             )
         )
     assert claim(engine, T0 + 60) is not None
-    states = NotificationQueue(engine).states()
+    states = email_queue(engine).states()
     assert states[good] == "queued"
     assert sorted(states.values()) == ["queued", "skipped"]
 
@@ -152,8 +163,8 @@ def test_unreadable_payloads_are_skipped_not_stuck(engine: Engine) -> None:
 def test_skip_pending_when_e_mail_is_not_set_up(engine: Engine) -> None:
     host = add_host(engine, "web-1")
     item = insert_notification(engine, make_notification(), host_id=host)
-    assert NotificationQueue(engine).skip_pending() == 1
-    assert NotificationQueue(engine).states()[item] == "skipped"
+    assert email_queue(engine).skip_pending() == 1
+    assert email_queue(engine).states()[item] == "skipped"
 
 
 def test_a_failing_render_leaves_everything_pending(engine: Engine) -> None:
@@ -164,8 +175,8 @@ def test_a_failing_render_leaves_everything_pending(engine: Engine) -> None:
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        NotificationQueue(engine).claim(T0 + 60, broken)  # type: ignore[arg-type]
-    assert NotificationQueue(engine).states()[item] == "pending"
+        email_queue(engine).claim(T0 + 60, broken)  # type: ignore[arg-type]
+    assert email_queue(engine).states()[item] == "pending"
     assert OutboxRepository(engine).list() == []
 
 
@@ -208,7 +219,14 @@ def test_every_notification_lands_in_exactly_one_place(
         for i, (host, at, severity, kind) in enumerate(rows)
     ]
     cfg = config(max_per_host_per_hour=limit, batch_seconds=window, min_severity=minimum)
-    plan = plan_claim(pending, RecentCounts(queued=already), cfg, T0 + now)
+    digests: list[Digest] = []
+
+    def render(digest: Digest) -> OutboxDraft:
+        digests.append(digest)
+        return OutboxDraft("any", "<id@example.com>", "subject", "text", None, ())
+
+    plan = plan_claim(pending, RecentCounts(queued=already), cfg, T0 + now, render)
+    assert [len(d.notifications) for d in digests] == ([len(plan.queued)] if plan.queued else [])
     placed = [*plan.queued, *plan.skipped, *plan.rate_limited]
     assert len(placed) == len(set(placed))
     by_id = {p.id: p for p in pending}

@@ -1,6 +1,6 @@
-"""The e-mail worker on a virtual clock, with the SMTP send replaced so that faults come on
-demand: backoff, one Message-ID for every attempt, giving up, and doing nothing (cheaply)
-while e-mail is not configured. The real SMTP server is in tests/integration."""
+"""The delivery worker with the e-mail channel on a virtual clock, with the SMTP send replaced
+so that faults come on demand: backoff, one Message-ID for every attempt, giving up, and doing
+nothing (cheaply) while e-mail is not configured. The real SMTP server is in tests/integration."""
 
 from __future__ import annotations
 
@@ -14,15 +14,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from tests.unit.email_helpers import T0, add_host, insert_notification, make_notification
+from tests.unit.email_helpers import (
+    T0,
+    add_host,
+    email_queue,
+    insert_notification,
+    make_notification,
+)
 from tests.unit.fake_clock import FakeClock
+from vpshealth.alerts.delivery_worker import Backoff, DeliveryWorker
+from vpshealth.alerts.email_channel import EmailChannel
 from vpshealth.alerts.email_settings import EmailConfig
-from vpshealth.alerts.email_worker import Backoff, EmailWorker
 from vpshealth.alerts.outgoing_mail import OutgoingMessage, SmtpError
 from vpshealth.config import Settings
 from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_database
-from vpshealth.store.notification_queue import NotificationQueue
 from vpshealth.store.outbox_repository import OutboxRepository, OutboxStatus
 from vpshealth.store.settings_repository import SettingsRepository
 
@@ -71,11 +77,10 @@ def configure(engine: Engine, **extra: object) -> None:
     )
 
 
-def worker(engine: Engine, clock: FakeClock, send: FakeSend) -> EmailWorker:
+def worker(engine: Engine, clock: FakeClock, send: FakeSend) -> DeliveryWorker[EmailConfig]:
     send.clock = clock
-    return EmailWorker(
-        engine, Settings(), SecretStore(), clock, send=send, backoff=Backoff(30, 900, 24 * 3600)
-    )
+    channel = EmailChannel(engine, Settings(), SecretStore(), send=send)
+    return DeliveryWorker(engine, channel, clock, backoff=Backoff(30, 900, 24 * 3600))
 
 
 def test_backoff_schedule() -> None:
@@ -157,7 +162,7 @@ async def test_not_configured_skips_notifications_and_sends_nothing(engine: Engi
     clock = FakeClock(T0)
     send = FakeSend()
     await worker(engine, clock, send).step()
-    assert NotificationQueue(engine).states()[item] == "skipped"
+    assert email_queue(engine).states()[item] == "skipped"
     assert OutboxRepository(engine).list() == []
     assert send.attempts == []
 
@@ -208,13 +213,13 @@ async def test_invalid_settings_are_logged_once_and_nothing_piles_up(
     clock = FakeClock(T0)
     send = FakeSend()
     w = worker(engine, clock, send)
-    with caplog.at_level("INFO", logger="vpshealth.alerts.email_worker"):
+    with caplog.at_level("INFO", logger="vpshealth.alerts.delivery_worker"):
         await w.step()
         second = insert_notification(engine, make_notification(subject="b"), host_id=host)
         await w.step()
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1
     assert "invalid email.security: 'none'" in errors[0].getMessage()
-    states = NotificationQueue(engine).states()
+    states = email_queue(engine).states()
     assert (states[first], states[second]) == ("skipped", "skipped")
     assert send.attempts == []

@@ -1,19 +1,18 @@
-"""Which pending notifications go out now, as one digest: the batching window, the minimum
-severity and the per-server rate limit. Pure: time and counts come in as arguments."""
+"""Which pending notifications go out now, as one digest of a channel: the batching window,
+the minimum severity and the per-server rate limit. Pure: time and counts come in as
+arguments."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from email.utils import make_msgid
+from collections.abc import Callable, Sequence
 
-from vpshealth.alerts.digest import render_digest
-from vpshealth.alerts.email_settings import EmailConfig
+from vpshealth.alerts.channel import ChannelSettings, Digest
 from vpshealth.domain.notifications import at_least
 from vpshealth.store.notification_queue import Claim, PendingNotification, RecentCounts
 from vpshealth.store.outbox_repository import OutboxDraft
 
-CHANNEL = "email"
+Render = Callable[[Digest], OutboxDraft]
 
 
 def window_closed(pending: Sequence[PendingNotification], now: float, batch_seconds: int) -> bool:
@@ -25,12 +24,14 @@ def window_closed(pending: Sequence[PendingNotification], now: float, batch_seco
 def plan_claim(
     pending: Sequence[PendingNotification],
     counts: RecentCounts,
-    config: EmailConfig,
+    config: ChannelSettings,
     now: float,
+    render: Render,
 ) -> Claim:
     """Below ``min_severity``: skipped at once. The rest wait for the window; then, per server
     and oldest first, up to ``max_per_host_per_hour`` notifications an hour go into the
-    e-mail and the others are held back (``rate_limited``) and counted in the digest."""
+    message (``render``) and the others are held back (``rate_limited``) and counted in the
+    digest."""
     skipped = [p.id for p in pending if not at_least(p.notification.severity, config.min_severity)]
     eligible = [p for p in pending if p.id not in set(skipped)]
     if not window_closed(eligible, now, config.batch_seconds):
@@ -45,22 +46,15 @@ def plan_claim(
         if item.host_id is not None:
             used[item.host_id] += 1
         queued.append(item)
-    held_back = _held_back(queued, limited, counts)
     draft = None
     if queued:
-        rendered = render_digest(
-            [p.notification for p in queued],
-            now,
-            held_back=held_back,
-            limit_per_hour=config.max_per_host_per_hour,
-        )
-        draft = OutboxDraft(
-            channel=CHANNEL,
-            message_id=make_msgid(domain=config.sender_domain),
-            subject=rendered.subject,
-            body_text=rendered.text,
-            body_html=rendered.html,
-            recipients=config.recipients,
+        draft = render(
+            Digest(
+                [p.notification for p in queued],
+                now,
+                held_back=_held_back(queued, limited, counts),
+                limit_per_hour=config.max_per_host_per_hour,
+            )
         )
     return Claim(
         queued=[p.id for p in queued],

@@ -1,4 +1,4 @@
-"""One e-mail to send and the error a failed send raises: what the e-mail worker needs before
+"""One e-mail to send and the error a failed send raises: what the e-mail channel needs before
 its first message, without the SMTP client (``smtp_sender`` loads aiosmtplib and the e-mail
 package, about 1 MB the service only needs once e-mail is sent)."""
 
@@ -7,18 +7,14 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 
+from vpshealth.alerts.channel import DeliveryError
 from vpshealth.alerts.email_settings import EmailConfig
 
 DEFAULT_TIMEOUT = 30.0
 
 
-class SmtpError(Exception):
-    """A failed send, described for the person reading the log or the terminal.
-    ``permanent``: the server rejected this message itself; sending it again cannot help."""
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
+class SmtpError(DeliveryError):
+    """A failed send; ``permanent`` when the server rejected this message itself."""
 
 
 @dataclass(frozen=True, slots=True)

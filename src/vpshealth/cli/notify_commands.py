@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import sys
-from email.utils import make_msgid
 from typing import Any
 
-from vpshealth.alerts.digest import render_digest
 from vpshealth.alerts.email_settings import (
     ENV_OVERRIDES,
     OPTIONS,
@@ -22,11 +19,10 @@ from vpshealth.alerts.email_settings import (
     load_email_config,
     smtp_password,
 )
-from vpshealth.alerts.outgoing_mail import OutgoingMessage, SmtpError, tls_context
+from vpshealth.alerts.outgoing_mail import SmtpError, tls_context
+from vpshealth.alerts.sample_email import sample_email
 from vpshealth.cli import output, prompts
 from vpshealth.cli.context import CliContext
-from vpshealth.domain.containers import Severity
-from vpshealth.domain.notifications import Notification, NotificationKind
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, ConfigurationError, InputError, VpsHealthError
 from vpshealth.store.outbox_repository import OutboxMessage, OutboxRepository, OutboxStatus
 
@@ -269,22 +265,6 @@ def _text(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def _test_notification(now: int) -> Notification:
-    name = socket.gethostname() or "this computer"
-    return Notification(
-        kind=NotificationKind.TEST,
-        severity=Severity.WARNING,
-        host_name=name,
-        host_address="this computer",
-        rule="test",
-        subject="test",
-        title="test e-mail",
-        message="This is a test e-mail from VPS Health. If you can read it, e-mail alerts work.",
-        since=now,
-        at=now,
-    )
-
-
 def _usable_config(ctx: CliContext) -> EmailConfig:
     config = load_email_config(ctx.core.engine, ctx.settings)
     if config.problem:
@@ -298,15 +278,7 @@ def send_test(ctx: CliContext, _args: argparse.Namespace) -> int:
 
     config = _usable_config(ctx)
     now = int(ctx.core.clock.now())
-    rendered = render_digest([_test_notification(now)], now)
-    outgoing = OutgoingMessage(
-        message_id=make_msgid(domain=config.sender_domain),
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        recipients=config.recipients,
-        date=now,
-    )
+    outgoing = sample_email(config, now)
     password = smtp_password(config, ctx.settings, ctx.core.secrets)
     try:
         context = tls_context(config)

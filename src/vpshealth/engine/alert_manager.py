@@ -70,7 +70,7 @@ class _Config:
 
 
 class LogNotifier:
-    """The headless service's desktop: a log line per notification."""
+    """A log line per notification, always: the notifiers given (the desktop's) add to it."""
 
     def notify(self, notifications: Sequence[Notification]) -> None:
         for n in notifications:
@@ -97,7 +97,7 @@ class AlertManager:
         self._rules = rules if rules is not None else RuleBook()
         self._clock = clock
         self._run_in_writer = run_in_writer
-        self._notifiers: tuple[Notifier, ...] = tuple(notifiers) or (LogNotifier(),)
+        self._notifiers: tuple[Notifier, ...] = (LogNotifier(), *notifiers)
         self._book = IncidentBook()
         self._conditions: dict[int, HostConditions] = {}
         self._hosts: dict[int, _HostInfo] = {}

@@ -103,8 +103,8 @@ class IncidentStore:
         self._engine = engine
 
     def save(self, writes: Sequence[Write], raised: Sequence[Notification]) -> list[Notification]:
-        """Apply the writes and record the notifications (e-mail state ``pending``); returns the
-        notifications with their incident ids filled in."""
+        """Apply the writes and record the notifications (for the channels to take on); returns
+        the notifications with their incident ids filled in."""
         saved: list[Notification] = []
         if not writes and not raised:
             return saved
@@ -128,7 +128,6 @@ class IncidentStore:
                         severity=complete.severity.value,
                         created_at=complete.at,
                         payload=json.dumps(complete.to_json()),
-                        email_state="pending",
                     )
                 )
                 saved.append(complete)

@@ -1,5 +1,11 @@
-"""The notifications waiting for the e-mail channel, and claiming a batch of them into one
-outbox message in a single transaction."""
+"""The notifications waiting for one durable channel, and claiming a batch of them into one
+outbox message in a single transaction.
+
+A channel takes on every notification newer than the last one it has a delivery row for: the
+alerting writes notifications without knowing the channels, and the channel's queue adds its
+rows (``pending``, or ``skipped`` while the channel is not usable) as it goes. A channel with
+no rows yet (new, or never used) starts with the notifications raised from ``since`` on, so
+that it does not announce a backlog of old problems."""
 
 from __future__ import annotations
 
@@ -7,14 +13,15 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, insert, literal, select, update
 
 from vpshealth.domain.notifications import Notification
 from vpshealth.store.id_lists import one_of
 from vpshealth.store.outbox_repository import OutboxDraft, insert_draft
+from vpshealth.store.schema import notification_deliveries as deliveries
 from vpshealth.store.schema import notifications
 
 log = logging.getLogger(__name__)
@@ -23,7 +30,7 @@ MAX_BATCH_ROWS = 500
 HOUR = 3600
 
 
-class EmailState(StrEnum):
+class DeliveryState(StrEnum):
     PENDING = "pending"
     QUEUED = "queued"
     SKIPPED = "skipped"
@@ -40,7 +47,7 @@ class PendingNotification:
 
 @dataclass(frozen=True, slots=True)
 class RecentCounts:
-    """Per host, over the last hour: notifications put into e-mails, and held back."""
+    """Per host, over the last hour: notifications put into messages, and held back."""
 
     queued: Mapping[int, int] = field(default_factory=dict)
     rate_limited: Mapping[int, int] = field(default_factory=dict)
@@ -75,30 +82,46 @@ def immediate_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 class NotificationQueue:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, channel: str, *, since: int) -> None:
         self._engine = engine
+        self._channel = channel
+        self._since = since
+        self._floor: int | None = None
+
+    @property
+    def channel(self) -> str:
+        return self._channel
 
     def has_pending(self) -> bool:
         """A read, so that a quiet queue never takes the write lock."""
         with self._engine.connect() as conn:
+            if self._newest(conn) > self._taken_up_to(conn):
+                return True
             found = conn.execute(
-                select(notifications.c.id)
-                .where(notifications.c.email_state == EmailState.PENDING.value)
+                select(deliveries.c.notification_id)
+                .where(
+                    deliveries.c.channel == self._channel,
+                    deliveries.c.state == DeliveryState.PENDING.value,
+                )
                 .limit(1)
             ).first()
         return found is not None
 
     def skip_pending(self) -> int:
-        """Mark every pending notification ``skipped`` (e-mail not configured)."""
+        """Mark every pending notification ``skipped`` (the channel is not usable)."""
         if not self.has_pending():
             return 0
-        with self._engine.begin() as conn:
+        with immediate_transaction(self._engine) as conn:
+            added = self._take_on(conn, DeliveryState.SKIPPED)
             result = conn.execute(
-                update(notifications)
-                .where(notifications.c.email_state == EmailState.PENDING.value)
-                .values(email_state=EmailState.SKIPPED.value)
+                update(deliveries)
+                .where(
+                    deliveries.c.channel == self._channel,
+                    deliveries.c.state == DeliveryState.PENDING.value,
+                )
+                .values(state=DeliveryState.SKIPPED.value)
             )
-        return int(result.rowcount)
+        return added + int(result.rowcount)
 
     def claim(self, now: int, decide: Decide) -> int | None:
         """In one transaction: read the pending notifications, let ``decide`` sort them, write
@@ -106,85 +129,145 @@ class NotificationQueue:
         if not self.has_pending():
             return None
         with immediate_transaction(self._engine) as conn:
-            pending, broken = _pending(conn)
+            self._take_on(conn, DeliveryState.PENDING)
+            pending, broken = self._pending(conn)
             if broken:
-                _set_state(conn, broken, EmailState.SKIPPED)
+                self._set_state(conn, broken, DeliveryState.SKIPPED)
             if not pending:
                 return None
             hosts = {p.host_id for p in pending if p.host_id is not None}
-            claim = decide(pending, _recent_counts(conn, hosts, now - HOUR))
-            _set_state(conn, claim.skipped, EmailState.SKIPPED)
-            _set_state(conn, claim.rate_limited, EmailState.RATE_LIMITED)
+            claim = decide(pending, self._recent_counts(conn, hosts, now - HOUR))
+            self._set_state(conn, claim.skipped, DeliveryState.SKIPPED)
+            self._set_state(conn, claim.rate_limited, DeliveryState.RATE_LIMITED)
             if claim.draft is None or not claim.queued:
                 return None
-            outbox_id = insert_draft(conn, claim.draft, now)
-            _set_state(conn, claim.queued, EmailState.QUEUED, outbox_id=outbox_id)
+            outbox_id = insert_draft(conn, replace(claim.draft, channel=self._channel), now)
+            self._set_state(conn, claim.queued, DeliveryState.QUEUED, outbox_id=outbox_id)
             return outbox_id
 
     def states(self) -> dict[int, str]:
-        """Every notification's e-mail state, by id (for tests and diagnostics)."""
+        """Every notification's state for this channel, by id, those not taken on yet as
+        ``pending`` (for tests and diagnostics)."""
         with self._engine.connect() as conn:
-            rows = conn.execute(select(notifications.c.id, notifications.c.email_state))
-            return {int(row.id): str(row.email_state) for row in rows}
+            rows = conn.execute(
+                select(deliveries.c.notification_id, deliveries.c.state).where(
+                    deliveries.c.channel == self._channel
+                )
+            )
+            found = {int(row.notification_id): str(row.state) for row in rows}
+            newer = conn.execute(
+                select(notifications.c.id).where(notifications.c.id > self._taken_up_to(conn))
+            ).scalars()
+            return found | dict.fromkeys(map(int, newer), DeliveryState.PENDING.value)
 
+    def _newest(self, conn: Connection) -> int:
+        return int(conn.execute(select(func.max(notifications.c.id))).scalar() or 0)
 
-def _pending(conn: Connection) -> tuple[list[PendingNotification], list[int]]:
-    rows = conn.execute(
-        select(
-            notifications.c.id,
-            notifications.c.host_id,
-            notifications.c.created_at,
-            notifications.c.payload,
+    def _taken_up_to(self, conn: Connection) -> int:
+        """The newest notification this channel has a row for; without any, the newest raised
+        before ``since`` (read once: notifications are never rewritten)."""
+        last = conn.execute(
+            select(func.max(deliveries.c.notification_id)).where(
+                deliveries.c.channel == self._channel
+            )
+        ).scalar()
+        if last is not None:
+            return int(last)
+        if self._floor is None:
+            self._floor = int(
+                conn.execute(
+                    select(func.max(notifications.c.id)).where(
+                        notifications.c.created_at < self._since
+                    )
+                ).scalar()
+                or 0
+            )
+        return self._floor
+
+    def _take_on(self, conn: Connection, state: DeliveryState) -> int:
+        """Add a row in ``state`` for every notification newer than the ones taken on."""
+        result = conn.execute(
+            insert(deliveries).from_select(
+                ["channel", "notification_id", "state"],
+                select(literal(self._channel), notifications.c.id, literal(state.value)).where(
+                    notifications.c.id > self._taken_up_to(conn)
+                ),
+            )
         )
-        .where(notifications.c.email_state == EmailState.PENDING.value)
-        .order_by(notifications.c.created_at, notifications.c.id)
-        .limit(MAX_BATCH_ROWS)
-    )
-    pending: list[PendingNotification] = []
-    broken: list[int] = []
-    for row in rows:
-        try:
-            item = Notification.from_json(json.loads(row.payload))
-        except (ValueError, TypeError, KeyError) as exc:
-            log.error("Notification %s has an unreadable payload (%s); not e-mailed", row.id, exc)
-            broken.append(int(row.id))
-            continue
-        pending.append(PendingNotification(int(row.id), row.host_id, int(row.created_at), item))
-    return pending, broken
+        return int(result.rowcount)
 
-
-def _recent_counts(conn: Connection, hosts: set[int], since: int) -> RecentCounts:
-    if not hosts:
-        return RecentCounts()
-    rows = conn.execute(
-        select(notifications.c.host_id, notifications.c.email_state, func.count())
-        .where(
-            one_of(notifications.c.host_id, hosts),
-            notifications.c.created_at >= since,
-            notifications.c.email_state.in_(
-                [EmailState.QUEUED.value, EmailState.RATE_LIMITED.value]
-            ),
+    def _pending(self, conn: Connection) -> tuple[list[PendingNotification], list[int]]:
+        rows = conn.execute(
+            select(
+                notifications.c.id,
+                notifications.c.host_id,
+                notifications.c.created_at,
+                notifications.c.payload,
+            )
+            .join(deliveries, deliveries.c.notification_id == notifications.c.id)
+            .where(
+                deliveries.c.channel == self._channel,
+                deliveries.c.state == DeliveryState.PENDING.value,
+            )
+            .order_by(notifications.c.created_at, notifications.c.id)
+            .limit(MAX_BATCH_ROWS)
         )
-        .group_by(notifications.c.host_id, notifications.c.email_state)
-    ).all()
-    queued = {int(h): int(n) for h, s, n in rows if s == EmailState.QUEUED.value}
-    limited = {int(h): int(n) for h, s, n in rows if s == EmailState.RATE_LIMITED.value}
-    return RecentCounts(queued, limited)
+        pending: list[PendingNotification] = []
+        broken: list[int] = []
+        for row in rows:
+            try:
+                item = Notification.from_json(json.loads(row.payload))
+            except (ValueError, TypeError, KeyError) as exc:
+                log.error(
+                    "Notification %s has an unreadable payload (%s); not sent by %s",
+                    row.id,
+                    exc,
+                    self._channel,
+                )
+                broken.append(int(row.id))
+                continue
+            pending.append(PendingNotification(int(row.id), row.host_id, int(row.created_at), item))
+        return pending, broken
 
+    def _recent_counts(self, conn: Connection, hosts: set[int], since: int) -> RecentCounts:
+        if not hosts:
+            return RecentCounts()
+        rows = conn.execute(
+            select(notifications.c.host_id, deliveries.c.state, func.count())
+            .join(deliveries, deliveries.c.notification_id == notifications.c.id)
+            .where(
+                deliveries.c.channel == self._channel,
+                one_of(notifications.c.host_id, hosts),
+                notifications.c.created_at >= since,
+                deliveries.c.state.in_(
+                    [DeliveryState.QUEUED.value, DeliveryState.RATE_LIMITED.value]
+                ),
+            )
+            .group_by(notifications.c.host_id, deliveries.c.state)
+        ).all()
+        queued = {int(h): int(n) for h, s, n in rows if s == DeliveryState.QUEUED.value}
+        limited = {int(h): int(n) for h, s, n in rows if s == DeliveryState.RATE_LIMITED.value}
+        return RecentCounts(queued, limited)
 
-def _set_state(
-    conn: Connection, ids: Sequence[int], state: EmailState, *, outbox_id: int | None = None
-) -> None:
-    if not ids:
-        return
-    values: dict[str, object] = {"email_state": state.value}
-    if outbox_id is not None:
-        values["outbox_id"] = outbox_id
-    conn.execute(
-        update(notifications)
-        .where(
-            one_of(notifications.c.id, ids),
-            notifications.c.email_state == EmailState.PENDING.value,
+    def _set_state(
+        self,
+        conn: Connection,
+        ids: Sequence[int],
+        state: DeliveryState,
+        *,
+        outbox_id: int | None = None,
+    ) -> None:
+        if not ids:
+            return
+        values: dict[str, object] = {"state": state.value}
+        if outbox_id is not None:
+            values["outbox_id"] = outbox_id
+        conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.channel == self._channel,
+                one_of(deliveries.c.notification_id, ids),
+                deliveries.c.state == DeliveryState.PENDING.value,
+            )
+            .values(**values)
         )
-        .values(**values)
-    )

@@ -258,7 +258,7 @@ outbox = Table(
     Index("ix_outbox_due", "status", "next_attempt_at"),
     sqlite_autoincrement=True,
 )
-"""Messages to deliver (e-mail). A row is written before any attempt and keeps its
+"""Messages to deliver, each for one channel. A row is written before any attempt and keeps its
 Message-ID across retries, so a retry after an ambiguous failure can be recognised."""
 
 notifications = Table(
@@ -271,16 +271,31 @@ notifications = Table(
     Column("severity", String, nullable=False),
     Column("created_at", Integer, nullable=False),
     Column("payload", Text, nullable=False),
-    Column("email_state", String, nullable=False),
-    Column("outbox_id", Integer, ForeignKey("outbox.id", ondelete="SET NULL")),
-    Index("ix_notifications_email_state", "email_state", "created_at"),
     Index("ix_notifications_host_time", "host_id", "created_at"),
     sqlite_autoincrement=True,
 )
 """Every notification the alerting raised, as a JSON payload (see
-``domain.notifications.Notification``). ``email_state``: ``pending`` until the batcher puts it
-into an outbox e-mail (``queued``), or ``skipped`` (below the channel's minimum severity, or no
-e-mail configured) or ``rate_limited``."""
+``domain.notifications.Notification``). Ids only grow: a channel takes on the notifications
+newer than the last one it has a delivery for."""
+
+notification_deliveries = Table(
+    "notification_deliveries",
+    metadata,
+    Column("channel", String, primary_key=True),
+    Column(
+        "notification_id",
+        Integer,
+        ForeignKey("notifications.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("state", String, nullable=False),
+    Column("outbox_id", Integer, ForeignKey("outbox.id", ondelete="SET NULL")),
+    Index("ix_notification_deliveries_state", "channel", "state"),
+    Index("ix_notification_deliveries_notification", "notification_id"),
+)
+"""Per notification and durable channel: ``pending`` until the batcher puts it into an outbox
+message of that channel (``queued``, with ``outbox_id``), or ``skipped`` (below the channel's
+minimum severity, or the channel not configured) or ``rate_limited``."""
 
 rollups = Table(
     "rollups",
