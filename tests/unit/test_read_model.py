@@ -128,7 +128,6 @@ def test_notifications_after_skips_unreadable_ones(core: Core) -> None:
             conn.execute(
                 insert(notifications).values(
                     kind="opened", severity="critical", created_at=NOW, payload=payload,
-                    email_state="pending",
                 )
             )  # fmt: skip
     last, found = model.notifications_after(0)
