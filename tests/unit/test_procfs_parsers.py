@@ -23,7 +23,7 @@ from vpshealth.domain.errors import ParseError
 from vpshealth.domain.metrics import (
     CpuTimes,
     DiskUsage,
-    HostSnapshot,
+    HostMetrics,
     LoadAverage,
     MemoryUsage,
     NetworkCounters,
@@ -39,19 +39,19 @@ def fixture(name: str) -> str:
     return (FIXTURES / name).read_text()
 
 
-def snapshot(name: str) -> HostSnapshot:
+def snapshot(name: str) -> HostMetrics:
     return parse_snapshot(fixture(name))
 
 
-def mounts(snap: HostSnapshot) -> list[str]:
+def mounts(snap: HostMetrics) -> list[str]:
     return [disk.mount for disk in snap.disks]
 
 
-def interfaces(snap: HostSnapshot) -> list[str]:
+def interfaces(snap: HostMetrics) -> list[str]:
     return [counter.interface for counter in snap.network]
 
 
-def disk(snap: HostSnapshot, mount: str) -> DiskUsage:
+def disk(snap: HostMetrics, mount: str) -> DiskUsage:
     return next(d for d in snap.disks if d.mount == mount)
 
 

@@ -16,7 +16,7 @@ from vpshealth.domain.errors import ParseError
 from vpshealth.domain.metrics import (
     CpuTimes,
     DiskUsage,
-    HostSnapshot,
+    HostMetrics,
     LoadAverage,
     MemoryUsage,
     NetworkCounters,
@@ -102,7 +102,7 @@ def split_sections(text: str) -> dict[str, str]:
     return sections
 
 
-def parse_snapshot(text: str) -> HostSnapshot:
+def parse_snapshot(text: str) -> HostMetrics:
     """One poll's whole output."""
     sections = split_sections(text)
     if "end" not in sections:
@@ -111,7 +111,8 @@ def parse_snapshot(text: str) -> HostSnapshot:
     cpu_times, cpu_count = parse_proc_stat(sections["stat"])
     memory, swap = parse_meminfo(sections["meminfo"])
     previous = sections.get("stat0")
-    return HostSnapshot(
+    return HostMetrics(
+        cpu_percent=None,
         cpu_times=cpu_times,
         cpu_count=cpu_count,
         load=parse_loadavg(sections["loadavg"]),
