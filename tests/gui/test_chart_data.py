@@ -4,7 +4,15 @@ import pytest
 
 from tests.gui.factories import add, metrics, result, ssh_host
 from vpshealth.app import Core
-from vpshealth.gui.chart_data import ChartRange, downsample, load_host_charts, rates
+from vpshealth.domain.metric_catalog import CPU, MEMORY, NETWORK, SWAP
+from vpshealth.gui.chart_data import (
+    LAYOUT,
+    ChartRange,
+    downsample,
+    grid,
+    load_host_charts,
+    rates,
+)
 from vpshealth.store.history import Point
 
 NOW = 1_800_000_000
@@ -66,3 +74,28 @@ def test_downsample_averages_into_buckets() -> None:
     assert len(thinned) == 100
     assert all(p.value == pytest.approx(0.5) for p in thinned)
     assert downsample(points[:50], 0, 1000, 100) == points[:50]
+
+
+def test_panels_are_laid_out_two_a_row_in_catalogue_order() -> None:
+    assert LAYOUT == {
+        "cpu": (0, 0, 1),
+        "memory": (0, 1, 1),
+        "disk": (1, 0, 1),
+        "load": (1, 1, 1),
+        "network": (2, 0, 2),
+    }
+    odd = grid([CPU, NETWORK, MEMORY, SWAP])  # swap has no chart
+    assert odd == {"cpu": (0, 0, 1), "network": (1, 0, 2), "memory": (2, 0, 1)}
+
+
+def test_every_charted_metric_has_a_panel(core: Core) -> None:
+    host_id = add(core, ssh_host("web1"))
+    charts = load_host_charts(core.history, host_id, ChartRange.HOUR, NOW)
+    assert [panel.key for panel in charts.panels] == list(LAYOUT)
+    assert [(p.title, p.unit) for p in charts.panels] == [
+        ("CPU", "%"),
+        ("Memory", "%"),
+        ("Disks", "%"),
+        ("Load average", ""),
+        ("Network", "B/s"),
+    ]
