@@ -121,6 +121,11 @@ def assert_sane_snapshot(snap: HostMetrics) -> None:
         assert disk.mount.startswith("/")
         assert disk.mount.isprintable()
         assert disk.total_bytes > 0
+        assert (disk.inodes_total is None) is (disk.inodes_used is None)
+        if disk.inodes_total is not None and disk.inodes_used is not None:
+            assert disk.inodes_used <= disk.inodes_total
+        percent = disk.inodes_percent
+        assert percent is None or 0 <= percent <= 100
     names = [counter.interface for counter in snap.network]
     assert names == sorted(set(names))
     assert not any(name == "lo" or name.startswith("veth") for name in names)
@@ -297,6 +302,9 @@ def disks(draw: st.DrawFn) -> tuple[str, DiskUsage]:
         used_bytes=draw(kib_values) * KIB,
         available_bytes=draw(kib_values) * KIB,
     )
+    inodes = draw(st.none() | st.integers(0, 2**40))
+    if inodes is not None:
+        disk = replace(disk, inodes_total=inodes, inodes_used=draw(st.integers(0, inodes)))
     return device, disk
 
 
@@ -381,6 +389,15 @@ def render_snapshot(snap: HostMetrics, devices: list[str]) -> str:
             f"{device}  {disk.fstype} {disk.total_bytes // KIB} {used} {available} "
             f"{capacity} {disk.mount}"
         )
+    counted = [(device, disk) for device, disk in zip(devices, snap.disks, strict=True)]
+    counted = [(device, disk) for device, disk in counted if disk.inodes_total is not None]
+    if counted:  # without inode counts the section is left out, as by an older df
+        out += ["@@vpshealth:dfi", "Filesystem Type Inodes IUsed IFree IUse% Mounted on"]
+        out.append("tmpfs tmpfs 1000 1 999 1% /run")
+        for device, disk in counted:
+            total, used = disk.inodes_total or 0, disk.inodes_used or 0
+            share = f"{math.ceil(100 * used / total)}%" if total else "-"
+            out.append(f"{device} {disk.fstype} {total} {used} {total - used} {share} {disk.mount}")
     out.append("@@vpshealth:end")
     return "\n".join(out) + "\n"
 

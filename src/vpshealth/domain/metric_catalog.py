@@ -188,6 +188,14 @@ def _interfaces(metrics: HostMetrics) -> Iterator[tuple[str, NetworkCounters]]:
     return ((nic.interface, nic) for nic in metrics.network)
 
 
+def _rounded(read: Callable[[S], float | None]) -> Callable[[S], float | None]:
+    def rounded(source: S) -> float | None:
+        value = read(source)
+        return None if value is None else round(value, 2)
+
+    return rounded
+
+
 def _load_per_core(m: HostMetrics) -> float:
     return m.load.five / max(m.cpu_count, 1)
 
@@ -290,6 +298,13 @@ LOAD: Metric[HostMetrics] = Metric(
         minutes=10,
     ),
 )
+INODES: Metric[DiskUsage] = Metric(
+    "inodes",
+    Subject.MOUNT,
+    _mounts,
+    (Series("inodes.percent", _rounded(lambda d: d.inodes_percent), "{subject}", ("inodes",)),),
+    Chart("Inodes", "%"),
+)
 NETWORK: Metric[NetworkCounters] = Metric(
     "network",
     Subject.INTERFACE,
@@ -301,7 +316,7 @@ NETWORK: Metric[NetworkCounters] = Metric(
     Chart("Network", "B/s", rate=True, wide=True, hidden=frozenset({"lo"})),
 )
 
-METRICS: tuple[Metric[Any], ...] = (CPU, MEMORY, SWAP, DISK, LOAD, NETWORK)
+METRICS: tuple[Metric[Any], ...] = (CPU, MEMORY, SWAP, DISK, LOAD, INODES, NETWORK)
 """In the order of the charts and of the rules."""
 
 CONTAINER_SERIES: tuple[Series[ContainerView], ...] = (

@@ -78,6 +78,8 @@ class DiskUsage:
     total_bytes: int
     used_bytes: int
     available_bytes: int
+    inodes_total: int | None = None
+    inodes_used: int | None = None
 
     @property
     def percent(self) -> float:
@@ -85,6 +87,14 @@ class DiskUsage:
         as full."""
         usable = self.used_bytes + self.available_bytes
         return 100.0 * self.used_bytes / usable if usable else 0.0
+
+    @property
+    def inodes_percent(self) -> float | None:
+        """Used share of the inodes; None when unknown or the filesystem has no fixed number
+        (btrfs reports 0)."""
+        if not self.inodes_total or self.inodes_used is None:
+            return None
+        return 100.0 * self.inodes_used / self.inodes_total
 
 
 @dataclass(frozen=True, slots=True)
