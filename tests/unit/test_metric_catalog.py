@@ -4,9 +4,13 @@ from it (series, rules, conditions, host state, incident titles) agrees with it.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from tests.unit.test_secrets import MemoryKeyring
+from vpshealth.app import build_core
+from vpshealth.config import Settings
 from vpshealth.domain.alert_conditions import RULE_UNITS
 from vpshealth.domain.alert_rules import RULE_SPECS
 from vpshealth.domain.health import Problem
@@ -30,6 +34,7 @@ from vpshealth.domain.metrics import (
 )
 from vpshealth.domain.series import flatten, resolve_metric
 from vpshealth.engine.alert_manager import RULE_TITLES
+from vpshealth.secrets import SecretStore
 
 
 def sample() -> HostMetrics:
@@ -110,3 +115,19 @@ def test_flatten_keys_each_subject_by_name() -> None:
 def test_shown_values() -> None:
     assert shown(91.4, "%") == "91%"
     assert shown(2.5, "per core") == "2.50 per core"
+
+
+def test_the_environments_percent_levels_start_the_percent_rules(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, warning_percent=80, critical_percent=90)
+    core = build_core(settings, secrets=SecretStore(MemoryKeyring()))
+    try:
+        assert core.rule_base == {
+            "cpu.warning": 80,
+            "cpu.critical": 90,
+            "memory.warning": 80,
+            "memory.critical": 90,
+            "disk.warning": 80,
+            "disk.critical": 90,
+        }
+    finally:
+        core.close()

@@ -333,6 +333,12 @@ CONTAINER_SERIES: tuple[Series[ContainerView], ...] = (
 LEVELLED: tuple[Metric[Any], ...] = tuple(m for m in METRICS if m.levels is not None)
 """The metrics with warning and critical levels (rules), in the order of the rules."""
 
+PERCENT_LEVELLED: tuple[Metric[Any], ...] = tuple(
+    m for m in LEVELLED if m.levels is not None and m.levels.unit == "%"
+)
+"""Those whose levels are percentages: the environment's warning and critical percent set
+their starting defaults."""
+
 
 def readings(metrics: HostMetrics) -> Iterator[Reading]:
     """Every value of one poll that has levels to be judged against."""
