@@ -19,6 +19,7 @@ from vpshealth.domain.alert_rules import RuleBook
 from vpshealth.domain.container_incidents import IncidentTracker
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.hosts import Host
+from vpshealth.domain.metric_catalog import PERCENT_LEVELLED
 from vpshealth.domain.notifications import Notifier
 from vpshealth.engine.alert_manager import AlertManager
 from vpshealth.engine.credentials import CredentialSource, CredentialsProvider
@@ -102,12 +103,12 @@ class Core:
 
     @property
     def rule_base(self) -> dict[str, float]:
-        """The alert levels the environment sets (``VPSHEALTH_WARNING_PERCENT`` ...); stored
+        """The percent levels the environment sets (``VPSHEALTH_WARNING_PERCENT`` ...); stored
         rules override them."""
         s = self.settings
         return {
-            f"{metric}.{level}": value
-            for metric in ("cpu", "memory", "disk")
+            metric.rule(level): value
+            for metric in PERCENT_LEVELLED
             for level, value in (("warning", s.warning_percent), ("critical", s.critical_percent))
         }
 

@@ -4,7 +4,15 @@ import pytest
 
 from tests.gui.factories import add, metrics, result, ssh_host
 from vpshealth.app import Core
-from vpshealth.gui.chart_data import ChartRange, downsample, load_host_charts, rates
+from vpshealth.domain.metric_catalog import CPU, MEMORY, METRICS, NETWORK, SWAP
+from vpshealth.gui.chart_data import (
+    LAYOUT,
+    ChartRange,
+    downsample,
+    grid,
+    load_host_charts,
+    rates,
+)
 from vpshealth.store.history import Point
 
 NOW = 1_800_000_000
@@ -66,3 +74,28 @@ def test_downsample_averages_into_buckets() -> None:
     assert len(thinned) == 100
     assert all(p.value == pytest.approx(0.5) for p in thinned)
     assert downsample(points[:50], 0, 1000, 100) == points[:50]
+
+
+def test_panels_are_laid_out_two_a_row_in_catalogue_order() -> None:
+    assert list(LAYOUT) == [m.name for m in METRICS if m.chart is not None]
+    assert [LAYOUT[key] for key in ("cpu", "memory", "disk", "load")] == [
+        (0, 0, 1),
+        (0, 1, 1),
+        (1, 0, 1),
+        (1, 1, 1),
+    ]
+    cells = [(row, col + i) for row, col, span in LAYOUT.values() for i in range(span)]
+    assert len(set(cells)) == len(cells)
+    assert all(col < 2 for _, col in cells)
+    odd = grid([CPU, NETWORK, MEMORY, SWAP])  # swap has no chart
+    assert odd == {"cpu": (0, 0, 1), "network": (1, 0, 2), "memory": (2, 0, 1)}
+
+
+def test_every_charted_metric_has_a_panel_with_the_catalogues_title_and_unit(core: Core) -> None:
+    host_id = add(core, ssh_host("web1"))
+    charts = load_host_charts(core.history, host_id, ChartRange.HOUR, NOW)
+    assert [(p.key, p.title, p.unit) for p in charts.panels] == [
+        (m.name, m.chart.title, m.chart.unit) for m in METRICS if m.chart is not None
+    ]
+    assert charts.panel("cpu").title == "CPU"
+    assert charts.panel("network").unit == "B/s"

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,6 +28,7 @@ from vpshealth.domain.metrics import (
     MemoryUsage,
     SwapUsage,
     cpu_percent_between,
+    with_cpu_percent,
 )
 
 GIB = 1024**3
@@ -326,6 +329,21 @@ def test_cpu_percent_is_none_or_a_percentage(before: CpuTimes, after: CpuTimes) 
         return
     assert 0.0 <= value <= 100.0
     assert after.total > before.total
+
+
+def test_cpu_percent_comes_from_the_polls_own_samples_before_the_previous_poll() -> None:
+    own = replace(
+        metrics(cpu=None),
+        cpu_times=CpuTimes(user=200, nice=0, system=150, idle=1050),
+        cpu_times_previous=CpuTimes(user=100, nice=0, system=100, idle=800),
+    )
+    assert with_cpu_percent(own, CpuTimes(0, 0, 0, 0)).cpu_percent == 37.5
+    later = replace(own, cpu_times_previous=None)
+    assert with_cpu_percent(later, CpuTimes(user=0, nice=0, system=150, idle=1050)) == replace(
+        later, cpu_percent=100.0
+    )
+    assert with_cpu_percent(later, None).cpu_percent is None  # the first sample of all
+    assert with_cpu_percent(metrics(cpu=12.0), CpuTimes(0, 0, 0, 0)).cpu_percent == 12.0
 
 
 # --------------------------------------------------------------------------- memory / swap / disk

@@ -156,9 +156,6 @@ def test_from_json_rejects_malformed(mutate: Any, error: type[Exception]) -> Non
 def test_flatten_names_and_values() -> None:
     assert flatten(sample_metrics()) == [
         ("cpu.percent", 12.5),
-        ("load.1", 0.5),
-        ("load.5", 0.75),
-        ("load.15", 1.25),
         ("memory.percent", 75.0),
         ("memory.used_bytes", 6000.0),
         ("swap.used_bytes", 400.0),
@@ -166,6 +163,9 @@ def test_flatten_names_and_values() -> None:
         ("disk.used_bytes:/", 900.0),
         ("disk.percent:/data", 25.0),
         ("disk.used_bytes:/data", 1000.0),
+        ("load.1", 0.5),
+        ("load.5", 0.75),
+        ("load.15", 1.25),
         ("net.rx_bytes:eth0", 123.0),
         ("net.tx_bytes:eth0", 456.0),
         ("net.rx_bytes:wg0", 7.0),
@@ -193,7 +193,7 @@ def test_flatten_rounds_percentages_to_two_decimals() -> None:
 def test_flatten_without_cpu_omits_the_cpu_series() -> None:
     names = [name for name, _ in flatten(sample_metrics(cpu=None))]
     assert "cpu.percent" not in names
-    assert names[0] == "load.1"
+    assert names[0] == "memory.percent"
     assert len(names) == 14
 
 

@@ -18,18 +18,21 @@ from vpshealth.collectors.procfs_parsers import (
     parse_system_info,
     parse_uptime,
     split_sections,
+    with_inodes,
 )
 from vpshealth.domain.errors import ParseError
+from vpshealth.domain.metric_catalog import INODES
 from vpshealth.domain.metrics import (
     CpuTimes,
     DiskUsage,
-    HostSnapshot,
+    HostMetrics,
     LoadAverage,
     MemoryUsage,
     NetworkCounters,
     SwapUsage,
     SystemInfo,
 )
+from vpshealth.domain.series import flatten, resolve_metric
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "procfs"
 KIB = 1024
@@ -39,19 +42,19 @@ def fixture(name: str) -> str:
     return (FIXTURES / name).read_text()
 
 
-def snapshot(name: str) -> HostSnapshot:
+def snapshot(name: str) -> HostMetrics:
     return parse_snapshot(fixture(name))
 
 
-def mounts(snap: HostSnapshot) -> list[str]:
+def mounts(snap: HostMetrics) -> list[str]:
     return [disk.mount for disk in snap.disks]
 
 
-def interfaces(snap: HostSnapshot) -> list[str]:
+def interfaces(snap: HostMetrics) -> list[str]:
     return [counter.interface for counter in snap.network]
 
 
-def disk(snap: HostSnapshot, mount: str) -> DiskUsage:
+def disk(snap: HostMetrics, mount: str) -> DiskUsage:
     return next(d for d in snap.disks if d.mount == mount)
 
 
@@ -548,3 +551,44 @@ def test_os_name(os_release: str, expected: str) -> None:
 def test_bad_hostname_or_kernel(hostname: str, kernel: str) -> None:
     with pytest.raises(ParseError, match=r"^(hostname|kernel)"):
         sysinfo("", hostname=hostname, kernel=kernel)
+
+
+# --- inode usage (df -iPT) ----------------------------------------------------------------
+
+DF_INODES = """\
+Filesystem     Type  Inodes  IUsed    IFree IUse% Mounted on
+tmpfs          tmpfs 3085471     1  3085470    1% /run
+/dev/vda1      ext4 16777216 446727 16330489    3% /
+/dev/vdb       btrfs       0     0        0     - /data
+/dev/vdc       xfs    1000   990       10   99% /var/lib/mail spool
+"""
+
+
+def test_inode_counts_are_added_to_the_disks_df_lists() -> None:
+    disks = (
+        DiskUsage("/", "ext4", 10 * KIB, 5 * KIB, 5 * KIB),
+        DiskUsage("/data", "btrfs", 10 * KIB, 1 * KIB, 9 * KIB),
+        DiskUsage("/srv", "ext4", 10 * KIB, 1 * KIB, 9 * KIB),
+        DiskUsage("/var/lib/mail spool", "xfs", 10 * KIB, 1 * KIB, 9 * KIB),
+    )
+    root, data, srv, spool = with_inodes(disks, DF_INODES)
+    assert (root.inodes_total, root.inodes_used) == (16777216, 446727)
+    assert root.inodes_percent == pytest.approx(2.66, abs=0.01)
+    assert data.inodes_percent is None  # btrfs allocates inodes as it goes
+    assert srv == disks[2]  # not in the inode listing: left as it was
+    assert spool.inodes_percent == 99.0
+    with pytest.raises(ParseError, match="dfi"):
+        with_inodes(disks, "Filesystem Type Inodes\n/dev/vda1 ext4 x y z 3% /\n")
+
+
+def test_inode_usage_becomes_a_series_and_a_chart_through_the_catalogue() -> None:
+    text = fixture("debian12_poll.txt")
+    assert "@@vpshealth:dfi" not in text  # recorded before the section existed
+    assert all(d.inodes_total is None for d in parse_snapshot(text).disks)
+    assert "@@vpshealth:dfi" in remote_commands.POLL_COMMAND
+    with_dfi = text.replace("@@vpshealth:end", "@@vpshealth:dfi\n" + DF_INODES + "@@vpshealth:end")
+    values = dict(flatten(parse_snapshot(with_dfi)))
+    assert values["inodes.percent:/"] == round(100 * 446727 / 16777216, 2)
+    assert resolve_metric("inodes:/") == "inodes.percent:/"
+    assert INODES.chart is not None
+    assert (INODES.chart.title, INODES.chart.unit) == ("Inodes", "%")

@@ -30,7 +30,7 @@ from vpshealth.domain.errors import ParseError
 from vpshealth.domain.metrics import (
     CpuTimes,
     DiskUsage,
-    HostSnapshot,
+    HostMetrics,
     LoadAverage,
     MemoryUsage,
     NetworkCounters,
@@ -109,7 +109,7 @@ def assert_storable(value: object) -> None:
         value.encode("utf-8")  # no lone surrogates
 
 
-def assert_sane_snapshot(snap: HostSnapshot) -> None:
+def assert_sane_snapshot(snap: HostMetrics) -> None:
     assert_storable(snap)
     assert snap.cpu_count >= 1
     assert snap.memory.total_bytes > 0
@@ -121,6 +121,11 @@ def assert_sane_snapshot(snap: HostSnapshot) -> None:
         assert disk.mount.startswith("/")
         assert disk.mount.isprintable()
         assert disk.total_bytes > 0
+        assert (disk.inodes_total is None) is (disk.inodes_used is None)
+        if disk.inodes_total is not None and disk.inodes_used is not None:
+            assert disk.inodes_used <= disk.inodes_total
+        percent = disk.inodes_percent
+        assert percent is None or 0 <= percent <= 100
     names = [counter.interface for counter in snap.network]
     assert names == sorted(set(names))
     assert not any(name == "lo" or name.startswith("veth") for name in names)
@@ -133,7 +138,7 @@ def assert_sane_snapshot(snap: HostSnapshot) -> None:
 @given(parser=st.sampled_from(PARSERS), text=texts)
 def test_any_text_returns_or_raises_parse_error(parser: Callable[[str], object], text: str) -> None:
     result = parse_or_none(parser, text)
-    if isinstance(result, HostSnapshot):
+    if isinstance(result, HostMetrics):
         assert_sane_snapshot(result)
     elif isinstance(result, dict):  # split_sections: raw bodies, never stored
         assert all(isinstance(body, str) for body in result.values())
@@ -148,7 +153,7 @@ def test_arbitrary_text_inside_sections(text: str) -> None:
         for section in ("stat", "meminfo", "netdev", "df"):
             marker = f"@@vpshealth:{section}\n"
             result = parse_or_none(parse_snapshot, template.replace(marker, marker + text + "\n"))
-            if isinstance(result, HostSnapshot):
+            if isinstance(result, HostMetrics):
                 assert_sane_snapshot(result)
 
 
@@ -228,7 +233,7 @@ def mutated_fixtures(draw: st.DrawFn) -> str:
 def test_mutated_fixture_is_rejected_or_sane(text: str) -> None:
     result = parse_or_none(parse_snapshot, text)
     if result is not None:
-        assert isinstance(result, HostSnapshot)
+        assert isinstance(result, HostMetrics)
         assert_sane_snapshot(result)
 
 
@@ -297,6 +302,9 @@ def disks(draw: st.DrawFn) -> tuple[str, DiskUsage]:
         used_bytes=draw(kib_values) * KIB,
         available_bytes=draw(kib_values) * KIB,
     )
+    inodes = draw(st.none() | st.integers(0, 2**40))
+    if inodes is not None:
+        disk = replace(disk, inodes_total=inodes, inodes_used=draw(st.integers(0, inodes)))
     return device, disk
 
 
@@ -311,12 +319,13 @@ interfaces = st.builds(
 
 
 @st.composite
-def snapshots(draw: st.DrawFn) -> tuple[HostSnapshot, list[str]]:
+def snapshots(draw: st.DrawFn) -> tuple[HostMetrics, list[str]]:
     """A snapshot plus the device name of each of its disks."""
     total = draw(st.integers(1, 2**40))
     swap_total = draw(kib_values)
     disk_rows = draw(st.lists(disks(), max_size=6, unique_by=lambda row: row[1].mount))
-    snap = HostSnapshot(
+    snap = HostMetrics(
+        cpu_percent=None,
         cpu_times=draw(cpu_times),
         cpu_count=draw(st.integers(1, 128)),
         load=LoadAverage(*(from_hundredths(draw(hundredths)) for _ in range(3))),
@@ -337,7 +346,7 @@ def render_cpu_line(label: str, times: CpuTimes) -> str:
     return f"{label} " + " ".join(map(str, [*values, 0, 0]))
 
 
-def render_snapshot(snap: HostSnapshot, devices: list[str]) -> str:
+def render_snapshot(snap: HostMetrics, devices: list[str]) -> str:
     out: list[str] = ["Last login: yesterday"]
     if snap.cpu_times_previous is not None:
         out += ["@@vpshealth:stat0", render_cpu_line("cpu ", snap.cpu_times_previous)]
@@ -380,11 +389,20 @@ def render_snapshot(snap: HostSnapshot, devices: list[str]) -> str:
             f"{device}  {disk.fstype} {disk.total_bytes // KIB} {used} {available} "
             f"{capacity} {disk.mount}"
         )
+    counted = [(device, disk) for device, disk in zip(devices, snap.disks, strict=True)]
+    counted = [(device, disk) for device, disk in counted if disk.inodes_total is not None]
+    if counted:  # without inode counts the section is left out, as by an older df
+        out += ["@@vpshealth:dfi", "Filesystem Type Inodes IUsed IFree IUse% Mounted on"]
+        out.append("tmpfs tmpfs 1000 1 999 1% /run")
+        for device, disk in counted:
+            total, used = disk.inodes_total or 0, disk.inodes_used or 0
+            share = f"{math.ceil(100 * used / total)}%" if total else "-"
+            out.append(f"{device} {disk.fstype} {total} {used} {total - used} {share} {disk.mount}")
     out.append("@@vpshealth:end")
     return "\n".join(out) + "\n"
 
 
-def normalised(snap: HostSnapshot) -> HostSnapshot:
+def normalised(snap: HostMetrics) -> HostMetrics:
     return dataclasses.replace(
         snap,
         disks=tuple(sorted(snap.disks, key=lambda disk: disk.mount)),
@@ -394,7 +412,7 @@ def normalised(snap: HostSnapshot) -> HostSnapshot:
 
 @FUZZ
 @given(generated=snapshots())
-def test_round_trip(generated: tuple[HostSnapshot, list[str]]) -> None:
+def test_round_trip(generated: tuple[HostMetrics, list[str]]) -> None:
     snap, devices = generated
     assert parse_snapshot(render_snapshot(snap, devices)) == normalised(snap)
 

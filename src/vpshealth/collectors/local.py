@@ -11,7 +11,7 @@ import psutil
 from vpshealth.domain.metrics import (
     CpuTimes,
     DiskUsage,
-    HostSnapshot,
+    HostMetrics,
     LoadAverage,
     MemoryUsage,
     NetworkCounters,
@@ -67,7 +67,7 @@ def _network() -> tuple[NetworkCounters, ...]:
     )
 
 
-def read_snapshot(take_two_cpu_samples: bool) -> HostSnapshot:
+def read_snapshot(take_two_cpu_samples: bool) -> HostMetrics:
     previous = None
     if take_two_cpu_samples:
         previous = _cpu_times()
@@ -75,7 +75,8 @@ def read_snapshot(take_two_cpu_samples: bool) -> HostSnapshot:
     memory = psutil.virtual_memory()
     swap = psutil.swap_memory()
     load = psutil.getloadavg()
-    return HostSnapshot(
+    return HostMetrics(
+        cpu_percent=None,
         cpu_times=_cpu_times(),
         cpu_count=psutil.cpu_count() or 1,
         load=LoadAverage(round(load[0], 2), round(load[1], 2), round(load[2], 2)),

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Final
 
 from vpshealth.domain.errors import ParseError
 from vpshealth.domain.metrics import (
     CpuTimes,
     DiskUsage,
-    HostSnapshot,
+    HostMetrics,
     LoadAverage,
     MemoryUsage,
     NetworkCounters,
@@ -102,7 +103,7 @@ def split_sections(text: str) -> dict[str, str]:
     return sections
 
 
-def parse_snapshot(text: str) -> HostSnapshot:
+def parse_snapshot(text: str) -> HostMetrics:
     """One poll's whole output."""
     sections = split_sections(text)
     if "end" not in sections:
@@ -111,14 +112,15 @@ def parse_snapshot(text: str) -> HostSnapshot:
     cpu_times, cpu_count = parse_proc_stat(sections["stat"])
     memory, swap = parse_meminfo(sections["meminfo"])
     previous = sections.get("stat0")
-    return HostSnapshot(
+    return HostMetrics(
+        cpu_percent=None,
         cpu_times=cpu_times,
         cpu_count=cpu_count,
         load=parse_loadavg(sections["loadavg"]),
         memory=memory,
         swap=swap,
         uptime_seconds=parse_uptime(sections["uptime"]),
-        disks=parse_df(sections.get("df", "")),
+        disks=with_inodes(parse_df(sections.get("df", "")), sections.get("dfi", "")),
         network=parse_net_dev(sections.get("netdev", "")),
         cpu_times_previous=None if previous is None else parse_cpu_line(previous),
     )
@@ -274,24 +276,51 @@ def _net_dev_row(line: str) -> NetworkCounters:
 
 def parse_df(body: str) -> tuple[DiskUsage, ...]:
     """Real filesystems from ``df -kPT`` (GNU or busybox), one per mount point, by mount."""
-    lines = [line for line in _lines(body) if line.strip()]
-    if not lines:
-        return ()
-    if not lines[0].startswith("Filesystem"):
-        raise ParseError(f"df: header line missing, got {_excerpt(lines[0])}")
     disks: dict[str, DiskUsage] = {}
-    for line in lines[1:]:
-        row = _df_row(line)
-        if row is None:
-            continue
-        device, disk = row
+    for row in _df_rows(body, "df"):
+        device, fstype, mount, sizes = row
+        total, used, available = (_kib(size, "df") for size in sizes)
+        disk = DiskUsage(mount, fstype, total, used, available)
         if _is_real_disk(device, disk) and disk.mount not in disks:
             disks[disk.mount] = disk
     return tuple(disks[mount] for mount in sorted(disks))
 
 
-def _df_row(line: str) -> tuple[str, DiskUsage] | None:
-    """(device, usage) of one df line; None when df printed ``-`` for an unknown size.
+def with_inodes(disks: tuple[DiskUsage, ...], body: str) -> tuple[DiskUsage, ...]:
+    """The disks with their inode counts from ``df -iPT`` (the ``dfi`` section), where it
+    lists their mount point. Without that section (older recordings, a ``df`` without
+    ``-i``) the disks stay as they are."""
+    inodes: dict[str, tuple[int, int]] = {}
+    for _, _, mount, sizes in _df_rows(body, "dfi"):
+        total, used, _ = (_int(size, "dfi") for size in sizes)
+        inodes.setdefault(mount, (total, min(used, total)))
+    return tuple(
+        replace(disk, inodes_total=inodes[disk.mount][0], inodes_used=inodes[disk.mount][1])
+        if disk.mount in inodes
+        else disk
+        for disk in disks
+    )
+
+
+_DfRow = tuple[str, str, str, list[str]]
+"""(device, type, mount point, the three size columns)."""
+
+
+def _df_rows(body: str, section: str) -> Iterator[_DfRow]:
+    """The rows of ``df -PT`` output with all three sizes known."""
+    lines = [line for line in _lines(body) if line.strip()]
+    if not lines:
+        return
+    if not lines[0].startswith("Filesystem"):
+        raise ParseError(f"{section}: header line missing, got {_excerpt(lines[0])}")
+    for line in lines[1:]:
+        row = _df_row(line, section)
+        if row is not None:
+            yield row
+
+
+def _df_row(line: str, section: str) -> _DfRow | None:
+    """One df line; None when df printed ``-`` for an unknown size.
 
     Device and mount point may both contain spaces, so the row is anchored on the run
     ``<type> <size> <used> <avail> <capacity%> /...`` rather than on column positions.
@@ -299,29 +328,21 @@ def _df_row(line: str) -> tuple[str, DiskUsage] | None:
     fields = line.split()
     if len(fields) == 7 and not line[-1].isspace():
         # The usual line: no spaces inside the device or the mount point.
-        i = _df_capacity_column(line, fields)
+        i = _df_capacity_column(line, fields, section)
         device, mount = fields[0], fields[6]
     else:
         tokens = list(_TOKEN_RE.finditer(line))
         fields = [token.group() for token in tokens]
-        i = _df_capacity_column(line, fields)
+        i = _df_capacity_column(line, fields, section)
         device = line[tokens[0].start() : tokens[i - 5].end()]
         mount = line[tokens[i + 1].start() :]
     sizes = fields[i - 3 : i]
     if "-" in sizes:
         return None
-    total, used, available = (_kib(size, "df") for size in sizes)
-    disk = DiskUsage(
-        mount=_printable(mount, "df"),
-        fstype=_printable(fields[i - 4], "df"),
-        total_bytes=total,
-        used_bytes=used,
-        available_bytes=available,
-    )
-    return device, disk
+    return device, _printable(fields[i - 4], section), _printable(mount, section), sizes
 
 
-def _df_capacity_column(line: str, fields: list[str]) -> int:
+def _df_capacity_column(line: str, fields: list[str], section: str) -> int:
     for i in range(5, len(fields) - 1):
         if (
             _is_df_capacity(fields[i])
@@ -329,7 +350,7 @@ def _df_capacity_column(line: str, fields: list[str]) -> int:
             and all(_is_df_size(size) for size in fields[i - 3 : i])
         ):
             return i
-    raise ParseError(f"df: malformed line {_excerpt(line)}")
+    raise ParseError(f"{section}: malformed line {_excerpt(line)}")
 
 
 def _is_df_size(field: str) -> bool:

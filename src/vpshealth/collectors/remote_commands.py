@@ -16,6 +16,7 @@ _SAMPLE: Final = (
     "echo @@vpshealth:uptime; cat /proc/uptime; "
     "echo @@vpshealth:netdev; cat /proc/net/dev; "
     "echo @@vpshealth:df; timeout 10 df -kPT 2>/dev/null; "
+    "echo @@vpshealth:dfi; timeout 10 df -iPT 2>/dev/null; "
     "echo @@vpshealth:end"
 )
 

@@ -13,6 +13,7 @@ from vpshealth.domain.alert_rules import RuleSet
 from vpshealth.domain.containers import ContainerIncident, IncidentKind, Severity
 from vpshealth.domain.disk_forecast import DiskTrend
 from vpshealth.domain.health import CheckResult, Problem
+from vpshealth.domain.metric_catalog import LEVELLED, Reading, Subject, readings
 from vpshealth.domain.metrics import HostMetrics
 
 ConditionKey = tuple[str, str]
@@ -32,14 +33,13 @@ _CONNECTION_FAILURES = frozenset(
 )
 
 RULE_UNITS = {
-    "cpu": "%",
-    "memory": "%",
-    "disk": "%",
-    "load": "per core",
+    **{metric.name: metric.levels.unit for metric in LEVELLED if metric.levels is not None},
     "disk_forecast": "h",
     UNREACHABLE: "failed checks",
 }
 """The unit of each rule's value and threshold in incidents and notifications."""
+
+_LEVELLED_BY_NAME = {metric.name: metric for metric in LEVELLED}
 
 _RANK = {None: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 
@@ -86,18 +86,12 @@ class _Threshold:
 
 
 @dataclass(frozen=True, slots=True)
-class _Reading:
-    rule: str
-    subject: str
-    label: str
-    value: float
+class _Reading(Reading):
+    """A reading with the host's levels for it."""
+
     warning: float
     critical: float
     minutes: float
-    unit: str
-
-    def shown(self, value: float) -> str:
-        return f"{value:.0f}%" if self.unit == "%" else f"{value:.2f} {self.unit}"
 
 
 @dataclass(slots=True)
@@ -120,7 +114,7 @@ class HostConditions:
                 self.host_key = severity
             elif rule == "disk_forecast":
                 self.forecasts[subject] = severity
-            elif rule in ("cpu", "memory", "load", "disk"):
+            elif rule in _LEVELLED_BY_NAME:
                 self.thresholds[(rule, subject)] = _Threshold(active=severity)
 
     def active(self) -> dict[ConditionKey, Severity]:
@@ -207,12 +201,12 @@ class HostConditions:
             change = self._threshold(reading, rules["hysteresis"], at)
             if change is not None:
                 changes.append(change)
-        for key, state in self.thresholds.items():
-            if key[0] == "disk" and key not in seen and state.active is not None:
+        for (rule, subject), state in self.thresholds.items():
+            kind = _LEVELLED_BY_NAME[rule].subject
+            gone = kind is not Subject.HOST and (rule, subject) not in seen
+            if gone and state.active is not None:
                 state.active = None
-                changes.append(
-                    ConditionChange("disk", key[1], None, at, f"{key[1]} is no longer mounted")
-                )
+                changes.append(ConditionChange(rule, subject, None, at, f"{subject} {kind.gone}"))
         return changes
 
     def _threshold(self, r: _Reading, hysteresis: float, at: int) -> ConditionChange | None:
@@ -357,45 +351,9 @@ def _hours(hours: float) -> str:
 
 
 def _readings(metrics: HostMetrics, rules: RuleSet) -> Iterable[_Reading]:
-    if metrics.cpu_percent is not None:
-        yield _Reading(
-            "cpu",
-            "",
-            "CPU",
-            metrics.cpu_percent,
-            rules["cpu.warning"],
-            rules["cpu.critical"],
-            rules["cpu.minutes"],
-            RULE_UNITS["cpu"],
-        )
-    yield _Reading(
-        "memory",
-        "",
-        "memory",
-        metrics.memory.percent,
-        rules["memory.warning"],
-        rules["memory.critical"],
-        rules["memory.minutes"],
-        RULE_UNITS["memory"],
-    )
-    yield _Reading(
-        "load",
-        "",
-        "load",
-        metrics.load.five / max(metrics.cpu_count, 1),
-        rules["load.warning"],
-        rules["load.critical"],
-        rules["load.minutes"],
-        RULE_UNITS["load"],
-    )
-    for disk in metrics.disks:
-        yield _Reading(
-            "disk",
-            disk.mount,
-            f"disk {disk.mount}",
-            disk.percent,
-            rules["disk.warning"],
-            rules["disk.critical"],
-            0,
-            RULE_UNITS["disk"],
-        )
+    for reading in readings(metrics):
+        metric = reading.metric
+        assert metric.levels is not None
+        minutes = 0 if metric.levels.minutes is None else rules[metric.rule("minutes")]
+        warning, critical = rules[metric.rule("warning")], rules[metric.rule("critical")]
+        yield _Reading(metric, reading.subject, reading.value, warning, critical, minutes)

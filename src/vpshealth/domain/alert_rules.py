@@ -4,47 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import StrEnum
 
+from vpshealth.domain.metric_catalog import LEVELLED
+from vpshealth.domain.rule_spec import RuleSpec, RuleType
 
-class RuleType(StrEnum):
-    NUMBER = "number"
-    COUNT = "count"
-    SWITCH = "switch"
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSpec:
-    name: str
-    type: RuleType
-    default: float
-    minimum: float
-    maximum: float
-    unit: str
-    help: str
-
-
-_SPECS = (
-    RuleSpec("cpu.warning", RuleType.NUMBER, 85, 1, 100, "%", "CPU busy at or above this"),
-    RuleSpec("cpu.critical", RuleType.NUMBER, 95, 1, 100, "%", "CPU busy at or above this"),
-    RuleSpec("cpu.minutes", RuleType.NUMBER, 5, 0, 1440, "min", "for this long before alerting"),
-    RuleSpec("memory.warning", RuleType.NUMBER, 85, 1, 100, "%", "memory used at or above this"),
-    RuleSpec("memory.critical", RuleType.NUMBER, 95, 1, 100, "%", "memory used at or above this"),
-    RuleSpec("memory.minutes", RuleType.NUMBER, 5, 0, 1440, "min", "for this long"),
-    RuleSpec("disk.warning", RuleType.NUMBER, 85, 1, 100, "%", "a filesystem this full"),
-    RuleSpec("disk.critical", RuleType.NUMBER, 95, 1, 100, "%", "a filesystem this full"),
-    RuleSpec(
-        "disk_forecast.hours", RuleType.NUMBER, 24, 0, 720, "h",
-        "warn when a filesystem is predicted full within this (0 = off)",
-    ),
-    RuleSpec(
-        "disk_forecast.critical_hours", RuleType.NUMBER, 4, 0, 720, "h",
-        "critical when predicted full within this (0 = off)",
-    ),
-    RuleSpec("load.warning", RuleType.NUMBER, 2, 0.1, 1000, "per core", "5-minute load per core"),
-    RuleSpec("load.critical", RuleType.NUMBER, 4, 0.1, 1000, "per core", "5-minute load per core"),
-    RuleSpec("load.minutes", RuleType.NUMBER, 10, 0, 1440, "min", "for this long"),
+_GENERAL_SPECS = (
     RuleSpec(
         "unreachable.polls", RuleType.COUNT, 3, 1, 1000, "polls",
         "consecutive failed checks before the host counts as down",
@@ -67,6 +31,9 @@ _SPECS = (
     ),
     RuleSpec("flapping.minutes", RuleType.NUMBER, 30, 1, 1440, "min", "the flapping window"),
 )  # fmt: skip
+
+_SPECS = (*(spec for metric in LEVELLED for spec in metric.rule_specs()), *_GENERAL_SPECS)
+"""The rules of each metric with levels (see ``metric_catalog``), then those of the host."""
 
 RULE_SPECS: dict[str, RuleSpec] = {spec.name: spec for spec in _SPECS}
 DEFAULT_VALUES: dict[str, float] = {spec.name: spec.default for spec in _SPECS}
@@ -144,8 +111,8 @@ class RuleSet:
     def problems(self) -> list[str]:
         """Contradictions between rules, e.g. a warning level above the critical one."""
         found = []
-        for metric in ("cpu", "memory", "disk", "load"):
-            warning, critical = f"{metric}.warning", f"{metric}.critical"
+        for metric in LEVELLED:
+            warning, critical = metric.rule("warning"), metric.rule("critical")
             if self[warning] > self[critical]:
                 found.append(
                     f"{warning} ({format_value(warning, self[warning])}) is above {critical} "

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from vpshealth.domain.alert_rules import RuleSet
 from vpshealth.domain.containers import DockerReport, IncidentKind, Severity
+from vpshealth.domain.metric_catalog import Reading, readings
 from vpshealth.domain.metrics import HostMetrics, SystemInfo
 
 
@@ -47,6 +48,7 @@ class Problem(StrEnum):
     CONTAINER_INCIDENT = "container_incident"
     DOCKER_UNAVAILABLE = "docker_unavailable"
     DOCKER_PERMISSION_DENIED = "docker_permission_denied"
+    # one ``<metric>_high`` for each metric with levels (metric_catalog.LEVELLED)
     CPU_HIGH = "cpu_high"
     MEMORY_HIGH = "memory_high"
     DISK_HIGH = "disk_high"
@@ -88,37 +90,11 @@ class CheckResult:
     docker: DockerReport | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    value: float
-    problem: Problem
-    label: str
-    rule: str
-    unit: str
-
-    def shown(self, value: float) -> str:
-        return f"{value:.0f}%" if self.unit == "%" else f"{value:.2f} {self.unit}"
-
-
-def _readings(metrics: HostMetrics) -> list[_Reading]:
-    readings = []
-    if metrics.cpu_percent is not None:
-        readings.append(_Reading(metrics.cpu_percent, Problem.CPU_HIGH, "CPU", "cpu", "%"))
-    readings.append(_Reading(metrics.memory.percent, Problem.MEMORY_HIGH, "memory", "memory", "%"))
-    per_core = metrics.load.five / max(metrics.cpu_count, 1)
-    readings.append(_Reading(per_core, Problem.LOAD_HIGH, "load", "load", "per core"))
-    readings.extend(
-        _Reading(disk.percent, Problem.DISK_HIGH, f"disk {disk.mount}", "disk", "%")
-        for disk in metrics.disks
-    )
-    return readings
-
-
 def assess(metrics: HostMetrics, rules: RuleSet) -> Assessment:
     """The worst of CPU, memory, load per core and every disk against the host's
     ``*.warning`` and ``*.critical`` rules."""
-    worst: tuple[HostState, float, _Reading] | None = None
-    for reading in _readings(metrics):
+    worst: tuple[HostState, float, Reading] | None = None
+    for reading in readings(metrics):
         state = _level(reading, rules)
         if state is HostState.OK:
             continue
@@ -128,18 +104,18 @@ def assess(metrics: HostMetrics, rules: RuleSet) -> Assessment:
         return Assessment(HostState.OK, None, "All good")
     state, value, reading = worst
     level = "critical" if state is HostState.CRITICAL else "warning"
-    limit = rules[f"{reading.rule}.{level}"]
+    limit = rules[reading.metric.rule(level)]
     return Assessment(
         state,
-        reading.problem,
+        Problem(f"{reading.rule}_high"),
         f"{reading.label} at {reading.shown(value)} (limit {reading.shown(limit)})",
     )
 
 
-def _level(reading: _Reading, rules: RuleSet) -> HostState:
-    if reading.value >= rules[f"{reading.rule}.critical"]:
+def _level(reading: Reading, rules: RuleSet) -> HostState:
+    if reading.value >= rules[reading.metric.rule("critical")]:
         return HostState.CRITICAL
-    if reading.value >= rules[f"{reading.rule}.warning"]:
+    if reading.value >= rules[reading.metric.rule("warning")]:
         return HostState.WARNING
     return HostState.OK
 

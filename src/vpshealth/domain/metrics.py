@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,8 @@ class DiskUsage:
     total_bytes: int
     used_bytes: int
     available_bytes: int
+    inodes_total: int | None = None
+    inodes_used: int | None = None
 
     @property
     def percent(self) -> float:
@@ -85,6 +87,14 @@ class DiskUsage:
         as full."""
         usable = self.used_bytes + self.available_bytes
         return 100.0 * self.used_bytes / usable if usable else 0.0
+
+    @property
+    def inodes_percent(self) -> float | None:
+        """Used share of the inodes; None when unknown or the filesystem has no fixed number
+        (btrfs reports 0)."""
+        if not self.inodes_total or self.inodes_used is None:
+            return None
+        return 100.0 * self.inodes_used / self.inodes_total
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,24 +112,12 @@ class LoadAverage:
 
 
 @dataclass(frozen=True, slots=True)
-class HostSnapshot:
-    """Everything one poll command returned, parsed. ``cpu_times_previous`` is set when the
-    command took two CPU samples itself (the first poll of a connection)."""
-
-    cpu_times: CpuTimes
-    cpu_count: int
-    load: LoadAverage
-    memory: MemoryUsage
-    swap: SwapUsage
-    uptime_seconds: float
-    disks: tuple[DiskUsage, ...] = field(default_factory=tuple)
-    network: tuple[NetworkCounters, ...] = field(default_factory=tuple)
-    cpu_times_previous: CpuTimes | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class HostMetrics:
-    """A snapshot plus the derived CPU %; what is stored and shown."""
+    """What one poll of a host measured; what is stored and shown.
+
+    ``cpu_percent`` needs two CPU samples: the poll's own (``cpu_times_previous``, taken by
+    the first poll of a connection) or the previous poll's (see ``with_cpu_percent``). The raw
+    counters are kept only until the next poll; stored metrics have none."""
 
     cpu_percent: float | None
     cpu_count: int
@@ -127,8 +125,18 @@ class HostMetrics:
     memory: MemoryUsage
     swap: SwapUsage
     uptime_seconds: float
-    disks: tuple[DiskUsage, ...]
-    network: tuple[NetworkCounters, ...]
+    disks: tuple[DiskUsage, ...] = ()
+    network: tuple[NetworkCounters, ...] = ()
+    cpu_times: CpuTimes | None = None
+    cpu_times_previous: CpuTimes | None = None
+
+
+def with_cpu_percent(metrics: HostMetrics, previous: CpuTimes | None) -> HostMetrics:
+    """The metrics with CPU % between the poll's own two samples, else since ``previous``."""
+    before = metrics.cpu_times_previous or previous
+    if before is None or metrics.cpu_times is None:
+        return metrics
+    return replace(metrics, cpu_percent=cpu_percent_between(before, metrics.cpu_times))
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from vpshealth.domain.containers import ContainerIncident, Severity
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.hosts import Host
 from vpshealth.domain.incident_lifecycle import IncidentBook, Notice, Outcome, Policy, Write
+from vpshealth.domain.metric_catalog import LEVELLED
 from vpshealth.domain.notifications import Notification, Notifier, at_least
 from vpshealth.domain.silences import Silence, silenced
 from vpshealth.store.incident_store import IncidentStore
@@ -281,11 +282,8 @@ class AlertManager:
 
 
 RULE_TITLES = {
-    "cpu": "high CPU",
-    "memory": "memory running out",
-    "disk": "disk {subject} filling up",
+    **{metric.name: metric.levels.incident for metric in LEVELLED if metric.levels is not None},
     "disk_forecast": "disk {subject} predicted full",
-    "load": "high load",
     "unreachable": "not answering",
     "host_key": "host key changed",
     "crashed": "{subject} crashed",

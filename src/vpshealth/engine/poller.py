@@ -32,13 +32,7 @@ from vpshealth.domain.health import (
     worst_of,
 )
 from vpshealth.domain.hosts import Host
-from vpshealth.domain.metrics import (
-    CpuTimes,
-    HostMetrics,
-    HostSnapshot,
-    SystemInfo,
-    cpu_percent_between,
-)
+from vpshealth.domain.metrics import CpuTimes, HostMetrics, SystemInfo, with_cpu_percent
 from vpshealth.engine import heap
 from vpshealth.engine.credentials import CredentialSource
 from vpshealth.engine.docker_monitor import DockerMonitor
@@ -65,21 +59,6 @@ def failed_result(host: Host, at: float, problem: Problem, message: str) -> Chec
         state=CONNECTION_PROBLEM_STATES.get(problem, HostState.UNKNOWN),
         problem=problem,
         message=message,
-    )
-
-
-def to_metrics(snapshot: HostSnapshot, previous: CpuTimes | None) -> HostMetrics:
-    before = snapshot.cpu_times_previous or previous
-    cpu = cpu_percent_between(before, snapshot.cpu_times) if before is not None else None
-    return HostMetrics(
-        cpu_percent=cpu,
-        cpu_count=snapshot.cpu_count,
-        load=snapshot.load,
-        memory=snapshot.memory,
-        swap=snapshot.swap,
-        uptime_seconds=snapshot.uptime_seconds,
-        disks=snapshot.disks,
-        network=snapshot.network,
     )
 
 
@@ -129,14 +108,14 @@ class _SnapshotPoller:
     def _make_docker(self) -> DockerWatch | None:
         return None
 
-    async def _collect(self) -> tuple[HostSnapshot, SystemInfo | None]:
+    async def _collect(self) -> tuple[HostMetrics, SystemInfo | None]:
         raise NotImplementedError
 
     async def poll(self) -> CheckResult:
         started = self._clock.now()
         t0 = time.perf_counter()
         try:
-            snapshot, info = await self._collect()
+            sampled, info = await self._collect()
         except CollectionError as exc:
             self._previous_cpu = None
             if self._docker is not None:
@@ -150,8 +129,8 @@ class _SnapshotPoller:
                 Problem.PARSE_ERROR,
                 f"could not read what {self.host.name} returned: {exc}",
             )
-        metrics = to_metrics(snapshot, self._previous_cpu)
-        self._previous_cpu = snapshot.cpu_times
+        metrics = with_cpu_percent(sampled, self._previous_cpu)
+        self._previous_cpu = sampled.cpu_times
         rules = self._rules()
         assessment = assess(metrics, rules)
         docker = None
@@ -195,7 +174,7 @@ class LocalPoller(_SnapshotPoller):
             return None
         return self._docker_factory(local_opener(socket, getpass.getuser()))
 
-    async def _collect(self) -> tuple[HostSnapshot, SystemInfo | None]:
+    async def _collect(self) -> tuple[HostMetrics, SystemInfo | None]:
         snapshot = await asyncio.to_thread(local.read_snapshot, self._previous_cpu is None)
         info = None
         if not self._info_sent:
@@ -222,7 +201,7 @@ class SshPoller(_SnapshotPoller):
         self._shell: PollShell | None = None
         self._info_generation = 0
 
-    async def _collect(self) -> tuple[HostSnapshot, SystemInfo | None]:
+    async def _collect(self) -> tuple[HostMetrics, SystemInfo | None]:
         if self._connection is None:
             creds = await self._credentials.for_host(self.host)
             self._connection = SshConnection(self.host, creds, self._options)

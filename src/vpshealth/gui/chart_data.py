@@ -4,14 +4,39 @@ Blocking: call through ``asyncio.to_thread``."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
+from vpshealth.domain.metric_catalog import METRICS, Chart, Metric, Subject, subjects_in
 from vpshealth.store.history import HistoryReader, Point
 
 MAX_POINTS = 1500
 """Per line; more than a chart is wide in pixels. Older points are averaged per time bucket."""
+
+
+def grid(metrics: Iterable[Metric[Any]]) -> dict[str, tuple[int, int, int]]:
+    """Each charted metric's panel → (row, column, columns spanned): two a row, in the
+    catalogue's order; a wide panel takes a row of its own."""
+    places: dict[str, tuple[int, int, int]] = {}
+    row = col = 0
+    for metric in metrics:
+        if metric.chart is None:
+            continue
+        if metric.chart.wide and col:
+            row, col = row + 1, 0
+        places[metric.name] = (row, col, 2 if metric.chart.wide else 1)
+        col += 2 if metric.chart.wide else 1
+        if col == 2:
+            row, col = row + 1, 0
+    return places
+
+
+LAYOUT = grid(METRICS)
+"""Panel → (row, column, columns spanned)."""
+
+CHART_UNITS = {metric.name: metric.chart.unit for metric in METRICS if metric.chart is not None}
 
 
 class ChartRange(Enum):
@@ -95,45 +120,29 @@ def _line(label: str, points: Sequence[Point], since: int, until: int, limit: in
 def load_host_charts(
     history: HistoryReader, host_id: int, chart_range: ChartRange, now: int, limit: int = MAX_POINTS
 ) -> HostCharts:
+    """One panel per charted metric of the catalogue, in its order."""
     since = now - chart_range.seconds
-    metrics = history.metrics_of(host_id)
+    stored = history.metrics_of(host_id)
 
     def read(metric: str) -> list[Point]:
         """Raw samples for short ranges, 1-minute or 1-hour averages for long ones."""
         data = history.series(host_id, metric, since, now, max_points=limit)
         return [Point(ts, value) for ts, value in zip(data.timestamps, data.values, strict=True)]
 
-    def line(label: str, metric: str) -> Line:
-        return _line(label, read(metric), since, now, limit)
+    def panel(metric: Metric[Any], chart: Chart) -> Panel:
+        lines = metric.lines
+        if metric.subject is Subject.HOST:
+            subjects = [""]
+        else:
+            subjects = [s for s in subjects_in(stored, lines[0][0].key) if s not in chart.hidden]
+        drawn = []
+        for subject in subjects:
+            for series, label in lines:
+                points = read(metric.series_name(series, subject))
+                if chart.rate:
+                    points = rates(points)
+                drawn.append(_line(label.format(subject=subject), points, since, now, limit))
+        return Panel(metric.name, chart.title, chart.unit, tuple(drawn))
 
-    disks = [m for m in metrics if m.startswith("disk.percent:")]
-    interfaces = sorted(
-        {m.partition(":")[2] for m in metrics if m.startswith("net.rx_bytes:")} - {"lo"}
-    )
-    network: list[Line] = []
-    for nic in interfaces:
-        for direction, metric in (("in", "net.rx_bytes"), ("out", "net.tx_bytes")):
-            points = rates(read(f"{metric}:{nic}"))
-            network.append(_line(f"{nic} {direction}", points, since, now, limit))
-    panels = (
-        Panel("cpu", "CPU", "%", (line("CPU", "cpu.percent"),)),
-        Panel("memory", "Memory", "%", (line("Memory", "memory.percent"),)),
-        Panel(
-            "disk",
-            "Disks",
-            "%",
-            tuple(line(m.partition(":")[2], m) for m in disks),
-        ),
-        Panel(
-            "load",
-            "Load average",
-            "",
-            (
-                line("1 min", "load.1"),
-                line("5 min", "load.5"),
-                line("15 min", "load.15"),
-            ),
-        ),
-        Panel("network", "Network", "B/s", tuple(network)),
-    )
+    panels = tuple(panel(metric, metric.chart) for metric in METRICS if metric.chart is not None)
     return HostCharts(since, now, panels)

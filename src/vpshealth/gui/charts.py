@@ -12,17 +12,9 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from vpshealth.gui import formatting
-from vpshealth.gui.chart_data import HostCharts, Line, Panel
+from vpshealth.gui.chart_data import CHART_UNITS, LAYOUT, HostCharts, Line, Panel
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
-LAYOUT = {
-    "cpu": (0, 0, 1),
-    "memory": (0, 1, 1),
-    "disk": (1, 0, 1),
-    "load": (1, 1, 1),
-    "network": (2, 0, 2),
-}
-"""Panel → (row, column, columns spanned)."""
 
 
 def value_text(value: float, unit: str) -> str:
@@ -80,7 +72,7 @@ class ChartsView(QWidget):
             plot.setMenuEnabled(False)
             plot.getViewBox().setMouseEnabled(x=True, y=False)
             plot.addLegend(offset=(5, 5), labelTextSize="8pt")
-            if key == "network":
+            if CHART_UNITS[key] == "B/s":
                 plot.getAxis("left").setLabel(units="B/s")  # SI prefixes: kB/s, MB/s
             cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888", width=1))
             cursor.setVisible(False)
