@@ -26,22 +26,17 @@ from vpshealth.secrets import SecretStore
 from vpshealth.store.incident_repository import IncidentRepository
 from vpshealth.store.rule_repository import RuleRepository
 
-OUT_OF_REACH = {
-    "cpu.warning": 100.0,
-    "cpu.critical": 100.0,
-    "memory.warning": 100.0,
-    "memory.critical": 100.0,
-    "disk.warning": 100.0,
-    "disk.critical": 100.0,
-    "load.warning": 1000.0,
-    "load.critical": 1000.0,
-}
+LOAD_OUT_OF_REACH = {"load.warning": 1000.0, "load.critical": 1000.0}
 
 
 @pytest.fixture
-def core(cli_home: Path) -> Any:
-    built = build_core(Settings(home=cli_home), secrets=SecretStore(MemoryKeyring()))
-    RuleRepository(built.engine).update(None, OUT_OF_REACH, int(time.time()))
+def core(cli_home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The percent levels start above 100 % (from the environment, for this process's Core
+    and the in-process CLI's), the load's are stored as the defaults."""
+    monkeypatch.setenv("VPSHEALTH_WARNING_PERCENT", "1000")
+    monkeypatch.setenv("VPSHEALTH_CRITICAL_PERCENT", "1000")
+    built = build_core(Settings(), secrets=SecretStore(MemoryKeyring()))
+    RuleRepository(built.engine).update(None, LOAD_OUT_OF_REACH, int(time.time()))
     yield built
     built.close()
 
