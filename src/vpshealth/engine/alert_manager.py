@@ -2,8 +2,8 @@
 
 Results are queued by the scheduler's sink and handled every ``TICK_SECONDS`` in one place: the
 host's conditions are evaluated against its rules, the incident lifecycle decides, the decision
-is written on the writer thread (incidents, events, notifications for the e-mail outbox), and
-the notifiers that show things right away (desktop, log) get what reaches their minimum
+is written on the writer thread (incidents, events, notifications for the delivery channels), and
+the notifiers that show things right away (the log, the desktop) get what reaches their minimum
 severity. Acknowledgements, silences and rules edited by another process (the CLI, the GUI)
 are re-read every ``REFRESH_SECONDS``."""
 
