@@ -128,12 +128,12 @@ async def test_each_channel_has_its_own_minimum_and_settings(engine: Engine) -> 
     assert (len(loud.delivered), picky.attempts, off.attempts) == (1, [], [])
 
 
-async def test_a_channel_new_to_the_database_announces_no_backlog(engine: Engine) -> None:
+async def test_a_channel_added_later_announces_no_backlog(engine: Engine) -> None:
     host = add_host(engine, "web-1")
     old = insert_notification(engine, make_notification(at=T0 - 3600), host_id=host)
     clock = FakeClock(T0)
     chat = ChatChannel("chat")
-    worker = DeliveryWorker(engine, chat, clock)
+    worker = DeliveryWorker(engine, chat, clock, since=T0)
     await worker.step()
     assert chat.attempts == []
     new = insert_notification(engine, make_notification(at=T0 + 5, subject="b"), host_id=host)
@@ -147,8 +147,21 @@ async def test_a_channel_new_to_the_database_announces_no_backlog(engine: Engine
     # After a restart, the channel goes on from its last notification, not from the clock.
     later = insert_notification(engine, make_notification(at=T0 + 6, subject="c"), host_id=host)
     clock.t += 3600
-    await DeliveryWorker(engine, chat, clock).step()
+    await DeliveryWorker(engine, chat, clock, since=int(clock.now())).step()
     assert NotificationQueue(engine, "chat", since=0).states()[later] == "queued"
+
+
+async def test_a_notification_raised_before_the_worker_started_is_delivered(
+    engine: Engine,
+) -> None:
+    """The first notification of a new database, raised by a service that was killed before
+    its worker claimed it, goes out after the restart."""
+    host = add_host(engine, "web-1")
+    raised = insert_notification(engine, make_notification(at=T0 - 60), host_id=host)
+    chat = ChatChannel("chat")
+    await DeliveryWorker(engine, chat, FakeClock(T0)).step()
+    assert len(chat.delivered) == 1
+    assert NotificationQueue(engine, "chat", since=0).states()[raised] == "queued"
 
 
 def test_the_factory_builds_one_worker_per_channel(engine: Engine) -> None:

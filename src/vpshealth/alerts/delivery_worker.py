@@ -58,13 +58,16 @@ class DeliveryWorker(Generic[SettingsT]):
         *,
         step_seconds: float = STEP_SECONDS,
         backoff: Backoff | None = None,
+        since: int = 0,
     ) -> None:
-        """A channel new to the database takes on the notifications raised from now on."""
+        """A channel new to the database takes on the notifications raised from ``since``
+        on: 0 (all of them) unless the channel was added to a database that already has a
+        history, which it should not announce."""
         self._channel = channel
         self._clock = clock
         self._step_seconds = step_seconds
         self._backoff = backoff or Backoff()
-        self._queue = NotificationQueue(engine, channel.name, since=int(clock.now()))
+        self._queue = NotificationQueue(engine, channel.name, since=since)
         self._outbox = OutboxRepository(engine)
         self._reported_problem: str | None = None
 

@@ -4,8 +4,9 @@ outbox message in a single transaction.
 A channel takes on every notification newer than the last one it has a delivery row for: the
 alerting writes notifications without knowing the channels, and the channel's queue adds its
 rows (``pending``, or ``skipped`` while the channel is not usable) as it goes. A channel with
-no rows yet (new, or never used) starts with the notifications raised from ``since`` on, so
-that it does not announce a backlog of old problems."""
+no rows yet (new, or never used) starts with the notifications raised from ``since`` on; a
+channel added to a database with a history passes the time it was added, so that it does not
+announce a backlog of old problems."""
 
 from __future__ import annotations
 
