@@ -321,3 +321,30 @@ rollup_progress = Table(
 )
 """Per resolution, the time before which every bucket has been computed: the next run starts
 there."""
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False, unique=True),
+    Column("token_hash", String, nullable=False, unique=True),
+    Column("read_only", Boolean, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float),
+)
+"""Bearer tokens of the node's API: only a SHA-256 hash of each token is kept."""
+
+live_log = Table(
+    "live_log",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("at", Float, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("host_id", Integer),
+    Column("payload", Text, nullable=False),
+    Index("ix_live_log_kind_at", "kind", "at"),
+    sqlite_autoincrement=True,
+)
+"""Every message of the API's live stream, in the order recorded (``seq`` only grows: check
+results, state changes, incidents, notifications), so that a client resuming ``after`` a
+sequence number is sent what it missed. Pruned by age."""
