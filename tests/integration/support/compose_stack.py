@@ -118,7 +118,7 @@ class ComposeStack:
         return self.engine.inspect(ids[0])
 
     def wait_healthy_api(self, timeout: float = 120) -> httpx.Response:
-        """Wait until GET /api/v1/health answers 200; return that answer."""
+        """Wait until GET /api/v1/health answers 200 ``ok`` (not ``starting``); return it."""
         deadline = time.monotonic() + timeout
         last: str = "no answer yet"
         while time.monotonic() < deadline:
@@ -127,12 +127,12 @@ class ComposeStack:
             except httpx.HTTPError as exc:
                 last = repr(exc)
             else:
-                if answer.status_code == 200:
+                if answer.status_code == 200 and answer.json().get("status") == "ok":
                     return answer
                 last = f"{answer.status_code} {answer.text[:300]}"
             time.sleep(0.5)
         raise AssertionError(
-            f"/api/v1/health did not answer 200 within {timeout}s (last: {last})\n{self.logs()}"
+            f"/api/v1/health did not answer 200 ok within {timeout}s (last: {last})\n{self.logs()}"
         )
 
     def wait_docker_health(self, status: str = "healthy", timeout: float = 60) -> None:
