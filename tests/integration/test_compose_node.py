@@ -115,11 +115,34 @@ def test_a_host_added_through_the_api_keeps_its_history_across_down_and_up(
     stack: ComposeStack, node_ssh_server: SshServer
 ) -> None:
     token = stack.exec("vpshealth", "api", "token", "create", "ci").stdout.split()[-1]
-    api = httpx.Client(
+    with _client(stack, token) as api:
+        before, checked = _add_host_and_wait_for_history(api, stack, node_ssh_server)
+
+    stack.compose("down", "--timeout", "20")
+    assert stack.engine.docker("volume", "inspect", stack.volume).returncode == 0
+    stack.compose("up", "-d", "--no-build")
+    stack.wait_healthy_api()
+
+    with _client(stack, token) as api:
+        host = api.get(f"/hosts/{HOST}")
+        assert host.status_code == 200, host.text
+        after = _history(api)
+        assert before[0] in after, f"history lost across down/up: {before!r} -> {after!r}"
+        assert _wait_for_metrics(api, stack, newer_than=checked["checked_at"])
+
+
+def _client(stack: ComposeStack, token: str) -> httpx.Client:
+    return httpx.Client(
         base_url=f"{stack.base_url}/api/v1",
         headers={"Authorization": f"Bearer {token}"},
         timeout=30,
     )
+
+
+def _add_host_and_wait_for_history(
+    api: httpx.Client, stack: ComposeStack, node_ssh_server: SshServer
+) -> tuple[list[Any], dict[str, Any]]:
+    """The two steps of trust on first use, then the first metrics and history."""
     body: dict[str, Any] = {
         "name": HOST,
         "address": node_ssh_server.host,
@@ -140,20 +163,7 @@ def test_a_host_added_through_the_api_keeps_its_history_across_down_and_up(
 
     before = _history(api)
     assert before, "no history before the restart"
-
-    stack.compose("down", "--timeout", "20")
-    assert stack.engine.docker("volume", "inspect", stack.volume).returncode == 0
-    stack.compose("up", "-d", "--no-build")
-    stack.wait_healthy_api()
-
-    api = httpx.Client(base_url=api.base_url, headers=api.headers, timeout=30)
-    host = api.get(f"/hosts/{HOST}")
-    assert host.status_code == 200, host.text
-    after = _history(api)
-    assert after[: len(before)] == before or set(map(str, before)) <= set(map(str, after)), (
-        f"history lost across down/up: before {before!r}, after {after!r}"
-    )
-    assert _wait_for_metrics(api, stack, newer_than=checked["checked_at"])
+    return before, checked
 
 
 def _wait_for_metrics(
