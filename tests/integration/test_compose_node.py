@@ -161,8 +161,11 @@ def _add_host_and_wait_for_history(
     assert saved.status_code in (200, 201), saved.text
     checked = _wait_for_metrics(api, stack)
 
-    before = _history(api)
-    assert before, "no history before the restart"
+    # CPU percent comes from the difference of two polls: the second one stores the first point.
+    deadline = time.monotonic() + 60
+    while not (before := _history(api, missing_ok=True)) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert before, f"no {METRIC} history within 60 s\n{stack.logs()}"
     return before, checked
 
 
@@ -184,10 +187,11 @@ def _wait_for_metrics(
     raise AssertionError(f"no metrics for {HOST} within {timeout}s (last: {last})\n{stack.logs()}")
 
 
-def _history(api: httpx.Client) -> list[Any]:
+def _history(api: httpx.Client, *, missing_ok: bool = False) -> list[Any]:
     answer = api.get(f"/hosts/{HOST}/history", params={"metric": METRIC})
+    if missing_ok and answer.status_code == 422:  # no such series stored yet
+        return []
     assert answer.status_code == 200, answer.text
-    data = answer.json()
-    points = data.get("points", data) if isinstance(data, dict) else data
-    assert isinstance(points, list), data
+    points = answer.json()["points"]
+    assert isinstance(points, list), answer.text
     return points
