@@ -96,6 +96,7 @@ def stack(
         yield node
     finally:
         node.tear_down()
+        docker_engine.docker("image", "rm", "-f", BASE_IMAGE, check=False)
 
 
 def test_the_node_answers_its_health_check_as_a_non_root_user(stack: ComposeStack) -> None:
