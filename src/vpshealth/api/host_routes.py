@@ -20,7 +20,9 @@ from vpshealth.store.history import CHART_MAX_POINTS
 
 router = APIRouter(prefix="/api/v1", tags=["hosts"], responses=ERROR_RESPONSES)
 
-HostName = Annotated[str, Path(description="the host's name, as GET /api/v1/hosts lists it")]
+HostName = Annotated[
+    str, Path(description="the host's name, as GET /api/v1/hosts lists it", examples=["localhost"])
+]
 DEFAULT_SPAN = 3600
 
 
