@@ -39,7 +39,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(
                 "--request-timeout", "60",
                 "--report-dir", str(tmp_path / "report"),
             ],
-            capture_output=True, text=True, timeout=240, check=False,
+            capture_output=True, text=True, timeout=240, check=False, cwd=tmp_path,
             env={**cli_env, "NO_COLOR": "1"},
         )  # fmt: skip
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
