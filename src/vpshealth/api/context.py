@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 
 from vpshealth.clock import Clock
+from vpshealth.domain.health import CheckResult
 from vpshealth.engine.status import EngineStatus
 from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.read_model.reader import ReadModel
+from vpshealth.store.history import HistoryReader
+from vpshealth.store.rule_repository import RuleRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +26,12 @@ class ApiContext:
     engine: EngineStatus
     clock: Clock
     metrics_open: bool = False
+    history: HistoryReader | None = None
+    rules: RuleRepository | None = None
+    rule_base: Mapping[str, float] = field(default_factory=dict)
+    """The levels the environment sets, under the stored rules (``Core.rule_base``)."""
+    check_host: Callable[[str], Awaitable[CheckResult]] | None = None
+    """Checks the host of that name now and stores the result (``Core.check_once``)."""
 
 
 def api_context(connection: HTTPConnection) -> ApiContext:
