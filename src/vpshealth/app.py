@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ from vpshealth.engine.status import EngineStatus
 from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.read_model.reader import ReadModel
 from vpshealth.secrets import SecretStore
+from vpshealth.secrets.choice import chosen_secret_store
 from vpshealth.store.api_token_repository import ApiTokenRepository
 from vpshealth.store.database import open_database, open_reader
 
@@ -266,4 +268,12 @@ def build_core(settings: Settings | None = None, secrets: SecretStore | None = N
     paths = Paths.from_settings(settings)
     paths.ensure()
     engine = open_database(paths.database, backup_dir=paths.backup_dir)
-    return Core(settings, paths, engine, secrets or SecretStore())
+    if secrets is None:
+        secrets = chosen_secret_store(
+            settings.secret_store,
+            sealed_file=paths.secrets_file,
+            passphrase_file=settings.secrets_passphrase_file,
+            secrets_dir=settings.secrets_dir,
+            environ=os.environ,
+        )
+    return Core(settings, paths, engine, secrets)
