@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import keyring
@@ -173,6 +174,20 @@ def test_two_stores_in_one_process_see_each_others_writes(tmp_path: Path) -> Non
     first.delete("a")
     assert second.get("a") is None
     assert first.get("b") == "2"
+
+
+def test_writer_threads_sharing_a_store_or_not_lose_nothing(tmp_path: Path) -> None:
+    shared, other = store_at(tmp_path), store_at(tmp_path)
+    stores = [shared, shared, other, store_at(tmp_path)]
+
+    def write(writer: int) -> None:
+        for i in range(10):
+            stores[writer].put(f"ssh-key/{writer}-{i}", f"secret {writer} {i}")
+
+    with ThreadPoolExecutor(len(stores)) as pool:
+        list(pool.map(write, range(len(stores))))
+    found = {other.get(f"ssh-key/{w}-{i}") for w in range(len(stores)) for i in range(10)}
+    assert found == {f"secret {w} {i}" for w in range(len(stores)) for i in range(10)}
 
 
 _WRITER = textwrap.dedent(

@@ -10,7 +10,6 @@ as the derivation is slow on purpose.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import tempfile
 import threading
@@ -136,6 +135,8 @@ class SealedFileKeyring(keyring.backend.KeyringBackend):
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
+        import fcntl  # noqa: PLC0415 - Windows desktops import this module, never call this
+
         lock_path = self.path.with_name(self.path.name + ".lock")
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
