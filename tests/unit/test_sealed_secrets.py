@@ -110,6 +110,23 @@ def test_a_wrong_passphrase_says_which_files(tmp_path: Path) -> None:
     assert store_at(tmp_path).get("ssh-key/1") == SECRET
 
 
+def test_resealing_with_a_new_passphrase(tmp_path: Path) -> None:
+    old = passphrase_file(tmp_path)
+    store = store_at(tmp_path, old)
+    store.put("ssh-key/1", SECRET)
+    salt_before = parse((tmp_path / "secrets.sealed").read_bytes()).kdf.salt
+    new = tmp_path / "new-passphrase"
+    new.write_text("a new passphrase, long enough\n")
+    backend = store.backend
+    assert isinstance(backend, SealedFileKeyring)
+    backend.reseal(new)
+    assert store.get("ssh-key/1") == SECRET
+    assert store_at(tmp_path, new).get("ssh-key/1") == SECRET
+    assert parse((tmp_path / "secrets.sealed").read_bytes()).kdf.salt != salt_before
+    with pytest.raises(KeyringUnavailableError, match=f"the passphrase in {old} does not open"):
+        store_at(tmp_path, old).get("ssh-key/1")
+
+
 def test_a_changed_header_is_refused_like_a_wrong_passphrase(tmp_path: Path) -> None:
     store_at(tmp_path).put("ssh-key/1", SECRET)
     sealed = tmp_path / "secrets.sealed"

@@ -52,6 +52,12 @@ class SealedFileKeyring(keyring.backend.KeyringBackend):
     def where(self) -> str:
         return f"the secrets file {self.path}"
 
+    @property
+    def passphrase_file(self) -> Path:
+        """Where the passphrase is read from (looked up on first use)."""
+        with self._guard:
+            return self._passphrase_now()[0]
+
     def require_usable(self) -> None:
         """The passphrase is found and opens the file (when there is one yet)."""
         with self._guard:
@@ -72,6 +78,17 @@ class SealedFileKeyring(keyring.backend.KeyringBackend):
             del entries[service][username]
             if not entries[service]:
                 del entries[service]
+
+    def reseal(self, new_passphrase_file: Path) -> None:
+        """Seal the secrets again, with the passphrase in ``new_passphrase_file`` and a new
+        salt; this store uses it from now on. Other processes need the new passphrase too."""
+        new_passphrase = read_passphrase(new_passphrase_file)
+        with self._guard, self._locked():
+            self._seen = None
+            entries = self._read()
+            self._passphrase = (new_passphrase_file, new_passphrase)
+            self._keys.clear()
+            self._write(entries, KeyDerivation.new())
 
     # ---------------------------------------------------------------- reading
     def _read(self) -> Entries:
