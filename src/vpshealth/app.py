@@ -27,6 +27,7 @@ from vpshealth.engine.alert_manager import AlertManager
 from vpshealth.engine.credentials import CredentialSource, CredentialsProvider
 from vpshealth.engine.docker_monitor import DockerMonitor, IncidentSink
 from vpshealth.engine.history_upkeep import HistoryUpkeep
+from vpshealth.engine.loop_lag import LoopLagMonitor
 from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, RuleSource, SshPoller
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.service import Pacing, Service, Worker, check_once
@@ -201,7 +202,9 @@ class Core:
         workers += [(f"{w.name} delivery", w) for w in deliveries]
         status = EngineStatus(poll_timeout=self.pacing.poll_timeout)
         if api is not None:
-            workers.append(("API", self._api_server(api, status)))
+            loop_lag = LoopLagMonitor()
+            workers.append(("loop lag", loop_lag))
+            workers.append(("API", self._api_server(api, status, loop_lag)))
         return Service(
             hosts=self.hosts.enabled_hosts,
             make_poller=self.make_poller,
@@ -214,7 +217,9 @@ class Core:
             status=status,
         )
 
-    def _api_server(self, address: ListenAddress, status: EngineStatus) -> ApiServer:
+    def _api_server(
+        self, address: ListenAddress, status: EngineStatus, loop_lag: LoopLagMonitor
+    ) -> ApiServer:
         # FastAPI and uvicorn load only when the API is served (about 0.3 s at start-up).
         from vpshealth.api.app import create_app  # noqa: PLC0415
         from vpshealth.api.context import ApiContext  # noqa: PLC0415
@@ -227,6 +232,7 @@ class Core:
             engine=status,
             clock=self.clock,
             metrics_open=self.settings.metrics_open,
+            loop_lag=loop_lag,
         )
         server = ApiServer(create_app(context), address)
         server.open()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from vpshealth import __version__
-from vpshealth.api import health_routes, host_routes
+from vpshealth.api import health_routes, host_routes, metrics_routes
 from vpshealth.api.auth import FailedLogins
 from vpshealth.api.context import ApiContext
 
@@ -27,6 +27,8 @@ def create_app(context: ApiContext) -> FastAPI:
     )
     app.state.context = context
     app.state.failed_logins = FailedLogins()
+    app.state.metrics_registry = metrics_routes.metrics_registry(context)
     app.include_router(health_routes.router)
     app.include_router(host_routes.router)
+    app.include_router(metrics_routes.router)
     return app

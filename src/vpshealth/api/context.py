@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import HTTPConnection
 
 from vpshealth.clock import Clock
+from vpshealth.engine.loop_lag import LoopLagMonitor
 from vpshealth.engine.status import EngineStatus
 from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.read_model.reader import ReadModel
@@ -22,6 +23,7 @@ class ApiContext:
     engine: EngineStatus
     clock: Clock
     metrics_open: bool = False
+    loop_lag: LoopLagMonitor | None = None
 
 
 def api_context(connection: HTTPConnection) -> ApiContext:
