@@ -39,6 +39,7 @@ from vpshealth.store.api_token_repository import ApiTokenRepository
 from vpshealth.store.database import open_database, open_reader
 
 if TYPE_CHECKING:
+    from vpshealth.api.context import ApiContext
     from vpshealth.api.server import ApiServer
 from vpshealth.store.docker_repository import DockerRepository
 from vpshealth.store.event_log import EventLog
@@ -222,21 +223,35 @@ class Core:
     ) -> ApiServer:
         # FastAPI and uvicorn load only when the API is served (about 0.3 s at start-up).
         from vpshealth.api.app import create_app  # noqa: PLC0415
-        from vpshealth.api.context import ApiContext  # noqa: PLC0415
         from vpshealth.api.server import ApiServer  # noqa: PLC0415
 
+        server = ApiServer(create_app(self.api_context(status, loop_lag)), address)
+        server.open()
+        return server
+
+    def api_context(
+        self, status: EngineStatus, loop_lag: LoopLagMonitor | None = None
+    ) -> ApiContext:
+        """What the API's routes are given; its reads go through their own connections."""
+        from vpshealth.api.context import ApiContext  # noqa: PLC0415
+
         reader = open_reader(self.paths.database)
-        context = ApiContext(
+        return ApiContext(
             read_model=read_model_on(reader),
             tokens=ApiTokens(ApiTokenRepository(reader), self.clock),
             engine=status,
             clock=self.clock,
             metrics_open=self.settings.metrics_open,
+            history=HistoryReader(reader, Retention.from_settings(self.settings)),
+            rules=RuleRepository(reader),
+            rule_base=self.rule_base,
+            check_host=self._check_named,
             loop_lag=loop_lag,
         )
-        server = ApiServer(create_app(context), address)
-        server.open()
-        return server
+
+    async def _check_named(self, name: str) -> CheckResult:
+        record = await asyncio.to_thread(self.hosts.get, name)
+        return (await self.check_once([record]))[0]
 
     def close(self) -> None:
         self.engine.dispose()

@@ -21,6 +21,7 @@ from vpshealth.domain.silences import WEEK_MINUTES, Silence, SilenceKind
 from vpshealth.errors import EXIT_OK, InputError
 from vpshealth.read_model import json_shapes
 from vpshealth.read_model.json_shapes import incident_state
+from vpshealth.read_model.silence_words import when_text
 from vpshealth.store.silence_repository import SilenceRepository
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -265,18 +266,7 @@ def manage_maintenance(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def _when(silence: Silence) -> str:
-    if silence.weekly:
-        assert silence.weekly_start_minute is not None
-        assert silence.weekly_minutes is not None
-        local = (silence.weekly_start_minute + _utc_offset_minutes()) % WEEK_MINUTES
-        day, minute = divmod(local, 1440)
-        return (
-            f"every {_DAYS[day].capitalize()} {minute // 60:02d}:{minute % 60:02d} for "
-            f"{output.duration(silence.weekly_minutes * 60)}"
-        )
-    start = datetime.fromtimestamp(silence.starts_at or 0).astimezone()
-    end = datetime.fromtimestamp(silence.ends_at or 0).astimezone()
-    return f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M %Z}"
+    return when_text(silence)
 
 
 def _list_silences(
