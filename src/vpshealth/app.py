@@ -28,6 +28,7 @@ from vpshealth.engine.alert_manager import AlertManager
 from vpshealth.engine.credentials import CredentialSource, CredentialsProvider
 from vpshealth.engine.docker_monitor import DockerMonitor, IncidentSink
 from vpshealth.engine.history_upkeep import HistoryUpkeep
+from vpshealth.engine.loop_lag import LoopLagMonitor
 from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, RuleSource, SshPoller
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.service import Pacing, Service, Worker, check_once
@@ -204,7 +205,9 @@ class Core:
         workers += [(f"{w.name} delivery", w) for w in deliveries]
         status = EngineStatus(poll_timeout=self.pacing.poll_timeout)
         if api is not None:
-            workers.append(("API", self._api_server(api, status)))
+            loop_lag = LoopLagMonitor()
+            workers.append(("loop lag", loop_lag))
+            workers.append(("API", self._api_server(api, status, loop_lag)))
         return Service(
             hosts=self.hosts.enabled_hosts,
             make_poller=self.make_poller,
@@ -217,16 +220,20 @@ class Core:
             status=status,
         )
 
-    def _api_server(self, address: ListenAddress, status: EngineStatus) -> ApiServer:
+    def _api_server(
+        self, address: ListenAddress, status: EngineStatus, loop_lag: LoopLagMonitor
+    ) -> ApiServer:
         # FastAPI and uvicorn load only when the API is served (about 0.3 s at start-up).
         from vpshealth.api.app import create_app  # noqa: PLC0415
         from vpshealth.api.server import ApiServer  # noqa: PLC0415
 
-        server = ApiServer(create_app(self.api_context(status)), address)
+        server = ApiServer(create_app(self.api_context(status, loop_lag)), address)
         server.open()
         return server
 
-    def api_context(self, status: EngineStatus) -> ApiContext:
+    def api_context(
+        self, status: EngineStatus, loop_lag: LoopLagMonitor | None = None
+    ) -> ApiContext:
         """What the API's routes are given; its reads go through their own connections."""
         from vpshealth.api.context import ApiContext  # noqa: PLC0415
 
@@ -241,6 +248,7 @@ class Core:
             rules=RuleRepository(reader),
             rule_base=self.rule_base,
             check_host=self._check_named,
+            loop_lag=loop_lag,
         )
 
     async def _check_named(self, name: str) -> CheckResult:

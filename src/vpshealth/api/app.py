@@ -11,6 +11,7 @@ from vpshealth.api import (
     health_routes,
     host_routes,
     incident_routes,
+    metrics_routes,
     rule_routes,
     silence_routes,
 )
@@ -35,8 +36,10 @@ def create_app(context: ApiContext) -> FastAPI:
     )
     app.state.context = context
     app.state.failed_logins = FailedLogins()
+    app.state.metrics_registry = metrics_routes.metrics_registry(context)
     app.include_router(health_routes.router)
     for routes in (host_routes, incident_routes, event_routes, silence_routes, rule_routes):
         app.include_router(routes.router)
+    app.include_router(metrics_routes.router)
     errors.install(app)
     return app

@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 
 from vpshealth.clock import Clock
 from vpshealth.domain.health import CheckResult
+from vpshealth.engine.loop_lag import LoopLagMonitor
 from vpshealth.engine.status import EngineStatus
 from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.read_model.reader import ReadModel
@@ -32,6 +33,7 @@ class ApiContext:
     """The levels the environment sets, under the stored rules (``Core.rule_base``)."""
     check_host: Callable[[str], Awaitable[CheckResult]] | None = None
     """Checks the host of that name now and stores the result (``Core.check_once``)."""
+    loop_lag: LoopLagMonitor | None = None
 
 
 def api_context(connection: HTTPConnection) -> ApiContext:

@@ -12,6 +12,7 @@ from sqlalchemy import Row
 from vpshealth.domain.notifications import Notification
 from vpshealth.read_model.events import Event
 from vpshealth.read_model.fleet import FleetSnapshot
+from vpshealth.read_model.metrics_snapshot import MetricsSnapshot
 from vpshealth.store.docker_repository import DockerRepository, StoredContainer
 from vpshealth.store.event_log import EventLog
 from vpshealth.store.host_repository import HostRecord, HostRepository
@@ -91,6 +92,13 @@ class ReadModel:
         """Notifications the alerting stored since ``after_id`` (another process's, when the
         background service runs the checks), and the id to continue from."""
         return self.notification_feed.after(after_id, limit)
+
+    def metrics_snapshot(self) -> MetricsSnapshot:
+        return MetricsSnapshot(
+            tuple(self.hosts.list()),
+            self.docker.state_counts(),
+            self.incident_repository.open_counts_by_severity(),
+        )
 
 
 def _event(row: Row[Any], names: Mapping[int, str]) -> Event:

@@ -134,3 +134,13 @@ class IncidentRepository:
                 .values(acknowledged_at=at)
             )
         return bool(result.rowcount)
+
+    def open_counts_by_severity(self) -> dict[str, int]:
+        """How many incidents are open, by severity (severities without any left out)."""
+        query = (
+            select(incidents.c.severity, func.count())
+            .where(incidents.c.resolved_at.is_(None))
+            .group_by(incidents.c.severity)
+        )
+        with self._engine.connect() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(query)}
