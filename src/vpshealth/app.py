@@ -28,6 +28,8 @@ from vpshealth.engine.history_upkeep import HistoryUpkeep
 from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, RuleSource, SshPoller
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.service import Pacing, Service, Worker, check_once
+from vpshealth.operations.bundle import Operations
+from vpshealth.operations.hosts import HostOperations
 from vpshealth.read_model.reader import ReadModel
 from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_database
@@ -56,6 +58,13 @@ class Core:
     def hosts(self) -> HostRepository:
         """One repository for the process: it remembers the host rows it has validated."""
         return HostRepository(self.engine)
+
+    @functools.cached_property
+    def operations(self) -> Operations:
+        """The use cases every face calls."""
+        return Operations(
+            hosts=HostOperations(self.hosts, self.secrets, self.settings.connect_timeout),
+        )
 
     @property
     def docker(self) -> DockerRepository:

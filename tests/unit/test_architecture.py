@@ -37,7 +37,7 @@ def test_parsers_are_pure() -> None:
     assert not imported & {"os", "subprocess", "socket", "asyncio", "asyncssh", "psutil"}
 
 
-FACES = frozenset({"cli", "gui"})
+FACES = frozenset({"cli", "gui", "api"})
 """What a person uses. A face may use every layer below it, but no other face."""
 
 _BASE = frozenset({"errors", "clock", "config"})
@@ -60,11 +60,12 @@ LAYERS: dict[str, frozenset[str]] = {
     "store": frozenset({"domain", "config", "errors"}),
     "alerts": _BASE | {"domain", "store", "secrets"},
     "engine": _BASE | {"domain", "collectors", "store", "secrets"},
-    "operations": _BASE | {"domain", "collectors", "store", "secrets", "engine", "alerts"},
+    "operations": _BASE | {"domain", "collectors", "store", "secrets", "alerts", "read_model"},
     "read_model": frozenset({"domain", "collectors", "store"}),
     "app": _BELOW_FACES,
     "cli": _BELOW_FACES | {"app", "logging_setup"},
     "gui": _BELOW_FACES | {"app"},
+    "api": _BELOW_FACES | {"app"},
     "launcher": frozenset({"cli", "gui", "config"}),
     "__main__": frozenset({"launcher"}),
     "__init__": frozenset(),
@@ -156,9 +157,35 @@ def test_the_check_finds_an_engine_alerts_loop() -> None:
     assert layer_cycles(graph) == ["alerts -> engine -> alerts"]
 
 
+@pytest.mark.parametrize(
+    ("face", "other"), [(f, o) for f in sorted(FACES) for o in sorted(FACES) if f != o]
+)
+def test_no_face_may_import_another_face(face: str, other: str) -> None:
+    graph = {f"{face}/x.py": {f"vpshealth.{other}.y", "vpshealth.operations.hosts"}}
+    assert layer_violations(graph, LAYERS) == [
+        f"{face}/x.py imports vpshealth.{other}.y (a face imports another face)"
+    ]
+
+
+def test_operations_are_no_face_and_run_no_engine() -> None:
+    graph = {
+        "operations/hosts.py": {
+            "vpshealth.cli.output",
+            "vpshealth.gui.tasks",
+            "vpshealth.api.routes",
+            "vpshealth.engine.service",
+            "vpshealth.store.host_repository",
+        }
+    }
+    assert layer_violations(graph, LAYERS) == [
+        f"operations/hosts.py imports vpshealth.{m} (not allowed)"
+        for m in ("api.routes", "cli.output", "engine.service", "gui.tasks")
+    ]
+
+
 def test_a_new_part_must_be_given_its_place() -> None:
-    assert layer_violations({"api/routes.py": set()}, LAYERS) == [
-        "api/routes.py: 'api' has no place in LAYERS"
+    assert layer_violations({"plugins/routes.py": set()}, LAYERS) == [
+        "plugins/routes.py: 'plugins' has no place in LAYERS"
     ]
 
 
