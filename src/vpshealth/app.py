@@ -29,7 +29,11 @@ from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, RuleSource
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.service import Pacing, Service, Worker, check_once
 from vpshealth.operations.bundle import Operations
+from vpshealth.operations.email_settings import EmailSettingsOperations
 from vpshealth.operations.hosts import HostOperations
+from vpshealth.operations.incidents import IncidentOperations
+from vpshealth.operations.rules import RuleOperations
+from vpshealth.operations.silences import SilenceOperations
 from vpshealth.read_model.reader import ReadModel
 from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_database
@@ -62,8 +66,15 @@ class Core:
     @functools.cached_property
     def operations(self) -> Operations:
         """The use cases every face calls."""
+        hosts = HostOperations(self.hosts, self.secrets, self.settings.connect_timeout)
         return Operations(
-            hosts=HostOperations(self.hosts, self.secrets, self.settings.connect_timeout),
+            hosts=hosts,
+            rules=RuleOperations(self.rules, hosts, self.rule_base, self.clock),
+            incidents=IncidentOperations(self.incidents, self.clock),
+            silences=SilenceOperations(self.silences, hosts, self.clock),
+            email=EmailSettingsOperations(
+                self.stored_settings, self.secrets, self.settings, self.clock
+            ),
         )
 
     @property

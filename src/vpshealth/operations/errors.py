@@ -41,7 +41,7 @@ class FieldError(InputError):
         """The message with the field called ``label`` (a face's own name for it).
         ``wording``, when given, is the message with ``{label}`` in place of the field."""
         if self._wording is not None:
-            return self._wording.format(label=label)
+            return self._wording.replace("{label}", label)
         shown = self.shown_value
         value = "" if shown is None else f" {shown}"
         note = f" {self.note}" if self.note else ""

@@ -40,6 +40,9 @@ class HostOperations:
             )
         return record
 
+    def list(self) -> list[HostRecord]:
+        return self._hosts.list()
+
     def draft_new(self, fields: Mapping[str, Any]) -> Host:
         """The host ``fields`` describe, validated, before its keys are chosen. Raises
         FieldError, or ConflictError when the name is taken."""
