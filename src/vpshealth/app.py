@@ -6,6 +6,7 @@ import asyncio
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -19,6 +20,7 @@ from vpshealth.domain.alert_rules import RuleBook
 from vpshealth.domain.container_incidents import IncidentTracker
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.hosts import Host
+from vpshealth.domain.listen_address import ListenAddress
 from vpshealth.domain.metric_catalog import PERCENT_LEVELLED
 from vpshealth.domain.notifications import Notifier
 from vpshealth.engine.alert_manager import AlertManager
@@ -28,6 +30,8 @@ from vpshealth.engine.history_upkeep import HistoryUpkeep
 from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, RuleSource, SshPoller
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.service import Pacing, Service, Worker, check_once
+from vpshealth.engine.status import EngineStatus
+from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.operations.bundle import Operations
 from vpshealth.operations.email_settings import EmailSettingsOperations
 from vpshealth.operations.hosts import HostOperations
@@ -36,7 +40,12 @@ from vpshealth.operations.rules import RuleOperations
 from vpshealth.operations.silences import SilenceOperations
 from vpshealth.read_model.reader import ReadModel
 from vpshealth.secrets import SecretStore
-from vpshealth.store.database import open_database
+from vpshealth.store.api_token_repository import ApiTokenRepository
+from vpshealth.store.database import open_database, open_reader
+
+if TYPE_CHECKING:
+    from vpshealth.api.context import ApiContext
+    from vpshealth.api.server import ApiServer
 from vpshealth.store.docker_repository import DockerRepository
 from vpshealth.store.event_log import EventLog
 from vpshealth.store.history import HistoryReader
@@ -104,15 +113,11 @@ class Core:
 
     @property
     def read_model(self) -> ReadModel:
-        return ReadModel(
-            self.hosts,
-            self.docker,
-            self.incidents,
-            self.silences,
-            self.stored_settings,
-            self.event_log,
-            NotificationFeed(self.engine),
-        )
+        return read_model_on(self.engine, self.hosts)
+
+    @property
+    def api_tokens(self) -> ApiTokens:
+        return ApiTokens(ApiTokenRepository(self.engine), self.clock)
 
     @property
     def history(self) -> HistoryReader:
@@ -201,9 +206,12 @@ class Core:
             pacing=self.pacing,
         )
 
-    def build_service(self, notifiers: Sequence[Notifier] = ()) -> Service:
+    def build_service(
+        self, notifiers: Sequence[Notifier] = (), api: ListenAddress | None = None
+    ) -> Service:
         """The service and its parts. ``notifiers`` show notifications right away (the
-        desktop's), besides the log."""
+        desktop's), besides the log. With ``api``, the service serves the HTTP API there; its
+        port is bound here, so that a port in use stops the service before it starts."""
         rules = RuleBook(self.rule_base)
         recorder = Recorder(self.results_writer(record_incidents=False))
         alerts = AlertManager(self.engine, self.clock, recorder.run_in_writer, notifiers, rules)
@@ -212,6 +220,9 @@ class Core:
         deliveries = build_delivery_workers(self.engine, self.settings, self.secrets, self.clock)
         workers: list[tuple[str, Worker]] = [("history upkeep", upkeep)]
         workers += [(f"{w.name} delivery", w) for w in deliveries]
+        status = EngineStatus(poll_timeout=self.pacing.poll_timeout)
+        if api is not None:
+            workers.append(("API", self._api_server(api, status)))
         return Service(
             hosts=self.hosts.enabled_hosts,
             make_poller=self.make_poller,
@@ -221,10 +232,53 @@ class Core:
             workers=workers,
             clock=self.clock,
             pacing=self.pacing,
+            status=status,
         )
+
+    def _api_server(self, address: ListenAddress, status: EngineStatus) -> ApiServer:
+        # FastAPI and uvicorn load only when the API is served (about 0.3 s at start-up).
+        from vpshealth.api.app import create_app  # noqa: PLC0415
+        from vpshealth.api.server import ApiServer  # noqa: PLC0415
+
+        server = ApiServer(create_app(self.api_context(status)), address)
+        server.open()
+        return server
+
+    def api_context(self, status: EngineStatus) -> ApiContext:
+        """What the API's routes are given; its reads go through their own connections."""
+        from vpshealth.api.context import ApiContext  # noqa: PLC0415
+
+        reader = open_reader(self.paths.database)
+        return ApiContext(
+            read_model=read_model_on(reader),
+            tokens=ApiTokens(ApiTokenRepository(reader), self.clock),
+            engine=status,
+            clock=self.clock,
+            metrics_open=self.settings.metrics_open,
+            history=HistoryReader(reader, Retention.from_settings(self.settings)),
+            rules=RuleRepository(reader),
+            rule_base=self.rule_base,
+            check_host=self._check_named,
+        )
+
+    async def _check_named(self, name: str) -> CheckResult:
+        record = await asyncio.to_thread(self.hosts.get, name)
+        return (await self.check_once([record]))[0]
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def read_model_on(engine: Engine, hosts: HostRepository | None = None) -> ReadModel:
+    return ReadModel(
+        hosts or HostRepository(engine),
+        DockerRepository(engine),
+        IncidentRepository(engine),
+        SilenceRepository(engine),
+        SettingsRepository(engine),
+        EventLog(engine),
+        NotificationFeed(engine),
+    )
 
 
 def build_core(settings: Settings | None = None, secrets: SecretStore | None = None) -> Core:

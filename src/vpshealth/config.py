@@ -58,6 +58,13 @@ class Settings(BaseModel):
     smtp_ca_file: Path | None = Field(
         default=None, description="also trust this CA file (PEM) for the SMTP server"
     )
+    # The node's HTTP API: off unless an address is given (`service --api` wins).
+    api: str | None = Field(default=None, description="HOST:PORT the service's API listens on")
+    api_tls_cert: Path | None = Field(default=None, description="TLS certificate (PEM) of the API")
+    api_tls_key: Path | None = Field(default=None, description="TLS private key (PEM) of the API")
+    metrics_open: bool = Field(
+        default=False, description="serve /metrics without a token (Prometheus on a trusted net)"
+    )
 
     @model_validator(mode="after")
     def _warning_below_critical(self) -> Settings:

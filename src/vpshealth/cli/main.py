@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from vpshealth import __version__
 from vpshealth.cli import (
     alert_commands,
+    api_commands,
     check_commands,
     container_commands,
     db_commands,
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.register(commands)
     service_command.register(commands)
     notify_commands.register(commands)
+    api_commands.register(commands)
     return parser
 
 

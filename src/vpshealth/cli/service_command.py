@@ -6,13 +6,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
+from vpshealth.app import Core
 from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
 from vpshealth.domain.health import HostState
+from vpshealth.domain.listen_address import ListenAddress, ListenAddressError, parse_listen_address
 from vpshealth.engine.lock import EngineLock
-from vpshealth.errors import EXIT_NOT_OK, EXIT_OK
+from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
 from vpshealth.startup.background_service import background_service_for_this_os
 from vpshealth.startup.launch import desktop_command, passed_environment, service_command
 from vpshealth.startup.login_item import login_item_for_this_os
@@ -35,6 +38,14 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="check every enabled server once, store the results and exit (0 all ok, 1 not)",
     )
+    service.add_argument(
+        "--api",
+        metavar="HOST:PORT",
+        help="also serve the HTTP API there, e.g. 127.0.0.1:8765 (default: VPSHEALTH_API, "
+        "else off); an address other machines can reach needs --tls-cert and --tls-key",
+    )
+    service.add_argument("--tls-cert", metavar="FILE", type=Path, help="the API's certificate")
+    service.add_argument("--tls-key", metavar="FILE", type=Path, help="the API's private key")
     service.set_defaults(handler=run_service, console_info=True)
     actions = service.add_subparsers(dest="service_action", metavar="ACTION")
     actions.add_parser("install", help="run in the background now and at every login").set_defaults(
@@ -57,7 +68,25 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     autostart.set_defaults(handler=set_autostart)
 
 
+def _api_address(ctx: CliContext, args: argparse.Namespace) -> ListenAddress | None:
+    settings = ctx.settings
+    text = args.api or settings.api
+    cert = args.tls_cert or settings.api_tls_cert
+    key = args.tls_key or settings.api_tls_key
+    if text is None:
+        if cert or key:
+            raise InputError("--tls-cert and --tls-key are for the API: give --api HOST:PORT too.")
+        return None
+    try:
+        return parse_listen_address(text, cert, key)
+    except ListenAddressError as exc:
+        raise InputError(f"--api: {exc}") from None
+
+
 def run_service(ctx: CliContext, args: argparse.Namespace) -> int:
+    api = _api_address(ctx, args)
+    if api is not None and args.once:
+        raise InputError("--api serves the running service; it cannot go with --once.")
     core = ctx.core
     with EngineLock(ctx.paths.engine_lock):
         if args.once:
@@ -66,8 +95,12 @@ def run_service(ctx: CliContext, args: argparse.Namespace) -> int:
             for result in results:
                 print(f"{result.host_name}: {result.state.value} - {result.message}")
             return EXIT_OK if all(r.state is HostState.OK for r in results) else EXIT_NOT_OK
-        asyncio.run(core.build_service().run())
+        asyncio.run(_serve(core, api))
     return EXIT_OK
+
+
+async def _serve(core: Core, api: ListenAddress | None) -> None:
+    await core.build_service(api=api).run()
 
 
 def _background(ctx: CliContext) -> Any:

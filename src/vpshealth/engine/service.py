@@ -23,6 +23,7 @@ from vpshealth.engine.docker_monitor import IncidentSink
 from vpshealth.engine.poller import Poller, RuleSource
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.scheduler import Scheduler
+from vpshealth.engine.status import EngineStatus
 from vpshealth.store.host_repository import HostRecord
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,11 @@ class Service:
         workers: Sequence[tuple[str, Worker]],
         clock: Clock,
         pacing: Pacing,
+        status: EngineStatus | None = None,
     ) -> None:
         self._hosts = hosts
+        self._clock = clock
+        self.status = status or EngineStatus(poll_timeout=pacing.poll_timeout)
         self._make_poller_for = make_poller
         self._rules = rules
         self._recorder = recorder
@@ -132,6 +136,8 @@ class Service:
         return self._make_poller_for(host_id, host, rules, on_incidents)
 
     def _on_result(self, host_id: int, result: CheckResult) -> None:
+        self.status.last_result_at = self._clock.now()
+        self.status.results += 1
         self._recorder.add(host_id, result)
         self._alerts.observe(host_id, result)
 
@@ -171,12 +177,15 @@ class Service:
         ]
         tasks += [asyncio.create_task(w.run(), name=name) for name, w in self._workers]
         log.info("Service started")
+        self.status.running = True
+        self.status.started_at = self._clock.now()
         try:
             while not self._stop.is_set():
                 await self._refresh_hosts()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=HOST_REFRESH_SECONDS)
         finally:
+            self.status.running = False
             log.info("Service stopping")
             await self._scheduler.stop()
             for task in tasks:
@@ -207,3 +216,7 @@ class Service:
             self._recorder.forget_host(removed)
             self._alerts.forget_host(removed)
         await self._scheduler.set_hosts(enabled, start_now=start_now)
+        self.status.hosts = len(enabled)
+        self.status.longest_interval = max(
+            (h.interval_seconds for h in enabled.values()), default=0
+        )

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from vpshealth.domain.humanize import duration, parse_duration
+from vpshealth.domain.humanize import parse_duration
 from vpshealth.domain.silences import WEEK_MINUTES, Silence
 from vpshealth.operations.errors import FieldError
+from vpshealth.read_model.silence_words import DAYS, when_text
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -72,16 +72,5 @@ def utc_offset_minutes() -> int:
 
 
 def window_text(silence: Silence) -> str:
-    """When a window is, in local time: 'every Sun 03:00 for 1h' or 'FROM to TO ZONE'."""
-    if silence.weekly:
-        assert silence.weekly_start_minute is not None
-        assert silence.weekly_minutes is not None
-        local = (silence.weekly_start_minute + utc_offset_minutes()) % WEEK_MINUTES
-        day, minute = divmod(local, 1440)
-        return (
-            f"every {DAYS[day].capitalize()} {minute // 60:02d}:{minute % 60:02d} for "
-            f"{duration(silence.weekly_minutes * 60, compact=True)}"
-        )
-    start = datetime.fromtimestamp(silence.starts_at or 0).astimezone()
-    end = datetime.fromtimestamp(silence.ends_at or 0).astimezone()
-    return f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M %Z}"
+    """When a window is, in this computer's local time."""
+    return when_text(silence)

@@ -145,3 +145,11 @@ def backup_to(engine: Engine, target: Path) -> None:
             destination.close()
     finally:
         raw.close()
+
+
+def open_reader(path: Path) -> Engine:
+    """Another engine on a database already opened (and migrated) by ``open_database``: its
+    own connections, for readers in other threads such as the API's."""
+    engine = create_engine(f"sqlite:///{path}", pool_use_lifo=True)
+    event.listen(engine, "connect", _on_connect)
+    return engine

@@ -1,0 +1,1 @@
+"""The node's HTTP API (FastAPI on uvicorn, inside the service's event loop)."""

@@ -1,0 +1,39 @@
+"""What the API's routes are given: built in app.py, found on ``request.app.state``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from starlette.requests import HTTPConnection
+
+from vpshealth.clock import Clock
+from vpshealth.domain.health import CheckResult
+from vpshealth.engine.status import EngineStatus
+from vpshealth.operations.api_tokens import ApiTokens
+from vpshealth.read_model.reader import ReadModel
+from vpshealth.store.history import HistoryReader
+from vpshealth.store.rule_repository import RuleRepository
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    """``read_model`` reads through the API's own database connections; its routes that read
+    are plain functions, which FastAPI runs in worker threads, off the event loop."""
+
+    read_model: ReadModel
+    tokens: ApiTokens
+    engine: EngineStatus
+    clock: Clock
+    metrics_open: bool = False
+    history: HistoryReader | None = None
+    rules: RuleRepository | None = None
+    rule_base: Mapping[str, float] = field(default_factory=dict)
+    """The levels the environment sets, under the stored rules (``Core.rule_base``)."""
+    check_host: Callable[[str], Awaitable[CheckResult]] | None = None
+    """Checks the host of that name now and stores the result (``Core.check_once``)."""
+
+
+def api_context(connection: HTTPConnection) -> ApiContext:
+    context: ApiContext = connection.app.state.context
+    return context
