@@ -34,6 +34,12 @@ from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.service import Pacing, Service, Worker, check_once
 from vpshealth.engine.status import EngineStatus
 from vpshealth.operations.api_tokens import ApiTokens
+from vpshealth.operations.bundle import Operations
+from vpshealth.operations.email_settings import EmailSettingsOperations
+from vpshealth.operations.hosts import HostOperations
+from vpshealth.operations.incidents import IncidentOperations
+from vpshealth.operations.rules import RuleOperations
+from vpshealth.operations.silences import SilenceOperations
 from vpshealth.read_model.reader import ReadModel
 from vpshealth.secrets import SecretStore
 from vpshealth.secrets.choice import chosen_secret_store
@@ -68,6 +74,20 @@ class Core:
     def hosts(self) -> HostRepository:
         """One repository for the process: it remembers the host rows it has validated."""
         return HostRepository(self.engine)
+
+    @functools.cached_property
+    def operations(self) -> Operations:
+        """The use cases every face calls."""
+        hosts = HostOperations(self.hosts, self.secrets, self.settings.connect_timeout)
+        return Operations(
+            hosts=hosts,
+            rules=RuleOperations(self.rules, hosts, self.rule_base, self.clock),
+            incidents=IncidentOperations(self.incidents, self.clock),
+            silences=SilenceOperations(self.silences, hosts, self.clock),
+            email=EmailSettingsOperations(
+                self.stored_settings, self.secrets, self.settings, self.clock
+            ),
+        )
 
     @property
     def docker(self) -> DockerRepository:
