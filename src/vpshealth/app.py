@@ -61,6 +61,9 @@ from vpshealth.store.rule_repository import RuleRepository
 from vpshealth.store.settings_repository import SettingsRepository
 from vpshealth.store.silence_repository import SilenceRepository
 
+FLEET_ANSWER_SECONDS = 5.0
+"""The API renders its host list and /metrics at most this often (see api/render_cache.py)."""
+
 
 @dataclass
 class Core:
@@ -256,6 +259,7 @@ class Core:
     ) -> ApiContext:
         """What the API's routes are given; its reads go through their own connections."""
         from vpshealth.api.context import ApiContext  # noqa: PLC0415
+        from vpshealth.api.render_cache import RenderCache  # noqa: PLC0415
 
         reader = open_reader(self.paths.database)
         return ApiContext(
@@ -269,6 +273,7 @@ class Core:
             rule_base=self.rule_base,
             check_host=self._check_named,
             loop_lag=loop_lag,
+            fleet_answers=RenderCache(FLEET_ANSWER_SECONDS),
         )
 
     async def _check_named(self, name: str) -> CheckResult:

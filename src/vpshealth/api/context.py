@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 
+from vpshealth.api.render_cache import RenderCache
 from vpshealth.clock import Clock
 from vpshealth.domain.health import CheckResult
 from vpshealth.engine.loop_lag import LoopLagMonitor
@@ -34,6 +35,8 @@ class ApiContext:
     check_host: Callable[[str], Awaitable[CheckResult]] | None = None
     """Checks the host of that name now and stores the result (``Core.check_once``)."""
     loop_lag: LoopLagMonitor | None = None
+    fleet_answers: RenderCache = field(default_factory=RenderCache)
+    """The host list and /metrics, rendered at most every ``seconds`` (0 in tests)."""
 
 
 def api_context(connection: HTTPConnection) -> ApiContext:

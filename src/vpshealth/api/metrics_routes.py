@@ -46,5 +46,8 @@ def _registry(connection: HTTPConnection) -> CollectorRegistry:
     },
     dependencies=[Depends(_may_scrape)],
 )
-def metrics(registry: Annotated[CollectorRegistry, Depends(_registry)]) -> Response:
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+def metrics(
+    registry: Annotated[CollectorRegistry, Depends(_registry)], context: Context
+) -> Response:
+    body = context.fleet_answers.get("metrics", lambda: generate_latest(registry))
+    return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
