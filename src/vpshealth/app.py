@@ -27,6 +27,7 @@ from vpshealth.engine.alert_manager import AlertManager
 from vpshealth.engine.credentials import CredentialSource, CredentialsProvider
 from vpshealth.engine.docker_monitor import DockerMonitor, IncidentSink
 from vpshealth.engine.history_upkeep import HistoryUpkeep
+from vpshealth.engine.live_hub import LiveHub
 from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, RuleSource, SshPoller
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.service import Pacing, Service, Worker, check_once
@@ -44,6 +45,7 @@ from vpshealth.store.event_log import EventLog
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.host_repository import HostRecord, HostRepository
 from vpshealth.store.incident_repository import IncidentRepository
+from vpshealth.store.live_log import LiveLog
 from vpshealth.store.maintenance import Retention
 from vpshealth.store.notification_feed import NotificationFeed
 from vpshealth.store.results_writer import ResultsWriter
@@ -192,8 +194,12 @@ class Core:
         desktop's), besides the log. With ``api``, the service serves the HTTP API there; its
         port is bound here, so that a port in use stops the service before it starts."""
         rules = RuleBook(self.rule_base)
-        recorder = Recorder(self.results_writer(record_incidents=False))
-        alerts = AlertManager(self.engine, self.clock, recorder.run_in_writer, notifiers, rules)
+        live_log = LiveLog(self.engine)
+        live = LiveHub(last_seq=live_log.last_seq(), missed=live_log.between)
+        recorder = Recorder(self.results_writer(record_incidents=False), live)
+        alerts = AlertManager(
+            self.engine, self.clock, recorder.run_in_writer, notifiers, rules, live=live
+        )
         retention = Retention.from_settings(self.settings)
         upkeep = HistoryUpkeep(self.engine, retention, self.clock, recorder.run_in_writer)
         deliveries = build_delivery_workers(self.engine, self.settings, self.secrets, self.clock)
@@ -201,7 +207,7 @@ class Core:
         workers += [(f"{w.name} delivery", w) for w in deliveries]
         status = EngineStatus(poll_timeout=self.pacing.poll_timeout)
         if api is not None:
-            workers.append(("API", self._api_server(api, status)))
+            workers.append(("API", self._api_server(api, status, live)))
         return Service(
             hosts=self.hosts.enabled_hosts,
             make_poller=self.make_poller,
@@ -214,7 +220,7 @@ class Core:
             status=status,
         )
 
-    def _api_server(self, address: ListenAddress, status: EngineStatus) -> ApiServer:
+    def _api_server(self, address: ListenAddress, status: EngineStatus, live: LiveHub) -> ApiServer:
         # FastAPI and uvicorn load only when the API is served (about 0.3 s at start-up).
         from vpshealth.api.app import create_app  # noqa: PLC0415
         from vpshealth.api.context import ApiContext  # noqa: PLC0415
@@ -227,6 +233,8 @@ class Core:
             engine=status,
             clock=self.clock,
             metrics_open=self.settings.metrics_open,
+            live_hub=live,
+            live_log=LiveLog(reader),
         )
         server = ApiServer(create_app(context), address)
         server.open()

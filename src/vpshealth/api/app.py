@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from vpshealth import __version__
-from vpshealth.api import health_routes, host_routes
+from vpshealth.api import health_routes, host_routes, live_routes
 from vpshealth.api.auth import FailedLogins
 from vpshealth.api.context import ApiContext
 
@@ -29,4 +29,5 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.failed_logins = FailedLogins()
     app.include_router(health_routes.router)
     app.include_router(host_routes.router)
+    app.include_router(live_routes.router)
     return app

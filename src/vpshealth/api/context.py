@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from starlette.requests import HTTPConnection
 
 from vpshealth.clock import Clock
+from vpshealth.engine.live_hub import LiveHub
 from vpshealth.engine.status import EngineStatus
 from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.read_model.reader import ReadModel
+from vpshealth.store.live_log import LiveLog
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +24,9 @@ class ApiContext:
     engine: EngineStatus
     clock: Clock
     metrics_open: bool = False
+    live_hub: LiveHub | None = None
+    live_log: LiveLog | None = None
+    """The live stream: the service's hub, and its log read through the API's connections."""
 
 
 def api_context(connection: HTTPConnection) -> ApiContext:

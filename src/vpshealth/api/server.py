@@ -12,6 +12,7 @@ from collections.abc import Generator
 import uvicorn
 from fastapi import FastAPI
 
+from vpshealth.api.live_routes import PING_SECONDS
 from vpshealth.domain.listen_address import ListenAddress
 from vpshealth.errors import ConfigurationError
 
@@ -42,6 +43,8 @@ class ApiServer:
             lifespan="off",
             ws="websockets-sansio",
             ws_max_size=1024 * 1024,
+            ws_ping_interval=PING_SECONDS,
+            ws_ping_timeout=PING_SECONDS,
             server_header=False,
             timeout_graceful_shutdown=3,
         )
