@@ -92,9 +92,10 @@ async def live(websocket: WebSocket) -> None:
     finally:
         for task in (streaming, listening):
             task.cancel()
-        await asyncio.gather(streaming, listening, return_exceptions=True)
-    if streaming.done() and not streaming.cancelled():
-        streaming.result()  # a failure of our own is logged by the server
+        # wait, not gather: the tasks' own cancellation must not look like this one's
+        await asyncio.wait({streaming, listening})
+    if not streaming.cancelled() and (failure := streaming.exception()) is not None:
+        raise failure  # a failure of our own, for the server to log
 
 
 async def _until_disconnect(websocket: WebSocket) -> None:
