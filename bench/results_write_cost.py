@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from vpshealth.collectors.procfs_parsers import parse_snapshot
 from vpshealth.domain.health import CheckResult, HostState, Problem
 from vpshealth.domain.hosts import Host
@@ -67,10 +69,28 @@ def main(argv: list[str] | None = None) -> None:
             if second >= WARMUP_SECONDS:
                 cpu += time.thread_time() - started
                 polls += len(batch)
+        live_bytes = _live_log_bytes(engine)
         engine.dispose()
     print(f"{args.hosts} hosts every {args.interval} s, {args.seconds} simulated seconds")
     print(f"writer CPU per poll: {cpu / polls * 1000:.3f} ms ({polls:.0f} polls measured)")
     print(f"share of one core at this rate: {cpu / polls * per_second * 100:.2f} %")
+    if live_bytes is not None:
+        rows, size = live_bytes
+        print(f"live_log: {rows} messages, {size / max(rows, 1):.0f} bytes each with its index")
+
+
+def _live_log_bytes(engine: Engine) -> tuple[int, int] | None:
+    """Messages in the live stream's log and the bytes they take (table and index), where the
+    checkout has one."""
+    with engine.connect() as conn:
+        tables = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+        if "live_log" not in tables:
+            return None
+        rows = int(conn.exec_driver_sql("SELECT count(*) FROM live_log").scalar_one())
+        size = conn.exec_driver_sql(
+            "SELECT sum(pgsize) FROM dbstat WHERE name IN ('live_log', 'ix_live_log_kind_at')"
+        ).scalar_one()
+    return rows, int(size or 0)
 
 
 if __name__ == "__main__":

@@ -91,7 +91,6 @@ def test_a_batch_logs_a_check_message_per_result_and_one_per_state_change(
         "state": "ok",
         "problem": None,
         "message": "All good",
-        "checked_at": "2027-01-15T08:00:00Z",
         "cpu_percent": 12.5,
         "memory_percent": 40.0,
         "load1": 0.1,

@@ -67,13 +67,12 @@ def _rounded(value: float | None) -> float | None:
 
 def check_data(result: CheckResult) -> JsonObject:
     """Compact: the state and the headline figures, not every series (those are in the
-    history)."""
+    history). The message's ``at`` is when the host was checked."""
     metrics = result.metrics
     data: JsonObject = {
         "state": result.state.value,
         "problem": result.problem.value if result.problem else None,
         "message": result.message,
-        "checked_at": iso(result.checked_at),
         "cpu_percent": None,
         "memory_percent": None,
         "load1": None,
