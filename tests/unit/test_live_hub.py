@@ -186,3 +186,9 @@ def test_a_cursor_beyond_the_end_of_the_log_is_a_gap_too() -> None:
     assert gap is not None
     assert gap["data"]["complete_from"] == 501
     assert "replaced or restored" in gap["data"]["message"]
+
+
+async def test_without_subscribers_nothing_is_read_to_fill_in() -> None:
+    hub = LiveHub(last_seq=1, missed=lambda low, high: pytest.fail("read for nobody"))
+    hub.publish([message(5)])
+    assert hub.last_seq == 5

@@ -116,6 +116,9 @@ class LiveHub:
             return
         with self._lock:
             found = list(messages)
+            if not self._subscribers:  # nobody to fill in for
+                self._last_seq = max(self._last_seq, found[-1].seq)
+                return
             behind = found[0].seq - self._last_seq - 1
             if behind > 0 and self._missed is not None:
                 if behind > FILL_LIMIT:
