@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocketDisconnect
 
-from vpshealth.api.auth import UNAUTHORIZED, FailedLogins, authenticate
+from vpshealth.api.auth import UNAUTHORIZED, FailedLogins, authenticate, peer_address
 from vpshealth.api.context import ApiContext, api_context
 from vpshealth.api.live_stream import Cursor, gap_message, resume
 from vpshealth.domain.live import ALL_KINDS, LiveKind, LiveMessage
@@ -116,8 +116,12 @@ async def _stream(
     subscription = hub.subscribe(kinds)
     cursor = Cursor(hub.last_seq if after is None else after)
 
+    sent = 0
+
     async def send(message: LiveMessage) -> None:
+        nonlocal sent
         await websocket.send_text(json.dumps(message.to_json(), separators=(",", ":")))
+        sent += 1
 
     async def read_page(seq: int) -> list[LiveMessage]:
         return await run_in_threadpool(live_log.after, seq, kinds)
@@ -133,7 +137,7 @@ async def _stream(
                 cursor.last = min(after, last_seq)
         await resume(cursor, subscription, read_page, send)
     except SubscriberDropped as dropped:
-        log.info("API: live stream to %s dropped: %s", websocket.client, dropped.reason)
+        log.warning("API: live stream to %s dropped: %s", peer_address(websocket), dropped.reason)
         await websocket.close(
             CLOSE_TOO_SLOW, f"Too far behind; reconnect with ?after={cursor.last}"[:123]
         )
@@ -141,3 +145,5 @@ async def _stream(
         pass
     finally:
         subscription.close()
+        log.info("API: live stream to %s ended after %d messages (last seq %d)",
+                 peer_address(websocket), sent, cursor.last)  # fmt: skip
