@@ -21,7 +21,7 @@ from starlette.websockets import WebSocketDisconnect
 from vpshealth.api.auth import UNAUTHORIZED, FailedLogins, authenticate, peer_address
 from vpshealth.api.context import ApiContext, api_context
 from vpshealth.api.live_stream import Cursor, gap_message, resume
-from vpshealth.domain.live import ALL_KINDS, LiveKind, LiveMessage
+from vpshealth.domain.live import ALL_KINDS, KIND_NAMES, LiveKind, LiveMessage
 from vpshealth.engine.live_hub import SubscriberDropped
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ router = APIRouter()
 
 CLOSE_TOO_SLOW = 1013
 PING_SECONDS = 20.0
-KIND_NAMES = ", ".join(k.value for k in LiveKind)
+KIND_LIST = ", ".join(k.value for k in LiveKind)
 
 
 class QueryError(ValueError):
@@ -55,11 +55,11 @@ def parse_kinds(raw: str | None) -> frozenset[LiveKind]:
     if raw is None or not raw.strip():
         return ALL_KINDS
     names = [name.strip() for name in raw.split(",") if name.strip()]
-    unknown = [name for name in names if name not in LiveKind.__members__.values()]
+    unknown = [name for name in names if name not in KIND_NAMES]
     if unknown:
         raise QueryError(
             f"kinds: unknown kind {', '.join(map(repr, unknown))}; use a comma-separated list "
-            f"of {KIND_NAMES}."
+            f"of {KIND_LIST}."
         )
     return frozenset(LiveKind(name) for name in names)
 

@@ -22,6 +22,7 @@ class LiveKind(StrEnum):
 
 
 ALL_KINDS = frozenset(LiveKind)
+KIND_NAMES = frozenset(k.value for k in LiveKind)
 
 
 @dataclass(frozen=True, slots=True)

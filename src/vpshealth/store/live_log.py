@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from vpshealth.domain.live import LiveDraft, LiveKind, LiveMessage, iso
+from vpshealth.domain.live import KIND_NAMES, LiveDraft, LiveKind, LiveMessage, iso
 from vpshealth.store.id_lists import one_of
 from vpshealth.store.schema import hosts, incidents, live_log, settings
 
@@ -99,7 +99,7 @@ class LiveLog:
                 )
             )
             found = {row.key[len(_COMPLETE_FROM_KEY) :]: int(json.loads(row.value)) for row in rows}
-        return {LiveKind(k): v for k, v in found.items() if k in LiveKind.__members__.values()}
+        return {LiveKind(k): v for k, v in found.items() if k in KIND_NAMES}
 
     def prune(
         self, kinds: Collection[LiveKind], before: float, now: int, limit: int = PRUNE_CHUNK
