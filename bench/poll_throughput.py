@@ -33,6 +33,7 @@ import logging
 import math
 import pstats
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -62,6 +63,7 @@ from vpshealth.clock import Clock, SystemClock
 from vpshealth.config import Paths, Settings
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.hosts import Host, HostKind
+from vpshealth.domain.listen_address import ListenAddress
 from vpshealth.engine import heap
 from vpshealth.engine.credentials import CredentialSource
 from vpshealth.engine.docker_monitor import IncidentSink
@@ -317,6 +319,7 @@ class BenchConfig:
     tracemalloc: bool = False  # where the memory goes (slows the engine: not for timing)
     stall_stacks: Path | None = None  # write the stacks of loop stalls here
     heap_report: Path | None = None  # append what the memory is made of every 10 minutes
+    api_load: bool = False  # serve the API and load it with bench/api_load.py (20 req/s, 5 WS)
 
     @property
     def warmup_seconds(self) -> float:
@@ -379,6 +382,12 @@ class BenchReport:
     by_5min: list[tuple[float, ...]]  # see _five_minute_timeline
     started_at: float
     machine: dict[str, Any] = field(default_factory=dict)
+    api_load: dict[str, Any] | None = None  # bench/api_load.py's report
+
+    @property
+    def rss_target_mb(self) -> int:
+        """150 MB for the engine; the API is given 25 MB more."""
+        return 175 if self.config.get("api_load") else 150
 
     def targets(self) -> dict[str, tuple[bool, str]]:
         s = self.steady
@@ -392,7 +401,10 @@ class BenchReport:
                 s.engine_core_share < 0.25,
                 f"{100 * s.engine_core_share:.1f} %",
             ),
-            "RSS < 150 MB": (self.peak_rss_mb < 150, f"peak {self.peak_rss_mb:.0f} MB"),
+            f"RSS < {self.rss_target_mb} MB": (
+                self.peak_rss_mb < self.rss_target_mb,
+                f"peak {self.peak_rss_mb:.0f} MB",
+            ),
             "loop stall < 50 ms": (s.loop_lag_max_ms < 50, f"max {s.loop_lag_max_ms:.1f} ms"),
         }
 
@@ -526,6 +538,36 @@ def _fleet_args(config: BenchConfig) -> list[str]:
     return args
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _start_api_load(
+    address: ListenAddress, token: str, fleet: FleetProcess, seconds: float, workdir: Path
+) -> subprocess.Popen[bytes]:
+    names = ",".join(h["name"] for h in fleet.hosts)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("api_load.py")),
+            "--url",
+            address.url,
+            "--token",
+            token,
+            "--hosts",
+            names,
+            "--seconds",
+            str(seconds),
+            "--json",
+            str(workdir / "api_load.json"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def add_fleet_hosts(core: Core, fleet_hosts: list[dict[str, Any]], interval: int, key: str) -> None:
     """Disable the built-in localhost and add every simulated host, its key in the
     SecretStore (one keyring entry per host, as ``host add`` makes)."""
@@ -579,6 +621,9 @@ async def _run_in(config: BenchConfig, workdir: Path) -> BenchReport:
     finally:
         await asyncio.to_thread(fleet.stop)
     report.fleet_log_tail = fleet.log_path.read_text()[-1500:]
+    load_file = workdir / "api_load.json"
+    if config.api_load and load_file.exists():
+        report.api_load = json.loads(load_file.read_text())
     return report
 
 
@@ -627,7 +672,11 @@ async def _run_engine(
         core.make_poller = probed_make_poller
         fleet_pid = fleet.proc.pid if fleet.proc is not None else None
         monitor = Monitor(fleet_pid)
-        service = core.build_service()
+        api_address = None
+        if config.api_load:
+            api_address = ListenAddress("127.0.0.1", _free_port())
+            api_token = core.api_tokens.create("bench").token
+        service = core.build_service(api=api_address)
         profiler = cProfile.Profile() if config.profile else None
         if config.tracemalloc:
             tracemalloc.start(4)
@@ -646,6 +695,9 @@ async def _run_engine(
         if profiler is not None:
             profiler.enable()
         runner = asyncio.create_task(service.run(), name="service")
+        load = None
+        if api_address is not None:
+            load = _start_api_load(api_address, api_token, fleet, config.seconds, workdir)
         try:
             await asyncio.wait({runner}, timeout=config.warmup_seconds)
             steady_at = time.time()
@@ -679,6 +731,8 @@ async def _run_engine(
                 for helper in helpers:
                     helper.cancel()
                 await asyncio.gather(*helpers, return_exceptions=True)
+                if load is not None:
+                    await asyncio.to_thread(load.wait, 120)
         if stall_watch is not None and config.stall_stacks is not None:
             config.stall_stacks.write_text(stall_watch.report(since=steady_at) + "\n" + census)
         if profiler is not None and config.profile is not None:
@@ -854,6 +908,15 @@ def format_report(report: BenchReport) -> str:
     ]
     for name, (met, detail) in report.targets().items():
         lines.append(f"  {'MET ' if met else 'MISS'} {name}: {detail}")
+    if report.api_load is not None:
+        load = report.api_load
+        lines += [
+            "",
+            f"API load: {load['requests']} requests ({load['requests_per_second']}/s), "
+            f"live messages per subscriber {load['live_messages_per_subscriber']}",
+            *(f"  {k}: {v}" for k, v in load["statuses"].items()),
+            *(f"  {k}: {v}" for k, v in load["latency_ms"].items()),
+        ]
     return "\n".join(lines)
 
 
@@ -892,6 +955,12 @@ def main() -> None:
         help="append what the engine's memory is made of to this file every 10 minutes",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="keep database and logs here")
+    parser.add_argument(
+        "--api-load",
+        action="store_true",
+        help="serve the API on loopback and load it: 20 mixed reads/s and 5 live subscribers "
+        "(bench/api_load.py, a separate process)",
+    )
     args = parser.parse_args()
     if not 0 < args.minutes <= MAX_MINUTES:
         parser.error(f"--minutes must be within {MAX_MINUTES:g}")
@@ -913,6 +982,7 @@ def main() -> None:
         tracemalloc=args.tracemalloc,
         stall_stacks=args.stall_stacks,
         heap_report=args.heap_report,
+        api_load=args.api_load,
     )
     heap.limit_malloc_arenas()  # as `vpshealth` does at start
     report = asyncio.run(run_benchmark(config, args.workdir))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -28,17 +29,26 @@ from vpshealth.engine.credentials import CredentialSource, CredentialsProvider
 from vpshealth.engine.docker_monitor import DockerMonitor, IncidentSink
 from vpshealth.engine.history_upkeep import HistoryUpkeep
 from vpshealth.engine.live_hub import LiveHub
+from vpshealth.engine.loop_lag import LoopLagMonitor
 from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, RuleSource, SshPoller
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.service import Pacing, Service, Worker, check_once
 from vpshealth.engine.status import EngineStatus
 from vpshealth.operations.api_tokens import ApiTokens
+from vpshealth.operations.bundle import Operations
+from vpshealth.operations.email_settings import EmailSettingsOperations
+from vpshealth.operations.hosts import HostOperations
+from vpshealth.operations.incidents import IncidentOperations
+from vpshealth.operations.rules import RuleOperations
+from vpshealth.operations.silences import SilenceOperations
 from vpshealth.read_model.reader import ReadModel
 from vpshealth.secrets import SecretStore
+from vpshealth.secrets.choice import chosen_secret_store
 from vpshealth.store.api_token_repository import ApiTokenRepository
 from vpshealth.store.database import open_database, open_reader
 
 if TYPE_CHECKING:
+    from vpshealth.api.context import ApiContext
     from vpshealth.api.server import ApiServer
 from vpshealth.store.docker_repository import DockerRepository
 from vpshealth.store.event_log import EventLog
@@ -53,6 +63,9 @@ from vpshealth.store.rule_repository import RuleRepository
 from vpshealth.store.settings_repository import SettingsRepository
 from vpshealth.store.silence_repository import SilenceRepository
 
+FLEET_ANSWER_SECONDS = 5.0
+"""The API renders its host list and /metrics at most this often (see api/render_cache.py)."""
+
 
 @dataclass
 class Core:
@@ -66,6 +79,20 @@ class Core:
     def hosts(self) -> HostRepository:
         """One repository for the process: it remembers the host rows it has validated."""
         return HostRepository(self.engine)
+
+    @functools.cached_property
+    def operations(self) -> Operations:
+        """The use cases every face calls."""
+        hosts = HostOperations(self.hosts, self.secrets, self.settings.connect_timeout)
+        return Operations(
+            hosts=hosts,
+            rules=RuleOperations(self.rules, hosts, self.rule_base, self.clock),
+            incidents=IncidentOperations(self.incidents, self.clock),
+            silences=SilenceOperations(self.silences, hosts, self.clock),
+            email=EmailSettingsOperations(
+                self.stored_settings, self.secrets, self.settings, self.clock
+            ),
+        )
 
     @property
     def docker(self) -> DockerRepository:
@@ -207,7 +234,9 @@ class Core:
         workers += [(f"{w.name} delivery", w) for w in deliveries]
         status = EngineStatus(poll_timeout=self.pacing.poll_timeout)
         if api is not None:
-            workers.append(("API", self._api_server(api, status, live)))
+            loop_lag = LoopLagMonitor()
+            workers.append(("loop lag", loop_lag))
+            workers.append(("API", self._api_server(api, status, loop_lag, live)))
         return Service(
             hosts=self.hosts.enabled_hosts,
             make_poller=self.make_poller,
@@ -220,25 +249,49 @@ class Core:
             status=status,
         )
 
-    def _api_server(self, address: ListenAddress, status: EngineStatus, live: LiveHub) -> ApiServer:
+    def _api_server(
+        self, address: ListenAddress, status: EngineStatus, loop_lag: LoopLagMonitor, live: LiveHub
+    ) -> ApiServer:
         # FastAPI and uvicorn load only when the API is served (about 0.3 s at start-up).
         from vpshealth.api.app import create_app  # noqa: PLC0415
-        from vpshealth.api.context import ApiContext  # noqa: PLC0415
         from vpshealth.api.server import ApiServer  # noqa: PLC0415
 
+        server = ApiServer(create_app(self.api_context(status, loop_lag, live=live)), address)
+        server.open()
+        return server
+
+    def api_context(
+        self,
+        status: EngineStatus,
+        loop_lag: LoopLagMonitor | None = None,
+        *,
+        live: LiveHub | None = None,
+    ) -> ApiContext:
+        """What the API's routes are given; its reads go through their own connections.
+        ``live``: the service's live hub (without it, no live stream)."""
+        from vpshealth.api.context import ApiContext  # noqa: PLC0415
+        from vpshealth.api.render_cache import RenderCache  # noqa: PLC0415
+
         reader = open_reader(self.paths.database)
-        context = ApiContext(
+        return ApiContext(
             read_model=read_model_on(reader),
             tokens=ApiTokens(ApiTokenRepository(reader), self.clock),
             engine=status,
             clock=self.clock,
             metrics_open=self.settings.metrics_open,
+            history=HistoryReader(reader, Retention.from_settings(self.settings)),
+            rules=RuleRepository(reader),
+            rule_base=self.rule_base,
+            check_host=self._check_named,
+            loop_lag=loop_lag,
+            fleet_answers=RenderCache(FLEET_ANSWER_SECONDS),
             live_hub=live,
             live_log=LiveLog(reader),
         )
-        server = ApiServer(create_app(context), address)
-        server.open()
-        return server
+
+    async def _check_named(self, name: str) -> CheckResult:
+        record = await asyncio.to_thread(self.hosts.get, name)
+        return (await self.check_once([record]))[0]
 
     def close(self) -> None:
         self.engine.dispose()
@@ -261,4 +314,12 @@ def build_core(settings: Settings | None = None, secrets: SecretStore | None = N
     paths = Paths.from_settings(settings)
     paths.ensure()
     engine = open_database(paths.database, backup_dir=paths.backup_dir)
-    return Core(settings, paths, engine, secrets or SecretStore())
+    if secrets is None:
+        secrets = chosen_secret_store(
+            settings.secret_store,
+            sealed_file=paths.secrets_file,
+            passphrase_file=settings.secrets_passphrase_file,
+            secrets_dir=settings.secrets_dir,
+            environ=os.environ,
+        )
+    return Core(settings, paths, engine, secrets)

@@ -53,6 +53,20 @@ class Settings(BaseModel):
     restart_loop_count: int = Field(default=3, ge=2, le=1000)
     restart_loop_minutes: float = Field(default=10.0, gt=0, le=1440)
     key_passphrase: str | None = Field(default=None, repr=False)
+    secret_store: Literal["keyring", "file"] = Field(
+        default="keyring",
+        description="keyring: the OS keyring; file: the sealed secrets file (headless nodes)",
+    )
+    secrets_passphrase_file: Path | None = Field(
+        default=None,
+        description="the file holding the passphrase of the sealed secrets file; default: the "
+        "systemd credential or the Docker Compose secret",
+    )
+    secrets_dir: Path | None = Field(
+        default=None,
+        description="the folder of secret files; default: $CREDENTIALS_DIRECTORY, else "
+        "/run/secrets",
+    )
     # E-mail: each one overrides the stored `email.*` setting (headless set-ups).
     smtp_host: str | None = None
     smtp_port: int | None = Field(default=None, ge=1, le=65535)
@@ -106,6 +120,11 @@ class Paths:
     @property
     def log_file(self) -> Path:
         return self.log_dir / "vpshealth.log"
+
+    @property
+    def secrets_file(self) -> Path:
+        """The sealed secrets of a headless node (``VPSHEALTH_SECRET_STORE=file``)."""
+        return self.data_dir / "secrets.sealed"
 
     @property
     def backup_dir(self) -> Path:

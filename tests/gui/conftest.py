@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from tests.gui.memory_keyring import MemoryKeyring
 from vpshealth.app import Core, build_core
+from vpshealth.clock import SystemClock
 from vpshealth.config import Settings
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.tasks import TaskRunner
@@ -85,10 +86,22 @@ def _kill_leftover_timers(qloop: qasync.QEventLoop) -> None:
     callbacks.clear()
 
 
+class StoppedClock(SystemClock):
+    """Reads one fixed time, the GUI's and the operations' alike; sleeps for real."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def now(self) -> float:
+        return self.at
+
+
 @pytest.fixture
 def ctx(core: Core, loop: Loop, qapp: QApplication) -> Iterator[GuiContext]:
     tasks = TaskRunner()
-    context = GuiContext(core, tasks, now=lambda: 1_800_000_000.0)
+    clock = StoppedClock(1_800_000_000.0)
+    core.clock = clock
+    context = GuiContext(core, tasks, now=clock.now)
     try:
         yield context
     finally:

@@ -16,10 +16,9 @@ from tests.gui.memory_keyring import MemoryKeyring
 from vpshealth.app import Core
 from vpshealth.collectors.ssh_keys import generate_ed25519
 from vpshealth.domain.hosts import AuthMethod, Host
-from vpshealth.gui.connection_test import HostKey
 from vpshealth.gui.context import GuiContext
-from vpshealth.gui.host_actions import add_host
 from vpshealth.gui.host_editor import HostEditor
+from vpshealth.operations.host_keys import PresentedKey
 from vpshealth.operations.login_keys import NewKey
 from vpshealth.secrets import SERVICE
 
@@ -30,10 +29,10 @@ class Answers:
     def __init__(self, trust: bool = True, remove: bool = True) -> None:
         self.trust = trust
         self.remove = remove
-        self.host_keys: list[tuple[str, HostKey, str | None]] = []
+        self.host_keys: list[tuple[str, PresentedKey, str | None]] = []
         self.removals: list[str] = []
 
-    def host_key(self, parent: QWidget, name: str, key: HostKey, pinned: str | None) -> bool:
+    def host_key(self, parent: QWidget, name: str, key: PresentedKey, pinned: str | None) -> bool:
         self.host_keys.append((name, key, pinned))
         return self.trust
 
@@ -208,7 +207,8 @@ def test_edit_and_remove(
 ) -> None:
     private, public = generate_ed25519("x")
     host = Host(name="web1", address="203.0.113.10", host_key=public)
-    add_host(core, host, NewKey(AuthMethod.KEY, private, None, public))
+    fields = host.model_dump(exclude={"host_key"})
+    core.operations.hosts.add(fields, NewKey(AuthMethod.KEY, private, None, public), public)
     key_ref = core.hosts.get("web1").host.key_ref
     assert key_ref is not None
 

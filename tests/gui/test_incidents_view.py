@@ -80,7 +80,7 @@ def test_snooze_a_host(core: Core, ctx: GuiContext, loop: Loop, qtbot: QtBot) ->
     qtbot.addWidget(view)
     loop.run(view.load())
     view.select_incident(view.incidents[0].id)
-    loop.run(view.snooze_host(host_id, "web1"))
+    loop.run(view.snooze_host("web1"))
     with core.engine.connect() as conn:
         rows = list(conn.execute(silences.select()))
     assert [(r.host_id, r.kind, r.starts_at, r.ends_at) for r in rows] == [

@@ -7,9 +7,9 @@ from pytestqt.qtbot import QtBot
 from tests.gui.conftest import Loop, core, ctx, loop, memory_keyring  # noqa: F401 (fixtures)
 from tests.integration.support.sshd import SshServer
 from vpshealth.app import Core
-from vpshealth.gui.connection_test import HostKey
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.host_editor import HostEditor
+from vpshealth.operations.host_keys import PresentedKey
 
 
 def test_connection_test_and_save_against_sshd(
@@ -19,9 +19,9 @@ def test_connection_test_and_save_against_sshd(
     loop: Loop,  # noqa: F811
     qtbot: QtBot,
 ) -> None:
-    shown: list[HostKey] = []
+    shown: list[PresentedKey] = []
 
-    def trust(_parent: object, _name: str, key: HostKey, pinned: str | None) -> bool:
+    def trust(_parent: object, _name: str, key: PresentedKey, pinned: str | None) -> bool:
         assert pinned is None
         shown.append(key)
         return True

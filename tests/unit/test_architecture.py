@@ -60,7 +60,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "store": frozenset({"domain", "config", "errors"}),
     "alerts": _BASE | {"domain", "store", "secrets"},
     "engine": _BASE | {"domain", "collectors", "store", "secrets"},
-    "operations": _BASE | {"domain", "collectors", "store", "secrets", "engine", "alerts"},
+    "operations": _BASE | {"domain", "collectors", "store", "secrets", "alerts", "read_model"},
     "read_model": frozenset({"domain", "collectors", "store"}),
     "app": _BELOW_FACES | {"api"},
     "api": _BELOW_FACES,
@@ -155,6 +155,32 @@ def test_the_check_finds_an_engine_alerts_loop() -> None:
         "engine/service.py imports vpshealth.alerts.email_worker (not allowed)",
     ]
     assert layer_cycles(graph) == ["alerts -> engine -> alerts"]
+
+
+@pytest.mark.parametrize(
+    ("face", "other"), [(f, o) for f in sorted(FACES) for o in sorted(FACES) if f != o]
+)
+def test_no_face_may_import_another_face(face: str, other: str) -> None:
+    graph = {f"{face}/x.py": {f"vpshealth.{other}.y", "vpshealth.operations.hosts"}}
+    assert layer_violations(graph, LAYERS) == [
+        f"{face}/x.py imports vpshealth.{other}.y (a face imports another face)"
+    ]
+
+
+def test_operations_are_no_face_and_run_no_engine() -> None:
+    graph = {
+        "operations/hosts.py": {
+            "vpshealth.cli.output",
+            "vpshealth.gui.tasks",
+            "vpshealth.api.routes",
+            "vpshealth.engine.service",
+            "vpshealth.store.host_repository",
+        }
+    }
+    assert layer_violations(graph, LAYERS) == [
+        f"operations/hosts.py imports vpshealth.{m} (not allowed)"
+        for m in ("api.routes", "cli.output", "engine.service", "gui.tasks")
+    ]
 
 
 def test_a_new_part_must_be_given_its_place() -> None:

@@ -138,3 +138,17 @@ def test_the_delivery_states_go_back_on_a_downgrade(tmp_path: Path) -> None:
         states = conn.exec_driver_sql("SELECT id, email_state FROM notifications ORDER BY id").all()
     engine.dispose()
     assert [tuple(row) for row in states] == [(1, "pending"), (2, "skipped")]
+
+
+def test_event_ids_are_never_reused_after_the_newest_go(tmp_path: Path) -> None:
+    """They are the cursor of GET /api/v1/events?after=."""
+    engine = open_database(tmp_path / "db.sqlite3")
+    with engine.begin() as conn:
+        host_id = conn.exec_driver_sql("SELECT min(id) FROM hosts").scalar_one()
+        insert = "INSERT INTO events (host_id, at, kind, message) VALUES (?, 1, 'state', 'm')"
+        conn.exec_driver_sql(insert, (host_id,))
+        first = conn.exec_driver_sql("SELECT max(id) FROM events").scalar_one()
+        conn.exec_driver_sql("DELETE FROM events")
+        conn.exec_driver_sql(insert, (host_id,))
+        second = conn.exec_driver_sql("SELECT max(id) FROM events").scalar_one()
+    assert second > first

@@ -5,7 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from vpshealth import __version__
-from vpshealth.api import health_routes, host_routes, live_routes
+from vpshealth.api import (
+    errors,
+    event_routes,
+    health_routes,
+    host_routes,
+    incident_routes,
+    live_routes,
+    metrics_routes,
+    rule_routes,
+    silence_routes,
+)
 from vpshealth.api.auth import FailedLogins
 from vpshealth.api.context import ApiContext
 
@@ -27,7 +37,11 @@ def create_app(context: ApiContext) -> FastAPI:
     )
     app.state.context = context
     app.state.failed_logins = FailedLogins()
+    app.state.metrics_registry = metrics_routes.metrics_registry(context)
     app.include_router(health_routes.router)
-    app.include_router(host_routes.router)
+    for routes in (host_routes, incident_routes, event_routes, silence_routes, rule_routes):
+        app.include_router(routes.router)
+    app.include_router(metrics_routes.router)
     app.include_router(live_routes.router)
+    errors.install(app)
     return app

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 
+from vpshealth.api.render_cache import RenderCache
 from vpshealth.clock import Clock
+from vpshealth.domain.health import CheckResult
 from vpshealth.engine.live_hub import LiveHub
+from vpshealth.engine.loop_lag import LoopLagMonitor
 from vpshealth.engine.status import EngineStatus
 from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.read_model.reader import ReadModel
+from vpshealth.store.history import HistoryReader
 from vpshealth.store.live_log import LiveLog
+from vpshealth.store.rule_repository import RuleRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +30,15 @@ class ApiContext:
     engine: EngineStatus
     clock: Clock
     metrics_open: bool = False
+    history: HistoryReader | None = None
+    rules: RuleRepository | None = None
+    rule_base: Mapping[str, float] = field(default_factory=dict)
+    """The levels the environment sets, under the stored rules (``Core.rule_base``)."""
+    check_host: Callable[[str], Awaitable[CheckResult]] | None = None
+    """Checks the host of that name now and stores the result (``Core.check_once``)."""
+    loop_lag: LoopLagMonitor | None = None
+    fleet_answers: RenderCache = field(default_factory=RenderCache)
+    """The host list and /metrics, rendered at most every ``seconds`` (0 in tests)."""
     live_hub: LiveHub | None = None
     live_log: LiveLog | None = None
     """The live stream: the service's hub, and its log read through the API's connections."""

@@ -9,6 +9,7 @@ import socket
 import ssl
 from collections.abc import Generator
 
+import anyio.to_thread
 import uvicorn
 from fastapi import FastAPI
 
@@ -17,6 +18,11 @@ from vpshealth.domain.listen_address import ListenAddress
 from vpshealth.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
+
+API_THREADS = 4
+"""Worker threads for the routes that read (FastAPI's default is 40): more requests wait their
+turn instead of each holding a connection and its memory, and fewer threads contend with the
+event loop for the interpreter."""
 
 
 class _InLoopServer(uvicorn.Server):
@@ -86,6 +92,7 @@ class ApiServer:
         if self._socket is None:
             self.open()
         assert self._socket is not None
+        anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
         log.info("API listening on %s", self.address.url)
         serving = asyncio.ensure_future(self._server.serve(sockets=[self._socket]))
         try:

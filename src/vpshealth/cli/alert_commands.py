@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import re
+import contextlib
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
-from vpshealth.domain.alert_rules import (
-    RULE_SPECS,
-    RuleSet,
-    RuleValueError,
-    format_value,
-    parse_rule_value,
-)
-from vpshealth.domain.silences import WEEK_MINUTES, Silence, SilenceKind
+from vpshealth.domain.alert_rules import RULE_SPECS, format_value
 from vpshealth.errors import EXIT_OK, InputError
+from vpshealth.operations.errors import FieldError
+from vpshealth.operations.incidents import AckOutcome
+from vpshealth.operations.rules import RuleConflictError
+from vpshealth.operations.silences import WindowView
 from vpshealth.read_model import json_shapes
 from vpshealth.read_model.json_shapes import incident_state
-from vpshealth.store.silence_repository import SilenceRepository
-
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -137,23 +131,17 @@ def list_incidents(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def acknowledge(ctx: CliContext, args: argparse.Namespace) -> int:
-    repo = ctx.core.incidents
-    now = int(time.time())
-    problems = []
-    for incident_id in args.ids:
-        record = repo.get(incident_id)
-        if record is None:
-            problems.append(f"there is no incident {incident_id}")
-        elif not record.is_open:
-            problems.append(f"incident {incident_id} is already resolved")
-        elif record.acknowledged_at is not None:
-            print(f"Incident {incident_id} was already acknowledged.")
-        elif repo.acknowledge(incident_id, now):
-            print(f"Acknowledged {incident_id} ({record.host_name}: {record.message}).")
-    if problems:
-        raise InputError(
-            "; ".join(problems).capitalize() + ". `vpshealth incidents --open` lists them."
-        )
+    done = ctx.core.operations.incidents.acknowledge(args.ids)
+    for result in done.results:
+        record = result.record
+        if result.outcome is AckOutcome.ALREADY_ACKNOWLEDGED:
+            print(f"Incident {result.incident_id} was already acknowledged.")
+        elif result.outcome is AckOutcome.ACKNOWLEDGED:
+            assert record is not None
+            print(f"Acknowledged {result.incident_id} ({record.host_name}: {record.message}).")
+    error = done.error()
+    if error is not None:
+        raise error
     return EXIT_OK
 
 
@@ -165,154 +153,80 @@ def snooze_host(ctx: CliContext, args: argparse.Namespace) -> int:
     if len(args.args) != expected:
         usage = "vpshealth snooze --all DURATION" if args.all else "vpshealth snooze NAME DURATION"
         raise InputError(f"Use `{usage}`, e.g. 2h or 1d; DURATION 'off' ends the snooze.")
-    core = ctx.core
-    record = None if args.all else core.hosts.get(args.args[0])
-    host_id = record.id if record else None
-    who = "every host" if record is None else record.host.name
-    repo = core.silences
-    now = int(time.time())
+    silences = ctx.core.operations.silences
+    name = None if args.all else args.args[0]
+    who = "every host" if name is None else ctx.core.operations.hosts.get(name).host.name
     if args.args[-1].lower() == "off":
-        ended = repo.end_snoozes(host_id, now)
+        ended = silences.end_snooze(name)
         print(f"Snooze of {who} ended." if ended else f"{who} was not snoozed.")
         return EXIT_OK
-    seconds = _duration(args.args[-1], "DURATION")
-    repo.snooze(host_id, now + seconds, now, args.reason)
-    until = datetime.fromtimestamp(now + seconds).astimezone()
-    print(f"No notifications about {who} until {until:%Y-%m-%d %H:%M %Z}.")
+    with _labelled({"duration": "DURATION"}):
+        until = silences.snooze(name, args.args[-1], args.reason)
+    shown = datetime.fromtimestamp(until).astimezone()
+    print(f"No notifications about {who} until {shown:%Y-%m-%d %H:%M %Z}.")
     return EXIT_OK
 
 
-def _duration(text: str, field: str) -> int:
+@contextlib.contextmanager
+def _labelled(labels: dict[str, str]) -> Iterator[None]:
+    """Field errors of the operations, with the field named as the command names it."""
     try:
-        seconds = output.parse_duration(text)
-    except InputError:
-        raise InputError(
-            f"invalid {field} {text!r}: use a number with m, h, d or w, e.g. 90m or 2h"
-        ) from None
-    if seconds <= 0:
-        raise InputError(f"{field} must be longer than 0")
-    return seconds
+        yield
+    except FieldError as exc:
+        raise InputError(exc.worded(labels.get(exc.field, exc.field))) from None
 
 
-def _local_time(text: str) -> int:
-    if text.strip().lower() == "now":
-        return int(time.time())
-    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
-        try:
-            return int(datetime.strptime(text.strip(), pattern).astimezone().timestamp())
-        except ValueError:
-            continue
-    raise InputError(f"invalid --start {text!r}: use 'YYYY-MM-DD HH:MM' (local time) or 'now'")
-
-
-def _weekly_minute(text: str) -> int:
-    """'sun 03:00' in local time, as minutes after Monday 00:00 UTC."""
-    parts = text.strip().lower().split()
-    match = _CLOCK.match(parts[1]) if len(parts) == 2 else None
-    if match is None or parts[0][:3] not in _DAYS:
-        raise InputError(
-            f"invalid --weekly {text!r}: use 'DAY HH:MM' (local time), e.g. 'sun 03:00'"
-        )
-    local_minute = _DAYS.index(parts[0][:3]) * 1440 + int(match[1]) * 60 + int(match[2])
-    return (local_minute - _utc_offset_minutes()) % WEEK_MINUTES
-
-
-def _utc_offset_minutes() -> int:
-    offset = datetime.now().astimezone().utcoffset()
-    return int(offset.total_seconds() // 60) if offset else 0
+_WINDOW_OPTIONS = {"duration": "--duration", "start": "--start", "weekly": "--weekly"}
 
 
 def manage_maintenance(ctx: CliContext, args: argparse.Namespace) -> int:
-    core = ctx.core
-    repo = core.silences
+    silences = ctx.core.operations.silences
     if args.remove is not None:
-        if not repo.remove(args.remove):
-            raise InputError(
-                f"There is no window {args.remove}. `vpshealth maintenance` lists them."
-            )
+        silences.remove_window(args.remove)
         print(f"Removed window {args.remove}.")
         return EXIT_OK
-    record = core.hosts.get(args.name) if args.name else None
+    name = ctx.core.operations.hosts.get(args.name).host.name if args.name else None
     if args.start is None and args.weekly is None:
-        return _list_silences(ctx, repo, record.id if record else None, args.json)
+        return _list_windows(silences.windows(name), args.json)
     if args.start is not None and args.weekly is not None:
         raise InputError("Use either --start (one-off) or --weekly, not both.")
-    if record is None and not args.all:
+    if name is None and not args.all:
         raise InputError("Name the host, or use --all for a window that covers every host.")
     if args.duration is None:
         raise InputError("--duration is needed, e.g. --duration 2h")
-    minutes = _duration(args.duration, "--duration") // 60
-    if minutes < 1:
-        raise InputError("--duration must be at least 1 minute")
-    host_id = record.id if record else None
-    now = int(time.time())
-    if args.weekly is not None:
-        if minutes >= WEEK_MINUTES:
-            raise InputError("--duration of a weekly window must be shorter than a week")
-        window_id = repo.add_weekly(
-            host_id, SilenceKind.MAINTENANCE, _weekly_minute(args.weekly), minutes,
-            now=now, reason=args.reason,
-        )  # fmt: skip
-    else:
-        start = _local_time(args.start)
-        window_id = repo.add_one_off(
-            host_id, SilenceKind.MAINTENANCE, start, start + minutes * 60,
-            now=now, reason=args.reason,
-        )  # fmt: skip
-    added = next(s for s in repo.current(now) if s.id == window_id)
-    print(f"Maintenance window {window_id} added: {_when(added)}.")
+    with _labelled(_WINDOW_OPTIONS):
+        added = silences.add_window(
+            name, duration=args.duration, start=args.start, weekly=args.weekly, reason=args.reason
+        )
+    print(f"Maintenance window {added.silence.id} added: {added.when}.")
     return EXIT_OK
 
 
-def _when(silence: Silence) -> str:
-    if silence.weekly:
-        assert silence.weekly_start_minute is not None
-        assert silence.weekly_minutes is not None
-        local = (silence.weekly_start_minute + _utc_offset_minutes()) % WEEK_MINUTES
-        day, minute = divmod(local, 1440)
-        return (
-            f"every {_DAYS[day].capitalize()} {minute // 60:02d}:{minute % 60:02d} for "
-            f"{output.duration(silence.weekly_minutes * 60)}"
-        )
-    start = datetime.fromtimestamp(silence.starts_at or 0).astimezone()
-    end = datetime.fromtimestamp(silence.ends_at or 0).astimezone()
-    return f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M %Z}"
-
-
-def _list_silences(
-    ctx: CliContext, repo: SilenceRepository, host_id: int | None, as_json: bool
-) -> int:
+def _list_windows(windows: list[WindowView], as_json: bool) -> int:
     now = int(time.time())
-    names = {r.id: r.host.name for r in ctx.core.hosts.list()}
-    shown = [s for s in repo.current(now) if host_id is None or s.host_id in (None, host_id)]
     if as_json:
         output.print_json(
             {
                 "windows": [
-                    json_shapes.silence_json(
-                        s,
-                        names.get(s.host_id) if s.host_id is not None else None,
-                        now=now,
-                        when=_when(s),
-                    )
-                    for s in shown
+                    json_shapes.silence_json(w.silence, w.host_name, now=now, when=w.when)
+                    for w in windows
                 ]
             }
         )
         return EXIT_OK
-    if not shown:
+    if not windows:
         print("No snoozes or maintenance windows.")
         return EXIT_OK
     rows = [
         [
-            str(s.id),
-            names.get(s.host_id, "?") if s.host_id is not None else "(every host)",
-            s.kind.value,
-            "now" if s.active(now) else "later",
-            _when(s),
-            s.reason,
+            str(w.silence.id),
+            w.host_name or ("(every host)" if w.silence.host_id is None else "?"),
+            w.silence.kind.value,
+            "now" if w.active else "later",
+            w.when,
+            w.silence.reason,
         ]
-        for s in shown
+        for w in windows
     ]
     print(output.table(["ID", "HOST", "KIND", "ACTIVE", "WHEN", "REASON"], rows))
     return EXIT_OK
@@ -322,47 +236,30 @@ def _list_silences(
 
 
 def show_or_set_rules(ctx: CliContext, args: argparse.Namespace) -> int:
-    core = ctx.core
-    record = core.hosts.get(args.name) if args.name else None
-    host_id = record.id if record else None
-    repo = core.rules
-    changes: dict[str, float | None] = {}
-    try:
-        for item in args.set:
-            name, sep, value = item.partition("=")
-            if not sep:
-                raise InputError(f"--set {item!r}: use RULE=VALUE, e.g. --set cpu.warning=90")
-            changes[name.strip()] = parse_rule_value(name.strip(), value)
-    except RuleValueError as exc:
-        raise InputError(f"--set: {exc}. Nothing was saved.") from None
+    rules = ctx.core.operations.rules
+    changes: dict[str, str | None] = {}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"--set {item!r}: use RULE=VALUE, e.g. --set cpu.warning=90")
+        changes[name.strip()] = value
     for name in args.reset:
-        if name not in RULE_SPECS:
-            raise InputError(f"--reset: unknown rule '{name}'. Nothing was saved.")
         changes[name] = None
-    if changes:
-        defaults, overrides = repo.stored()
-        mine = dict(defaults if host_id is None else overrides.get(host_id, {}))
-        for name, value in changes.items():
-            if value is None:
-                mine.pop(name, None)
-            else:
-                mine[name] = value
-        base = core.rule_base
-        merged = RuleSet(base, mine) if host_id is None else RuleSet(base, defaults, mine)
-        if merged.problems():
-            raise InputError("; ".join(merged.problems()) + ". Nothing was saved.")
-        repo.update(host_id, changes, int(time.time()))
-    effective = repo.rules_for(host_id, core.rule_base)
-    own = repo.overrides_of(host_id)
+    try:
+        view = rules.change(args.name, changes) if changes else rules.show(args.name)
+    except RuleConflictError as exc:
+        raise InputError("; ".join(exc.problems) + ". Nothing was saved.") from None
+    except FieldError as exc:
+        option = "--reset" if changes.get(exc.field.removeprefix("rules.")) is None else "--set"
+        raise InputError(f"{option}: {exc.problem}. Nothing was saved.") from None
+    effective, own = view.effective, view.own
     if args.json:
-        output.print_json(
-            json_shapes.rules_json(record.host.name if record else None, effective, own)
-        )
+        output.print_json(json_shapes.rules_json(view.host_name, effective, own))
         return EXIT_OK
     if changes:
         print(f"Saved {len(changes)} rule setting{'s' if len(changes) > 1 else ''}.")
-    where = f"for {record.host.name}" if record else "by default (every host)"
-    marker = "this host" if record else "changed"
+    where = f"for {view.host_name}" if view.host_name else "by default (every host)"
+    marker = "this host" if view.host_name else "changed"
     print(f"Rules {where}:")
     rows = [
         [

@@ -8,14 +8,10 @@ from typing import Any
 
 from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
-from vpshealth.domain.containers import ContainerState, ContainerView, GroupKind
+from vpshealth.domain.containers import ContainerState, ContainerView
 from vpshealth.errors import EXIT_OK
-from vpshealth.read_model import json_shapes
+from vpshealth.read_model import container_groups, json_shapes
 from vpshealth.store.docker_repository import StoredContainer
-
-_ALWAYS_SHOWN = frozenset(
-    {ContainerState.RUNNING, ContainerState.RESTARTING, ContainerState.PAUSED}
-)
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -43,16 +39,6 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     events.set_defaults(handler=list_events)
 
 
-def _group_title(view: ContainerView) -> str:
-    group = view.container.group
-    if group.infrastructure:
-        return "Coolify infrastructure"
-    if group.kind is GroupKind.STANDALONE:
-        return "Standalone containers"
-    kind = "Coolify" if group.kind is GroupKind.COOLIFY else "Compose"
-    return f"{kind}: {group.app or '(unnamed)'}"
-
-
 def _uptime(view: ContainerView, now: float) -> str:
     c = view.container
     if c.state is ContainerState.RUNNING and c.started_at:
@@ -67,11 +53,7 @@ def list_containers(ctx: CliContext, args: argparse.Namespace) -> int:
     record = core.hosts.get(args.name)
     stored = core.docker.containers_of(record.id)
     troubled = {i.container_id for _, i in core.docker.open_incidents(record.id)}
-    shown = [
-        s
-        for s in stored
-        if args.all or s.view.container.state in _ALWAYS_SHOWN or s.view.container.id in troubled
-    ]
+    shown = container_groups.shown(stored, troubled, show_all=args.all)
     if args.json:
         output.print_json(
             {
@@ -93,13 +75,10 @@ def list_containers(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def _containers_text(shown: list[StoredContainer], total: int, show_all: bool) -> str:
     now = time.time()
-    groups: dict[str, list[ContainerView]] = {}
-    for s in shown:
-        groups.setdefault(_group_title(s.view), []).append(s.view)
     blocks = []
-    for title in sorted(groups, key=lambda t: (t.startswith(("Standalone", "Coolify infra")), t)):
+    for title, views in container_groups.by_app([s.view for s in shown]):
         rows = []
-        for view in groups[title]:
+        for view in views:
             c, m = view.container, view.metrics
             memory = "-" if m.memory_bytes is None else output.human_bytes(m.memory_bytes)
             rows.append(

@@ -8,12 +8,13 @@ from typing import Any
 
 from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
-from vpshealth.cli.host_input import add_host_options, build_host
+from vpshealth.cli.host_input import add_host_options, options_named
 from vpshealth.cli.host_keys import confirm_host_key, key_from_options
 from vpshealth.collectors.ssh_keys import fingerprint_of_line
 from vpshealth.domain.hosts import AuthMethod, Host, HostKind
 from vpshealth.errors import EXIT_OK, InputError
-from vpshealth.operations.login_keys import NewKey, delete_key, store_key
+from vpshealth.operations.errors import LocalHostFieldError, NothingToChangeError
+from vpshealth.operations.login_keys import NewKey
 from vpshealth.read_model import json_shapes
 
 
@@ -94,40 +95,29 @@ def _fields_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def add_host(ctx: CliContext, args: argparse.Namespace) -> int:
     fields = {"name": args.name, **_fields_from_args(args)}
-    draft = build_host(fields)
-    core = ctx.core
-    if core.hosts.find(draft.name) is not None:
-        raise InputError(
-            f"A host named '{draft.name}' already exists; pick another name or use "
-            f"`vpshealth host edit {draft.name}`. Nothing was saved."
-        )
+    hosts = ctx.core.operations.hosts
+    with options_named():
+        draft = hosts.draft_new(fields)
     key = key_from_options(
         args.key_file, args.generate_key, args.agent, draft.name, ctx.settings.key_passphrase
     )
     assert key is not None
-    if key.auth is AuthMethod.KEY:
-        core.secrets.require_usable()
+    hosts.check_key_store(key)
     host_key = confirm_host_key(
+        hosts,
         draft.name,
         draft.address,
         draft.port,
-        timeout=ctx.settings.connect_timeout,
         trust=args.trust_host_key,
-        expected_fingerprint=args.host_key_fingerprint,
+        expected_fingerprint_text=args.host_key_fingerprint,
     )
-    key_ref = store_key(core.secrets, key)
-    host = draft.model_copy(update={"auth": key.auth, "key_ref": key_ref, "host_key": host_key})
-    try:
-        core.hosts.add(host)
-    except BaseException:
-        delete_key(core.secrets, key_ref)
-        raise
+    record = hosts.add(fields, key, host_key)
+    host = record.host
     print(f"Added {host.name} ({host.display_address}), checked every {host.interval_seconds} s.")
     if key.generated:
         _print_generated_key(host, key)
         return EXIT_OK
-    record = core.hosts.get(host.name)
-    result = asyncio.run(core.check_once([record]))[0]
+    result = asyncio.run(ctx.core.check_once([record]))[0]
     if result.metrics is not None:
         print(f"First check: {result.state.value} - {result.message}")
     else:
@@ -226,51 +216,41 @@ def _auth_text(host: Host) -> str:
 
 
 def edit_host(ctx: CliContext, args: argparse.Namespace) -> int:
-    core = ctx.core
-    record = core.hosts.get(args.name)
-    current = record.host
+    hosts = ctx.core.operations.hosts
     fields = _fields_from_args(args)
     if args.enabled is not None:
         fields["enabled"] = args.enabled
     wants_key = bool(args.key_file or args.generate_key or args.agent)
     wants_trust = bool(args.trust_host_key or args.host_key_fingerprint)
-    if current.is_local and (
-        wants_key or wants_trust or {"address", "port", "user", "docker_socket"} & fields.keys()
-    ):
+    try:
+        with options_named():
+            current, edited = hosts.draft_edit(
+                args.name, fields, new_key=wants_key, new_host_key=wants_trust
+            )
+    except LocalHostFieldError:
         raise InputError(
-            f"{current.name} is this computer, read directly: only --interval, --tag, "
+            f"{args.name} is this computer, read directly: only --interval, --tag, "
             "--enable and --disable apply (its Docker socket follows DOCKER_HOST). "
             "Nothing was saved."
-        )
-    if not fields and not wants_key and not wants_trust:
-        raise InputError("Nothing to change: give at least one option (see --help).")
-    edited = build_host({**current.model_dump(), **fields})
+        ) from None
+    except NothingToChangeError:
+        raise InputError("Nothing to change: give at least one option (see --help).") from None
     key = key_from_options(
         args.key_file, args.generate_key, args.agent, current.name, ctx.settings.key_passphrase
     )
-    if key is not None and key.auth is AuthMethod.KEY:
-        core.secrets.require_usable()
-    updates: dict[str, Any] = {}
+    hosts.check_key_store(key)
+    host_key = None
     if wants_trust:
-        updates["host_key"] = confirm_host_key(
+        host_key = confirm_host_key(
+            hosts,
             edited.name,
             edited.address,
             edited.port,
-            timeout=ctx.settings.connect_timeout,
             trust=args.trust_host_key,
-            expected_fingerprint=args.host_key_fingerprint,
+            expected_fingerprint_text=args.host_key_fingerprint,
         )
-    new_ref = store_key(core.secrets, key) if key is not None else None
-    if key is not None:
-        updates.update(auth=key.auth, key_ref=new_ref)
-    edited = edited.model_copy(update=updates)
-    try:
-        core.hosts.replace(current.name, edited)
-    except BaseException:
-        delete_key(core.secrets, new_ref)
-        raise
-    if key is not None and current.key_ref and current.key_ref != new_ref:
-        delete_key(core.secrets, current.key_ref)
+    with options_named():
+        edited = hosts.edit(current.name, fields, key, host_key)
     print(f"Updated {edited.name}.")
     if key is not None and key.generated:
         _print_generated_key(edited, key)
@@ -278,36 +258,28 @@ def edit_host(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def remove_host(ctx: CliContext, args: argparse.Namespace) -> int:
-    core = ctx.core
-    record = core.hosts.get(args.name)
-    if record.host.key_ref:
-        core.secrets.require_usable()
-    core.hosts.remove(record.host.name)
-    delete_key(core.secrets, record.host.key_ref)
+    host = ctx.core.operations.hosts.remove(args.name)
     print(
-        f"Removed {record.host.name} and its history"
-        + ("; its key was deleted from the OS keyring." if record.host.key_ref else ".")
+        f"Removed {host.name} and its history"
+        + ("; its key was deleted from the OS keyring." if host.key_ref else ".")
     )
     return EXIT_OK
 
 
 def trust_host(ctx: CliContext, args: argparse.Namespace) -> int:
-    core = ctx.core
-    host = core.hosts.get(args.name).host
-    if host.is_local:
-        raise InputError(f"{host.name} is this computer; it has no host key to trust.")
+    hosts = ctx.core.operations.hosts
+    host = hosts.trust_target(args.name)
     line = confirm_host_key(
+        hosts,
         host.name,
         host.address,
         host.port,
-        timeout=ctx.settings.connect_timeout,
         trust=args.trust,
-        expected_fingerprint=args.host_key_fingerprint,
+        expected_fingerprint_text=args.host_key_fingerprint,
         pinned=host.host_key,
     )
-    if line == host.host_key:
+    if not hosts.trust(host.name, line):
         print(f"The host key of {host.name} has not changed; nothing to do.")
         return EXIT_OK
-    core.hosts.replace(host.name, host.model_copy(update={"host_key": line}))
     print(f"{host.name} now trusts host key {fingerprint_of_line(line)}.")
     return EXIT_OK

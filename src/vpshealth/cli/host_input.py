@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator
 from typing import Any
-
-from pydantic import ValidationError
 
 from vpshealth.domain.hosts import (
     DEFAULT_INTERVAL_SECONDS,
@@ -14,6 +14,8 @@ from vpshealth.domain.hosts import (
     Host,
 )
 from vpshealth.errors import InputError
+from vpshealth.operations.errors import FieldError
+from vpshealth.operations.host_fields import build_host as operations_build_host
 
 _OPTION_OF_FIELD = {
     "name": "NAME",
@@ -23,40 +25,26 @@ _OPTION_OF_FIELD = {
     "interval_seconds": "--interval",
     "tags": "--tag",
     "docker_socket": "--docker-socket",
+    "host_key_fingerprint": "--host-key-fingerprint",
 }
 
-_RANGE_HINT = {
-    "port": "a port between 1 and 65535",
-    "interval_seconds": (
-        f"seconds between {MIN_INTERVAL_SECONDS} and {MAX_INTERVAL_SECONDS} "
-        f"(default {DEFAULT_INTERVAL_SECONDS})"
-    ),
-}
+
+def option_of(field: str) -> str:
+    return _OPTION_OF_FIELD.get(field, field)
+
+
+@contextlib.contextmanager
+def options_named() -> Iterator[None]:
+    """Field errors of the operations, reworded with the option that gave the field."""
+    try:
+        yield
+    except FieldError as exc:
+        raise InputError(exc.worded(option_of(exc.field))) from None
 
 
 def build_host(fields: dict[str, Any]) -> Host:
-    try:
-        return Host(**fields)
-    except ValidationError as exc:
-        raise InputError(describe_validation_error(exc, fields)) from None
-
-
-def describe_validation_error(exc: ValidationError, fields: dict[str, Any]) -> str:
-    error = exc.errors()[0]
-    location = error["loc"]
-    field = str(location[0]) if location else "value"
-    option = _OPTION_OF_FIELD.get(field, field)
-    value: Any = fields.get(field)
-    if field == "tags" and len(location) > 1 and isinstance(location[1], int):
-        value = fields["tags"][location[1]]
-    shown = repr(value) if isinstance(value, str) else str(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    reason = str(error.get("msg", "is not valid"))
-    reason = reason.removeprefix("Value error, ")
-    if field in _RANGE_HINT:
-        reason = f"expected {_RANGE_HINT[field]}"
-    return f"invalid {option} {shown}: {reason}. Nothing was saved."
+    with options_named():
+        return operations_build_host(fields)
 
 
 def add_host_options(parser: argparse.ArgumentParser, *, for_edit: bool) -> None:

@@ -1,51 +1,36 @@
-"""Getting a host's login key into the keyring, and its host key confirmed, for the CLI."""
+"""Getting a host's login key and its host key confirmed at the terminal: the prompts and
+prints around the operations."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import sys
 from pathlib import Path
 
 from asyncssh import KeyImportError
 
 from vpshealth.cli import prompts
-from vpshealth.collectors.errors import CollectionError
-from vpshealth.collectors.ssh import fetch_host_key
-from vpshealth.collectors.ssh_keys import (
-    KeyFileError,
-    generate_ed25519,
-    is_encrypted,
-    load_private_key,
-    parse_public_key_line,
-    public_line_of,
-)
-from vpshealth.domain.hosts import AuthMethod, check_fingerprint
-from vpshealth.errors import EXIT_NOT_OK, InputError, VpsHealthError
-from vpshealth.operations.login_keys import NewKey, same_public_key
-
-
-class HostUnreachableError(VpsHealthError):
-    exit_code = EXIT_NOT_OK
-
-
-class HostKeyRejectedError(VpsHealthError):
-    exit_code = EXIT_NOT_OK
+from vpshealth.cli.host_input import options_named
+from vpshealth.collectors.ssh_keys import is_encrypted, parse_public_key_line
+from vpshealth.errors import InputError
+from vpshealth.operations.errors import FieldError, HostKeyUnconfirmed
+from vpshealth.operations.host_keys import expected_fingerprint, where
+from vpshealth.operations.hosts import HostOperations
+from vpshealth.operations.login_keys import NewKey, agent_key, generated_key, key_from_text
 
 
 def key_from_options(
     key_file: str | None, generate: bool, agent: bool, host_name: str, passphrase_env: str | None
 ) -> NewKey | None:
     if agent:
-        if not os.environ.get("SSH_AUTH_SOCK"):
+        try:
+            return agent_key()
+        except FieldError:
             raise InputError(
                 "--agent needs a running ssh-agent, but SSH_AUTH_SOCK is not set in this "
                 "shell. Start one with `eval $(ssh-agent)` and `ssh-add`. Nothing was saved."
-            )
-        return NewKey(AuthMethod.AGENT)
+            ) from None
     if generate:
-        private, public = generate_ed25519(f"vpshealth@{host_name}")
-        return NewKey(AuthMethod.KEY, private, None, public, generated=True)
+        return generated_key(host_name)
     if key_file is None:
         return None
     return _read_key_file(Path(key_file).expanduser(), passphrase_env)
@@ -72,10 +57,9 @@ def _read_key_file(path: Path, passphrase_env: str | None) -> NewKey:
                 )
             passphrase = prompts.ask_secret(f"Passphrase for {path}: ")
     try:
-        key = load_private_key(text, passphrase)
-    except KeyFileError as exc:
-        raise InputError(f"--key-file {path}: {exc}. Nothing was saved.") from None
-    return NewKey(AuthMethod.KEY, text, passphrase, public_line_of(key))
+        return key_from_text(text, passphrase)
+    except FieldError as exc:
+        raise InputError(f"--key-file {path}: {exc.problem}. Nothing was saved.") from None
 
 
 def _describe(line: str) -> str:
@@ -87,52 +71,32 @@ def _describe(line: str) -> str:
 
 
 def confirm_host_key(
+    hosts: HostOperations,
     name: str,
     address: str,
     port: int,
     *,
-    timeout: float,
     trust: bool,
-    expected_fingerprint: str | None,
+    expected_fingerprint_text: str | None,
     pinned: str | None = None,
 ) -> str:
     """Fetch the server's host key and have it confirmed. Returns the key line to pin; the
     ``pinned`` line unchanged, without asking, when the server still presents it."""
-    expected = None
-    if expected_fingerprint is not None:
-        try:
-            expected = check_fingerprint(expected_fingerprint.strip())
-        except ValueError as exc:
-            raise InputError(f"invalid --host-key-fingerprint: {exc}. Nothing was saved.") from None
+    with options_named():
+        expected = expected_fingerprint(expected_fingerprint_text)
     try:
-        key = asyncio.run(fetch_host_key(address, port, timeout, prefer=pinned))
-    except CollectionError as exc:
-        raise HostUnreachableError(
-            f"{name}: cannot read the host key: {exc.message}. Nothing was saved."
-        ) from None
-    line = public_line_of(key)
-    fingerprint = str(key.get_fingerprint("sha256"))
-    where = f"{address} port {port}" if port != 22 else address
-    if expected is not None:
-        if fingerprint.rstrip("=") != expected:
-            raise HostKeyRejectedError(
-                f"{name}: the server at {where} presented host key {fingerprint}, not the "
-                f"expected {expected}. Nothing was saved; check the fingerprint on the server "
-                "with `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`."
-            )
-        return line
-    if pinned is not None and same_public_key(line, pinned):
-        return pinned
+        return hosts.host_key_for(name, address, port, expected, pinned)
+    except HostKeyUnconfirmed as exc:
+        presented = exc
+    fingerprint = presented.fingerprint
+    shown = f"{presented.algorithm} {fingerprint}"
     if pinned is not None:
         print(f"Trusted host key of {name}: {_describe(pinned)}", file=sys.stderr)
-        print(
-            f"Current host key of {name} ({where}): {key.get_algorithm()} {fingerprint}",
-            file=sys.stderr,
-        )
+        print(f"Current host key of {name} ({where(address, port)}): {shown}", file=sys.stderr)
     else:
-        print(f"Host key of {name} ({where}): {key.get_algorithm()} {fingerprint}", file=sys.stderr)
+        print(f"Host key of {name} ({where(address, port)}): {shown}", file=sys.stderr)
     if trust:
-        return line
+        return presented.line
     if not prompts.is_interactive():
         raise InputError(
             f"{name}: the host key must be confirmed. Compare the fingerprint above with the "
@@ -141,4 +105,4 @@ def confirm_host_key(
         )
     if not prompts.confirm("Is this the server's key? Trust it"):
         raise InputError(f"{name}: host key not trusted. Nothing was saved.")
-    return line
+    return presented.line

@@ -20,6 +20,7 @@ from vpshealth.cli import (
     db_commands,
     host_commands,
     notify_commands,
+    secrets_commands,
     service_command,
 )
 from vpshealth.cli.context import CliContext
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     service_command.register(commands)
     notify_commands.register(commands)
     api_commands.register(commands)
+    secrets_commands.register(commands)
     return parser
 
 

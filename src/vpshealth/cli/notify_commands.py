@@ -11,11 +11,7 @@ from typing import Any
 from vpshealth.alerts.email_settings import (
     ENV_OVERRIDES,
     OPTIONS,
-    PASSWORD_REF,
-    PREFIX,
     EmailConfig,
-    build_config,
-    env_overrides,
     load_email_config,
     smtp_password,
 )
@@ -24,6 +20,7 @@ from vpshealth.alerts.sample_email import sample_email
 from vpshealth.cli import output, prompts
 from vpshealth.cli.context import CliContext
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, ConfigurationError, InputError, VpsHealthError
+from vpshealth.operations.errors import NothingToChangeError
 from vpshealth.store.outbox_repository import OutboxMessage, OutboxRepository, OutboxStatus
 
 NOTHING_SAVED = "Nothing was saved."
@@ -134,29 +131,6 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
     return {key: value for key, value in given.items() if value is not None}
 
 
-def _normalised(changes: dict[str, Any], config: EmailConfig) -> dict[str, Any]:
-    """What to store for each changed key: the validated value."""
-    values = _setting_values(config)
-    return {f"{PREFIX}{key}": values[key] for key in changes}
-
-
-def _setting_values(config: EmailConfig) -> dict[str, Any]:
-    """The configuration as stored, by setting key (without the ``email.`` prefix)."""
-    return {
-        "smtp_host": config.smtp_host,
-        "smtp_port": config.smtp_port,
-        "security": config.security.value,
-        "user": config.user,
-        "from": config.sender,
-        "to": list(config.recipients),
-        "min_severity": config.min_severity.value,
-        "batch_seconds": config.batch_seconds,
-        "max_per_host_per_hour": config.max_per_host_per_hour,
-        "ca_file": str(config.ca_file) if config.ca_file else None,
-        "enabled": config.enabled,
-    }
-
-
 def _read_password(args: argparse.Namespace) -> str | None:
     if args.password_stdin:
         secret = sys.stdin.readline().rstrip("\r\n")
@@ -177,21 +151,15 @@ def _read_password(args: argparse.Namespace) -> str | None:
 def set_email(ctx: CliContext, args: argparse.Namespace) -> int:
     changes = _changes(args)
     secret = _read_password(args)
-    if not changes and secret is None:
+    try:
+        saved = ctx.core.operations.email.change(changes, secret, option_names=True)
+    except NothingToChangeError:
         raise InputError(
             "nothing to change: give at least one option (see `vpshealth notify email --help`)"
-        )
-    repo = ctx.core.stored_settings
-    stored = repo.with_prefix(PREFIX)
-    try:
-        config = build_config({**stored, **changes}, env_overrides(ctx.settings), field_names=True)
-    except InputError as exc:
-        raise InputError(f"{exc} {NOTHING_SAVED}") from None
-    if secret is not None:
-        ctx.core.secrets.put(PASSWORD_REF, secret)
-    repo.update(_normalised(changes, config), now=int(ctx.core.clock.now()))
+        ) from None
+    config = saved.config
     print("Saved the e-mail settings." + (" The password is in the OS keyring." if secret else ""))
-    for key in sorted(set(changes) & config.from_env):
+    for key in sorted(saved.changed & config.from_env):
         print(f"Note: {ENV_OVERRIDES[key]} is set and overrides the stored {OPTIONS[key]}.")
     if secret is not None and ctx.settings.smtp_password is not None:
         print("Note: VPSHEALTH_SMTP_PASSWORD is set and overrides the stored password.")
@@ -205,59 +173,33 @@ def set_email(ctx: CliContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _password_state(ctx: CliContext, config: EmailConfig) -> str:
-    if not config.user:
-        return "not needed (no user)"
-    if ctx.settings.smtp_password is not None:
-        return "set (VPSHEALTH_SMTP_PASSWORD)"
-    try:
-        found = ctx.core.secrets.get(PASSWORD_REF)
-    except ConfigurationError:
-        return "unknown (no usable OS keyring)"
-    return "set (OS keyring)" if found else "not set"
-
-
 def show_email(ctx: CliContext, args: argparse.Namespace) -> int:
-    stored = ctx.core.stored_settings.with_prefix(PREFIX)
-    env = env_overrides(ctx.settings)
-    problem: str | None
-    try:
-        config = build_config(stored, env)
-        problem, valid = config.problem, True
-    except InputError as exc:
-        config = EmailConfig()
-        problem, valid = str(exc).rstrip("."), False
-    rows: list[dict[str, Any]] = []
-    shown = _setting_values(config)
-    raw = {**stored, **env}
-    for key, parsed in shown.items():
-        # Settings that do not validate are shown as given, so the bad one can be seen.
-        value = parsed if valid else raw.get(key, parsed)
-        source = ENV_OVERRIDES[key] if key in env else "stored" if key in stored else "default"
-        rows.append({"setting": f"{PREFIX}{key}", "value": value, "source": source})
-    password = _password_state(ctx, config)
+    view = ctx.core.operations.email.show()
     if args.json:
         output.print_json(
             {
-                "configured": problem is None,
-                "problem": problem,
-                "settings": rows,
-                "password": password,
+                "configured": view.configured,
+                "problem": view.problem,
+                "settings": [
+                    {"setting": r.setting, "value": r.value, "source": r.source}
+                    for r in view.settings
+                ],
+                "password": view.password,
             }
         )
         return EXIT_OK
     table = [
         [
-            r["setting"],
-            ", ".join(r["value"]) if isinstance(r["value"], list) else _text(r["value"]),
-            r["source"],
+            r.setting,
+            ", ".join(r.value) if isinstance(r.value, list) else _text(r.value),
+            r.source,
         ]
-        for r in rows
+        for r in view.settings
     ]
-    table.append(["password", password, ""])
+    table.append(["password", view.password, ""])
     print(output.table(["SETTING", "VALUE", "SOURCE"], table))
     print()
-    print(f"Not sending: {problem}." if problem else "E-mail alerts are set up.")
+    print(f"Not sending: {view.problem}." if view.problem else "E-mail alerts are set up.")
     return EXIT_OK
 
 

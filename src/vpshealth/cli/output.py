@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -12,9 +11,6 @@ from typing import Any
 from vpshealth.domain import humanize
 from vpshealth.errors import InputError
 from vpshealth.read_model import json_shapes
-
-_DURATION = re.compile(r"(\d+)\s*([smhdw])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 iso_time = json_shapes.iso_time
 
@@ -50,10 +46,9 @@ def duration(seconds: float) -> str:
 
 def parse_duration(text: str) -> int:
     """'90s', '15m', '24h', '7d', '2w', or combinations like '1h30m', as seconds."""
-    compact = text.strip().lower()
-    parts = _DURATION.findall(compact)
-    if not parts or _DURATION.sub("", compact).strip():
+    try:
+        return humanize.parse_duration(text)
+    except ValueError:
         raise InputError(
             f"invalid --since {text!r}: use a number with s, m, h, d or w, e.g. 30m or 7d"
-        )
-    return sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)
+        ) from None

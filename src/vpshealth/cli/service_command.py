@@ -88,6 +88,9 @@ def run_service(ctx: CliContext, args: argparse.Namespace) -> int:
     if api is not None and args.once:
         raise InputError("--api serves the running service; it cannot go with --once.")
     core = ctx.core
+    if ctx.settings.secret_store == "file":  # noqa: S105 - the name of a store
+        # a node: a missing or wrong passphrase stops it now, not host by host later
+        core.secrets.require_usable()
     with EngineLock(ctx.paths.engine_lock):
         if args.once:
             records = [r for r in core.hosts.list() if r.host.enabled]

@@ -3,6 +3,8 @@ Pure: the caller passes the current time."""
 
 from __future__ import annotations
 
+import re
+
 _DAY, _HOUR, _MINUTE = 86_400, 3600, 60
 _BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
@@ -49,3 +51,17 @@ def human_bytes(value: float) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     raise AssertionError("unreachable")
+
+
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> int:
+    """'90s', '15m', '24h', '7d', '2w', or combinations like '1h30m', as seconds. Raises
+    ValueError."""
+    compact = text.strip().lower()
+    parts = _DURATION.findall(compact)
+    if not parts or _DURATION.sub("", compact).strip():
+        raise ValueError(f"not a duration: {text!r}")
+    return sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)

@@ -59,12 +59,12 @@ class CredentialsProvider:
         except KeyringUnavailableError:
             raise CollectionError(
                 Problem.KEYRING_UNAVAILABLE,
-                f"the OS keyring is not available, so the SSH key of {name} cannot be read",
+                f"{self._secrets.where} is not available, so the SSH key of {name} cannot be read",
             ) from None
         if not private_key:
             raise CollectionError(
                 Problem.KEY_MISSING,
-                f"the SSH key of {name} is missing from the OS keyring; import it again with "
-                f"`vpshealth host edit {name} --key-file FILE`",
+                f"the SSH key of {name} is missing from {self._secrets.where}; import it again "
+                f"with `vpshealth host edit {name} --key-file FILE`",
             )
         return ClientCredentials(private_key=private_key, passphrase=passphrase)

@@ -138,6 +138,7 @@ class Service:
     def _on_result(self, host_id: int, result: CheckResult) -> None:
         self.status.last_result_at = self._clock.now()
         self.status.results += 1
+        self.status.poll_durations.record(result)
         self._recorder.add(host_id, result)
         self._alerts.observe(host_id, result)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vpshealth.engine.poll_durations import PollDurations
+
 STALE_FLOOR_SECONDS = 120.0
 
 
@@ -19,6 +21,7 @@ class EngineStatus:
     longest_interval: float = 0.0
     poll_timeout: float = 0.0
     results: int = field(default=0)
+    poll_durations: PollDurations = field(default_factory=PollDurations)
 
     def stale_after(self) -> float:
         """A poll older than this means the checks have stopped."""

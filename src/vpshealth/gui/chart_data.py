@@ -10,10 +10,9 @@ from enum import Enum
 from typing import Any
 
 from vpshealth.domain.metric_catalog import METRICS, Chart, Metric, Subject, subjects_in
-from vpshealth.store.history import HistoryReader, Point
+from vpshealth.store.history import CHART_MAX_POINTS, HistoryReader, Point
 
-MAX_POINTS = 1500
-"""Per line; more than a chart is wide in pixels. Older points are averaged per time bucket."""
+MAX_POINTS = CHART_MAX_POINTS
 
 
 def grid(metrics: Iterable[Metric[Any]]) -> dict[str, tuple[int, int, int]]:

@@ -1,36 +1,17 @@
-"""Testing a host before it is saved: read its host key, then log in with the key chosen in
-the editor and run one check (system metrics and Docker). No Qt here."""
+"""Testing a host before it is saved: log in with the key chosen in the editor (its host key
+read and confirmed by then) and run one check (system metrics and Docker). No Qt here."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
-
-import asyncssh
 
 from vpshealth.app import Core
 from vpshealth.collectors.errors import CollectionError
-from vpshealth.collectors.ssh import fetch_host_key
-from vpshealth.collectors.ssh_keys import ClientCredentials, public_line_of
+from vpshealth.collectors.ssh_keys import ClientCredentials
 from vpshealth.domain.health import CheckResult, Problem
 from vpshealth.domain.hosts import AuthMethod, Host
 from vpshealth.engine.credentials import GivenCredentials
-
-
-@dataclass(frozen=True, slots=True)
-class HostKey:
-    line: str
-    algorithm: str
-    fingerprint: str
-
-
-async def read_host_key(host: Host, timeout: float) -> HostKey:
-    """Raises CollectionError when the server cannot be reached."""
-    key: asyncssh.SSHKey = await fetch_host_key(
-        host.address, host.port, timeout, prefer=host.host_key
-    )
-    return HostKey(public_line_of(key), key.get_algorithm(), str(key.get_fingerprint("sha256")))
 
 
 def credentials_for(

@@ -130,13 +130,16 @@ class DesktopApp(QObject):
         self.ctx.tasks.spawn(self._snooze(how), "Snoozing notifications")
 
     async def _snooze(self, how: str) -> None:
-        now = int(self.ctx.now())
-        repo = self.ctx.core.silences
+        silences = self.ctx.core.operations.silences
         if how == SNOOZE_END:
-            await self.ctx.read(functools.partial(repo.end_snoozes, None, now))
+            await self.ctx.read(functools.partial(silences.end_snooze, None))
+        elif how == SNOOZE_HOUR:
+            await self.ctx.read(functools.partial(silences.snooze, None, 3600, SNOOZE_REASON))
         else:
-            until = now + 3600 if how == SNOOZE_HOUR else tomorrow_morning(now)
-            await self.ctx.read(functools.partial(repo.snooze, None, until, now, SNOOZE_REASON))
+            until = tomorrow_morning(self.ctx.now())
+            await self.ctx.read(
+                functools.partial(silences.snooze_until, None, until, SNOOZE_REASON)
+            )
         await self.watcher.refresh_now()
 
     def open_editor(self, host_id: int | None) -> None:

@@ -29,33 +29,20 @@ from PySide6.QtWidgets import (
 )
 
 from vpshealth.collectors.errors import CollectionError
-from vpshealth.collectors.ssh_keys import (
-    ClientCredentials,
-    KeyFileError,
-    fingerprint_of_line,
-    generate_ed25519,
-    is_encrypted,
-    load_private_key,
-    public_line_of,
-)
-from vpshealth.domain.hosts import AuthMethod, Host, HostKind
+from vpshealth.collectors.ssh_keys import ClientCredentials, fingerprint_of_line, is_encrypted
+from vpshealth.domain.hosts import Host, HostKind
 from vpshealth.engine.credentials import CredentialsProvider
 from vpshealth.errors import VpsHealthError
-from vpshealth.gui.connection_test import (
-    ADVICE,
-    HostKey,
-    check_with,
-    credentials_for,
-    read_host_key,
-    result_text,
-)
+from vpshealth.gui.connection_test import ADVICE, check_with, credentials_for, result_text
 from vpshealth.gui.context import GuiContext
-from vpshealth.gui.host_actions import add_host, remove_host, replace_host
 from vpshealth.gui.host_validation import HostForm, split_tags, validate
-from vpshealth.operations.login_keys import NewKey, same_public_key
+from vpshealth.operations.errors import FieldError, HostKeyUnconfirmed, HostUnreachable
+from vpshealth.operations.host_keys import PresentedKey, accept, read_presented_key
+from vpshealth.operations.hosts import REMOTE_ONLY_FIELDS
+from vpshealth.operations.login_keys import NewKey, agent_key, generated_key, key_from_text
 from vpshealth.store.host_repository import HostRecord
 
-ConfirmHostKey = Callable[[QWidget, str, HostKey, str | None], bool]
+ConfirmHostKey = Callable[[QWidget, str, PresentedKey, str | None], bool]
 """(parent, server name, the key presented, the fingerprint trusted so far) → trust it?"""
 ConfirmRemove = Callable[[QWidget, str], bool]
 
@@ -63,7 +50,7 @@ ERROR_STYLE = "color: #c62828;"
 OK_STYLE = "color: #2e8540;"
 
 
-def ask_host_key(parent: QWidget, name: str, key: HostKey, pinned: str | None) -> bool:
+def ask_host_key(parent: QWidget, name: str, key: PresentedKey, pinned: str | None) -> bool:
     if pinned is None:
         text = (
             f"This is the first connection to {name}. The server presents this host key:\n\n"
@@ -132,7 +119,7 @@ class HostEditor(QDialog):
         self._confirm_host_key = confirm_host_key
         self._confirm_remove = confirm_remove
         self._host_key_line = record.host.host_key if record else None
-        self._generated: tuple[str, str] | None = None
+        self._generated: NewKey | None = None
         self._busy = False
         self.setWindowTitle(f"Edit {record.host.name}" if record else "Add a server")
         self.setMinimumWidth(560)
@@ -302,8 +289,8 @@ class HostEditor(QDialog):
             widget.setVisible(self.import_key.isChecked())
         generating = self.generate_key.isChecked()
         if generating and self._generated is None:
-            self._generated = generate_ed25519(f"vpshealth@{self.name.text().strip() or 'server'}")
-            self.public_key.setText(self._generated[1])
+            self._generated = generated_key(self.name.text().strip() or "server")
+            self.public_key.setText(self._generated.public_line or "")
         for widget in self._generate_widgets:
             widget.setVisible(generating)
         self._update_public_hint()
@@ -326,30 +313,28 @@ class HostEditor(QDialog):
         self.outcome.setText("Public key copied.")
 
     def _read_key(self) -> NewKey | None:
-        """The key chosen, or None to keep the current login. Raises KeyFileError."""
+        """The key chosen, or None to keep the current login. Raises FieldError."""
         if self.keep_key.isChecked():
             return None
         if self.agent_key.isChecked():
-            return NewKey(AuthMethod.AGENT)
+            return agent_key()
         if self.generate_key.isChecked():
             assert self._generated is not None
-            private, public = self._generated
-            return NewKey(AuthMethod.KEY, private, None, public, generated=True)
+            return self._generated
         path_text = self.key_file.text().strip()
         if not path_text:
-            raise KeyFileError("choose the private key file to import")
+            raise FieldError("private_key", "choose the private key file to import")
         path = Path(path_text).expanduser()
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise KeyFileError(f"{path} does not exist") from None
+            raise FieldError("private_key", f"{path} does not exist") from None
         except (OSError, UnicodeDecodeError):
-            raise KeyFileError(f"{path} cannot be read as a key file") from None
+            raise FieldError("private_key", f"{path} cannot be read as a key file") from None
         passphrase = self.passphrase.text() or None
         if is_encrypted(text) and passphrase is None:
-            raise KeyFileError("this key is encrypted: enter its passphrase")
-        key = load_private_key(text, passphrase)
-        return NewKey(AuthMethod.KEY, text, passphrase, public_line_of(key))
+            raise FieldError("passphrase", "this key is encrypted: enter its passphrase")
+        return key_from_text(text, passphrase)
 
     # --- validation ------------------------------------------------------------------------
 
@@ -408,13 +393,19 @@ class HostEditor(QDialog):
 
     async def _confirm_key(self, host: Host) -> bool:
         """Read the server's host key and have it confirmed unless it is the trusted one."""
+        timeout = self._ctx.core.settings.connect_timeout
+        pinned_line = self._host_key_line
         try:
-            key = await read_host_key(host, self._ctx.core.settings.connect_timeout)
-        except CollectionError as exc:
+            key = await read_presented_key(host.name, host.address, host.port, timeout, pinned_line)
+        except HostUnreachable as exc:
             advice = ADVICE.get(exc.problem, "")
-            self._show_result(False, f"Cannot reach {host.name}: {exc.message}. {advice}".strip())
+            self._show_result(False, f"Cannot reach {host.name}: {exc.reason}. {advice}".strip())
             return False
-        if same_public_key(key.line, self._host_key_line):
+        try:
+            accept(key, None, pinned_line, name=host.name, address=host.address, port=host.port)
+        except HostKeyUnconfirmed:
+            pass
+        else:
             return True
         pinned = fingerprint_of_line(self._host_key_line) if self._host_key_line else None
         if not self._confirm_host_key(self, host.name, key, pinned):
@@ -450,8 +441,8 @@ class HostEditor(QDialog):
         self.key_error.hide()
         try:
             key = self._read_key()
-        except KeyFileError as exc:
-            self._show_key_error(str(exc))
+        except FieldError as exc:
+            self._show_key_error(exc.problem)
             return False
         self._set_busy(True, "Connecting…")
         try:
@@ -491,8 +482,8 @@ class HostEditor(QDialog):
         self.key_error.hide()
         try:
             key = self._read_key()
-        except KeyFileError as exc:
-            self._show_key_error(str(exc))
+        except FieldError as exc:
+            self._show_key_error(exc.problem)
             return False
         if self._original is None and key is None:
             self._show_key_error("choose a login key")
@@ -516,13 +507,22 @@ class HostEditor(QDialog):
             ):
                 return False
             host = self.draft()
-            core = self._ctx.core
+            hosts = self._ctx.core.operations.hosts
             try:
                 if self._original is None:
-                    await self._ctx.read(functools.partial(add_host, core, host, key))
+                    assert key is not None
+                    assert host.host_key is not None
+                    fields = host.model_dump(exclude={"auth", "key_ref", "host_key"})
+                    await self._ctx.read(functools.partial(hosts.add, fields, key, host.host_key))
                 else:
+                    new_host_key = (
+                        host.host_key if host.host_key != self._original.host_key else None
+                    )
+                    changes = host.model_dump(exclude=self._not_edited())
                     await self._ctx.read(
-                        functools.partial(replace_host, core, self._original, host, key)
+                        functools.partial(
+                            hosts.edit, self._original.name, changes, key, new_host_key
+                        )
                     )
             except VpsHealthError as exc:
                 self._show_result(False, str(exc))
@@ -533,6 +533,12 @@ class HostEditor(QDialog):
         self.accept()
         return True
 
+    def _not_edited(self) -> set[str]:
+        """The fields the editor leaves to the key and host key choices (and, for this
+        computer, those it does not have)."""
+        kept = {"auth", "key_ref", "host_key", "kind"}
+        return kept | set(REMOTE_ONLY_FIELDS) if self._local else kept
+
     def start_remove(self) -> None:
         self._ctx.tasks.spawn(self.remove(), "Removing the server")
 
@@ -541,7 +547,8 @@ class HostEditor(QDialog):
             return False
         self._set_busy(True, "Removing…")
         try:
-            await self._ctx.read(functools.partial(remove_host, self._ctx.core, self._original))
+            hosts = self._ctx.core.operations.hosts
+            await self._ctx.read(functools.partial(hosts.remove, self._original.name))
         except VpsHealthError as exc:
             self._show_result(False, str(exc))
             return False

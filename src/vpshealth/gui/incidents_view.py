@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from vpshealth.gui import formatting
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.snooze import SNOOZE_REASON
+from vpshealth.operations.incidents import AckOutcome
 from vpshealth.store.incident_repository import IncidentRecord
 
 COLUMNS = ("Severity", "Server", "What", "Opened", "Status")
@@ -166,12 +167,13 @@ class IncidentsView(QWidget):
             self._ctx.tasks.spawn(self.acknowledge(incident.id), "Acknowledging the incident")
 
     async def acknowledge(self, incident_id: int) -> None:
-        repo = self._ctx.core.incidents
-        done = await self._ctx.read(
-            functools.partial(repo.acknowledge, incident_id, int(self._ctx.now()))
-        )
+        incidents = self._ctx.core.operations.incidents
+        done = await self._ctx.read(functools.partial(incidents.acknowledge, [incident_id]))
+        acknowledged = done.results[0].outcome is AckOutcome.ACKNOWLEDGED
         self.message.setText(
-            "Acknowledged." if done else "This incident was already resolved or acknowledged."
+            "Acknowledged."
+            if acknowledged
+            else "This incident was already resolved or acknowledged."
         )
         await self.load()
         self.changed.emit()
@@ -179,16 +181,13 @@ class IncidentsView(QWidget):
     def snooze_selected(self) -> None:
         incident = self.selected()
         if incident is not None:
-            self._ctx.tasks.spawn(
-                self.snooze_host(incident.host_id, incident.host_name), "Snoozing the server"
-            )
+            self._ctx.tasks.spawn(self.snooze_host(incident.host_name), "Snoozing the server")
 
-    async def snooze_host(self, host_id: int, host_name: str) -> None:
-        now = int(self._ctx.now())
-        repo = self._ctx.core.silences
-        await self._ctx.read(
-            functools.partial(repo.snooze, host_id, now + SNOOZE_SECONDS, now, SNOOZE_REASON)
+    async def snooze_host(self, host_name: str) -> None:
+        silences = self._ctx.core.operations.silences
+        until_at = await self._ctx.read(
+            functools.partial(silences.snooze, host_name, SNOOZE_SECONDS, SNOOZE_REASON)
         )
-        until = formatting.local_time(now + SNOOZE_SECONDS)
+        until = formatting.local_time(until_at)
         self.message.setText(f"No notifications about {host_name} until {until}.")
         self.changed.emit()

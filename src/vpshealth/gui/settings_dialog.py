@@ -3,9 +3,7 @@ checks."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import time
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -22,19 +20,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vpshealth.errors import VpsHealthError
+from vpshealth.alerts.email_settings import PREFIX
+from vpshealth.errors import ConfigurationError, VpsHealthError
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.sample_email import send_test_email
 from vpshealth.gui.settings_values import (
     SECURITY_CHOICES,
     SEVERITY_CHOICES,
-    SMTP_PASSWORD_REF,
     SettingsForm,
     form_from_settings,
     settings_values,
     validate_settings,
 )
-from vpshealth.secrets import SecretStore
 from vpshealth.startup.launch import desktop_command, passed_environment
 from vpshealth.startup.login_item import LoginItem, login_item_for_this_os
 
@@ -234,21 +231,27 @@ class SettingsDialog(QDialog):
         if self.show_validation():
             return False
         form = self.form()
-        repo = self._ctx.core.stored_settings
-        secrets = self._ctx.core.secrets
+        core = self._ctx.core
+        values = settings_values(form)
+        email = {k.removeprefix(PREFIX): v for k, v in values.items() if k.startswith(PREFIX)}
+        desktop = {k: v for k, v in values.items() if not k.startswith(PREFIX)}
         try:
-            if form.password is not None:
+            if form.email_enabled:
                 await self._ctx.read(
-                    functools.partial(secrets.put, SMTP_PASSWORD_REF, form.password)
+                    functools.partial(core.operations.email.change, email, form.password)
                 )
-            elif not form.email_enabled:
-                await self._ctx.read(functools.partial(_forget_password, secrets))
-        except VpsHealthError as exc:
+            else:
+                await self._ctx.read(functools.partial(core.operations.email.clear, email))
+        except ConfigurationError as exc:
             self.message.setStyleSheet(ERROR_STYLE)
             self.message.setText(f"The password could not be stored: {exc}")
             return False
+        except VpsHealthError as exc:
+            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setText(str(exc))
+            return False
         await self._ctx.read(
-            functools.partial(repo.update, settings_values(form), int(time.time()))
+            functools.partial(core.stored_settings.update, desktop, int(self._ctx.now()))
         )
         wanted = self.start_at_login.isChecked()
         try:
@@ -263,8 +266,3 @@ class SettingsDialog(QDialog):
         if close:
             self.accept()
         return True
-
-
-def _forget_password(secrets: SecretStore) -> None:
-    with contextlib.suppress(VpsHealthError):
-        secrets.delete(SMTP_PASSWORD_REF)

@@ -14,7 +14,6 @@ from vpshealth.domain.hosts import (
 )
 from vpshealth.store.settings_keys import DESKTOP_MIN_SEVERITY_KEY
 
-SMTP_PASSWORD_REF = "smtp/password"  # noqa: S105 (the keyring entry's name)
 DEFAULT_INTERVAL_KEY = "checks.default_interval_seconds"
 SECURITY_CHOICES = ("starttls", "tls", "none")
 SEVERITY_CHOICES = ("warning", "critical")

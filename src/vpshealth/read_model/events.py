@@ -17,3 +17,5 @@ class Event:
     new_state: str | None
     problem: str | None
     message: str
+    id: int = 0
+    """Its place in the log: later events have higher ids."""

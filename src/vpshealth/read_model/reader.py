@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row
 
 from vpshealth.domain.notifications import Notification
 from vpshealth.read_model.events import Event
 from vpshealth.read_model.fleet import FleetSnapshot
+from vpshealth.read_model.metrics_snapshot import MetricsSnapshot
 from vpshealth.store.docker_repository import DockerRepository, StoredContainer
 from vpshealth.store.event_log import EventLog
 from vpshealth.store.host_repository import HostRecord, HostRepository
@@ -65,19 +69,21 @@ class ReadModel:
         """Oldest first, from ``since`` on; one host's or every host's."""
         if names is None:
             names = {r.id: r.host.name for r in self.hosts.list()}
-        return [
-            Event(
-                at=row.at,
-                host_id=row.host_id,
-                host_name=names.get(row.host_id),
-                kind=row.kind,
-                old_state=row.old_state,
-                new_state=row.new_state,
-                problem=row.problem,
-                message=row.message,
-            )
-            for row in self.event_log.since(since, host_id)
-        ]
+        return [_event(row, names) for row in self.event_log.since(since, host_id)]
+
+    def events_after(self, after_id: int, limit: int, host_id: int | None = None) -> list[Event]:
+        """Up to ``limit`` events recorded after the one with id ``after_id``, oldest first."""
+        rows = self.event_log.after(after_id, limit, host_id)
+        names = {r.id: r.host.name for r in self.hosts.list()} if rows else {}
+        return [_event(row, names) for row in rows]
+
+    def incident_page(
+        self, *, open_only: bool, host_id: int | None, before: int | None, limit: int
+    ) -> list[IncidentRecord]:
+        """Newest recorded first, those recorded before incident ``before``."""
+        return self.incident_repository.page(
+            open_only=open_only, host_id=host_id, before=before, limit=limit
+        )
 
     def last_notification_id(self) -> int:
         return self.notification_feed.last_id()
@@ -86,3 +92,24 @@ class ReadModel:
         """Notifications the alerting stored since ``after_id`` (another process's, when the
         background service runs the checks), and the id to continue from."""
         return self.notification_feed.after(after_id, limit)
+
+    def metrics_snapshot(self) -> MetricsSnapshot:
+        return MetricsSnapshot(
+            tuple(self.hosts.list()),
+            self.docker.state_counts(),
+            self.incident_repository.open_counts_by_severity(),
+        )
+
+
+def _event(row: Row[Any], names: Mapping[int, str]) -> Event:
+    return Event(
+        at=row.at,
+        host_id=row.host_id,
+        host_name=names.get(row.host_id),
+        kind=row.kind,
+        old_state=row.old_state,
+        new_state=row.new_state,
+        problem=row.problem,
+        message=row.message,
+        id=row.id,
+    )

@@ -219,3 +219,15 @@ class DockerRepository:
         open_ = tuple(i for _, i in self.open_incidents(host_id))
         seen_at = max((s.seen_at for s in stored), default=0)
         return DockerMemory(tuple(s.view.container for s in stored), open_, seen_at)
+
+    def state_counts(self) -> dict[int, dict[ContainerState, int]]:
+        """Per host id, how many of its containers are in each state as of the last check
+        (states without containers left out)."""
+        query = select(containers.c.host_id, containers.c.state, func.count()).group_by(
+            containers.c.host_id, containers.c.state
+        )
+        counts: dict[int, dict[ContainerState, int]] = {}
+        with self._engine.connect() as conn:
+            for host_id, state, count in conn.execute(query):
+                counts.setdefault(host_id, {})[ContainerState(state)] = int(count)
+        return counts

@@ -21,6 +21,8 @@ from vpshealth.store.staged_samples import read_staged
 
 RAW = 0
 DEFAULT_MAX_POINTS = 2000
+CHART_MAX_POINTS = 1500
+"""Per line of a chart (the GUI's, the API's history): more than a chart is wide in pixels."""
 # Raw samples are used up to max_points * this many seconds (10 s is the default interval).
 RAW_SECONDS_PER_POINT = 10
 _NO_END = 2**62  # a time after every sample

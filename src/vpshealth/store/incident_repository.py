@@ -73,6 +73,21 @@ class IncidentRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    def page(
+        self, *, open_only: bool, host_id: int | None, before: int | None, limit: int
+    ) -> list[IncidentRecord]:
+        """Newest recorded first (by id), those recorded before the one with id ``before``."""
+        query = select(*_COLUMNS).join(hosts, hosts.c.id == incidents.c.host_id)
+        if open_only:
+            query = query.where(incidents.c.resolved_at.is_(None))
+        if host_id is not None:
+            query = query.where(incidents.c.host_id == host_id)
+        if before is not None:
+            query = query.where(incidents.c.id < before)
+        query = query.order_by(incidents.c.id.desc()).limit(limit)
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
     def list(
         self, *, open_only: bool = False, host_id: int | None = None, limit: int = 200
     ) -> list[IncidentRecord]:
@@ -123,3 +138,13 @@ class IncidentRepository:
                 draft = live_log.incident_draft_by_id(conn, incident_id, "acknowledged", at)
                 live_log.append(conn, [draft] if draft is not None else [])
         return bool(result.rowcount)
+
+    def open_counts_by_severity(self) -> dict[str, int]:
+        """How many incidents are open, by severity (severities without any left out)."""
+        query = (
+            select(incidents.c.severity, func.count())
+            .where(incidents.c.resolved_at.is_(None))
+            .group_by(incidents.c.severity)
+        )
+        with self._engine.connect() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(query)}

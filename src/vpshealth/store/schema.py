@@ -91,7 +91,10 @@ events = Table(
     Column("problem", String),
     Column("message", Text, nullable=False),
     Index("ix_events_host_time", "host_id", "at"),
+    sqlite_autoincrement=True,
 )
+"""``id`` is never reused (AUTOINCREMENT), even after the newest events go with their host:
+it is the cursor of ``GET /api/v1/events?after=``."""
 
 series = Table(
     "series",

@@ -1,7 +1,8 @@
-"""SSH private keys and their passphrases, kept only in the OS keyring.
+"""The store of secrets every part uses: put, get, delete, require_usable.
 
-The database stores a reference (``key_ref``); the key material lives in the keyring under the
-service name ``vpshealth``. There is no plaintext fallback.
+The database stores a reference (``key_ref``); the key material lives under the service name
+``vpshealth`` in the OS keyring, or on a headless node in the sealed secrets file
+(:class:`~vpshealth.secrets.sealed_file.SealedFileKeyring`). There is no plaintext fallback.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import keyring.errors
 from keyring.backends import fail
 
 from vpshealth.errors import KeyringUnavailableError
+from vpshealth.secrets.sealed_file import SealedFileKeyring
 
 SERVICE: Final = "vpshealth"
+OS_KEYRING: Final = "the OS keyring"
 
 NO_KEYRING_MESSAGE: Final = (
     "No usable OS keyring was found, and VPS Health keeps SSH keys only in the keyring, "
@@ -45,8 +48,18 @@ class SecretStore:
             self._backend = keyring.get_keyring()
         return self._backend
 
+    @property
+    def where(self) -> str:
+        """Where the secrets are, for messages: "the OS keyring" or "the secrets file ..."."""
+        if isinstance(self._backend, SealedFileKeyring):
+            return self._backend.where
+        return OS_KEYRING
+
     def require_usable(self) -> None:
-        if isinstance(self.backend, fail.Keyring):
+        backend = self.backend
+        if isinstance(backend, SealedFileKeyring):
+            backend.require_usable()
+        elif isinstance(backend, fail.Keyring):
             raise KeyringUnavailableError(NO_KEYRING_MESSAGE)
 
     def put(self, ref: str, secret: str) -> None:
@@ -55,11 +68,10 @@ class SecretStore:
         try:
             self.backend.set_password(SERVICE, ref, secret)
             kept = self.backend.get_password(SERVICE, ref) == secret
+        except KeyringUnavailableError:
+            raise
         except Exception as exc:
-            raise KeyringUnavailableError(
-                f"Could not store a secret in the OS keyring ({type(exc).__name__}). "
-                + NO_KEYRING_MESSAGE
-            ) from None
+            raise self._failure("Could not store a secret in", exc) from None
         if not kept:
             raise KeyringUnavailableError(
                 f"The keyring backend {type(self.backend).__name__} did not keep the secret. "
@@ -70,10 +82,10 @@ class SecretStore:
         self.require_usable()
         try:
             value: str | None = self.backend.get_password(SERVICE, ref)
+        except KeyringUnavailableError:
+            raise
         except Exception as exc:
-            raise KeyringUnavailableError(
-                f"Could not read from the OS keyring ({type(exc).__name__}). " + NO_KEYRING_MESSAGE
-            ) from None
+            raise self._failure("Could not read from", exc) from None
         return value
 
     def delete(self, ref: str) -> None:
@@ -82,10 +94,18 @@ class SecretStore:
             self.backend.delete_password(SERVICE, ref)
         except keyring.errors.PasswordDeleteError:
             pass
+        except KeyringUnavailableError:
+            raise
         except Exception as exc:
             raise KeyringUnavailableError(
-                f"Could not remove a secret from the OS keyring ({type(exc).__name__})."
+                f"Could not remove a secret from {self.where} ({type(exc).__name__})."
             ) from None
+
+    def _failure(self, what: str, exc: Exception) -> KeyringUnavailableError:
+        message = f"{what} {self.where} ({type(exc).__name__})."
+        if self.where == OS_KEYRING:
+            message += " " + NO_KEYRING_MESSAGE
+        return KeyringUnavailableError(message)
 
 
 def passphrase_ref(key_ref: str) -> str:

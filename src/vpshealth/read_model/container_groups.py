@@ -1,0 +1,42 @@
+"""Which containers a listing shows and how it groups them by app (Coolify project, compose
+project, standalone), for every face that lists a host's containers."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+
+from vpshealth.domain.containers import ContainerState, ContainerView, GroupKind
+from vpshealth.store.docker_repository import StoredContainer
+
+ALWAYS_SHOWN = frozenset({ContainerState.RUNNING, ContainerState.RESTARTING, ContainerState.PAUSED})
+
+
+def shown(
+    stored: Iterable[StoredContainer], troubled: Collection[str], *, show_all: bool
+) -> list[StoredContainer]:
+    """Running, restarting and paused containers and any with an open incident (by id);
+    with ``show_all`` the stopped ones too."""
+    return [
+        s
+        for s in stored
+        if show_all or s.view.container.state in ALWAYS_SHOWN or s.view.container.id in troubled
+    ]
+
+
+def app_title(view: ContainerView) -> str:
+    group = view.container.group
+    if group.infrastructure:
+        return "Coolify infrastructure"
+    if group.kind is GroupKind.STANDALONE:
+        return "Standalone containers"
+    kind = "Coolify" if group.kind is GroupKind.COOLIFY else "Compose"
+    return f"{kind}: {group.app or '(unnamed)'}"
+
+
+def by_app(views: Sequence[ContainerView]) -> list[tuple[str, list[ContainerView]]]:
+    """Apps by title, standalone containers and Coolify's own last."""
+    groups: dict[str, list[ContainerView]] = {}
+    for view in views:
+        groups.setdefault(app_title(view), []).append(view)
+    order = sorted(groups, key=lambda t: (t.startswith(("Standalone", "Coolify infra")), t))
+    return [(title, groups[title]) for title in order]

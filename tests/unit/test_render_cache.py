@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import threading
+import time
+
+from vpshealth.api.render_cache import RenderCache
+
+
+def test_without_seconds_every_request_renders() -> None:
+    cache = RenderCache()
+    calls = iter(range(10))
+    assert [cache.get("k", lambda: str(next(calls)).encode()) for _ in range(3)] == [
+        b"0",
+        b"1",
+        b"2",
+    ]
+
+
+def test_an_answer_is_reused_for_its_seconds_then_rendered_again() -> None:
+    cache = RenderCache(seconds=0.2)
+    calls = iter(range(10))
+    first = [cache.get("k", lambda: str(next(calls)).encode()) for _ in range(3)]
+    assert first == [b"0", b"0", b"0"]
+    assert cache.get("other", lambda: b"x") == b"x"
+    time.sleep(0.25)
+    assert cache.get("k", lambda: str(next(calls)).encode()) == b"1"
+    cache.clear()
+    assert cache.get("k", lambda: str(next(calls)).encode()) == b"2"
+
+
+def test_concurrent_requests_wait_for_one_rendering() -> None:
+    cache = RenderCache(seconds=10)
+    renders = []
+    gate = threading.Event()
+
+    def render() -> bytes:
+        renders.append(1)
+        gate.wait(5)
+        return b"body"
+
+    answers: list[bytes] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(cache.get("k", render))) for _ in range(5)
+    ]
+    for t in threads:
+        t.start()
+    time.sleep(0.1)
+    gate.set()
+    for t in threads:
+        t.join(5)
+    assert answers == [b"body"] * 5
+    assert len(renders) == 1
