@@ -11,6 +11,7 @@ from vpshealth.api import (
     health_routes,
     host_routes,
     incident_routes,
+    live_routes,
     metrics_routes,
     rule_routes,
     silence_routes,
@@ -41,5 +42,6 @@ def create_app(context: ApiContext) -> FastAPI:
     for routes in (host_routes, incident_routes, event_routes, silence_routes, rule_routes):
         app.include_router(routes.router)
     app.include_router(metrics_routes.router)
+    app.include_router(live_routes.router)
     errors.install(app)
     return app
