@@ -16,6 +16,10 @@ from vpshealth.api.prometheus_collector import NodeCollector
 
 router = APIRouter(tags=["metrics"])
 
+METRICS_SECONDS = 10.0
+"""The exposition is rendered at most this often (at 1,000 hosts a rendering costs about
+0.3 s of CPU); no host is checked more often than every 5 s, and by default every 15 s."""
+
 
 def metrics_registry(context: ApiContext) -> CollectorRegistry:
     """One registry per app, holding the node's collector alone."""
@@ -49,5 +53,7 @@ def _registry(connection: HTTPConnection) -> CollectorRegistry:
 def metrics(
     registry: Annotated[CollectorRegistry, Depends(_registry)], context: Context
 ) -> Response:
-    body = context.fleet_answers.get("metrics", lambda: generate_latest(registry))
+    body = context.fleet_answers.get(
+        "metrics", lambda: generate_latest(registry), seconds=METRICS_SECONDS
+    )
     return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -20,15 +20,19 @@ class RenderCache:
     _locks: dict[Hashable, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
-        if self.seconds <= 0:
+    def get(
+        self, key: Hashable, render: Callable[[], bytes], *, seconds: float | None = None
+    ) -> bytes:
+        """``seconds``: this answer's own time to live instead of the cache's."""
+        keep = self.seconds if seconds is None or self.seconds <= 0 else seconds
+        if keep <= 0:
             return render()
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             kept = self._entries.get(key)
             now = time.monotonic()
-            if kept is not None and now - kept[0] < self.seconds:
+            if kept is not None and now - kept[0] < keep:
                 return kept[1]
             body = render()
             self._entries[key] = (time.monotonic(), body)

@@ -19,10 +19,11 @@ from vpshealth.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
-API_THREADS = 4
-"""Worker threads for the routes that read (FastAPI's default is 40): more requests wait their
-turn instead of each holding a connection and its memory, and fewer threads contend with the
-event loop for the interpreter."""
+API_THREADS = 2
+"""Worker threads for the routes that read (FastAPI's default is 40): more requests wait
+their turn instead of each holding a connection and its memory, and fewer threads contend with
+the event loop for the interpreter. An answer about the whole fleet is rendered by one of them
+while the others go on (see render_cache.py)."""
 
 
 class _InLoopServer(uvicorn.Server):
