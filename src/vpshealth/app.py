@@ -24,6 +24,7 @@ from vpshealth.domain.hosts import Host
 from vpshealth.domain.listen_address import ListenAddress
 from vpshealth.domain.metric_catalog import PERCENT_LEVELLED
 from vpshealth.domain.notifications import Notifier
+from vpshealth.engine import heap
 from vpshealth.engine.alert_manager import AlertManager
 from vpshealth.engine.credentials import CredentialSource, CredentialsProvider
 from vpshealth.engine.docker_monitor import DockerMonitor, IncidentSink
@@ -284,7 +285,7 @@ class Core:
             rule_base=self.rule_base,
             check_host=self._check_named,
             loop_lag=loop_lag,
-            fleet_answers=RenderCache(FLEET_ANSWER_SECONDS),
+            fleet_answers=RenderCache(FLEET_ANSWER_SECONDS, heap.return_free_memory),
             live_hub=live,
             live_log=LiveLog(reader),
         )

@@ -50,3 +50,31 @@ def test_concurrent_requests_wait_for_one_rendering() -> None:
         t.join(5)
     assert answers == [b"body"] * 5
     assert len(renders) == 1
+
+
+def test_while_an_old_answer_is_rendered_again_the_others_get_it_meanwhile() -> None:
+    cache = RenderCache(seconds=0.05)
+    assert cache.get("k", lambda: b"old") == b"old"
+    time.sleep(0.06)
+    gate = threading.Event()
+
+    def slow() -> bytes:
+        gate.wait(5)
+        return b"new"
+
+    renderer = threading.Thread(target=lambda: cache.get("k", slow))
+    renderer.start()
+    time.sleep(0.05)
+    assert cache.get("k", lambda: b"never") == b"old"
+    gate.set()
+    renderer.join(5)
+    assert cache.get("k", lambda: b"never") == b"new"
+
+
+def test_after_each_rendering_the_hook_runs() -> None:
+    runs: list[int] = []
+    cache = RenderCache(seconds=10, after_render=lambda: runs.append(1))
+    cache.get("a", lambda: b"1")
+    cache.get("a", lambda: b"1")
+    cache.get("b", lambda: b"2")
+    assert len(runs) == 2

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 
 @dataclass
 class RenderCache:
-    """``seconds`` 0: no caching. Concurrent requests for the same key wait for one rendering
-    instead of each doing it."""
+    """``seconds`` 0: no caching. One request renders an answer again when it is too old; the
+    others meanwhile get the previous one (or, before the first, wait for it)."""
 
     seconds: float = 0.0
+    after_render: Callable[[], object] | None = None
+    """E.g. handing the memory a rendering used back to the system."""
     _entries: dict[Hashable, tuple[float, bytes]] = field(default_factory=dict)
     _locks: dict[Hashable, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
@@ -29,14 +31,28 @@ class RenderCache:
             return render()
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
             kept = self._entries.get(key)
-            now = time.monotonic()
-            if kept is not None and now - kept[0] < keep:
+        if kept is not None and time.monotonic() - kept[0] < keep:
+            return kept[1]
+        if not lock.acquire(blocking=kept is None):
+            assert kept is not None
+            return kept[1]  # being rendered again by another request: the last one meanwhile
+        try:
+            with self._guard:
+                kept = self._entries.get(key)
+            if kept is not None and time.monotonic() - kept[0] < keep:
                 return kept[1]
             body = render()
-            self._entries[key] = (time.monotonic(), body)
+            with self._guard:
+                self._entries[key] = (time.monotonic(), body)
+            self._after_render()
             return body
+        finally:
+            lock.release()
+
+    def _after_render(self) -> None:
+        if self.after_render is not None:
+            self.after_render()
 
     def clear(self) -> None:
         """After a change made through the API: its next read shows it."""
