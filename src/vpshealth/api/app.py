@@ -10,6 +10,7 @@ from vpshealth.api import (
     event_routes,
     health_routes,
     host_routes,
+    host_write_routes,
     incident_routes,
     metrics_routes,
     rule_routes,
@@ -38,7 +39,14 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.failed_logins = FailedLogins()
     app.state.metrics_registry = metrics_routes.metrics_registry(context)
     app.include_router(health_routes.router)
-    for routes in (host_routes, incident_routes, event_routes, silence_routes, rule_routes):
+    for routes in (
+        host_routes,
+        host_write_routes,
+        incident_routes,
+        event_routes,
+        silence_routes,
+        rule_routes,
+    ):
         app.include_router(routes.router)
     app.include_router(metrics_routes.router)
     errors.install(app)

@@ -13,6 +13,7 @@ from vpshealth.domain.health import CheckResult
 from vpshealth.engine.loop_lag import LoopLagMonitor
 from vpshealth.engine.status import EngineStatus
 from vpshealth.operations.api_tokens import ApiTokens
+from vpshealth.operations.bundle import Operations
 from vpshealth.read_model.reader import ReadModel
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.rule_repository import RuleRepository
@@ -37,6 +38,10 @@ class ApiContext:
     loop_lag: LoopLagMonitor | None = None
     fleet_answers: RenderCache = field(default_factory=RenderCache)
     """The host list and /metrics, rendered at most every ``seconds`` (0 in tests)."""
+    operations: Operations | None = None
+    """What the write routes call (``Core.operations``); blocking: call off the loop."""
+    read_secret: Callable[[str], str] | None = None
+    """The text of a secret file of the node by its name (``read_secret_file``); blocking."""
 
 
 def api_context(connection: HTTPConnection) -> ApiContext:
