@@ -432,6 +432,7 @@ def test_snooze_refusals_name_the_field(client: TestClient, web: Host) -> None:
     assert post({"host": "web1", "duration": 2**62}) == "duration"
     assert post({"host": "web1", "until": "yesterday"}) == "until"
     assert post({"host": "web1", "until": NOW - 5}) == "until"
+    assert post({"host": "web1", "until": "0001-01-01T00:00:00+05:00"}) == "until"
     ended = client.delete("/api/v1/snoozes")
     assert ended.status_code == 422
     assert ended.json()["errors"][0] == {
