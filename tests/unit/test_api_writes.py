@@ -311,6 +311,19 @@ def test_patch_refusals_name_the_field_and_change_nothing(
     assert keyring.secrets == before
 
 
+def test_patch_renames_a_host_unless_the_name_is_taken(
+    client: TestClient, core: Core, web: Host
+) -> None:
+    taken = client.patch("/api/v1/hosts/web1", json={"name": "localhost"})
+    assert taken.status_code == 409
+    assert "already exists" in taken.json()["detail"]
+    renamed = client.patch("/api/v1/hosts/web1", json={"name": "web2"})
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["name"] == "web2"
+    assert core.hosts.find("web1") is None
+    assert core.hosts.get("web2").host.key_ref == web.key_ref
+
+
 def test_delete_forgets_the_host_and_its_key(
     client: TestClient, core: Core, web: Host, keyring: MemoryKeyring
 ) -> None:
