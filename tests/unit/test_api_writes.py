@@ -489,3 +489,55 @@ def test_maintenance_window_refusals_name_the_field(client: TestClient, web: Hos
     assert post({"host": "web1", "duration": "2h", "weekly": "sun 03:00", "start": 5}) == "start"
     assert post({"duration": "2h"}) == "host"
     assert client.get("/api/v1/silences").json()["windows"] == []
+
+
+# --- e-mail settings ---
+
+
+def test_email_settings_are_changed_and_the_password_is_never_answered(
+    client: TestClient, core: Core, keyring: MemoryKeyring
+) -> None:
+    before = client.get("/api/v1/settings/email")
+    assert before.status_code == 200, before.text
+    assert before.json()["configured"] is False
+    body = {
+        "smtp_host": "smtp.example.com",
+        "user": "alerts",
+        "from": "vpshealth@example.com",
+        "to": ["ops@example.com"],
+        "password": "s3cret-for-the-test",
+    }
+    answer = client.patch("/api/v1/settings/email", json=body)
+    assert answer.status_code == 200, answer.text
+    shown = answer.json()
+    assert shown == client.get("/api/v1/settings/email").json()
+    assert shown["configured"] is True
+    values = {s["setting"]: (s["value"], s["source"]) for s in shown["settings"]}
+    assert values["email.smtp_host"] == ("smtp.example.com", "stored")
+    assert values["email.from"] == ("vpshealth@example.com", "stored")
+    assert values["email.smtp_port"] == (587, "default")
+    assert shown["password"].startswith("set")
+    assert "s3cret-for-the-test" not in answer.text
+    assert "s3cret-for-the-test" in keyring.secrets.values()
+    reset = client.patch("/api/v1/settings/email", json={"user": None})
+    assert {s["setting"]: s["value"] for s in reset.json()["settings"]}["email.user"] is None
+
+
+def test_a_bad_email_setting_is_422_naming_it_and_nothing_is_stored(
+    client: TestClient, keyring: MemoryKeyring
+) -> None:
+    before = client.get("/api/v1/settings/email").json()
+    port = client.patch("/api/v1/settings/email", json={"smtp_port": 70000, "password": "pw"})
+    assert _field(port) == "smtp_port"
+    assert port.json()["detail"].endswith("Nothing was saved.")
+    plain = {"smtp_host": "smtp.example.com", "security": "none"}
+    assert _field(client.patch("/api/v1/settings/email", json=plain)) == "security"
+    assert _field(client.patch("/api/v1/settings/email", json={"to": ["not an address"]})) == "to"
+    assert _field(client.patch("/api/v1/settings/email", json={"sender": "x@y.z"})) == "sender"
+    unknown_home = client.patch("/api/v1/settings/email", json={"ca_file": "~nobody-here/ca.pem"})
+    assert _field(unknown_home) == "ca_file"
+    too_long = client.patch("/api/v1/settings/email", json={"ca_file": "0" * 4000})
+    assert _field(too_long) == "ca_file"
+    assert client.patch("/api/v1/settings/email", json={}).status_code == 400
+    assert client.get("/api/v1/settings/email").json() == before
+    assert keyring.secrets == {}

@@ -14,6 +14,7 @@ from vpshealth.api import (
     incident_routes,
     metrics_routes,
     rule_routes,
+    settings_routes,
     silence_routes,
 )
 from vpshealth.api.auth import FailedLogins
@@ -46,6 +47,7 @@ def create_app(context: ApiContext) -> FastAPI:
         event_routes,
         silence_routes,
         rule_routes,
+        settings_routes,
     ):
         app.include_router(routes.router)
     app.include_router(metrics_routes.router)

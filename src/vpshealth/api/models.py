@@ -275,3 +275,18 @@ class AckOutcomes(Answer):
 
 class SnoozesEnded(Answer):
     ended: int = Field(description="how many snoozes were running and ended now")
+
+
+class EmailSettingOut(Answer):
+    setting: str = Field(examples=["email.smtp_host"])
+    value: str | int | bool | list[str] | None
+    source: str = Field(description="`stored`, `default`, or the environment variable that sets it")
+
+
+class EmailSettings(Answer):
+    """As ``vpshealth notify show --json``; the password itself is never answered."""
+
+    configured: bool
+    problem: str | None = Field(description="why no e-mail is sent; null when it is set up")
+    settings: list[EmailSettingOut]
+    password: str = Field(description="whether one is set and where, e.g. `set (OS keyring)`")

@@ -128,7 +128,7 @@ def end_snooze(
 )
 def add_window(body: NewWindow, context: Context, _token: Writer) -> models.SilenceOut:
     """A one-off window from `start` (default now), or a `weekly` one, lasting `duration`,
-    for a host or (`all`) every host, as `vpshealth maintenance add` does."""
+    for a host or (`all`) every host, as `vpshealth maintenance NAME --start|--weekly` does."""
     host = _host_of(context, body.host, body.all)
     start: str | int | None = body.start
     if body.weekly is None and start is None:

@@ -142,3 +142,29 @@ class NewWindow(Body):
 
 class AckMany(Body):
     ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=1000)
+
+
+class EmailChanges(Body):
+    """Only what is given changes; null resets a setting to its default."""
+
+    smtp_host: str | None = Field(default=None, max_length=300, examples=["smtp.example.com"])
+    smtp_port: int | None = None
+    security: str | None = Field(default=None, max_length=20, description="starttls, tls or none")
+    user: str | None = Field(default=None, max_length=300)
+    sender: str | None = Field(default=None, alias="from", max_length=300)
+    to: list[str] | None = Field(default=None, max_length=100)
+    min_severity: str | None = Field(default=None, max_length=20, description="warning or critical")
+    batch_seconds: int | None = None
+    max_per_host_per_hour: int | None = None
+    ca_file: str | None = Field(default=None, max_length=4096)
+    enabled: bool | None = None
+    password: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="the SMTP password, kept in the node's secret store and never answered",
+    )
+
+    def changes(self) -> dict[str, Any]:
+        """By setting key (``from``, not ``sender``), the password left out."""
+        return self.model_dump(include=self.model_fields_set - {"password"}, by_alias=True)
