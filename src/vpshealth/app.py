@@ -28,6 +28,7 @@ from vpshealth.engine.alert_manager import AlertManager
 from vpshealth.engine.credentials import CredentialSource, CredentialsProvider
 from vpshealth.engine.docker_monitor import DockerMonitor, IncidentSink
 from vpshealth.engine.history_upkeep import HistoryUpkeep
+from vpshealth.engine.live_hub import LiveHub
 from vpshealth.engine.loop_lag import LoopLagMonitor
 from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, RuleSource, SshPoller
 from vpshealth.engine.recorder import Recorder
@@ -55,6 +56,7 @@ from vpshealth.store.event_log import EventLog
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.host_repository import HostRecord, HostRepository
 from vpshealth.store.incident_repository import IncidentRepository
+from vpshealth.store.live_log import LiveLog
 from vpshealth.store.maintenance import Retention
 from vpshealth.store.notification_feed import NotificationFeed
 from vpshealth.store.results_writer import ResultsWriter
@@ -220,8 +222,12 @@ class Core:
         desktop's), besides the log. With ``api``, the service serves the HTTP API there; its
         port is bound here, so that a port in use stops the service before it starts."""
         rules = RuleBook(self.rule_base)
-        recorder = Recorder(self.results_writer(record_incidents=False))
-        alerts = AlertManager(self.engine, self.clock, recorder.run_in_writer, notifiers, rules)
+        live_log = LiveLog(self.engine)
+        live = LiveHub(last_seq=live_log.last_seq(), missed=live_log.between)
+        recorder = Recorder(self.results_writer(record_incidents=False), live)
+        alerts = AlertManager(
+            self.engine, self.clock, recorder.run_in_writer, notifiers, rules, live=live
+        )
         retention = Retention.from_settings(self.settings)
         upkeep = HistoryUpkeep(self.engine, retention, self.clock, recorder.run_in_writer)
         deliveries = build_delivery_workers(self.engine, self.settings, self.secrets, self.clock)
@@ -231,7 +237,7 @@ class Core:
         if api is not None:
             loop_lag = LoopLagMonitor()
             workers.append(("loop lag", loop_lag))
-            workers.append(("API", self._api_server(api, status, loop_lag)))
+            workers.append(("API", self._api_server(api, status, loop_lag, live)))
         return Service(
             hosts=self.hosts.enabled_hosts,
             make_poller=self.make_poller,
@@ -245,20 +251,25 @@ class Core:
         )
 
     def _api_server(
-        self, address: ListenAddress, status: EngineStatus, loop_lag: LoopLagMonitor
+        self, address: ListenAddress, status: EngineStatus, loop_lag: LoopLagMonitor, live: LiveHub
     ) -> ApiServer:
         # FastAPI and uvicorn load only when the API is served (about 0.3 s at start-up).
         from vpshealth.api.app import create_app  # noqa: PLC0415
         from vpshealth.api.server import ApiServer  # noqa: PLC0415
 
-        server = ApiServer(create_app(self.api_context(status, loop_lag)), address)
+        server = ApiServer(create_app(self.api_context(status, loop_lag, live=live)), address)
         server.open()
         return server
 
     def api_context(
-        self, status: EngineStatus, loop_lag: LoopLagMonitor | None = None
+        self,
+        status: EngineStatus,
+        loop_lag: LoopLagMonitor | None = None,
+        *,
+        live: LiveHub | None = None,
     ) -> ApiContext:
-        """What the API's routes are given; its reads go through their own connections."""
+        """What the API's routes are given; its reads go through their own connections.
+        ``live``: the service's live hub (without it, no live stream)."""
         from vpshealth.api.context import ApiContext  # noqa: PLC0415
         from vpshealth.api.render_cache import RenderCache  # noqa: PLC0415
 
@@ -275,6 +286,8 @@ class Core:
             check_host=self._check_named,
             loop_lag=loop_lag,
             fleet_answers=RenderCache(FLEET_ANSWER_SECONDS),
+            live_hub=live,
+            live_log=LiveLog(reader),
             operations=self.operations,
             read_secret=functools.partial(
                 read_secret_file, environ=os.environ, folder=self.settings.secrets_dir

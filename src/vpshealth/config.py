@@ -44,6 +44,12 @@ class Settings(BaseModel):
     hour_retention_days: float = Field(
         default=730.0, ge=1, le=36500, description="Keep 1-hour min/avg/max history this long."
     )
+    live_check_retention_hours: float = Field(
+        default=1.0,
+        gt=0,
+        le=48,
+        description="Keep the live stream's check messages this long, for clients to resume.",
+    )
     restart_loop_count: int = Field(default=3, ge=2, le=1000)
     restart_loop_minutes: float = Field(default=10.0, gt=0, le=1440)
     key_passphrase: str | None = Field(default=None, repr=False)

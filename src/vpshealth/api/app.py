@@ -12,6 +12,7 @@ from vpshealth.api import (
     host_routes,
     host_write_routes,
     incident_routes,
+    live_routes,
     metrics_routes,
     rule_routes,
     settings_routes,
@@ -51,5 +52,6 @@ def create_app(context: ApiContext) -> FastAPI:
     ):
         app.include_router(routes.router)
     app.include_router(metrics_routes.router)
+    app.include_router(live_routes.router)
     errors.install(app)
     return app

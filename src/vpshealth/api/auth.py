@@ -53,7 +53,7 @@ def _bearer(connection: HTTPConnection) -> str | None:
     return None
 
 
-def _peer(connection: HTTPConnection) -> str:
+def peer_address(connection: HTTPConnection) -> str:
     client = connection.client
     return f"{client.host}:{client.port}" if client else "unknown peer"
 
@@ -68,7 +68,7 @@ async def authenticate(
         log.warning(
             "API: %s token from %s for %s",
             "wrong" if token else "no",
-            _peer(connection),
+            peer_address(connection),
             connection.url.path,
         )
         await asyncio.sleep(failed.delay(peer, time.monotonic()))

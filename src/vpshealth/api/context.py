@@ -10,12 +10,14 @@ from starlette.requests import HTTPConnection
 from vpshealth.api.render_cache import RenderCache
 from vpshealth.clock import Clock
 from vpshealth.domain.health import CheckResult
+from vpshealth.engine.live_hub import LiveHub
 from vpshealth.engine.loop_lag import LoopLagMonitor
 from vpshealth.engine.status import EngineStatus
 from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.operations.bundle import Operations
 from vpshealth.read_model.reader import ReadModel
 from vpshealth.store.history import HistoryReader
+from vpshealth.store.live_log import LiveLog
 from vpshealth.store.rule_repository import RuleRepository
 
 
@@ -38,6 +40,9 @@ class ApiContext:
     loop_lag: LoopLagMonitor | None = None
     fleet_answers: RenderCache = field(default_factory=RenderCache)
     """The host list and /metrics, rendered at most every ``seconds`` (0 in tests)."""
+    live_hub: LiveHub | None = None
+    live_log: LiveLog | None = None
+    """The live stream: the service's hub, and its log read through the API's connections."""
     operations: Operations | None = None
     """What the write routes call (``Core.operations``); blocking: call off the loop."""
     read_secret: Callable[[str], str] | None = None

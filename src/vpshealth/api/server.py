@@ -13,6 +13,7 @@ import anyio.to_thread
 import uvicorn
 from fastapi import FastAPI
 
+from vpshealth.api.live_routes import PING_SECONDS
 from vpshealth.domain.listen_address import ListenAddress
 from vpshealth.errors import ConfigurationError
 
@@ -48,6 +49,8 @@ class ApiServer:
             lifespan="off",
             ws="websockets-sansio",
             ws_max_size=1024 * 1024,
+            ws_ping_interval=PING_SECONDS,
+            ws_ping_timeout=PING_SECONDS,
             server_header=False,
             timeout_graceful_shutdown=3,
         )

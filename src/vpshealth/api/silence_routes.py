@@ -29,7 +29,7 @@ def list_silences(context: Context, _token: Reader) -> models.SilenceList:
     """As `vpshealth maintenance --json` (with snoozes): those that have not ended, for one
     host or (`host` null) every host; `active` says which are in force now."""
     now = int(context.clock.now())
-    names = {r.id: r.host.name for r in context.read_model.hosts.list()}
+    names = context.read_model.hosts.names()
     windows = [
         json_shapes.silence_json(
             s,

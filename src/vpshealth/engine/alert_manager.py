@@ -33,6 +33,7 @@ from vpshealth.domain.incident_lifecycle import IncidentBook, Notice, Outcome, P
 from vpshealth.domain.metric_catalog import LEVELLED
 from vpshealth.domain.notifications import Notification, Notifier, at_least
 from vpshealth.domain.silences import Silence, silenced
+from vpshealth.engine.live_hub import LiveHub
 from vpshealth.store.incident_store import IncidentStore
 from vpshealth.store.rule_repository import RuleRepository, StoredRules
 from vpshealth.store.settings_repository import SettingsRepository
@@ -91,10 +92,13 @@ class AlertManager:
         run_in_writer: WriterRunner[list[Notification]],
         notifiers: Sequence[Notifier] = (),
         rules: RuleBook | None = None,
+        *,
+        live: LiveHub | None = None,
     ) -> None:
         """``rules``: shared with the pollers, which colour each host by them; reloaded here
-        every ``REFRESH_SECONDS``."""
+        every ``REFRESH_SECONDS``. ``live`` gets the live stream's messages of each save."""
         self._engine = engine
+        self._live = live
         self._rules = rules if rules is not None else RuleBook()
         self._clock = clock
         self._run_in_writer = run_in_writer
@@ -236,8 +240,15 @@ class AlertManager:
         if not writes and not raised:
             return []
         store = IncidentStore(self._engine)
+
+        def save() -> list[Notification]:
+            batch = store.save_batch(writes, raised)
+            if self._live is not None:
+                self._live.publish(batch.live)
+            return batch.notifications
+
         try:
-            saved = await self._run_in_writer(lambda: store.save(writes, raised))
+            saved = await self._run_in_writer(save)
         except Exception:
             self._unsaved = (writes, raised)
             raise

@@ -1,5 +1,6 @@
 """The history's upkeep while the service runs: fold the past hours into chunks, roll them up
-into 1-minute and 1-hour buckets, and drop what is past retention (once an hour)."""
+into 1-minute and 1-hour buckets, and drop what is past retention (once an hour; the live
+stream's log on every round)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from typing import Protocol, TypeVar
 from sqlalchemy import Engine
 
 from vpshealth.clock import Clock
+from vpshealth.domain.live import LiveKind
 from vpshealth.store.compaction import Compactor, hour_of
+from vpshealth.store.live_log import LiveLog
 from vpshealth.store.maintenance import Retention, prune_history
 from vpshealth.store.rollups import Rollups
 
@@ -50,6 +53,7 @@ class HistoryUpkeep:
         self._run = run_in_writer
         self._compactor = Compactor(engine)
         self._rollups = Rollups(engine)
+        self._live_log = LiveLog(engine)
         self._pruned_hour: int | None = None
 
     async def run(self) -> None:
@@ -73,3 +77,14 @@ class HistoryUpkeep:
         if hour_of(now) != self._pruned_hour:  # history is kept and dropped by the hour
             await run(functools.partial(prune_history, self._engine, now, self._retention))
             self._pruned_hour = hour_of(now)
+        await self.prune_live_log(now)
+
+    async def prune_live_log(self, now: int) -> None:
+        others = set(LiveKind) - {LiveKind.CHECK}
+        for kinds, keep in (
+            ({LiveKind.CHECK}, self._retention.live_checks),
+            (others, self._retention.hour),
+        ):
+            prune = functools.partial(self._live_log.prune, kinds, now - keep, now)
+            while not (await self._run(prune)).done:
+                await asyncio.sleep(UPKEEP_PAUSE_SECONDS)

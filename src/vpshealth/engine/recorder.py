@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from vpshealth.domain.containers import ContainerIncident
 from vpshealth.domain.health import CheckResult
+from vpshealth.engine.live_hub import LiveHub
 from vpshealth.store.results_writer import ResultsWriter, StateChange
 
 log = logging.getLogger(__name__)
@@ -18,8 +19,11 @@ T = TypeVar("T")
 
 
 class Recorder:
-    def __init__(self, writer: ResultsWriter) -> None:
+    """``live``: gets the live stream's messages of each batch once it is committed."""
+
+    def __init__(self, writer: ResultsWriter, live: LiveHub | None = None) -> None:
         self._writer = writer
+        self._live = live
         self._pending: list[tuple[int, CheckResult]] = []
         self._incidents: list[tuple[int, ContainerIncident]] = []
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vpshealth-writer")
@@ -44,9 +48,7 @@ class Recorder:
             if not batch and not incidents:
                 return []
             loop = asyncio.get_running_loop()
-            changes = await loop.run_in_executor(
-                self._executor, self._writer.write, batch, incidents
-            )
+            changes = await loop.run_in_executor(self._executor, self._write, batch, incidents)
         for change in changes:
             log.info(
                 "%s is now %s (was %s): %s",
@@ -56,6 +58,16 @@ class Recorder:
                 change.message,
             )
         return changes
+
+    def _write(
+        self,
+        batch: list[tuple[int, CheckResult]],
+        incidents: list[tuple[int, ContainerIncident]],
+    ) -> list[StateChange]:
+        written = self._writer.write_batch(batch, incidents)
+        if self._live is not None:
+            self._live.publish(written.live)
+        return written.changes
 
     async def run(self, every: float = 1.0) -> None:
         """Flush periodically until cancelled; a failed write is logged and retried."""

@@ -68,13 +68,13 @@ class ReadModel:
     ) -> list[Event]:
         """Oldest first, from ``since`` on; one host's or every host's."""
         if names is None:
-            names = {r.id: r.host.name for r in self.hosts.list()}
+            names = self.hosts.names()
         return [_event(row, names) for row in self.event_log.since(since, host_id)]
 
     def events_after(self, after_id: int, limit: int, host_id: int | None = None) -> list[Event]:
         """Up to ``limit`` events recorded after the one with id ``after_id``, oldest first."""
         rows = self.event_log.after(after_id, limit, host_id)
-        names = {r.id: r.host.name for r in self.hosts.list()} if rows else {}
+        names = self.hosts.names() if rows else {}
         return [_event(row, names) for row in rows]
 
     def incident_page(

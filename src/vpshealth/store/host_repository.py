@@ -81,6 +81,7 @@ class HostRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._enabled_seen: dict[tuple[Any, ...], Host] = {}
+        self._listed_seen: dict[tuple[Any, ...], HostRecord] = {}
 
     def _select(self) -> Any:
         return (
@@ -105,8 +106,20 @@ class HostRepository:
         return HostRecord(row.id, _host_from_row(row), info, _status_from_row(row))
 
     def list(self) -> list[HostRecord]:
+        """Rows unchanged since the last call (settings and last check alike) are not read
+        again: the API lists 1,000 hosts every few seconds, and each poll changes only its
+        host's row."""
         with self._engine.connect() as conn:
-            return [self._record(row) for row in conn.execute(self._select())]
+            rows = conn.execute(self._select()).all()
+        seen, self._listed_seen = self._listed_seen, {}
+        records = []
+        for row in rows:
+            # every column but the metrics document, which changes only with checked_at
+            key = tuple(row)[:-1]
+            record = seen.get(key) or self._record(row)
+            self._listed_seen[key] = record
+            records.append(record)
+        return records
 
     def enabled_hosts(self) -> dict[int, Host]:
         """Just the enabled hosts' settings by id: what the service re-reads every few seconds,
@@ -128,6 +141,11 @@ class HostRepository:
         with self._engine.connect() as conn:
             value: int | None = conn.execute(select(func.max(host_status.c.checked_at))).scalar()
         return value
+
+    def names(self) -> dict[int, str]:
+        """Every host's name by id, without reading or validating the rest."""
+        with self._engine.connect() as conn:
+            return {row.id: row.name for row in conn.execute(select(hosts.c.id, hosts.c.name))}
 
     def find(self, name: str) -> HostRecord | None:
         with self._engine.connect() as conn:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, func, select, update
 
+from vpshealth.store import live_log
 from vpshealth.store.schema import hosts, incidents
 
 
@@ -133,6 +134,9 @@ class IncidentRepository:
                 )
                 .values(acknowledged_at=at)
             )
+            if result.rowcount:
+                draft = live_log.incident_draft_by_id(conn, incident_id, "acknowledged", at)
+                live_log.append(conn, [draft] if draft is not None else [])
         return bool(result.rowcount)
 
     def open_counts_by_severity(self) -> dict[str, int]:

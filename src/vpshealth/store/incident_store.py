@@ -1,10 +1,12 @@
-"""Writing what the incident lifecycle decided: incident rows, the event log and the
-notifications (which the e-mail outbox picks up). One transaction per batch."""
+"""Writing what the incident lifecycle decided: incident rows, the event log, the
+notifications (which the e-mail outbox picks up) and the live stream's messages about them.
+One transaction per batch."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -13,8 +15,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from vpshealth.domain.alert_conditions import RULE_UNITS
 from vpshealth.domain.containers import Severity
 from vpshealth.domain.incident_lifecycle import Incident, IncidentKey, Write, WriteKind
+from vpshealth.domain.live import LiveDraft, LiveKind, LiveMessage, iso
 from vpshealth.domain.notifications import Notification
+from vpshealth.store import live_log
 from vpshealth.store.schema import events, hosts, incidents, notifications
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """The notifications recorded (with their incident ids), and the live messages."""
+
+    notifications: list[Notification]
+    live: list[LiveMessage]
 
 
 def _key_filter(key: IncidentKey) -> list[Any]:
@@ -39,7 +51,9 @@ def _row_values(incident: Incident) -> dict[str, Any]:
     }
 
 
-def _write(conn: Connection, write: Write) -> None:
+def _write(conn: Connection, write: Write) -> str | None:
+    """Apply one write; returns what happened to the incident (opened, updated, resolved), or
+    None when nothing did."""
     incident = write.incident
     open_row = [*_key_filter(incident.key), incidents.c.resolved_at.is_(None)]
     if write.kind is WriteKind.OPEN:
@@ -66,26 +80,31 @@ def _write(conn: Connection, write: Write) -> None:
                     message=incident.message,
                 )
             )
-        else:  # another process (a one-off check) opened it first
-            conn.execute(update(incidents).where(*open_row).values(**_row_values(incident)))
-    elif write.kind is WriteKind.UPDATE:
-        conn.execute(update(incidents).where(*open_row).values(**_row_values(incident)))
+            return "opened"
+        # another process (a one-off check) opened it first
+        write_kind = WriteKind.UPDATE
     else:
-        result = conn.execute(
-            update(incidents)
-            .where(*open_row)
-            .values(resolved_at=write.at, resolution=write.resolution, **_row_values(incident))
+        write_kind = write.kind
+    if write_kind is WriteKind.UPDATE:
+        result = conn.execute(update(incidents).where(*open_row).values(**_row_values(incident)))
+        return "updated" if result.rowcount else None
+    result = conn.execute(
+        update(incidents)
+        .where(*open_row)
+        .values(resolved_at=write.at, resolution=write.resolution, **_row_values(incident))
+    )
+    if not result.rowcount:
+        return None
+    conn.execute(
+        insert(events).values(
+            host_id=incident.host_id,
+            at=write.at,
+            kind="incident_resolved",
+            problem=incident.rule,
+            message=write.resolution or incident.message,
         )
-        if result.rowcount:
-            conn.execute(
-                insert(events).values(
-                    host_id=incident.host_id,
-                    at=write.at,
-                    kind="incident_resolved",
-                    problem=incident.rule,
-                    message=write.resolution or incident.message,
-                )
-            )
+    )
+    return "resolved"
 
 
 def _incident_id(conn: Connection, notification: Notification) -> int | None:
@@ -105,14 +124,32 @@ class IncidentStore:
     def save(self, writes: Sequence[Write], raised: Sequence[Notification]) -> list[Notification]:
         """Apply the writes and record the notifications (for the channels to take on); returns
         the notifications with their incident ids filled in."""
+        return self.save_batch(writes, raised).notifications
+
+    def save_batch(self, writes: Sequence[Write], raised: Sequence[Notification]) -> Saved:
         saved: list[Notification] = []
+        drafts: list[LiveDraft] = []
         if not writes and not raised:
-            return saved
+            return Saved(saved, [])
         with self._engine.begin() as conn:
-            existing = set(conn.execute(select(hosts.c.id)).scalars())
+            existing = {row[0]: row[1] for row in conn.execute(select(hosts.c.id, hosts.c.name))}
             for write in writes:
-                if write.incident.host_id in existing:
-                    _write(conn, write)
+                host_id = write.incident.host_id
+                if host_id not in existing:
+                    continue
+                event = _write(conn, write)
+                if event is not None:
+                    draft = live_log.incident_draft(
+                        conn,
+                        host_id,
+                        existing[host_id],
+                        write.incident.rule,
+                        write.incident.subject,
+                        event=event,
+                        at=write.at,
+                    )
+                    if draft is not None:
+                        drafts.append(draft)
             for notification in raised:
                 if notification.host_id is not None and notification.host_id not in existing:
                     continue
@@ -120,7 +157,7 @@ class IncidentStore:
                 complete = Notification.from_json(
                     {**notification.to_json(), "incident_id": incident_id}
                 )
-                conn.execute(
+                inserted = conn.execute(
                     insert(notifications).values(
                         incident_id=incident_id,
                         host_id=complete.host_id,
@@ -131,7 +168,9 @@ class IncidentStore:
                     )
                 )
                 saved.append(complete)
-        return saved
+                drafts.append(_notification_draft(complete, int(inserted.lastrowid)))
+            live = live_log.append(conn, drafts)
+        return Saved(saved, live)
 
     def load_open(self) -> list[Incident]:
         with self._engine.connect() as conn:
@@ -166,3 +205,19 @@ class IncidentStore:
                 )
             )
             return {(row.host_id, row.kind, row.subject) for row in rows}
+
+
+def _notification_draft(notification: Notification, notification_id: int) -> LiveDraft:
+    data = {
+        **notification.to_json(),
+        "id": notification_id,
+        "since": iso(notification.since),
+        "at": iso(notification.at),
+    }
+    return LiveDraft(
+        LiveKind.NOTIFICATION,
+        float(notification.at),
+        notification.host_id,
+        notification.host_name,
+        data,
+    )

@@ -225,11 +225,13 @@ def _oldest_bucket(conn: Connection, resolution: int) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class Retention:
-    """How long each resolution is kept, in seconds."""
+    """How long each resolution is kept, in seconds. ``live_checks``: the live stream's check
+    messages (its other messages are kept as long as the 1-hour history)."""
 
     raw: int = 48 * 3600
     minute: int = 30 * 86_400
     hour: int = 730 * 86_400
+    live_checks: int = 3600
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:
@@ -237,6 +239,7 @@ class Retention:
             raw=int(settings.raw_retention_hours * 3600),
             minute=int(settings.minute_retention_days * 86_400),
             hour=int(settings.hour_retention_days * 86_400),
+            live_checks=int(settings.live_check_retention_hours * 3600),
         )
 
 

@@ -1,5 +1,5 @@
 """Writing a round of poll results in one transaction: the check rows, the latest status,
-state-change events and the metric samples."""
+state-change events, the metric samples and the live stream's messages about them."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from vpshealth.domain.containers import ContainerIncident
 from vpshealth.domain.health import CheckResult
+from vpshealth.domain.live import LiveDraft, LiveMessage, check_draft, state_draft
 from vpshealth.domain.metrics_json import metrics_to_json
 from vpshealth.domain.series import flatten, flatten_containers
-from vpshealth.store import staged_samples
+from vpshealth.store import live_log, staged_samples
 from vpshealth.store.docker_repository import (
     record_incident,
     replace_containers,
@@ -32,6 +33,14 @@ class StateChange:
     old_state: str | None
     new_state: str
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a batch changed: the hosts' state changes, and the live messages it recorded."""
+
+    changes: list[StateChange]
+    live: list[LiveMessage]
 
 
 Row = tuple[Any, ...]
@@ -110,16 +119,24 @@ class ResultsWriter:
         results: Sequence[tuple[int, CheckResult]],
         incidents: Sequence[tuple[int, ContainerIncident]] = (),
     ) -> list[StateChange]:
+        return self.write_batch(results, incidents).changes
+
+    def write_batch(
+        self,
+        results: Sequence[tuple[int, CheckResult]],
+        incidents: Sequence[tuple[int, ContainerIncident]] = (),
+    ) -> Written:
         if not results and not incidents:
-            return []
+            return Written([], [])
         self._turn_series_cache()
         changes: list[StateChange] = []
         rows = _Rows()
         with self._engine.begin() as conn:
-            existing = set(conn.execute(select(hosts.c.id)).scalars())
+            existing = {row[0]: row[1] for row in conn.execute(select(hosts.c.id, hosts.c.name))}
             kept = [(h, r) for h, r in results if h in existing]  # not removed while polled
             previous = _previous_status(conn, {host_id for host_id, _ in kept})
             for host_id, result in kept:
+                rows.live.append(check_draft(host_id, result))
                 rows.checks.append(
                     (
                         host_id,
@@ -138,7 +155,8 @@ class ResultsWriter:
                     rows.system_info.append((info.hostname, info.kernel, info.os_name, host_id))
                 values = flatten(result.metrics) if result.metrics is not None else []
                 if result.docker is not None:
-                    self._write_docker(conn, rows, host_id, result, self._record_incidents)
+                    self._write_docker(conn, rows, host_id, result)
+                    self._record_docker_incidents(conn, rows, host_id, result)
                     if result.docker.containers:
                         values += flatten_containers(result.docker.containers)
                 ts = result.checked_at
@@ -147,12 +165,13 @@ class ResultsWriter:
                 )
             for host_id, incident in incidents:
                 if host_id in existing and self._record_incidents:
-                    record_incident(conn, host_id, incident)
+                    _record_incident(conn, rows, host_id, existing[host_id], incident)
             rows.execute(conn)
+            live = live_log.append(conn, rows.live)
         if self._monotonic() - self._moved_at >= staged_samples.MOVE_SECONDS:
             self._moved_at = self._monotonic()
             staged_samples.move_staged(self._engine)
-        return changes
+        return Written(changes, live)
 
     def _turn_series_cache(self) -> None:
         """What was not used since the previous turn is forgotten."""
@@ -183,9 +202,7 @@ class ResultsWriter:
         return series_id
 
     @staticmethod
-    def _write_docker(
-        conn: Connection, rows: _Rows, host_id: int, result: CheckResult, record_incidents: bool
-    ) -> None:
+    def _write_docker(conn: Connection, rows: _Rows, host_id: int, result: CheckResult) -> None:
         report = result.docker
         assert report is not None
         if report.containers is not None:
@@ -193,9 +210,14 @@ class ResultsWriter:
             replace_containers(conn, host_id, report.containers, result.checked_at)
         elif report.problem is None:
             rows.forget_containers.add(host_id)
-        if record_incidents:
-            for incident in report.changes:
-                record_incident(conn, host_id, incident)
+
+    def _record_docker_incidents(
+        self, conn: Connection, rows: _Rows, host_id: int, result: CheckResult
+    ) -> None:
+        assert result.docker is not None
+        if self._record_incidents:
+            for incident in result.docker.changes:
+                _record_incident(conn, rows, host_id, result.host_name, incident)
 
     def forget_host(self, host_id: int) -> None:
         for cache in (self._series_ids, self._older_series_ids):
@@ -214,6 +236,7 @@ class _Rows:
     samples: list[Row] = field(default_factory=list)
     forget_containers: set[int] = field(default_factory=set)
     """Hosts found without Docker: every poll of such a host, so one statement for all."""
+    live: list[LiveDraft] = field(default_factory=list)
 
     def execute(self, conn: Connection) -> None:
         insert_checks(conn, self.checks)
@@ -222,6 +245,18 @@ class _Rows:
         _executemany(conn, _UPDATE_SYSTEM_INFO, self.system_info)
         insert_samples(conn, self.samples)
         _executemany(conn, _FORGET_CONTAINERS, [(h,) for h in sorted(self.forget_containers)])
+
+
+def _record_incident(
+    conn: Connection, rows: _Rows, host_id: int, host: str, incident: ContainerIncident
+) -> None:
+    if record_incident(conn, host_id, incident):
+        event = "opened" if incident.opened else "resolved"
+        draft = live_log.incident_draft(
+            conn, host_id, host, incident.kind.value, incident.subject, event=event, at=incident.at
+        )
+        if draft is not None:
+            rows.live.append(draft)
 
 
 _Previous = dict[int, tuple[str, str | None, int]]
@@ -262,5 +297,16 @@ def _status(
     old_state = before[0] if before is not None else None
     rows.events.append(
         (host_id, result.checked_at, old_state, new_state, new_problem, result.message)
+    )
+    rows.live.append(
+        state_draft(
+            host_id,
+            result.host_name,
+            result.checked_at,
+            old_state=old_state,
+            new_state=new_state,
+            problem=new_problem,
+            message=result.message,
+        )
     )
     return StateChange(host_id, result.host_name, old_state, new_state, result.message)
