@@ -45,6 +45,7 @@ from vpshealth.operations.silences import SilenceOperations
 from vpshealth.read_model.reader import ReadModel
 from vpshealth.secrets import SecretStore
 from vpshealth.secrets.choice import chosen_secret_store
+from vpshealth.secrets.secret_folder import read_secret_file
 from vpshealth.store.api_token_repository import ApiTokenRepository
 from vpshealth.store.database import open_database, open_reader
 
@@ -288,6 +289,10 @@ class Core:
             fleet_answers=RenderCache(FLEET_ANSWER_SECONDS, heap.return_free_memory),
             live_hub=live,
             live_log=LiveLog(reader),
+            operations=self.operations,
+            read_secret=functools.partial(
+                read_secret_file, environ=os.environ, folder=self.settings.secrets_dir
+            ),
         )
 
     async def _check_named(self, name: str) -> CheckResult:

@@ -1,5 +1,7 @@
 """schemathesis against the real node: whatever it sends, no 5xx, and every answer matches the
-OpenAPI document (schema, status code, content type). POST /check included."""
+OpenAPI document (schema, status code, content type). POST /check and the write routes
+included: a made-up host's address is loopback with a closed port (support/schemathesis_hooks.py).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.integration.support.api import api_node
+from tests.integration.support.procs import free_port
 
 pytestmark = pytest.mark.integration
 
+HOOKS = Path(__file__).parent / "support" / "schemathesis_hooks.py"
 CHECKS = ",".join(
     (
         "not_a_server_error",
@@ -40,7 +44,10 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(
                 "--report-dir", str(tmp_path / "report"),
             ],
             capture_output=True, text=True, timeout=240, check=False, cwd=tmp_path,
-            env={**cli_env, "NO_COLOR": "1"},
+            env={
+                **cli_env, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": str(HOOKS),
+                "VPSHEALTH_TEST_CLOSED_PORT": str(free_port()),
+            },
         )  # fmt: skip
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
     selected = re.search(r"Selected: (\d+)/(\d+)", run.stdout)

@@ -3,11 +3,8 @@ loopback port 0."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import asyncssh
@@ -25,46 +22,9 @@ from vpshealth.operations.errors import (
 from vpshealth.operations.host_keys import PresentedKey, accept, fetch_presented_key
 
 from .operations_support import MemoryKeyring, make_core
+from .ssh_server_support import Server, server
 
-
-@dataclass
-class Server:
-    port: int
-    key: asyncssh.SSHKey
-
-    @property
-    def line(self) -> str:
-        return public_line_of(self.key)
-
-    @property
-    def fingerprint(self) -> str:
-        return str(self.key.get_fingerprint("sha256"))
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    """An SSH server on its own event loop in a thread, as a remote server would be."""
-    loop = asyncio.new_event_loop()
-    key = asyncssh.generate_private_key("ssh-ed25519")
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-
-    async def start() -> asyncssh.SSHAcceptor:
-        return await asyncssh.listen("127.0.0.1", 0, server_host_keys=[key])
-
-    acceptor = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
-    try:
-        yield Server(acceptor.sockets[0].getsockname()[1], key)
-    finally:
-
-        async def stop() -> None:
-            acceptor.close()
-            await acceptor.wait_closed()
-
-        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+__all__ = ["server"]  # the fixture
 
 
 @pytest.fixture

@@ -127,8 +127,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _fail(name: str, problem: str) -> InputError:
-    return InputError(f"invalid {name}: {problem}.")
+class EmailSettingError(InputError):
+    """A setting that is not valid; ``field`` is its key (without ``email.``)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _fail(name: str, problem: str, field: str = "") -> EmailSettingError:
+    return EmailSettingError(f"invalid {name}: {problem}.", field)
 
 
 def _host(value: Any, name: str) -> str:
@@ -192,8 +200,15 @@ def _user(value: Any, name: str) -> str:
 
 
 def _ca_file(value: Any, name: str) -> Path:
-    path = Path(str(value)).expanduser().absolute()
-    if not path.is_file():
+    try:
+        path = Path(str(value)).expanduser().absolute()
+    except RuntimeError:  # ~user of a user that does not exist
+        raise _fail(name, f"{value} names the home of an unknown user") from None
+    try:
+        readable = path.is_file()
+    except OSError:  # e.g. a name too long for the filesystem
+        readable = False
+    if not readable:
         raise _fail(name, f"{path} is not a readable file (a PEM CA certificate)")
     return path
 
@@ -239,7 +254,11 @@ def build_config(
     config: dict[str, Any] = {}
     for key, (attribute, parse) in _PARSERS.items():
         if has(key):
-            config[attribute] = parse(values[key], sources[key])
+            try:
+                config[attribute] = parse(values[key], sources[key])
+            except EmailSettingError as exc:
+                exc.field = key
+                raise
     security: Security = config.get("security", Security.STARTTLS)
     config.setdefault("smtp_port", DEFAULT_PORTS[security.value])
     host = config.get("smtp_host")
@@ -248,12 +267,14 @@ def build_config(
             sources.get("security", "email.security"),
             f"'none' (no encryption) is only allowed for a server on this computer "
             f"(localhost), not {host}; use starttls or tls",
+            "security",
         )
     if security is Security.NONE and config.get("user"):
         raise _fail(
             sources["user"],
             "a login is only ever sent encrypted; use --security starttls or tls, or leave "
             "out the user for a relay on this computer",
+            "user",
         )
     if values.get("enabled") is not None:
         config["enabled"] = bool(values["enabled"])

@@ -10,10 +10,12 @@ from vpshealth.api import (
     event_routes,
     health_routes,
     host_routes,
+    host_write_routes,
     incident_routes,
     live_routes,
     metrics_routes,
     rule_routes,
+    settings_routes,
     silence_routes,
 )
 from vpshealth.api.auth import FailedLogins
@@ -39,7 +41,15 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.failed_logins = FailedLogins()
     app.state.metrics_registry = metrics_routes.metrics_registry(context)
     app.include_router(health_routes.router)
-    for routes in (host_routes, incident_routes, event_routes, silence_routes, rule_routes):
+    for routes in (
+        host_routes,
+        host_write_routes,
+        incident_routes,
+        event_routes,
+        silence_routes,
+        rule_routes,
+        settings_routes,
+    ):
         app.include_router(routes.router)
     app.include_router(metrics_routes.router)
     app.include_router(live_routes.router)

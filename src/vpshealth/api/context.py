@@ -14,6 +14,7 @@ from vpshealth.engine.live_hub import LiveHub
 from vpshealth.engine.loop_lag import LoopLagMonitor
 from vpshealth.engine.status import EngineStatus
 from vpshealth.operations.api_tokens import ApiTokens
+from vpshealth.operations.bundle import Operations
 from vpshealth.read_model.reader import ReadModel
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.live_log import LiveLog
@@ -42,6 +43,10 @@ class ApiContext:
     live_hub: LiveHub | None = None
     live_log: LiveLog | None = None
     """The live stream: the service's hub, and its log read through the API's connections."""
+    operations: Operations | None = None
+    """What the write routes call (``Core.operations``); blocking: call off the loop."""
+    read_secret: Callable[[str], str] | None = None
+    """The text of a secret file of the node by its name (``read_secret_file``); blocking."""
 
 
 def api_context(connection: HTTPConnection) -> ApiContext:

@@ -15,6 +15,8 @@ from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vpshealth.errors import VpsHealthError
+from vpshealth.operations.errors import HostKeyUnconfirmed
+from vpshealth.operations.host_keys import where
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +29,10 @@ UNEXPECTED = (
     "The node failed unexpectedly while answering. Nothing was changed by the failed part; "
     "the node's log (journalctl or `docker compose logs`) has the details."
 )
-_STATUS_BY_ERROR = {"NotFoundError": 404, "ConflictError": 409, "HostKeyUnconfirmed": 409}
+_STATUS_BY_ERROR = {"NotFoundError": 404, "ConflictError": 409}
 """Lower layers' errors by class name (the operations layer defines them)."""
+_FIELD_OF_ERROR = {"HostKeyRejected": "host_key_fingerprint", "HostUnreachable": "address"}
+"""Errors about one field that do not say which: 422 naming this one."""
 
 
 class Problem(BaseModel):
@@ -39,6 +43,15 @@ class FieldProblem(BaseModel):
     field: str = Field(description="e.g. `port`, `since`, `rules.disk.warning`; `body` for all")
     where: str = Field(description="`body`, `query`, `path` or `header`")
     message: str
+
+
+class HostKeyToConfirm(BaseModel):
+    detail: str
+    host_key_fingerprint: str = Field(
+        description="what the server presents; send it back as `host_key_fingerprint`",
+        examples=["SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"],
+    )
+    algorithm: str = Field(examples=["ssh-ed25519"])
 
 
 class InvalidInput(BaseModel):
@@ -54,7 +67,18 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 """Documented on every route that needs a token."""
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "the change cannot be made as asked; see `detail`"},
     403: {"model": Problem, "description": "the token is read-only"},
+}
+HOST_KEY_TO_CONFIRM: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": HostKeyToConfirm | Problem,
+        "description": "the server's host key must be confirmed first (nothing was saved), "
+        "or a host of that name exists",
+    },
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": Problem, "description": "a conflict, e.g. a host of that name exists"},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "no host (or item) of that name or id"},
@@ -173,10 +197,28 @@ async def _on_invalid(_request: Request, exc: Exception) -> JSONResponse:
     return invalid_input(exc.errors())
 
 
+def host_key_message(exc: HostKeyUnconfirmed) -> str:
+    return (
+        f"{exc.name}: the server at {where(exc.address, exc.port)} presents the host key "
+        f"{exc.algorithm} {exc.fingerprint}, which is not trusted yet. Nothing was saved. "
+        "Compare it with the server's own (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` "
+        f'on the server), then repeat the request with "host_key_fingerprint": "{exc.fingerprint}".'
+    )
+
+
 async def _on_own_error(_request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, HostKeyUnconfirmed):
+        body = {
+            "detail": host_key_message(exc),
+            "host_key_fingerprint": exc.fingerprint,
+            "algorithm": exc.algorithm,
+        }
+        return JSONResponse(body, status_code=409)
     field = getattr(exc, "field", None)
+    message = getattr(exc, "problem", None) if isinstance(field, str) else None
+    field = field or _FIELD_OF_ERROR.get(type(exc).__name__)
     if isinstance(field, str):
-        message = getattr(exc, "problem", None) or str(exc)
+        message = message or str(exc)
         problem = {"field": field, "where": "body", "message": str(message)}
         return JSONResponse({"detail": str(exc), "errors": [problem]}, status_code=422)
     status = next(

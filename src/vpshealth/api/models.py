@@ -253,3 +253,40 @@ class Series(Answer):
 class MetricList(Answer):
     host: str
     metrics: list[str] = Field(description="series names to pass as `metric`")
+
+
+class HostSaved(HostOut):
+    """The host as GET /api/v1/hosts/{name} answers it, after a POST or PATCH."""
+
+    authorized_keys_line: str | None = Field(
+        description="with `generate_key` only: append it to ~/.ssh/authorized_keys of the "
+        "host's user on the server; the checks fail until it is there"
+    )
+
+
+class AckOutcome(Answer):
+    id: int
+    outcome: Literal["acknowledged", "already acknowledged", "unknown", "resolved"]
+
+
+class AckOutcomes(Answer):
+    results: list[AckOutcome]
+
+
+class SnoozesEnded(Answer):
+    ended: int = Field(description="how many snoozes were running and ended now")
+
+
+class EmailSettingOut(Answer):
+    setting: str = Field(examples=["email.smtp_host"])
+    value: str | int | bool | list[str] | None
+    source: str = Field(description="`stored`, `default`, or the environment variable that sets it")
+
+
+class EmailSettings(Answer):
+    """As ``vpshealth notify show --json``; the password itself is never answered."""
+
+    configured: bool
+    problem: str | None = Field(description="why no e-mail is sent; null when it is set up")
+    settings: list[EmailSettingOut]
+    password: str = Field(description="whether one is set and where, e.g. `set (OS keyring)`")

@@ -14,6 +14,7 @@ from vpshealth.alerts.email_settings import (
     PASSWORD_REF,
     PREFIX,
     EmailConfig,
+    EmailSettingError,
     build_config,
     env_overrides,
 )
@@ -131,6 +132,8 @@ class EmailSettingsOperations:
             config = build_config(
                 {**stored, **changes}, env_overrides(self._settings), field_names=option_names
             )
+        except EmailSettingError as exc:
+            raise EmailSettingError(f"{exc} {NOTHING_SAVED}", exc.field) from None
         except InputError as exc:
             raise InputError(f"{exc} {NOTHING_SAVED}") from None
         if password is not None:
