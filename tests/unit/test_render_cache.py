@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 
+from vpshealth.api.fleet_answer import fleet_answer
 from vpshealth.api.render_cache import RenderCache
 
 
@@ -78,3 +80,19 @@ def test_after_each_rendering_the_hook_runs() -> None:
     cache.get("a", lambda: b"1")
     cache.get("b", lambda: b"2")
     assert len(runs) == 2
+
+
+def test_fleet_answers_are_sent_compressed_to_clients_that_take_gzip() -> None:
+    class Connection:
+        def __init__(self, accept: str) -> None:
+            self.headers = {"accept-encoding": accept}
+
+    cache = RenderCache(seconds=60)
+    body = b"x" * 100_000
+    packed = fleet_answer(Connection("gzip, deflate"), cache, "k", lambda: body, "text/plain")  # type: ignore[arg-type]
+    assert packed.headers["content-encoding"] == "gzip"
+    assert len(packed.body) < 1000
+    assert gzip.decompress(packed.body) == body
+    plain = fleet_answer(Connection(""), cache, "k", lambda: b"not rendered again", "text/plain")  # type: ignore[arg-type]
+    assert "content-encoding" not in plain.headers
+    assert plain.body == body

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from vpshealth.api import models
 from vpshealth.api.auth import Context, Reader, Writer
 from vpshealth.api.errors import ERROR_RESPONSES, NOT_FOUND, WRITE_RESPONSES, invalid_field
+from vpshealth.api.fleet_answer import fleet_answer
 from vpshealth.api.json_bytes import json_bytes
 from vpshealth.api.lookup import available, host_named
 from vpshealth.api.rule_routes import rules_answer
@@ -28,14 +29,14 @@ DEFAULT_SPAN = 3600
 
 
 @router.get("/hosts", response_model=models.HostList)
-def list_hosts(context: Context, _token: Reader) -> Response:
+def list_hosts(request: Request, context: Context, _token: Reader) -> Response:
     """Every host with its latest state and metrics (a copy at most a few seconds old)."""
 
     def render() -> bytes:
         records = context.read_model.hosts.list()
         return json_bytes({"hosts": [json_shapes.host_json(r) for r in records]})
 
-    return Response(context.fleet_answers.get("hosts", render), media_type="application/json")
+    return fleet_answer(request, context.fleet_answers, "hosts", render, "application/json")
 
 
 @router.get("/hosts/{name}", response_model=models.HostOut, responses=NOT_FOUND)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from starlette.requests import HTTPConnection
 
 from vpshealth.api.auth import Context, require_reader
 from vpshealth.api.context import ApiContext
+from vpshealth.api.fleet_answer import fleet_answer
 from vpshealth.api.prometheus_collector import NodeCollector
 
 router = APIRouter(tags=["metrics"])
@@ -51,9 +52,13 @@ def _registry(connection: HTTPConnection) -> CollectorRegistry:
     dependencies=[Depends(_may_scrape)],
 )
 def metrics(
-    registry: Annotated[CollectorRegistry, Depends(_registry)], context: Context
+    request: Request, registry: Annotated[CollectorRegistry, Depends(_registry)], context: Context
 ) -> Response:
-    body = context.fleet_answers.get(
-        "metrics", lambda: generate_latest(registry), seconds=METRICS_SECONDS
+    return fleet_answer(
+        request,
+        context.fleet_answers,
+        "metrics",
+        lambda: generate_latest(registry),
+        CONTENT_TYPE_PLAIN_0_0_4,
+        seconds=METRICS_SECONDS,
     )
-    return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
