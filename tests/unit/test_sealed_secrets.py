@@ -11,6 +11,7 @@ import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import asyncssh
 import keyring
 import keyring.backend
 import pytest
@@ -21,7 +22,8 @@ from vpshealth.secrets.sealed_file import SealedFileKeyring
 from vpshealth.secrets.sealing import KeyDerivation, parse, seal
 
 PASSPHRASE = "correct horse battery staple"
-SECRET = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
+SECRET = asyncssh.generate_private_key("ssh-ed25519").export_private_key("openssh").decode()
+"""A key made for this run: the secret a node keeps."""
 
 
 def passphrase_file(folder: Path, text: str = PASSPHRASE + "\n") -> Path:

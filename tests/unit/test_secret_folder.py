@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncssh
 import pytest
 
 from vpshealth.app import build_core
@@ -84,10 +85,11 @@ def test_the_secrets_folder(tmp_path: Path) -> None:
 
 
 def test_a_named_secret_is_read_from_the_folder(tmp_path: Path) -> None:
-    write(tmp_path / "web1_key", "-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    key = asyncssh.generate_private_key("ssh-ed25519").export_private_key("openssh").decode()
+    write(tmp_path / "web1_key", key)
     environ = {"CREDENTIALS_DIRECTORY": str(tmp_path)}
-    assert read_secret_file("web1_key", environ).startswith("-----BEGIN OPENSSH")
-    assert read_secret_file("web1_key", {}, tmp_path).startswith("-----BEGIN OPENSSH")
+    assert read_secret_file("web1_key", environ) == key
+    assert read_secret_file("web1_key", {}, tmp_path) == key
 
 
 @pytest.mark.parametrize(

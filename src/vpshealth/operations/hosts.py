@@ -43,6 +43,9 @@ class HostOperations:
     def list(self) -> list[HostRecord]:
         return self._hosts.list()
 
+    def names(self) -> dict[int, str]:
+        return self._hosts.names()
+
     def draft_new(self, fields: Mapping[str, Any]) -> Host:
         """The host ``fields`` describe, validated, before its keys are chosen. Raises
         FieldError, or ConflictError when the name is taken."""

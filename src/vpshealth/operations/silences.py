@@ -103,7 +103,7 @@ class SilenceOperations:
         """Snoozes and windows active now or later; for a host, its own and every host's."""
         host_id = self._host_id(host_name)
         now = self._now()
-        names = {r.id: r.host.name for r in self._hosts.list()}
+        names = self._hosts.names()
         return [
             WindowView(s, names.get(s.host_id) if s.host_id is not None else None,
                        window_text(s), s.active(now))
