@@ -46,7 +46,7 @@ STOPME_ID = "c9d29506290ef865dd70429e39f820327ef93e03115442573c63979b403c1bfd"
 ONFAIL_ID = "3e410276a43af4b31a0607b6d0d57508ee8ecede71bff7b9ae5009ae1f3e4bcf"
 
 SHOP = ContainerGroup(GroupKind.COOLIFY, "shop", "production", "web")
-BLOG = ContainerGroup(GroupKind.COMPOSE, "blog", service="db")
+BLOG = ContainerGroup(GroupKind.COMPOSE, "blog", service="db", uuid="blog", member="db")
 COOLIFY_INFRA = ContainerGroup(GroupKind.COOLIFY, infrastructure=True)
 
 
@@ -508,6 +508,7 @@ def test_inspect_exit_code_negative_is_kept() -> None:
                 "production",
                 "service-itsczyu65oly9fdbef1blygu",
                 "paperclip",
+                uuid="honkekh3rpaqbostmn0eplvv",
             ),
         ),
         (
@@ -525,12 +526,19 @@ def test_inspect_exit_code_negative_is_kept() -> None:
         (
             {"com.docker.compose.project": "source", "com.docker.compose.service": "postgres"},
             "coolify-db",
-            ContainerGroup(GroupKind.COMPOSE, "source", service="postgres", infrastructure=True),
+            ContainerGroup(
+                GroupKind.COMPOSE,
+                "source",
+                service="postgres",
+                infrastructure=True,
+                uuid="source",
+                member="postgres",
+            ),
         ),
         (
             {"coolify.managed": "false", "com.docker.compose.project": "blog"},
             "blog-web-1",
-            ContainerGroup(GroupKind.COMPOSE, "blog"),
+            ContainerGroup(GroupKind.COMPOSE, "blog", uuid="blog"),
         ),
         ({"com.docker.compose.project": "  "}, "x", STANDALONE),
         ({"coolify.projectName": "shop"}, "web", STANDALONE),  # not managed

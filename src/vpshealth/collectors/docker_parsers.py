@@ -288,14 +288,20 @@ def group_of(labels: Mapping[str, str], name: str) -> ContainerGroup:
             resource=_label(labels, "coolify.resourceName"),
             service=_label(labels, "coolify.serviceName"),
             infrastructure=infrastructure,
+            uuid=_label(labels, "com.docker.compose.project"),
+            pull_request=_pull_request(labels),
+            member=_label(labels, "coolify.service.subName"),
         )
     project = _label(labels, "com.docker.compose.project")
     if project is not None:
+        service = _label(labels, "com.docker.compose.service")
         return ContainerGroup(
             GroupKind.COMPOSE,
             project=project,
-            service=_label(labels, "com.docker.compose.service"),
+            service=service,
             infrastructure=infrastructure,
+            uuid=project,
+            member=service,
         )
     if infrastructure:
         return ContainerGroup(GroupKind.STANDALONE, infrastructure=True)
@@ -577,6 +583,13 @@ def _label(labels: Mapping[str, str], key: str) -> str | None:
         return None
     value = value.strip()
     return value or None
+
+
+def _pull_request(labels: Mapping[str, str]) -> int:
+    value = _label(labels, "coolify.pullRequestId")
+    if value is None or not value.isdigit() or len(value) > 9:
+        return 0
+    return int(value)
 
 
 def _is_true(value: object) -> bool:

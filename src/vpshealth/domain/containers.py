@@ -41,6 +41,29 @@ class ContainerGroup:
     resource: str | None = None
     service: str | None = None
     infrastructure: bool = False
+    uuid: str | None = None
+    """The resource's stable id: Coolify's resource uuid (its compose project), or the compose
+    project. The same across deploys, unlike the container's name."""
+    pull_request: int = 0
+    """Coolify's ``pullRequestId``: 0 for production, N for the preview of pull request N."""
+    member: str | None = None
+    """The member of a service stack or compose app (its compose service), if it has several."""
+
+    @property
+    def identity(self) -> str | None:
+        """The app's stable identity, the same for every deploy of it: kind, resource, pull
+        request and member. None for a standalone container (its name is all there is)."""
+        if self.kind is GroupKind.STANDALONE:
+            return None
+        resource = self.uuid or self.project
+        if resource is None:
+            return None
+        parts = [self.kind.value, resource]
+        if self.pull_request:
+            parts.append(f"pr-{self.pull_request}")
+        if self.member:
+            parts.append(self.member)
+        return "/".join(parts)
 
     @property
     def app(self) -> str | None:
