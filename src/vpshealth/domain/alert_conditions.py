@@ -59,6 +59,7 @@ class ConditionChange:
     app: str | None = None
     container_id: str = ""
     container_name: str = ""
+    log_lines: str | None = None
 
     @property
     def key(self) -> ConditionKey:
@@ -75,6 +76,7 @@ def from_container_incident(incident: ContainerIncident) -> ConditionChange:
         app=incident.app,
         container_id=incident.container_id,
         container_name=incident.container_name,
+        log_lines=incident.log_lines,
     )
 
 

@@ -193,6 +193,8 @@ class ContainerIncident:
     container_name: str
     app: str | None
     message: str
+    log_lines: str | None = None
+    """The last lines the container wrote before it failed, where they were read."""
 
     @property
     def severity(self) -> Severity:
@@ -202,6 +204,12 @@ class ContainerIncident:
     def subject(self) -> str:
         """What the incident is about: one per (host, kind, subject) is open at a time."""
         return self.container_name or "docker"
+
+
+LOGGED_KINDS: frozenset[IncidentKind] = frozenset(
+    {IncidentKind.CRASHED, IncidentKind.OOM_KILLED, IncidentKind.RESTART_LOOP}
+)
+"""Incidents whose opening carries the container's last log lines."""
 
 
 @dataclass(frozen=True, slots=True)
