@@ -173,6 +173,11 @@ class Incident(Answer):
     value: float | None
     threshold: float | None
     reminders_sent: int
+    log_lines: str | None = Field(
+        default=None,
+        description="the container's last log lines (at most 30 lines, 8 KB) for a crash, OOM "
+        "kill or restart loop; null when not read (rule containers.logs off) or not a container",
+    )
 
 
 class IncidentPage(Answer):

@@ -152,6 +152,7 @@ def incident_json(record: IncidentRecord) -> JsonObject:
         "value": record.value,
         "threshold": record.threshold,
         "reminders_sent": record.reminders_sent,
+        "log_lines": record.log_lines,
     }
 
 
