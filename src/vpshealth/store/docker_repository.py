@@ -148,6 +148,7 @@ def record_incident(conn: Connection, host_id: int, incident: ContainerIncident)
                 severity=incident.severity.value,
                 opened_at=incident.at,
                 message=incident.message,
+                log_lines=incident.log_lines,
             )
             .on_conflict_do_nothing()
         )
