@@ -223,6 +223,25 @@ def test_incidents_page_newest_first_by_cursor_without_gap_or_duplicate(
     assert client.get("/api/v1/incidents?host=nope").status_code == 404
 
 
+def test_an_incident_carries_its_containers_last_log_lines(
+    client: TestClient, core: Core, web: int
+) -> None:
+    lines = "starting web\nfatal: giving up"
+    with core.engine.begin() as conn:
+        conn.execute(
+            insert(incidents).values(
+                host_id=web, kind="crashed", subject="api", container_id="c" * 64,
+                container_name="api", severity="critical", opened_at=NOW - 60,
+                message="api exited with code 3", log_lines=lines,
+            )
+        )  # fmt: skip
+    _incident(core, web, "/")
+    listed = client.get("/api/v1/incidents").json()["incidents"]
+    assert [(i["rule"], i["log_lines"]) for i in listed] == [("disk", None), ("crashed", lines)]
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["Incident"]
+    assert "log_lines" in schema["properties"]
+
+
 def test_events_after_a_cursor_miss_nothing_while_new_ones_arrive(
     client: TestClient, core: Core, web: int
 ) -> None:
