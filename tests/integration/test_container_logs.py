@@ -1,12 +1,15 @@
 """End to end with the real sshd, dockerd, service and SMTP server: a container that prints a
 few lines and exits 3 opens a crash that carries those lines, in `incidents --show` and in the
-e-mail; with the rule `containers.logs=off` neither has them."""
+e-mail; with the rule `containers.logs=off` neither has them. A restart loop shows the lines of
+one run, not of all runs so far."""
 
 from __future__ import annotations
 
 import json
+import re
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,3 +127,51 @@ def test_with_containers_logs_off_no_lines_are_read_or_sent(
     assert "crashed" in mail["Subject"], mail["Subject"]
     assert "giving up" not in _body(mail, "plain")
     assert "<pre" not in _body(mail, "html")
+
+
+LOOP_SCRIPT = (
+    "n=$(cat /tmp/n 2>/dev/null || echo 0); n=$((n + 1)); echo $n > /tmp/n; "
+    'echo "run $n starting"; sleep 1; echo "run $n failed" >&2; exit 3'
+)
+
+
+def test_a_restart_loop_shows_the_lines_of_one_run(
+    ssh_server: SshServer,
+    docker_scenario: DockerEngine,
+    run_cli: RunCli,
+    env: dict[str, str],
+    vpshealth_home: Path,
+) -> None:
+    steps = [
+        ("host", "add", "web1", "--address", ssh_server.host, "--port", str(ssh_server.port),
+         "--user", ssh_server.user, "--key-file", str(ssh_server.client_key_path),
+         "--trust-host-key", "--interval", str(INTERVAL),
+         "--docker-socket", docker_scenario.socket_path),
+        ("rules", "--set", "load.warning=1000", "--set", "load.critical=1000"),
+    ]  # fmt: skip
+    for step in steps:
+        done = run_cli(*step, env=env)
+        assert done.returncode == 0, done.stderr
+
+    def loop_incident() -> dict[str, Any] | None:
+        listed = json.loads(run_cli("incidents", "--json", env=env).stdout)["incidents"]
+        return next((i for i in listed if i["rule"] == "restart_loop"), None)
+
+    proc = start_service(env)
+    try:
+        wait_for("two good checks of web1", lambda: good_checks(vpshealth_home, "web1") >= 2, 40)
+        docker_scenario.ensure_image()
+        docker_scenario.docker(
+            "run", "-d", "--name", "api", "--restart=always", IMAGE, "sh", "-c", LOOP_SCRIPT
+        )
+        wait_for("the restart loop", loop_incident, 90)
+    finally:
+        code, err = stop_service(proc)
+    assert code == 0, err
+
+    found = loop_incident()
+    assert found is not None
+    lines = found["log_lines"]
+    match = re.fullmatch(r"run (\d+) starting\nrun \1 failed", lines or "")
+    assert match is not None, lines
+    assert int(match.group(1)) >= 2, "a run after the first crash"

@@ -13,7 +13,14 @@ from tests.unit.fake_clock import FakeClock
 from vpshealth.collectors.docker_access import DockerAccess, DockerAccessError
 from vpshealth.collectors.docker_collector import DockerCollector, DockerListing
 from vpshealth.collectors.docker_http import DockerHttpError
-from vpshealth.domain.containers import Container, ContainerIncident, ContainerState, IncidentKind
+from vpshealth.domain.container_incidents import IncidentTracker
+from vpshealth.domain.containers import (
+    Container,
+    ContainerIncident,
+    ContainerState,
+    DockerEvent,
+    IncidentKind,
+)
 from vpshealth.engine import docker_monitor
 from vpshealth.engine.docker_monitor import ABSENT_RECHECK_POLLS, DockerMonitor
 
@@ -121,3 +128,77 @@ async def test_logs_that_take_too_long_do_not_hold_the_poll(
     changes, _ = await crash_changes(logs)
     assert time.monotonic() - started < 5
     assert [(c.kind, c.log_lines) for c in changes] == [(IncidentKind.CRASHED, None)]
+
+
+class ScriptedTracker(IncidentTracker):
+    """Answers each event with the changes given for its action; the open incidents as set."""
+
+    def __init__(self, answers: dict[str, list[ContainerIncident]]) -> None:
+        super().__init__()
+        self.answers = answers
+        self.open: list[ContainerIncident] = []
+
+    def observe_event(
+        self, event: DockerEvent, listed: Container | None
+    ) -> list[ContainerIncident]:
+        return self.answers.get(event.action, [])
+
+    def open_incidents(self) -> list[ContainerIncident]:
+        return list(self.open)
+
+
+class RunLogs(DockerCollector):
+    def __init__(self) -> None:
+        self.runs = ["run 1 starting\nrun 1 failed", "run 2 starting\nrun 2 failed"]
+        self.asked: list[int] = []
+
+    async def last_run_logs(self, container_id: str, at: int) -> str:
+        self.asked.append(at)
+        return self.runs.pop(0)
+
+    def close(self) -> None:
+        return None
+
+
+def incident(kind: IncidentKind, at: int) -> ContainerIncident:
+    return ContainerIncident(kind, True, at, RUNNING.id, "web", None, f"web {kind.value}")
+
+
+async def test_a_restart_loop_gets_the_lines_of_the_run_before_the_restart_read_at_its_die() -> (
+    None
+):
+    loop = incident(IncidentKind.RESTART_LOOP, 212)
+    tracker = ScriptedTracker({"die": [], "start": [loop]})
+    tracker.open = [incident(IncidentKind.CRASHED, 200)]
+    collector = RunLogs()
+    sent: list[list[ContainerIncident]] = []
+    monitor = DockerMonitor(
+        "web1", collector, FakeClock(), on_incidents=sent.append, tracker=tracker,
+        logs_wanted=lambda: True,
+    )  # fmt: skip
+    await monitor._handle(DockerEvent(211, "die", RUNNING.id, "web", exit_code=3))
+    assert collector.asked == [211], "read while the container is down"
+    await monitor._handle(DockerEvent(212, "start", RUNNING.id, "web"))
+    assert [c.log_lines for c in sent[0]] == ["run 1 starting\nrun 1 failed"]
+    assert collector.asked == [211], "not read again at the start"
+
+    tracker.open.append(loop)
+    await monitor._handle(DockerEvent(220, "die", RUNNING.id, "web", exit_code=3))
+    assert collector.asked == [211], "once the loop is open, dies read nothing more"
+    await monitor.close()
+
+
+async def test_lines_kept_from_long_ago_do_not_serve_a_later_loop() -> None:
+    tracker = ScriptedTracker({"start": [incident(IncidentKind.RESTART_LOOP, 1000)]})
+    tracker.open = [incident(IncidentKind.CRASHED, 200)]
+    collector = RunLogs()
+    sent: list[list[ContainerIncident]] = []
+    monitor = DockerMonitor(
+        "web1", collector, FakeClock(), on_incidents=sent.append, tracker=tracker,
+        logs_wanted=lambda: True,
+    )  # fmt: skip
+    await monitor._handle(DockerEvent(211, "die", RUNNING.id, "web", exit_code=3))
+    await monitor._handle(DockerEvent(1000, "start", RUNNING.id, "web"))
+    assert [c.log_lines for c in sent[0]] == ["run 2 starting\nrun 2 failed"]
+    assert collector.asked == [211, 1000]
+    await monitor.close()

@@ -37,6 +37,9 @@ ABSENT_RECHECK_POLLS = 20
 rarely; asking costs a channel open and a command)."""
 LOGS_TIMEOUT_SECONDS = 3.0
 """The longest a poll or the events stream waits for a failed container's last log lines."""
+RUN_LOGS_SECONDS = 120
+"""Lines read at a repeated crash serve a restart loop that opens within this time (Docker's
+restart back-off is at most a minute)."""
 
 _ACCESS_KIND = {
     DockerAccess.DENIED: IncidentKind.DOCKER_PERMISSION_DENIED,
@@ -62,6 +65,10 @@ class DockerMonitor:
         never."""
         self._host_name = host_name
         self._logs_wanted = logs_wanted
+        self._run_logs: dict[str, tuple[int, str]] = {}
+        """Container id -> (when, lines) of the run that just ended, read at its ``die`` while
+        a crash of it is open: a restart loop opens at the next ``start``, when that run's lines
+        can no longer be told from the runs before it (see ``docker_logs.log_request``)."""
         self._collector = collector
         self._clock = clock
         self._on_incidents = on_incidents
@@ -166,6 +173,27 @@ class DockerMonitor:
         changes = self._tracker.observe_event(event, self._latest.get(event.container_id))
         if changes and self._on_incidents is not None:
             self._on_incidents(await self._with_logs(changes))
+        if event.action == "die":
+            await self._keep_run_logs(event)
+        elif event.action == "destroy":
+            self._run_logs.pop(event.container_id, None)
+
+    async def _keep_run_logs(self, event: DockerEvent) -> None:
+        """At a repeated crash (one is open for the container, no restart loop yet), read the
+        run's lines while the container is down, for the restart loop that may open next."""
+        kinds = {i.kind for i in self._tracker.open_incidents() if i.container_name == event.name}
+        if IncidentKind.CRASHED not in kinds or IncidentKind.RESTART_LOOP in kinds:
+            return
+        if self._logs_wanted is None or not self._logs_wanted():
+            return
+        try:
+            async with asyncio.timeout(LOGS_TIMEOUT_SECONDS):
+                lines = await self._collector.last_run_logs(event.container_id, event.time)
+        except Exception as exc:
+            log.debug("%s: could not read the logs of %s: %s", self._host_name, event.name, exc)
+            return
+        if lines:
+            self._run_logs[event.container_id] = (event.time, lines)
 
     async def _with_logs(self, changes: list[ContainerIncident]) -> list[ContainerIncident]:
         """The openings of crashes, OOM kills and restart loops with the container's last log
@@ -182,6 +210,14 @@ class DockerMonitor:
 
         async def read(index: int) -> None:
             change = changes[index]
+            kept = self._run_logs.pop(change.container_id, None)
+            if (
+                kept is not None
+                and change.kind is IncidentKind.RESTART_LOOP
+                and 0 <= change.at - kept[0] <= RUN_LOGS_SECONDS
+            ):
+                found[index] = kept[1]
+                return
             try:
                 found[index] = await self._collector.last_run_logs(change.container_id, change.at)
             except Exception as exc:
