@@ -11,8 +11,7 @@ from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
 from vpshealth.domain.containers import ContainerState
 from vpshealth.domain.health import CheckResult, HostState
-from vpshealth.domain.metric_catalog import series_name
-from vpshealth.domain.series import resolve_container_metric, resolve_metric
+from vpshealth.domain.series import resolve_metric
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
 from vpshealth.read_model import container_series, json_shapes
 from vpshealth.store.history import DEFAULT_MAX_POINTS
@@ -153,20 +152,20 @@ def show_history(ctx: CliContext, args: argparse.Namespace) -> int:
 def _container_metric(
     ctx: CliContext, host_id: int, host: str, args: argparse.Namespace, known: list[str]
 ) -> str:
-    key = resolve_container_metric(args.metric)
-    if key is None:
+    found = container_series.look_up(
+        ctx.core.docker.containers_of(host_id), known, args.metric, args.container
+    )
+    if found.key is None:
         raise InputError(
             f"A container has no metric '{args.metric}': give cpu or memory "
             "(or container.cpu_percent, container.memory_bytes)"
         )
-    options = container_series.choices(ctx.core.docker.containers_of(host_id), known)
-    chosen = container_series.find(options, args.container)
-    if chosen is None:
-        listing = ", ".join(o.shown for o in options) or "none yet (run `vpshealth check` first)"
+    if found.series is None:
+        listing = found.listing or "none yet (run `vpshealth check` first)"
         raise InputError(
             f"{host} has no container history for '{args.container}'. Stored: {listing}"
         )
-    return series_name(key, chosen.subject)
+    return found.series
 
 
 def _step(seconds: int) -> str:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from vpshealth.collectors.docker_parsers import group_of
 from vpshealth.domain.containers import Container
-from vpshealth.domain.metric_catalog import CONTAINER_SERIES, subjects_in
-from vpshealth.domain.series import container_subject
+from vpshealth.domain.metric_catalog import CONTAINER_SERIES, series_name, subjects_in
+from vpshealth.domain.series import container_subject, resolve_container_metric
 from vpshealth.store.docker_repository import StoredContainer
 
 PATH_SEPARATOR = "/"
@@ -103,3 +103,34 @@ def find(options: Sequence[ContainerChoice], query: str) -> ContainerChoice | No
     if len(matches) > 1:
         matches = [o for o in matches if not o.pull_request]
     return matches[0] if len(matches) == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerLookup:
+    """What a face asked for as (metric, container): the series key (None when ``metric`` names
+    no container series), the choice ``container`` names (None when none), and every choice."""
+
+    key: str | None
+    chosen: ContainerChoice | None
+    options: list[ContainerChoice]
+
+    @property
+    def series(self) -> str | None:
+        """The stored series' name, when both were found."""
+        if self.key is None or self.chosen is None:
+            return None
+        return series_name(self.key, self.chosen.subject)
+
+    @property
+    def listing(self) -> str:
+        """The choices, for an error that says what there is."""
+        return ", ".join(o.shown for o in self.options)
+
+
+def look_up(
+    stored: Iterable[StoredContainer], series_names: Iterable[str], metric: str, container: str
+) -> ContainerLookup:
+    """Find the series of ``metric`` (``cpu``, ``memory``) of the app or container that
+    ``container`` names (see ``find``)."""
+    options = choices(stored, series_names)
+    return ContainerLookup(resolve_container_metric(metric), find(options, container), options)
