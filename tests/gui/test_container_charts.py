@@ -7,6 +7,7 @@ import dataclasses
 
 from pytestqt.qtbot import QtBot
 
+from tests.coolify_app import FIRST_DEPLOY, IDENTITY, SECOND_DEPLOY, app_container
 from tests.gui.conftest import Loop
 from tests.gui.factories import add, result, ssh_host
 from vpshealth.app import Core
@@ -20,34 +21,8 @@ from vpshealth.domain.containers import (
 from vpshealth.gui.chart_data import ChartRange
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.host_detail import THE_SERVER, HostDetail
-from vpshealth.read_model.container_series import with_identity
 
 NOW = 1_800_000_000
-UUID = "tgw4s0kc0w88kso8g0gc8c0o"
-IDENTITY = f"coolify/{UUID}"
-LABELS = {
-    "coolify.managed": "true",
-    "coolify.applicationId": "3",
-    "coolify.type": "application",
-    "coolify.resourceName": "web",
-    "coolify.projectName": "shop",
-    "coolify.environmentName": "production",
-    "coolify.pullRequestId": "0",
-    "com.docker.compose.project": UUID,
-}
-
-
-def _app_container(name: str, started: int, cpu: float, memory: int) -> ContainerView:
-    container = Container(
-        id=f"id-{name}",
-        name=name,
-        image="web:latest",
-        created=started - 1,
-        state=ContainerState.RUNNING,
-        started_at=started,
-        labels=tuple(sorted({**LABELS, "com.docker.compose.service": name}.items())),
-    )
-    return ContainerView(container, ContainerMetrics(cpu, memory, None))
 
 
 def _redis(memory: int) -> ContainerView:
@@ -60,19 +35,16 @@ def _redis(memory: int) -> ContainerView:
 def _detail(core: Core, ctx: GuiContext, loop: Loop, qtbot: QtBot) -> HostDetail:
     host_id = add(core, ssh_host("web1"))
     writer = core.results_writer()
-    first = f"{UUID}-101010000001"
-    second = f"{UUID}-202020000002"
-    polls = [
-        (NOW - 300, [_app_container(first, NOW - 400, 10.0, 10_000_000), _redis(1_000)]),
-        (NOW - 240, [_app_container(first, NOW - 400, 20.0, 20_000_000), _redis(1_000)]),
-        (NOW - 180, [_app_container(second, NOW - 200, 150.0, 30_000_000), _redis(1_000)]),
-        (NOW - 120, [_app_container(second, NOW - 200, 40.0, 40_000_000), _redis(1_000)]),
+    polls = [  # (time, deploy, its start, CPU %, memory)
+        (NOW - 300, FIRST_DEPLOY, NOW - 400, 10.0, 10_000_000),
+        (NOW - 240, FIRST_DEPLOY, NOW - 400, 20.0, 20_000_000),
+        (NOW - 180, SECOND_DEPLOY, NOW - 200, 150.0, 30_000_000),
+        (NOW - 120, SECOND_DEPLOY, NOW - 200, 40.0, 40_000_000),
     ]
-    for at, views in polls:
-        # as the collector fills them: each container's group from its labels
-        grouped = tuple(dataclasses.replace(v, container=with_identity(v.container)) for v in views)
-        check = dataclasses.replace(result("web1", at), docker=DockerReport(containers=grouped))
-        writer.write([(host_id, check)])
+    for at, name, started, cpu, memory in polls:
+        app = app_container(name, started=started, cpu=cpu, memory=memory)
+        report = DockerReport(containers=(app, _redis(1_000)))
+        writer.write([(host_id, dataclasses.replace(result("web1", at), docker=report))])
     detail = HostDetail(ctx)
     qtbot.addWidget(detail)
     record = core.read_model.fleet(NOW).record(host_id)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.coolify_app import UUID, app_labels
 from tests.integration.support.cli import RunCli
 from tests.integration.support.dockerd import DockerEngine
 from tests.integration.support.service import good_checks, start_service, stop_service, wait_for
@@ -19,26 +20,6 @@ from tests.integration.support.sshd import SshServer
 pytestmark = pytest.mark.integration
 
 INTERVAL = 5
-UUID = "tgw4s0kc0w88kso8g0gc8c0o"
-
-
-def coolify_labels(container_name: str) -> dict[str, str]:
-    """``defaultLabels`` of an application (bootstrap/helpers/docker.php, coolify v4), plus the
-    compose labels of the `docker compose --project-name {uuid}` that starts it."""
-    return {
-        "coolify.managed": "true",
-        "coolify.version": "4.0.0-beta.474",
-        "coolify.applicationId": "3",
-        "coolify.type": "application",
-        "coolify.name": "web",
-        "coolify.resourceName": "web",
-        "coolify.projectName": "shop",
-        "coolify.serviceName": "web",
-        "coolify.environmentName": "production",
-        "coolify.pullRequestId": "0",
-        "com.docker.compose.project": UUID,
-        "com.docker.compose.service": container_name,
-    }
 
 
 def deploy_name() -> str:
@@ -79,12 +60,12 @@ def test_a_redeployed_app_keeps_one_continuous_memory_history(
     proc = start_service(env)
     try:
         wait_for("a good check of web1", lambda: good_checks(vpshealth_home, "web1") >= 1, 40)
-        docker_scenario.run_sleeper(first, labels=coolify_labels(first))
+        docker_scenario.run_sleeper(first, labels=app_labels(first))
         wait_for("3 values of the first deploy", lambda: points_after(0) >= 3, 90)
         docker_scenario.remove(first)
         redeployed_at = time.time()
         second = deploy_name()
-        docker_scenario.run_sleeper(second, labels=coolify_labels(second))
+        docker_scenario.run_sleeper(second, labels=app_labels(second))
         wait_for("3 values of the redeploy", lambda: points_after(redeployed_at) >= 3, 90)
     finally:
         code, err = stop_service(proc)

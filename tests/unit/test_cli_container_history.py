@@ -9,27 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.coolify_app import SECOND_DEPLOY, UUID, app_labels
 from tests.unit.history_support import add_series, insert_samples
 from vpshealth.cli.main import main
 from vpshealth.domain.containers import Container, ContainerMetrics, ContainerState, ContainerView
 from vpshealth.store.database import open_database
 from vpshealth.store.docker_repository import replace_containers
 
-UUID = "tgw4s0kc0w88kso8g0gc8c0o"
-NAME = f"{UUID}-215031123456"
-LABELS = {
-    "coolify.managed": "true",
-    "coolify.applicationId": "3",
-    "coolify.type": "application",
-    "coolify.name": "web",
-    "coolify.resourceName": "web",
-    "coolify.projectName": "shop",
-    "coolify.serviceName": "web",
-    "coolify.environmentName": "production",
-    "coolify.pullRequestId": "0",
-    "com.docker.compose.project": UUID,
-    "com.docker.compose.service": NAME,
-}
+NAME = SECOND_DEPLOY
 
 
 @pytest.fixture
@@ -47,7 +34,7 @@ def home(cli_home: Path, capsys: pytest.CaptureFixture[str]) -> Path:
                 created=now - 100,
                 state=ContainerState.RUNNING,
                 started_at=now - 99,
-                labels=tuple(sorted(LABELS.items())),
+                labels=tuple(sorted(app_labels(NAME).items())),
             )
             view = ContainerView(container, ContainerMetrics(2.0, 50_000_000, None))
             replace_containers(conn, host, [view], now)

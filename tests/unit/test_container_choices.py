@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
+from tests.coolify_app import SECOND_DEPLOY, UUID, app_labels
 from vpshealth.domain.containers import Container, ContainerMetrics, ContainerState, ContainerView
 from vpshealth.read_model.container_series import ContainerChoice, choices, find
 from vpshealth.store.docker_repository import StoredContainer
-
-UUID = "tgw4s0kc0w88kso8g0gc8c0o"
-COOLIFY = {
-    "coolify.managed": "true",
-    "coolify.type": "application",
-    "coolify.projectName": "shop",
-    "coolify.environmentName": "production",
-    "coolify.resourceName": "web",
-    "coolify.pullRequestId": "0",
-    "com.docker.compose.project": UUID,
-}
 
 
 def stored(name: str, **labels: str) -> StoredContainer:
@@ -38,8 +28,8 @@ SERIES = [
     "cpu.percent",
 ]
 CONTAINERS = [
-    stored(f"{UUID}-215031123456", **COOLIFY),
-    stored(f"{UUID}-pr-3", **{**COOLIFY, "coolify.pullRequestId": "3"}),
+    stored(SECOND_DEPLOY, **app_labels(SECOND_DEPLOY)),
+    stored(f"{UUID}-pr-3", **app_labels(f"{UUID}-pr-3", pull_request=3)),
     stored("redis"),
     stored("no-series"),
 ]
@@ -54,7 +44,7 @@ def test_every_subject_with_series_described_by_its_containers() -> None:
         "redis",
     ]
     assert found[0] == ContainerChoice(
-        f"coolify/{UUID}", "shop / production / web", None, 0, (f"{UUID}-215031123456",)
+        f"coolify/{UUID}", "shop / production / web", None, 0, (SECOND_DEPLOY,)
     )
     assert found[0].path == "shop/production/web"
     assert found[2].path is None

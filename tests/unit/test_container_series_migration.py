@@ -10,28 +10,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine
 
+from tests.coolify_app import FIRST_DEPLOY, IDENTITY, SECOND_DEPLOY, UUID, app_labels
 from tests.unit.test_migrations import _database_at
 from vpshealth.store import chunk_codec
 from vpshealth.store.database import open_database
 from vpshealth.store.schema import metadata
 
-UUID = "tgw4s0kc0w88kso8g0gc8c0o"
 NOW_NAME = f"{UUID}-215031123456"
-OLD_NAME = f"{UUID}-101010000001"
-OLDER_NAME = f"{UUID}-090909000001"
+OLD_NAME = SECOND_DEPLOY
+OLDER_NAME = FIRST_DEPLOY
 MEMORY = "container.memory_bytes"
-IDENTITY = f"coolify/{UUID}"
-LABELS = {
-    "coolify.managed": "true",
-    "coolify.applicationId": "3",
-    "coolify.type": "application",
-    "coolify.resourceName": "web",
-    "coolify.projectName": "shop",
-    "coolify.environmentName": "production",
-    "coolify.pullRequestId": "0",
-    "com.docker.compose.project": UUID,
-    "com.docker.compose.service": NOW_NAME,
-}
+LABELS = app_labels(NOW_NAME)
 HOUR = 3600
 T = 1_800_000_000 - 1_800_000_000 % (10 * 86_400)
 
@@ -184,7 +173,7 @@ def test_the_deploys_of_an_app_become_one_series_keyed_by_its_identity(tmp_path:
 def test_a_preview_and_a_stack_member_keep_identities_of_their_own(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     engine = _database_at(path, "0008")
-    preview = {**LABELS, "coolify.pullRequestId": "3"}
+    preview = app_labels(f"{UUID}-pr-3", pull_request=3)
     with engine.begin() as conn:
         host = _host(conn)
         _container(conn, host, NOW_NAME, LABELS)
