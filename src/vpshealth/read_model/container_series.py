@@ -44,7 +44,7 @@ class ContainerChoice:
         if self.app is None:
             return self.subject
         text = self.app
-        if self.member and not self.app.endswith(self.member):
+        if self.member and self.app.split(" / ")[-1] != self.member:
             text += f" · {self.member}"
         if self.pull_request:
             text += f" (preview #{self.pull_request})"

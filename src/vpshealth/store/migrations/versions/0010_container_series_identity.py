@@ -124,7 +124,8 @@ def _merge_into(conn: Connection, host_id: int, metric: str, sources: list[int])
         for table in ("samples", "staged_samples", "sample_chunks", "rollups"):
             conn.exec_driver_sql(f"DELETE FROM {table} WHERE series_id = ?", (source,))  # noqa: S608
         conn.exec_driver_sql("DELETE FROM series WHERE id = ?", (source,))
-    _fold_raw_into_chunks(conn, target)
+    if rest:
+        _fold_raw_into_chunks(conn, target)
 
 
 def _merge_chunks(conn: Connection, source: int, target: int) -> None:
