@@ -3,6 +3,7 @@ the context app.py builds; the JSON is the CLI's ``--json``."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
+from tests import coolify_app
 from tests.unit.fake_clock import FakeClock
 from tests.unit.test_store import make_metrics
 from vpshealth.api.app import create_app
@@ -22,6 +24,7 @@ from vpshealth.domain.containers import (
     ContainerMetrics,
     ContainerState,
     ContainerView,
+    DockerReport,
     GroupKind,
 )
 from vpshealth.domain.health import CheckResult, HostState
@@ -305,3 +308,46 @@ def test_a_check_now_answers_as_check_json(
         "/api/v1/hosts/localhost/check", headers={"Authorization": f"Bearer {read_only}"}
     )
     assert denied.status_code == 403
+
+
+@pytest.fixture
+def deploys(core: Core, web: int) -> None:
+    """Two deploys of one Coolify app, five minutes apart."""
+    writer = core.results_writer()
+    for ago, name, memory in (
+        (600, coolify_app.FIRST_DEPLOY, 10),
+        (300, coolify_app.SECOND_DEPLOY, 20),
+    ):
+        check = CheckResult("web1", NOW - ago, HostState.OK, None, "ok", make_metrics())
+        view = coolify_app.app_container(name, started=NOW - ago, memory=memory)
+        report = DockerReport(containers=(view,))
+        writer.write([(web, dataclasses.replace(check, docker=report))])
+
+
+@pytest.mark.usefixtures("deploys")
+def test_history_of_an_app_across_its_deploys(client: TestClient) -> None:
+    answer = client.get(
+        "/api/v1/hosts/web1/history",
+        params={"metric": "memory", "container": "shop/production/web"},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["metric"] == f"container.memory_bytes:{coolify_app.IDENTITY}"
+    assert [(p["ts"], p["value"]) for p in body["points"]] == [(NOW - 600, 10.0), (NOW - 300, 20.0)]
+
+
+@pytest.mark.usefixtures("deploys")
+def test_an_unknown_container_or_metric_names_the_field(client: TestClient) -> None:
+    unknown = client.get(
+        "/api/v1/hosts/web1/history", params={"metric": "cpu", "container": "shop/staging/web"}
+    )
+    assert unknown.status_code == 422
+    [error] = unknown.json()["errors"]
+    assert error["field"] == "container"
+    assert "web1" in error["message"]
+    assert "shop/production/web" in error["message"]
+    load = client.get(
+        "/api/v1/hosts/web1/history", params={"metric": "load", "container": "shop/production/web"}
+    )
+    assert load.status_code == 422
+    assert load.json()["errors"][0]["field"] == "metric"
