@@ -82,6 +82,13 @@ def test_coolify_apps_are_grouped_by_identity(
         code, err = stop_service(proc)
     assert code == 0, err
     assert "Traceback" not in err
+    blocks = {block.split("\n", 1)[0]: block for block in table.split("\n\n")}
+    database_block = blocks["Coolify: shop / production / shop-db"]
+    assert DATABASE in database_block
+    assert PROXY in database_block, "the proxy is listed with its database"
+    assert PREVIEW not in blocks["Coolify: shop / production / web"]
+    for name in (*INFRASTRUCTURE, HELPER, BACKUP):
+        assert name in blocks["Coolify infrastructure"], name
     assert containers[PRODUCTION]["group"]["identity"] == f"coolify/{APP}"
     assert containers[PREVIEW]["group"]["identity"] == f"coolify/{APP}/pr-12"
     assert containers[PREVIEW]["group"]["app"] == "shop / production / web (PR #12)"
@@ -91,14 +98,6 @@ def test_coolify_apps_are_grouped_by_identity(
         assert containers[name]["infrastructure"], name
     for name in (PRODUCTION, PREVIEW, WORDPRESS, MARIADB, DATABASE, PROXY):
         assert not containers[name]["infrastructure"], name
-
-    blocks = {block.split("\n", 1)[0]: block for block in table.split("\n\n")}
-    database_block = blocks["Coolify: shop / production / shop-db"]
-    assert DATABASE in database_block
-    assert PROXY in database_block, "the proxy is listed with its database"
-    assert PREVIEW not in blocks["Coolify: shop / production / web"]
-    for name in (*INFRASTRUCTURE, HELPER, BACKUP):
-        assert name in blocks["Coolify infrastructure"], name
 
 
 @pytest.mark.parametrize(
