@@ -253,7 +253,10 @@ def test_two_apps_with_the_same_name_are_two_groups() -> None:
         ),
     )
     apps = container_groups.by_app([view(rows[OLD]), view(other)])
-    assert [title for title, _ in apps] == ["Coolify: shop / production / web"] * 2
+    assert [title for title, _ in apps] == [
+        f"Coolify: shop / production / web [{APP}]",
+        "Coolify: shop / production / web [zzzzzzzzzzzzzzzzzzzzzzzz]",
+    ]
 
 
 # --- incidents (findings 4 and 5) ---------------------------------------------------------

@@ -3,6 +3,7 @@ project, standalone), for every face that lists a host's containers."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 
 from vpshealth.domain.containers import ContainerState, ContainerView, GroupKind
@@ -46,6 +47,11 @@ def by_app(views: Sequence[ContainerView]) -> list[tuple[str, list[ContainerView
         groups.setdefault(key, []).append(view)
         if key not in titles or (titles[key].endswith("(unnamed)") and group.app_title):
             titles[key] = title
+    taken = Counter(titles.values())
+    for key, title in titles.items():
+        uuid = groups[key][0].container.group.uuid
+        if taken[title] > 1 and uuid:
+            titles[key] = f"{title} [{uuid}]"  # two apps of the same name: say which is which
     order = sorted(
         groups,
         key=lambda k: (titles[k].startswith(("Standalone", "Coolify infra")), titles[k], k),
