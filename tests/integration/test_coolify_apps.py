@@ -100,6 +100,17 @@ def test_coolify_apps_are_grouped_by_identity(
         assert not containers[name]["infrastructure"], name
 
 
+def test_coolify_infrastructure_is_marked(
+    web1: str, docker_scenario: DockerEngine, run_cli: RunCli, cli_env: dict[str, str]
+) -> None:
+    start_coolify_server(docker_scenario)
+    _, host = check(run_cli, cli_env, web1)
+    infrastructure = {c["name"]: c["infrastructure"] for c in host["containers"]}
+    assert {name for name, marked in infrastructure.items() if marked} == {
+        *INFRASTRUCTURE, HELPER, BACKUP,
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("removed", "still_up"),
     [(PRODUCTION, PREVIEW), (MARIADB, WORDPRESS)],
@@ -120,3 +131,36 @@ def test_a_running_sibling_does_not_hide_a_disappearance(
     assert still_up in {c["name"] for c in host["containers"]}
     assert kinds(vpshealth_home, open_only=True) == [("disappeared", removed)]
     assert [i["kind"] for i in host["incidents"]] == ["disappeared"]
+
+
+def test_the_service_sees_both_disappearances_despite_the_running_siblings(
+    web1: str, docker_scenario: DockerEngine, run_cli: RunCli, cli_env: dict[str, str],
+    vpshealth_home: Path,
+) -> None:  # fmt: skip
+    """Removed while the service was down (it sees no ``destroy`` event): on its return the
+    listing no longer has them, though the preview and the stack's other member run."""
+    engine = docker_scenario
+    start_coolify_server(engine)
+    proc = start_service(cli_env)
+    try:
+        wait_for("the first listing", lambda: PROXY in listed(run_cli, cli_env, web1), 40)
+    finally:
+        code, err = stop_service(proc)
+    assert code == 0, err
+    engine.remove(PRODUCTION)
+    engine.remove(MARIADB)
+    proc = start_service(cli_env)
+    try:
+        expected = sorted([("disappeared", PRODUCTION), ("disappeared", MARIADB)])
+        wait_for(
+            "production's and mariadb's disappearance",
+            lambda: sorted(kinds(vpshealth_home, open_only=True)) == expected,
+            40,
+        )
+        containers = listed(run_cli, cli_env, web1)
+    finally:
+        code, err = stop_service(proc)
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert {PREVIEW, WORDPRESS} <= set(containers)
+    assert sorted(kinds(vpshealth_home)) == expected, "nothing else opened"
