@@ -68,6 +68,8 @@ def group_json(view: ContainerView) -> JsonObject:
         "project": group.project,
         "environment": group.environment,
         "resource": group.resource or group.service,
+        "identity": group.identity,
+        "app": group.app,
     }
 
 
