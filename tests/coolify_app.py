@@ -4,8 +4,8 @@ bootstrap/helpers/docker.php, coolify v4, plus the labels of the `docker compose
 
 from __future__ import annotations
 
+from vpshealth.domain.container_identity import group_of
 from vpshealth.domain.containers import Container, ContainerMetrics, ContainerState, ContainerView
-from vpshealth.read_model.container_series import with_identity
 
 UUID = "tgw4s0kc0w88kso8g0gc8c0o"
 IDENTITY = f"coolify/{UUID}"
@@ -19,7 +19,7 @@ def app_labels(container_name: str, pull_request: int = 0) -> dict[str, str]:
         "coolify.version": "4.0.0-beta.474",
         "coolify.applicationId": "3",
         "coolify.type": "application",
-        "coolify.name": "web",
+        "coolify.name": UUID,
         "coolify.resourceName": "web",
         "coolify.projectName": "shop",
         "coolify.serviceName": "web",
@@ -35,6 +35,7 @@ def app_container(
 ) -> ContainerView:
     """A running container of one deploy, its group filled from its labels as the collector
     fills it."""
+    labels = app_labels(name)
     container = Container(
         id=f"id-{name}",
         name=name,
@@ -42,6 +43,7 @@ def app_container(
         created=started - 1,
         state=ContainerState.RUNNING,
         started_at=started,
-        labels=tuple(sorted(app_labels(name).items())),
+        labels=tuple(sorted(labels.items())),
+        group=group_of(labels, name, "web:latest"),
     )
-    return ContainerView(with_identity(container), ContainerMetrics(cpu, memory, None))
+    return ContainerView(container, ContainerMetrics(cpu, memory, None))

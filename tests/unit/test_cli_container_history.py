@@ -12,6 +12,7 @@ import pytest
 from tests.coolify_app import SECOND_DEPLOY, UUID, app_labels
 from tests.unit.history_support import add_series, insert_samples
 from vpshealth.cli.main import main
+from vpshealth.domain.container_identity import group_of
 from vpshealth.domain.containers import Container, ContainerMetrics, ContainerState, ContainerView
 from vpshealth.store.database import open_database
 from vpshealth.store.docker_repository import replace_containers
@@ -35,6 +36,7 @@ def home(cli_home: Path, capsys: pytest.CaptureFixture[str]) -> Path:
                 state=ContainerState.RUNNING,
                 started_at=now - 99,
                 labels=tuple(sorted(app_labels(NAME).items())),
+                group=group_of(app_labels(NAME), NAME, "web:latest"),
             )
             view = ContainerView(container, ContainerMetrics(2.0, 50_000_000, None))
             replace_containers(conn, host, [view], now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.coolify_app import SECOND_DEPLOY, UUID, app_labels
+from vpshealth.domain.container_identity import group_of
 from vpshealth.domain.containers import Container, ContainerMetrics, ContainerState, ContainerView
 from vpshealth.read_model.container_series import ContainerChoice, choices, find
 from vpshealth.store.docker_repository import StoredContainer
@@ -16,6 +17,7 @@ def stored(name: str, **labels: str) -> StoredContainer:
         created=1,
         state=ContainerState.RUNNING,
         labels=tuple(sorted(labels.items())),
+        group=group_of(labels, name, "img"),
     )
     return StoredContainer(ContainerView(container, ContainerMetrics(None, None, None)), 1)
 

@@ -62,7 +62,7 @@ def group_of(labels: Mapping[str, str], name: str, image: str = "") -> Container
             infrastructure=infrastructure,
             uuid=_resource_uuid(labels, name),
             pull_request=_pull_request(labels),
-            member=_member(labels, kind),
+            member=_member(labels, kind, name),
         )
     proxy = _DATABASE_PROXY_RE.fullmatch(name)
     project = _label(labels, "com.docker.compose.project")
@@ -116,7 +116,7 @@ def _resource_uuid(labels: Mapping[str, str], name: str) -> str | None:
     return _label(labels, "coolify.name")
 
 
-def _member(labels: Mapping[str, str], kind: str | None) -> str | None:
+def _member(labels: Mapping[str, str], kind: str | None, container_name: str) -> str | None:
     if kind == "service":
         return _label(labels, "coolify.service.subName") or _label(
             labels, "com.docker.compose.service"
@@ -125,9 +125,13 @@ def _member(labels: Mapping[str, str], kind: str | None) -> str | None:
         return None  # one container, compose service = its uuid
     service = _label(labels, "com.docker.compose.service")
     name = _label(labels, "coolify.name")
-    if service is None or (name is not None and name == _resource_uuid(labels, "")):
+    if (
+        service is None
+        or service == container_name
+        or (name is not None and name == _resource_uuid(labels, ""))
+    ):
         # A dockerfile/nixpacks/static/image app: defaultLabels() names it by the app's uuid
-        # and its compose service is the container's (timestamped) name.
+        # and its compose service is the container's own (timestamped) name.
         return None
     return service
 

@@ -87,8 +87,14 @@ class ContainerGroup:
     @property
     def app_title(self) -> str | None:
         """The resource's name without the member, for a listing's heading."""
+        name = self.resource_name
+        return name + self._preview_suffix if name else None
+
+    @property
+    def resource_name(self) -> str | None:
+        """``project / environment / resource`` alone: no member, no preview."""
         parts = [p for p in (self.project, self.environment, self.resource or self.service) if p]
-        return " / ".join(parts) + self._preview_suffix if parts else None
+        return " / ".join(parts) if parts else None
 
     @property
     def _preview_suffix(self) -> str:

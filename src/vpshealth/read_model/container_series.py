@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from vpshealth.collectors.docker_parsers import group_of
-from vpshealth.domain.containers import Container
 from vpshealth.domain.metric_catalog import CONTAINER_SERIES, series_name, subjects_in
 from vpshealth.domain.series import container_subject, resolve_container_metric
 from vpshealth.store.docker_repository import StoredContainer
@@ -56,12 +53,6 @@ class ContainerChoice:
         return self.path or self.subject
 
 
-def with_identity(container: Container) -> Container:
-    """The container with its group read again from its labels (the stored row keeps only the
-    display names of its group)."""
-    return dataclasses.replace(container, group=group_of(dict(container.labels), container.name))
-
-
 def choices(
     stored: Iterable[StoredContainer], series_names: Iterable[str]
 ) -> list[ContainerChoice]:
@@ -71,7 +62,7 @@ def choices(
     subjects = {s for series in CONTAINER_SERIES for s in subjects_in(names, series.key)}
     found: dict[str, ContainerChoice] = {}
     for item in stored:
-        container = with_identity(item.view.container)
+        container = item.view.container
         subject = container_subject(container)
         if subject not in subjects:
             continue
@@ -79,7 +70,7 @@ def choices(
         group = container.group
         found[subject] = ContainerChoice(
             subject,
-            group.app if group.identity else None,
+            group.resource_name if group.identity else None,
             group.member,
             group.pull_request,
             (*(known.names if known else ()), container.name),

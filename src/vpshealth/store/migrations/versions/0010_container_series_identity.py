@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from alembic import op
 from sqlalchemy import Connection
 
-from vpshealth.collectors.docker_parsers import group_of
+from vpshealth.domain.container_identity import group_of
 from vpshealth.domain.containers import ContainerGroup, GroupKind
 from vpshealth.store import chunk_codec
 
