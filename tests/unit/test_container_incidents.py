@@ -947,6 +947,40 @@ def test_app_from_the_container_passed_with_an_event() -> None:
     assert change.message == "db (blog / db) was killed: out of memory"
 
 
+def test_app_from_the_labels_an_event_carries_before_any_listing() -> None:
+    tracker = IncidentTracker(restart_loop_count=3)
+    shop = replace(ev("create", T0, "oomer"), group=SHOP)
+    changes = feed(
+        tracker,
+        shop,
+        replace(ev("start", T0, "oomer"), group=SHOP),
+        replace(ev("oom", T0 + 1, "oomer"), group=SHOP),
+    )
+    assert kinds(changes) == [(OOM, True, "oomer")]
+    assert changes[0].app == "shop / production / web"
+    assert changes[0].message == "oomer (shop / production / web) was killed: out of memory"
+
+
+def test_a_listing_names_the_app_over_an_event_without_labels() -> None:
+    tracker = IncidentTracker()
+    tracker.observe_listing(T0, [ctr("db", group=BLOG)])
+    (change,) = feed(tracker, ev("oom", T0 + 5, "db"))
+    assert change.app == "blog / db"
+
+
+def test_recorded_event_with_coolify_labels_names_the_app() -> None:
+    (line,) = [
+        x
+        for x in (FIXTURES / "events_lifecycle.jsonl").read_bytes().splitlines()
+        if b'"die","id":"e095' in x
+    ]
+    event = parse_event(line)
+    assert event is not None
+    (change,) = IncidentTracker().observe_event(replace(event, exit_code=3), None)
+    assert change.app == "shop / production / web"
+    assert change.message == "web-abc (shop / production / web) crashed with exit code 3"
+
+
 def test_oom_flag_of_an_inspect_made_after_the_exit() -> None:
     tracker = IncidentTracker()
     fresh = ctr("db", EXITED, exit_code=137, oom=True, finished=T0 + 5)

@@ -70,6 +70,12 @@ FOLLOWED_ACTIONS: Final = frozenset(
 )
 """Container event actions that ``parse_event`` turns into a ``DockerEvent``."""
 
+EVENT_ATTRIBUTES: Final = frozenset(
+    {"name", "image", "exitCode", "execDuration", "signal", "oldName", "execID"}
+)
+"""``Actor.Attributes`` keys the engine adds itself; every other key is one of the container's
+labels (moby's ``daemon/events.go``, ``LogContainerEventWithAttributes``, copies them all)."""
+
 COOLIFY_INFRASTRUCTURE_NAMES: Final = frozenset(
     {
         "coolify",  # the Coolify app itself (docker-compose.yml in coollabsio/coolify)
@@ -216,7 +222,8 @@ def parse_stats(body: bytes | str) -> ContainerStats:
 
 def parse_event(line: bytes | str) -> DockerEvent | None:
     """One JSON line of ``GET /events``. None for a blank line, an event that is not about a
-    container, or an action not in ``FOLLOWED_ACTIONS`` (``exec_*``, ``attach``, ...)."""
+    container, or an action not in ``FOLLOWED_ACTIONS`` (``exec_*``, ``attach``, ...). The
+    container's labels come with every event, so its app is known before any listing."""
     where = "event"
     if isinstance(line, bytes | bytearray) and len(line) > _MAX_EVENT_LINE_BYTES:
         raise ParseError(f"{where}: line too long")
@@ -251,6 +258,10 @@ def parse_event(line: bytes | str) -> DockerEvent | None:
         exit_code = _exit_code_text(attributes["exitCode"], f"{where}: exitCode")
     if action == "kill" and "signal" in attributes:
         signal = _signal(attributes["signal"], f"{where}: signal")
+    labels = _labels(
+        {k: v for k, v in attributes.items() if k not in EVENT_ATTRIBUTES},
+        f"{where}: Actor.Attributes",
+    )
     return DockerEvent(
         time=_event_time(data, where),
         action=action,
@@ -259,6 +270,8 @@ def parse_event(line: bytes | str) -> DockerEvent | None:
         exit_code=exit_code,
         health=health,
         signal=signal,
+        labels=labels,
+        group=group_of(dict(labels), name),
     )
 
 

@@ -172,8 +172,8 @@ class IncidentTracker:
         self._open: dict[tuple[IncidentKind, str], ContainerIncident] = {}
         self._tracks: dict[str, _Track] = {}
         self._removed: dict[str, bool] = {}  # container id -> removed by a destroy event
-        self._seen: set[DockerEvent] = set()
-        self._seen_order: deque[DockerEvent] = deque()
+        self._seen: set[_EventKey] = set()
+        self._seen_order: deque[_EventKey] = deque()
         self._docker_seen = False
 
     # --- public API -----------------------------------------------------------------------
@@ -251,7 +251,7 @@ class IncidentTracker:
         """One event from the stream; ``container`` is the latest inspect of it we have, if
         any (only its app is used: it may be older or newer than the event)."""
         self._docker_seen = True
-        if event in self._seen:
+        if _event_key(event) in self._seen:
             return []
         if event.container_id in self._removed and event.action != "destroy":
             return []
@@ -265,6 +265,9 @@ class IncidentTracker:
         if container is not None and container.id == event.container_id:
             track.app = container.group.app
             track.group = container.group
+        elif track.group is None:  # not listed yet: the labels the event carries name the app
+            track.app = event.group.app
+            track.group = event.group
         handler_name = self._HANDLERS.get(event.action)
         if handler_name is not None and not self._stale(track, event):
             handler: _Handler = getattr(self, handler_name)
@@ -644,10 +647,27 @@ class IncidentTracker:
         return kind, "" if kind in DOCKER_KINDS else name
 
     def _remember(self, event: DockerEvent) -> None:
-        self._seen.add(event)
-        self._seen_order.append(event)
+        key = _event_key(event)
+        self._seen.add(key)
+        self._seen_order.append(key)
         if len(self._seen_order) > _SEEN_EVENTS:
             self._seen.discard(self._seen_order.popleft())
+
+
+_EventKey = tuple[int, str, str, str, int | None, Health | None, int | None]
+
+
+def _event_key(event: DockerEvent) -> _EventKey:
+    """What tells a repeated event apart, without its labels (kept for thousands of events)."""
+    return (
+        event.time,
+        event.action,
+        event.container_id,
+        event.name,
+        event.exit_code,
+        event.health,
+        event.signal,
+    )
 
 
 _DOCKER_MESSAGES: Final = {

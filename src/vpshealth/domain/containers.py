@@ -144,7 +144,8 @@ def container_memory_bytes(stats: ContainerStats) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class DockerEvent:
-    """One container event from the engine's ``/events`` stream."""
+    """One container event from the engine's ``/events`` stream, with the container's labels
+    and the app they name (the engine sends them with every event)."""
 
     time: int
     action: str
@@ -153,6 +154,8 @@ class DockerEvent:
     exit_code: int | None = None
     health: Health | None = None
     signal: int | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    group: ContainerGroup = field(default=STANDALONE)
 
 
 class IncidentKind(StrEnum):
