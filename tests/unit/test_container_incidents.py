@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vpshealth.collectors.docker_parsers import parse_event
-from vpshealth.domain.container_incidents import IncidentTracker
+from vpshealth.domain.container_incidents import RECENT_FAILURE_SECONDS, IncidentTracker
 from vpshealth.domain.containers import (
     STANDALONE,
     Container,
@@ -114,22 +114,76 @@ def crash_cycle(at: int, name: str = "web", code: int = 3) -> list[DockerEvent]:
 # --- baseline -----------------------------------------------------------------------------
 
 
-def test_first_listing_is_a_baseline() -> None:
+def test_first_listing_is_a_baseline_of_old_failures() -> None:
     tracker = IncidentTracker()
+    day_ago = T0 - 86_400
     changes = tracker.observe_listing(
         T0,
         [
-            ctr("exited3", EXITED, exit_code=3, finished=T0 - 60),
-            ctr("killed", EXITED, exit_code=137, finished=T0 - 60),
-            ctr("oomed", EXITED, exit_code=137, oom=True, finished=T0 - 60),
+            ctr("exited3", EXITED, exit_code=3, finished=day_ago),
+            ctr("killed", EXITED, exit_code=137, finished=day_ago),
+            ctr("oomed", EXITED, exit_code=137, oom=True, finished=day_ago),
             ctr("oom-child", RUNNING, oom=True),
             ctr("sick-but-stopped", EXITED, health=Health.UNHEALTHY, exit_code=0),
-            ctr("looping", RESTARTING, restarts=50, exit_code=1, finished=T0 - 1),
-            ctr("fine", RUNNING, health=Health.HEALTHY),
+            ctr("just-over", EXITED, exit_code=3, finished=T0 - RECENT_FAILURE_SECONDS - 1),
+            ctr("fine", RUNNING, health=Health.HEALTHY, restarts=50, finished=T0 - 5),
         ],
     )
     assert changes == []
     assert tracker.open_incidents() == []
+
+
+def test_recent_failures_at_first_sight_open() -> None:
+    tracker = IncidentTracker(restart_loop_count=3)
+    listing = [
+        ctr("oomer", EXITED, exit_code=137, oom=True, finished=T0 - 60, group=SHOP),
+        ctr("exited3", EXITED, exit_code=3, finished=T0 - RECENT_FAILURE_SECONDS),
+        ctr("looping", RESTARTING, restarts=50, exit_code=1, finished=T0 - 1, group=BLOG),
+        ctr("flaky", RESTARTING, restarts=1, exit_code=2, finished=T0 - 3),
+        ctr("clean-exit", EXITED, exit_code=0, finished=T0 - 5),
+        ctr("stopped", EXITED, exit_code=143, finished=T0 - 5),
+    ]
+    changes = tracker.observe_listing(T0, listing)
+    assert sorted(kinds(changes)) == sorted(
+        [(OOM, True, "oomer"), (CRASHED, True, "exited3"), (LOOP, True, "looping"),
+         (CRASHED, True, "flaky")]
+    )  # fmt: skip
+    by_name = {c.container_name: c for c in changes}
+    assert by_name["oomer"].at == T0 - 60  # since the failure, not since we looked
+    assert by_name["oomer"].app == "shop / production / web"
+    assert by_name["oomer"].message == "oomer (shop / production / web) was killed: out of memory"
+    assert by_name["looping"].message == (
+        "looping (blog / db) is restarting again and again: 50 restarts so far, "
+        "the last with exit code 1"
+    )
+    assert by_name["flaky"].message == "flaky crashed with exit code 2"
+    # the next listing of the same state opens nothing more
+    assert tracker.observe_listing(T0 + 5, listing) == []
+
+
+def test_killed_while_restarting_at_first_sight_is_a_crash() -> None:
+    tracker = IncidentTracker()
+    changes = tracker.observe_listing(
+        T0, [ctr("web", RESTARTING, restarts=1, exit_code=137, finished=T0 - 2)]
+    )
+    assert kinds(changes) == [(CRASHED, True, "web")]
+
+
+def test_first_sight_oom_resolves_once_it_stays_up() -> None:
+    tracker = IncidentTracker(stable_seconds=60)
+    tracker.observe_listing(T0, [ctr("db", EXITED, exit_code=137, oom=True, finished=T0 - 30)])
+    assert open_kinds(tracker) == {(OOM, "db")}
+    assert tracker.observe_listing(T0 + 30, [ctr("db", oom=False, started=T0 + 20)]) == []
+    changes = tracker.observe_listing(T0 + 90, [ctr("db", oom=False, started=T0 + 20)])
+    assert kinds(changes) == [(OOM, False, "db")]
+
+
+def test_remembered_listing_opens_nothing_at_first_sight() -> None:
+    """The listing stored by the last run is replayed at start-up: that run judged it."""
+    tracker = IncidentTracker()
+    listing = [ctr("oomer", EXITED, exit_code=137, oom=True, finished=T0 - 60)]
+    assert tracker.observe_listing(T0, listing, remembered=True) == []
+    assert tracker.observe_listing(T0 + 10, listing) == []
 
 
 def test_running_unhealthy_at_first_sight_opens() -> None:
@@ -152,7 +206,7 @@ def test_running_unhealthy_at_first_sight_opens() -> None:
 
 def test_already_looping_container_opens_once_enough_restarts_are_seen() -> None:
     tracker = IncidentTracker(restart_loop_count=3, restart_loop_minutes=10)
-    assert tracker.observe_listing(T0, [ctr("worker", RESTARTING, restarts=50, exit_code=1)]) == []
+    assert tracker.observe_listing(T0, [ctr("worker", restarts=50, finished=T0 - 9)]) == []
     assert tracker.observe_listing(T0 + 60, [ctr("worker", restarts=51, started=T0 + 55)]) == []
     assert tracker.observe_listing(T0 + 120, [ctr("worker", restarts=52, started=T0 + 115)]) == []
     changes = tracker.observe_listing(T0 + 180, [ctr("worker", restarts=53, started=T0 + 175)])
@@ -465,7 +519,7 @@ def test_docker_restart_by_a_person_is_not_a_restart_loop() -> None:
 
 def test_restarts_after_a_reset_are_counted_once() -> None:
     tracker = IncidentTracker(restart_loop_count=3)
-    tracker.observe_listing(T0, [ctr(state=EXITED, restarts=5, exit_code=1, finished=T0 - 5)])
+    tracker.observe_listing(T0, [ctr(state=EXITED, restarts=5, exit_code=1, finished=T0 - 86_400)])
     changes = feed(
         tracker,
         ev("start", T0 + 10),  # docker start: RestartCount back to 0
@@ -580,7 +634,7 @@ def test_oom_resolves_when_running_again_and_a_new_kill_is_a_new_incident() -> N
 
 def test_oom_killed_flag_on_a_stopped_container_seen_at_first_sight() -> None:
     tracker = IncidentTracker()
-    listing = [ctr("db", EXITED, exit_code=137, oom=True, finished=T0 - 50)]
+    listing = [ctr("db", EXITED, exit_code=137, oom=True, finished=T0 - 86_400)]
     assert tracker.observe_listing(T0, listing) == []
     assert tracker.observe_listing(T0 + 60, listing) == []
 

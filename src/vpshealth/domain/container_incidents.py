@@ -8,9 +8,17 @@ assumed to agree to within a few seconds (NTP).
 
 Rules, where the specification left room (see also the README of the test fixtures):
 
-* **Baseline.** A container seen for the first time is a baseline: whatever it did before
-  (exited, OOM-killed, restarted 50 times) opens nothing. A running container that is already
-  unhealthy does open, and restarts seen from then on count toward a restart loop.
+* **First sight.** A container seen for the first time opens its incident if it failed
+  recently: it is restarting right now, or it finished at most ``RECENT_FAILURE_SECONDS``
+  (10 min) ago. Then an OOM kill opens as OOM killed, a container restarting with at least
+  ``restart_loop_count`` restarts as a restart loop, any other non-zero exit as a crash, except
+  137/143 of a container that stays stopped (most likely a ``docker stop``: a listing cannot
+  tell). The incident's time is the exit's. Any older failure is a baseline and opens nothing.
+  A running container that is already unhealthy opens, and restarts seen from then on count
+  toward a restart loop. The listing a previous run stored, replayed at start-up
+  (``remembered``), is no first sight: that run judged those containers already, so what it
+  resolved stays resolved. Whether an incident opened this way is announced at once is the
+  alert manager's quiet-start rule.
 * **Crashed.** A container that exits with a non-zero code, or is killed (137/143), without a
   stop asked of Docker. A ``kill`` event with a terminating signal (anything but the reload /
   job-control signals in ``NON_STOPPING_SIGNALS``) or a ``stop`` event, within
@@ -103,6 +111,10 @@ STOP_REQUEST_SECONDS: Final = 300
 AUTO_RESTART_SECONDS: Final = 90
 """Docker's restart back-off doubles from 100 ms up to 1 min; a start this soon after an
 unrequested die is the restart policy at work."""
+
+RECENT_FAILURE_SECONDS: Final = 600
+"""A container seen for the first time opens its incident if it failed (finished) at most this
+long ago, or is restarting right now; an older failure is a baseline."""
 
 _Handler = Callable[["_Track", DockerEvent, Container | None], list[ContainerIncident]]
 _CLOCK_SLACK: Final = 1
@@ -208,8 +220,12 @@ class IncidentTracker:
         changes += self._opened(kind, now, None, message)
         return changes
 
-    def observe_listing(self, now: int, containers: Sequence[Container]) -> list[ContainerIncident]:
-        """Reconcile with the full listing of one poll."""
+    def observe_listing(
+        self, now: int, containers: Sequence[Container], *, remembered: bool = False
+    ) -> list[ContainerIncident]:
+        """Reconcile with the full listing of one poll. ``remembered``: the listing an earlier
+        run stored (replayed at start-up); it already judged these containers, so seeing them
+        here for the first time opens nothing."""
         self._docker_seen = True
         changes: list[ContainerIncident] = []
         # A container whose destroy event was handled is gone for good: a listing taken just
@@ -242,7 +258,7 @@ class IncidentTracker:
                     "listed",
                 )
         for container in sorted(current.values(), key=lambda c: (c.name, c.id)):
-            changes += self._reconcile(now, container)
+            changes += self._reconcile(now, container, remembered=remembered)
         return changes
 
     def observe_event(
@@ -291,7 +307,7 @@ class IncidentTracker:
             changes += self._resolve(kind, name, now, f"{_who(name, incident.app)} {how}")
         return changes
 
-    def _reconcile(self, now: int, c: Container) -> list[ContainerIncident]:
+    def _reconcile(self, now: int, c: Container, *, remembered: bool) -> list[ContainerIncident]:
         track = self._tracks.get(c.id)
         first_sight = track is None
         if track is None:
@@ -304,9 +320,10 @@ class IncidentTracker:
         track.app, track.group = c.group.app, c.group
         changes += self._listing_restarts(now, track, c)
         if first_sight:
-            if c.oom_killed:
-                track.oom_run = c.started_at  # before our time: baseline
+            track.oom_run = c.started_at if c.oom_killed else None
             track.handled_finish = c.finished_at
+            if not remembered:
+                changes += self._first_sight_failure(now, track, c)
         else:
             changes += self._listing_exit(now, track, c, ran=ran)
         if track.health_event_at is not None and now <= track.health_event_at + _CLOCK_SLACK:
@@ -331,6 +348,30 @@ class IncidentTracker:
         track.listed_started_at = c.started_at
         track.listed_finished_at = c.finished_at
         return changes
+
+    def _first_sight_failure(
+        self, now: int, track: _Track, c: Container
+    ) -> list[ContainerIncident]:
+        """A container that failed recently before we first saw it (see the module's rules)."""
+        restarting = c.state is ContainerState.RESTARTING
+        finished = c.finished_at
+        recent = finished is not None and 0 <= now - finished <= RECENT_FAILURE_SECONDS
+        if c.state not in _EXITED_STATES or not (restarting or recent):
+            return []
+        at = min(finished, now) if finished is not None and recent else now
+        if c.oom_killed:
+            track.oom_at = now  # "stays up" counts from when we saw it
+            return self._opened_oom(track, at)
+        if restarting and c.restart_count >= self._loop_count:
+            who = _who(track.name, track.app)
+            message = f"{who} is restarting again and again: {c.restart_count} restarts so far"
+            if c.exit_code:
+                message += f", the last with exit code {c.exit_code}"
+            return self._opened(IncidentKind.RESTART_LOOP, at, track, message)
+        code = c.exit_code
+        if code is None or code == 0 or (code in _KILL_SIGNALS and not restarting):
+            return []  # 137/143 of a stopped container: most likely a docker stop
+        return self._opened_crash(track, at, code)
 
     def _listing_restarts(self, now: int, track: _Track, c: Container) -> list[ContainerIncident]:
         counted, after_reset = track.counted_restarts, track.restarts_after_reset
