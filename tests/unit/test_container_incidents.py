@@ -416,9 +416,12 @@ def test_crash_with_a_restart_policy_collapses_into_the_restart_loop() -> None:
     assert kinds(first) == [(CRASHED, True, "web")]
     assert feed(tracker, *crash_cycle(T0 + 20)) == []
     third = feed(tracker, *crash_cycle(T0 + 40))
-    assert kinds(third) == [(CRASHED, False, "web"), (LOOP, True, "web")]
-    assert third[0].message == "web (shop / production / web) keeps crashing: now a restart loop"
-    assert third[1].message == "web (shop / production / web) restarted 3 times in 10 min"
+    # the crash becomes the restart loop: one incident that got worse, not a second one
+    assert kinds(third) == [(LOOP, True, "web")]
+    assert third[0].replaces is CRASHED
+    assert third[0].message == (
+        "web (shop / production / web) keeps crashing: restarted 3 times in 10 min"
+    )
     # no incident per restart from now on, and no new crash incident
     assert feed(tracker, *crash_cycle(T0 + 80), *crash_cycle(T0 + 140)) == []
     assert open_kinds(tracker) == {(LOOP, "web")}
@@ -446,7 +449,8 @@ def test_restart_seen_by_event_and_listing_counts_once() -> None:
     assert open_kinds(tracker) == {(CRASHED, "web")}
     # one more, seen only by the listing (the events stream was down)
     changes = tracker.observe_listing(T0 + 120, [ctr(restarts=3, started=T0 + 100)])
-    assert kinds(changes) == [(CRASHED, False, "web"), (LOOP, True, "web")]
+    assert kinds(changes) == [(LOOP, True, "web")]
+    assert changes[0].replaces is CRASHED
 
 
 def test_restart_counted_by_a_listing_while_restarting_is_not_counted_again() -> None:
@@ -530,7 +534,6 @@ def test_restarts_after_a_reset_are_counted_once() -> None:
     # RestartCount 2 < 5 seen before: a reset, and both restarts were already counted
     assert tracker.observe_listing(T0 + 60, [ctr(restarts=2, started=T0 + 31)]) == []
     assert kinds(tracker.observe_listing(T0 + 70, [ctr(restarts=3, started=T0 + 65)])) == [
-        (CRASHED, False, "web"),
         (LOOP, True, "web"),
     ]
 
@@ -1088,17 +1091,16 @@ def test_recorded_lifecycle_stream() -> None:
         (1795938741, UNHEALTHY, True, "vh-unhealthy"),
         (1795938748, CRASHED, True, "vh-onfail"),
         (1795938761, CRASHED, True, "loop"),
-        (1795938943, CRASHED, False, "loop"),  # third restart 60 s apart (back-off)
-        (1795938943, LOOP, True, "loop"),
-        (1795938998, CRASHED, False, "vh-onfail"),  # restarts 748, 750 and, after start, 998
-        (1795938998, LOOP, True, "vh-onfail"),
+        (1795938943, LOOP, True, "loop"),  # the crash becomes it: third restart 60 s apart
+        (1795938998, LOOP, True, "vh-onfail"),  # restarts 748, 750 and, after start, 998
         (1795939014, UNHEALTHY, False, "vh-unhealthy"),  # docker exec touch /tmp/ok
         (1795939025, CRASHED, False, "vh-exit3"),  # docker rm -f of everything
         (1795939025, OOM, False, "oom"),
         (1795939025, LOOP, False, "vh-onfail"),
     ]
     assert changes[1].message == "vh-exit3 crashed with exit code 3"
-    assert changes[6].message == "loop restarted 3 times in 10 min"
+    assert changes[5].message == "loop keeps crashing: restarted 3 times in 10 min"
+    assert [c.replaces for c in changes[5:7]] == [CRASHED, CRASHED]
     assert open_kinds(tracker) == {(LOOP, "loop")}
     # replaying the stream (a reconnect with an old `since`) changes nothing
     assert feed(tracker, *recorded("events_lifecycle.jsonl")) == []
@@ -1198,6 +1200,8 @@ def test_open_and_resolve_alternate_per_subject(steps: list[tuple[str, object]])
         for change in changes:
             key = (change.kind, change.subject)
             assert is_open.get(key, False) is not change.opened, change
+            if change.replaces is not None:
+                assert is_open.pop((change.replaces, change.subject)), change
             is_open[key] = change.opened
             assert "\n" not in change.message
         assert {k for k, v in is_open.items() if v} == open_kinds(tracker)

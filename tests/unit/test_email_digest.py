@@ -109,3 +109,15 @@ def test_the_subject_is_always_one_header_line(title: str, host: str) -> None:
     assert subject.startswith("[VPS Health] CRITICAL")
     assert not any(ch in subject for ch in "\r\n\x00")
     assert len(subject) <= 200
+
+
+def test_a_digest_is_named_after_what_an_incident_became() -> None:
+    crash_then_worse = [
+        make_notification(rule="crashed", title="shop crashed", incident_id=7, at=T0),
+        make_notification(
+            kind=NotificationKind.ESCALATED, title="restart loop of shop", incident_id=7, at=T0 + 4
+        ),
+    ]
+    assert digest_subject(crash_then_worse) == (
+        "[VPS Health] CRITICAL web-1: restart loop of shop (+1 more)"
+    )

@@ -28,9 +28,11 @@ Rules, where the specification left room (see also the README of the test fixtur
   restarting with a non-zero code; a container that restarted between two listings only counts
   toward a restart loop (its exit code is not known). An OOM kill is reported as OOM killed,
   not also as a crash. While a restart loop is open for the container no crash opens, and when
-  the loop opens the crash is resolved into it. Resolved when the container has been running
-  for ``stable_seconds`` (default 60 s, so a container that crashes again within a minute of
-  its restart does not flap between resolved and open), or when it is removed.
+  the loop opens an open crash becomes it (``replaces``: one incident that got worse, with
+  its id and opening time, not a crash resolved into a second incident). Resolved when the
+  container has been running for ``stable_seconds`` (default 60 s, so a container that crashes
+  again within a minute of its restart does not flap between resolved and open), or when it is
+  removed.
 * **Restart loop.** ``restart_loop_count`` restarts within ``restart_loop_minutes``. A restart
   is what the engine's restart policy does: a ``start`` event within ``AUTO_RESTART_SECONDS``
   after a ``die`` that was not asked for (dockerd emits ``die`` then ``start`` for these and no
@@ -586,16 +588,17 @@ class IncidentTracker:
         if self._key(IncidentKind.RESTART_LOOP, track.name) in self._open:
             return []
         who = _who(track.name, track.app)
-        changes = self._resolve(
-            IncidentKind.CRASHED, track.name, at, f"{who} keeps crashing: now a restart loop"
-        )
-        changes += self._opened(
+        restarted = f"restarted {len(recent)} times in {self._loop_minutes:g} min"
+        crash = self._open.pop(self._key(IncidentKind.CRASHED, track.name), None)
+        if crash is None:
+            return self._opened(IncidentKind.RESTART_LOOP, at, track, f"{who} {restarted}")
+        return self._opened(
             IncidentKind.RESTART_LOOP,
             at,
             track,
-            f"{who} restarted {len(recent)} times in {self._loop_minutes:g} min",
+            f"{who} keeps crashing: {restarted}",
+            replaces=IncidentKind.CRASHED,
         )
-        return changes
 
     def _opened_crash(self, track: _Track, at: int, exit_code: int) -> list[ContainerIncident]:
         if self._key(IncidentKind.RESTART_LOOP, track.name) in self._open:
@@ -642,7 +645,13 @@ class IncidentTracker:
         return changes
 
     def _opened(
-        self, kind: IncidentKind, at: int, track: _Track | None, message: str
+        self,
+        kind: IncidentKind,
+        at: int,
+        track: _Track | None,
+        message: str,
+        *,
+        replaces: IncidentKind | None = None,
     ) -> list[ContainerIncident]:
         """Open (kind, the track's name) unless already open; no track: Docker itself."""
         container_id, name, app = (
@@ -651,7 +660,9 @@ class IncidentTracker:
         key = self._key(kind, name)
         if key in self._open:
             return []
-        incident = ContainerIncident(kind, True, at, container_id, name, app, _one_line(message))
+        incident = ContainerIncident(
+            kind, True, at, container_id, name, app, _one_line(message), replaces
+        )
         self._open[key] = incident
         return [incident]
 

@@ -187,7 +187,9 @@ INCIDENT_SEVERITY: dict[IncidentKind, Severity] = {
 @dataclass(frozen=True, slots=True)
 class ContainerIncident:
     """An incident opened or resolved. ``container_id``/``container_name`` are empty for the
-    daemon-level kinds; ``app`` is the group's app name where there is one."""
+    daemon-level kinds; ``app`` is the group's app name where there is one. ``replaces``: the
+    open incident of that kind (same container) becomes this one instead of a new incident
+    opening (a crash that turned into a restart loop); it keeps its id and opening time."""
 
     kind: IncidentKind
     opened: bool
@@ -196,6 +198,7 @@ class ContainerIncident:
     container_name: str
     app: str | None
     message: str
+    replaces: IncidentKind | None = None
 
     @property
     def severity(self) -> Severity:
