@@ -12,7 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vpshealth.collectors.docker_parsers import parse_event
-from vpshealth.domain.container_incidents import RECENT_FAILURE_SECONDS, IncidentTracker
+from vpshealth.domain.container_incidents import (
+    RECENT_FAILURE_SECONDS,
+    STOPPED_BY_COOLIFY,
+    IncidentTracker,
+)
 from vpshealth.domain.containers import (
     STANDALONE,
     Container,
@@ -1143,10 +1147,11 @@ events = st.builds(
     st.sampled_from([None, 1, 9, 15]),
 )
 containers = st.builds(
-    lambda name, gen, state, health, restarts, code, oom, started, finished: ctr(
+    lambda name, gen, state, health, restarts, code, oom, started, finished, coolify: ctr(
         name,
         state,
         generation=gen,
+        group=SHOP if coolify else STANDALONE,
         health=health,
         restarts=restarts,
         exit_code=code,
@@ -1163,6 +1168,7 @@ containers = st.builds(
     st.booleans(),
     st.integers(0, 3000),
     st.one_of(st.none(), st.integers(0, 3000)),
+    st.booleans(),
 )
 steps = st.lists(
     st.one_of(
@@ -1199,7 +1205,8 @@ def test_open_and_resolve_alternate_per_subject(steps: list[tuple[str, object]])
             changes = tracker.docker_reachable(T0)
         for change in changes:
             key = (change.kind, change.subject)
-            assert is_open.get(key, False) is not change.opened, change
+            held = change.opened and STOPPED_BY_COOLIFY in change.message  # an update
+            assert held or is_open.get(key, False) is not change.opened, change
             if change.replaces is not None:
                 assert is_open.pop((change.replaces, change.subject)), change
             is_open[key] = change.opened
@@ -1220,3 +1227,105 @@ def test_a_listing_older_than_a_health_event_does_not_undo_it() -> None:
     assert open_kinds(tracker) == {(UNHEALTHY, "web")}
     resolved = tracker.observe_listing(T0 + 15, [ctr(health=Health.HEALTHY)])
     assert kinds(resolved) == [(UNHEALTHY, False, "web")]
+
+
+# --- Coolify's restart limit --------------------------------------------------------------
+
+UUID = "vgsco4o8cks0wkw4gg84kc4k"
+APP = ContainerGroup(GroupKind.COOLIFY, "shop", "production", "web", uuid=UUID)
+OLD = f"{UUID}-101514123456"  # {resource uuid}-{HHMMSS + microseconds}, new every deploy
+NEW = f"{UUID}-113002654321"
+
+
+def _looping(
+    tracker: IncidentTracker,
+    name: str = OLD,
+    group: ContainerGroup = APP,
+    others: tuple[Container, ...] = (),
+) -> None:
+    tracker.observe_listing(T0, [ctr(name, group=group, restarts=0), *others])
+    for at in (T0 + 10, T0 + 20, T0 + 40):
+        feed(tracker, *crash_cycle(at, name))
+    assert open_kinds(tracker) == {(LOOP, name)}
+
+
+def _coolify_stops(name: str, at: int) -> list[DockerEvent]:
+    """StopApplication: ``docker stop`` then ``docker rm -f`` (kill 15, die, stop, destroy)."""
+    return [
+        ev("kill", at, name, signal=15),
+        ev("die", at, name, code=143),
+        ev("stop", at, name),
+        ev("destroy", at + 1, name),
+    ]
+
+
+def test_a_restart_loop_ended_by_coolifys_removal_stays_open() -> None:
+    tracker = IncidentTracker(restart_loop_count=3, stable_seconds=60)
+    _looping(tracker)
+    changes = feed(tracker, *_coolify_stops(OLD, T0 + 100))
+    assert kinds(changes) == [(LOOP, True, OLD)]  # an update: same incident, new message
+    assert changes[0].message == (
+        f"{OLD} (shop / production / web) was stopped by Coolify after 3 restarts; "
+        "no container of the app runs"
+    )
+    assert open_kinds(tracker) == {(LOOP, OLD)}
+    # the listing without it keeps it open too
+    assert tracker.observe_listing(T0 + 120, []) == []
+    # a redeploy: a new container of the same app, under a new name; stable after 60 s
+    assert tracker.observe_listing(T0 + 200, [ctr(NEW, group=APP, started=T0 + 180)]) == []
+    resolved = tracker.observe_listing(T0 + 260, [ctr(NEW, group=APP, started=T0 + 180)])
+    assert kinds(resolved) == [(LOOP, False, OLD)]
+    assert resolved[0].message == f"shop / production / web runs again: {NEW} has been up for 80 s"
+    assert tracker.open_incidents() == []
+
+
+def test_a_new_container_that_crashes_does_not_end_the_held_loop() -> None:
+    tracker = IncidentTracker(restart_loop_count=3, stable_seconds=60)
+    _looping(tracker)
+    feed(tracker, *_coolify_stops(OLD, T0 + 100))
+    tracker.observe_listing(T0 + 200, [ctr(NEW, group=APP, started=T0 + 190)])
+    feed(tracker, ev("die", T0 + 205, NEW, code=1))
+    assert open_kinds(tracker) == {(LOOP, OLD), (CRASHED, NEW)}
+
+
+def test_held_from_listings_only() -> None:
+    tracker = IncidentTracker(restart_loop_count=3)
+    tracker.observe_listing(T0, [ctr(OLD, group=APP, restarts=0)])
+    tracker.observe_listing(T0 + 60, [ctr(OLD, RESTARTING, group=APP, restarts=10, exit_code=1)])
+    assert open_kinds(tracker) == {(LOOP, OLD)}
+    changes = tracker.observe_listing(T0 + 120, [])
+    assert kinds(changes) == [(LOOP, True, OLD)]
+    assert "stopped by Coolify after 10 restarts" in changes[0].message
+
+
+def test_removal_during_a_redeploy_resolves_the_loop() -> None:
+    tracker = IncidentTracker(restart_loop_count=3)
+    _looping(tracker, others=(ctr(NEW, group=APP, started=T0 - 50),))
+    changes = feed(tracker, ev("destroy", T0 + 100, OLD))
+    assert kinds(changes) == [(LOOP, False, OLD)]
+    assert changes[0].message == f"{OLD} (shop / production / web) was removed"
+
+
+@pytest.mark.parametrize("group", [STANDALONE, BLOG], ids=["standalone", "compose"])
+def test_removal_of_a_loop_outside_coolify_resolves_it(group: ContainerGroup) -> None:
+    tracker = IncidentTracker(restart_loop_count=3)
+    _looping(tracker, "worker", group)
+    changes = feed(tracker, *_coolify_stops("worker", T0 + 100))
+    assert kinds(changes) == [(LOOP, False, "worker")]
+    assert changes[0].message.endswith("was removed")
+
+
+def test_a_held_loop_survives_a_service_restart() -> None:
+    tracker = IncidentTracker(restart_loop_count=3, stable_seconds=60)
+    _looping(tracker)
+    feed(tracker, *_coolify_stops(OLD, T0 + 100))
+    stored = tracker.open_incidents()
+
+    after = IncidentTracker(restart_loop_count=3, stable_seconds=60)
+    after.restore(stored)
+    assert after.observe_listing(T0 + 100, [], remembered=True) == []
+    assert after.observe_listing(T0 + 300, []) == []
+    assert open_kinds(after) == {(LOOP, OLD)}
+    listing = [ctr(NEW, group=APP, started=T0 + 400)]
+    assert after.observe_listing(T0 + 430, listing) == []
+    assert kinds(after.observe_listing(T0 + 470, listing)) == [(LOOP, False, OLD)]

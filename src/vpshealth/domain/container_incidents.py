@@ -46,7 +46,14 @@ Rules, where the specification left room (see also the README of the test fixtur
   the time since the previous listing, so a long gap (service down for a day) does not look
   like a burst. Resolved when the container has been running for ``restart_loop_minutes`` with
   no restart counted in that window, or when it is removed; a container whose policy gave up
-  (exited for good) keeps the incident open.
+  (exited for good) keeps the incident open. **Coolify's restart limit:** at the app's
+  ``max_restart_count`` (default 10) Coolify stops and removes the container
+  (``app/Actions/Docker/GetContainersStatus.php`` -> ``StopApplication``: ``docker stop``, then
+  ``docker rm -f``). A restart loop of a Coolify container that is removed (``destroy`` event
+  or gone from a listing) while no container of the same app (``ContainerGroup.identity``) is
+  up stays open as "stopped by Coolify after N restarts" (``STOPPED_BY_COOLIFY``, an update of
+  the same incident, announced by nothing new), and resolves once a container of that app has
+  been running for ``stable_seconds``. Compose and standalone containers: removed -> resolved.
 * **OOM killed.** An ``oom`` event (which the kernel also sends when only one process of the
   container was killed), a ``die`` with 137 after one, or ``OOMKilled=true`` in a listing for
   a run we have not reported yet, on a container that ran while we watched. Resolved when it
@@ -75,7 +82,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Final
 
 from vpshealth.domain.containers import (
@@ -113,6 +120,10 @@ STOP_REQUEST_SECONDS: Final = 300
 AUTO_RESTART_SECONDS: Final = 90
 """Docker's restart back-off doubles from 100 ms up to 1 min; a start this soon after an
 unrequested die is the restart policy at work."""
+
+STOPPED_BY_COOLIFY: Final = "stopped by Coolify"
+"""In the message of a restart loop kept open after Coolify removed the container; a restored
+incident with it is held again."""
 
 RECENT_FAILURE_SECONDS: Final = 600
 """A container seen for the first time opens its incident if it failed (finished) at most this
@@ -189,6 +200,9 @@ class IncidentTracker:
         self._seen: set[_EventKey] = set()
         self._seen_order: deque[_EventKey] = deque()
         self._docker_seen = False
+        self._held: dict[str, str | None] = {}
+        """Restart loops kept open after Coolify removed the container: name -> the app's
+        identity (None for one restored from the database: then matched by its app name)."""
 
     # --- public API -----------------------------------------------------------------------
 
@@ -201,7 +215,11 @@ class IncidentTracker:
             if not incident.opened:
                 continue
             self._docker_seen = True
-            self._open.setdefault(self._key(incident.kind, incident.container_name), incident)
+            key = self._key(incident.kind, incident.container_name)
+            self._open.setdefault(key, incident)
+            held = incident.kind is IncidentKind.RESTART_LOOP
+            if held and STOPPED_BY_COOLIFY in incident.message:
+                self._held.setdefault(incident.container_name, None)
 
     def docker_reachable(self, now: int) -> list[ContainerIncident]:
         self._docker_seen = True
@@ -245,10 +263,11 @@ class IncidentTracker:
         for track in vanished:
             del self._tracks[track.id]
             self._forget(track.id)
-        changes += self._resolve_absent(now, current, names)
+        changes += self._resolve_absent(now, current, names, {t.id: t for t in vanished})
         for track in vanished:
             if (
                 track.state in UP_STATES
+                and track.name not in self._held
                 and track.name not in up_names
                 and _app_key(track.group) not in up_apps
             ):
@@ -261,6 +280,7 @@ class IncidentTracker:
                 )
         for container in sorted(current.values(), key=lambda c: (c.name, c.id)):
             changes += self._reconcile(now, container, remembered=remembered)
+        changes += self._resolve_held(now, current.values())
         return changes
 
     def observe_event(
@@ -295,18 +315,75 @@ class IncidentTracker:
     # --- listing --------------------------------------------------------------------------
 
     def _resolve_absent(
-        self, now: int, current: dict[str, Container], names: set[str]
+        self,
+        now: int,
+        current: dict[str, Container],
+        names: set[str],
+        vanished: dict[str, _Track],
     ) -> list[ContainerIncident]:
-        """Incidents of containers that are gone (including restored ones) end."""
+        """Incidents of containers that are gone (including restored ones) end, except a
+        restart loop that Coolify ended by removing the container (see ``_hold``)."""
         changes: list[ContainerIncident] = []
+        up = {c.group.identity for c in current.values() if c.state in UP_STATES}
         for (kind, name), incident in list(self._open.items()):
-            if kind in DOCKER_KINDS or kind is IncidentKind.DISAPPEARED:
+            if kind in DOCKER_KINDS or kind is IncidentKind.DISAPPEARED or name in self._held:
                 continue
             present = incident.container_id in current if incident.container_id else name in names
             if present:
                 continue
+            held = self._hold(incident, vanished.get(incident.container_id), up, now)
+            if held is not None:
+                changes += held
+                continue
             how = "was replaced by a new container" if name in names else "was removed"
             changes += self._resolve(kind, name, now, f"{_who(name, incident.app)} {how}")
+        return changes
+
+    def _hold(
+        self, incident: ContainerIncident, track: _Track | None, up: set[str | None], at: int
+    ) -> list[ContainerIncident] | None:
+        """A restart loop whose Coolify container was removed (Coolify stops and removes it at
+        the app's ``max_restart_count``) while no container of the app runs stays open; None
+        when it is not such a case (then it resolves as usual)."""
+        if incident.kind is not IncidentKind.RESTART_LOOP or track is None or track.group is None:
+            return None
+        identity = track.group.identity
+        if track.group.kind is not GroupKind.COOLIFY or identity is None or identity in up:
+            return None
+        self._held[incident.container_name] = identity
+        restarts = track.counted_restarts if track.counted_restarts else len(track.restarts)
+        who = _who(incident.container_name, incident.app)
+        message = _one_line(
+            f"{who} was {STOPPED_BY_COOLIFY} after {restarts} restarts; "
+            "no container of the app runs"
+        )
+        updated = replace(incident, at=at, message=message, replaces=None)
+        self._open[self._key(incident.kind, incident.container_name)] = updated
+        return [updated]
+
+    def _resolve_held(self, now: int, listed: Iterable[Container]) -> list[ContainerIncident]:
+        """A held restart loop ends once a container of its app has run ``stable_seconds``."""
+        if not self._held:
+            return []
+        changes: list[ContainerIncident] = []
+        for c in listed:
+            started = c.started_at
+            if c.state is not ContainerState.RUNNING or started is None:
+                continue
+            if now - started < self._stable:
+                continue
+            for name, identity in list(self._held.items()):
+                incident = self._open.get(self._key(IncidentKind.RESTART_LOOP, name))
+                if incident is None:
+                    del self._held[name]
+                    continue
+                if identity is not None and c.group.identity != identity:
+                    continue
+                if identity is None and (incident.app is None or c.group.app != incident.app):
+                    continue
+                message = f"{incident.app or name} runs again: {c.name} has been up for "
+                message += f"{now - started} s"
+                changes += self._resolve(IncidentKind.RESTART_LOOP, name, now, message)
         return changes
 
     def _reconcile(self, now: int, c: Container, *, remembered: bool) -> list[ContainerIncident]:
@@ -561,14 +638,25 @@ class IncidentTracker:
     def _destroyed(self, event: DockerEvent) -> list[ContainerIncident]:
         self._forget(event.container_id, destroyed=True)
         track = self._tracks.pop(event.container_id, None)
+        if track is not None and track.group is None:
+            track.group, track.app = event.group, event.group.app
         app = track.app if track is not None else None
+        up = {
+            t.group.identity
+            for t in self._tracks.values()
+            if t.state in UP_STATES and t.group is not None
+        }
         changes: list[ContainerIncident] = []
         for (kind, name), incident in list(self._open.items()):
-            if kind in DOCKER_KINDS:
+            if kind in DOCKER_KINDS or name in self._held:
                 continue
             if incident.container_id == event.container_id or (
                 not incident.container_id and name == event.name
             ):
+                held = self._hold(incident, track, up, event.time)
+                if held is not None:
+                    changes += held
+                    continue
                 who = _who(name, incident.app or app)
                 changes += self._resolve(kind, name, event.time, f"{who} was removed")
         return changes
@@ -682,6 +770,8 @@ class IncidentTracker:
         if container_id is not None and incident.container_id not in ("", container_id):
             return []
         del self._open[key]
+        if kind is IncidentKind.RESTART_LOOP:
+            self._held.pop(name, None)
         return [
             ContainerIncident(
                 kind,
