@@ -282,7 +282,8 @@ def test_check_localhost_json(run: Any, home: Path) -> None:
     if host["state"] == "ok":
         assert (host["problem"], host["message"]) == (None, "All good")
     else:
-        assert host["problem"] in {"cpu_high", "memory_high", "disk_high"}
+        # a loaded machine (such as CI running the suite) may be past any of the levels
+        assert host["problem"] in {"cpu_high", "memory_high", "disk_high", "load_high"}
     assert isinstance(host["checked_at"], str)
     assert host["checked_at"].endswith("Z")
 
