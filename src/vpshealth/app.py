@@ -188,6 +188,7 @@ class Core:
                 on_incidents=on_incidents,
                 follow_events=on_incidents is not None,
                 tracker=IncidentTracker(settings.restart_loop_count, settings.restart_loop_minutes),
+                logs_wanted=lambda: bool(rules()["containers.logs"]),
             )
             memory = None if host_id is None else functools.partial(self.docker.memory, host_id)
             return DockerWatch(monitor, memory)

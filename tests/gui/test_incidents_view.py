@@ -95,3 +95,34 @@ def test_no_incidents(ctx: GuiContext, loop: Loop, qtbot: QtBot) -> None:
     qtbot.addWidget(view)
     loop.run(view.load())
     assert _rows(view) == [["", "", "No incidents. All quiet.", ""]]
+
+
+def test_the_selected_crash_shows_its_last_log_lines_in_monospace(
+    core: Core, ctx: GuiContext, loop: Loop, qtbot: QtBot
+) -> None:
+    host_id = add(core, ssh_host("web1"))
+    lines = "starting web\nerror: database unreachable\nfatal: giving up"
+    crash = ContainerIncident(
+        IncidentKind.CRASHED, True, NOW - 600, "c1", "shop-web-1", "shop", "shop-web-1 crashed",
+        log_lines=lines,
+    )  # fmt: skip
+    quiet = ContainerIncident(
+        IncidentKind.UNHEALTHY, True, NOW - 7200, "c2", "blog-1", "blog", "blog-1 unhealthy"
+    )
+    with core.engine.begin() as conn:
+        record_incident(conn, host_id, crash)
+        record_incident(conn, host_id, quiet)
+    view = IncidentsView(ctx)
+    qtbot.addWidget(view)
+    view.show()
+    loop.run(view.load())
+    assert view.log_view.isHidden()
+    crash_id, quiet_id = (i.id for i in view.incidents)
+    view.select_incident(crash_id)
+    assert view.log_view.isVisible()
+    assert view.log_view.toPlainText() == lines
+    assert view.log_view.isReadOnly()
+    assert view.log_view.font().fixedPitch() or "mono" in view.log_view.font().family().lower()
+    assert view.log_title.text() == "Last log lines of shop-web-1 before it failed:"
+    view.select_incident(quiet_id)
+    assert view.log_view.isHidden()

@@ -89,6 +89,7 @@ def test_check_lists_containers_grouped_by_app(
     assert by_name["never-started"]["state"] == "created"
     assert by_name["shop-web"]["group"] == {
         "kind": "coolify", "project": "shop", "environment": "production", "resource": "web",
+        "identity": "coolify/shop-web", "app": "shop / production / web",
     }  # fmt: skip
     assert by_name["blog-db"]["group"]["kind"] == "compose"
     assert by_name["blog-db"]["group"]["project"] == "blog"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.support.cli import RunCli
+from tests.integration.support.coolify import APP, app_labels
 from tests.integration.support.dockerd import DockerEngine
 from tests.integration.support.service import (
     good_checks,
@@ -22,13 +23,9 @@ from tests.integration.support.sshd import SshServer
 
 INTERVAL = 5
 BATCH = 15
-COOLIFY = {
-    "coolify.managed": "true",
-    "coolify.projectName": "shop",
-    "coolify.environmentName": "production",
-    "coolify.resourceName": "web",
-    "coolify.type": "application",
-}
+LOOPING = f"{APP}-101512345678"
+REDEPLOYED = f"{APP}-142233654321"
+"""Coolify names each deploy's container ``{uuid}-{Hisu}``: the fix is a new container."""
 
 
 @pytest.fixture
@@ -68,15 +65,15 @@ def test_a_crash_looping_app_is_one_e_mail_and_its_fix_one_more(
     proc = start_service(env)
     try:
         wait_for("two good checks of web1", lambda: good_checks(vpshealth_home, "web1") >= 2, 40)
-        docker_scenario.run_crash_loop("shop-web", labels=COOLIFY)
+        docker_scenario.run_crash_loop(LOOPING, labels=app_labels(LOOPING))
         # within one check interval plus the batching window (and slack for a busy machine)
         wait_for("the restart-loop e-mail", lambda: len(server.messages) >= 1, 90)
 
         # the fixed redeploy, as Coolify does it: the new container first, then the old removed
         # (removing it with nothing of the app running would leave the loop open: Coolify's
         # restart limit, tests/integration/test_container_lifecycle.py)
-        docker_scenario.run_sleeper("shop-web-2", labels=COOLIFY)
-        docker_scenario.remove("shop-web")
+        docker_scenario.run_sleeper(REDEPLOYED, labels=app_labels(REDEPLOYED))  # the fix
+        docker_scenario.remove(LOOPING)
         wait_for("the recovery e-mail", lambda: len(server.messages) >= 2, 120)
         time.sleep(BATCH + 2 * INTERVAL)  # room for any further e-mail to (wrongly) arrive
     finally:

@@ -3,6 +3,7 @@ stored and shown."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import Engine, select
 from vpshealth.domain.containers import ContainerIncident, IncidentKind, Severity
 from vpshealth.domain.health import CheckResult, HostState, Problem
 from vpshealth.domain.hosts import Host
+from vpshealth.domain.live import LiveKind
 from vpshealth.domain.metrics import (
     DiskUsage,
     HostMetrics,
@@ -28,6 +30,8 @@ from vpshealth.engine.alert_manager import AlertManager
 from vpshealth.store.database import open_database
 from vpshealth.store.host_repository import HostRepository
 from vpshealth.store.incident_repository import IncidentRepository
+from vpshealth.store.incident_store import LIVE_LOG_CHARS
+from vpshealth.store.live_log import LiveLog
 from vpshealth.store.notification_queue import NotificationQueue
 from vpshealth.store.rule_repository import RuleRepository
 from vpshealth.store.schema import notifications
@@ -313,7 +317,7 @@ def _shop(
     kind: IncidentKind, at: int, message: str, replaces: IncidentKind | None = None
 ) -> ContainerIncident:
     return ContainerIncident(
-        kind, True, at, "e" * 64, "shop-web", "shop / production / web", message, replaces
+        kind, True, at, "e" * 64, "shop-web", "shop / production / web", message, replaces=replaces
     )
 
 
@@ -387,3 +391,34 @@ async def test_a_loop_replacing_a_crash_held_back_by_the_quiet_start_opens_once(
     assert harness.seen.shown == []
     await _settled(harness)
     assert harness.seen.kinds() == [(NotificationKind.OPENED, "restart_loop")]
+
+
+async def test_a_crash_keeps_its_log_lines_in_the_incident_and_the_notification(
+    harness: Harness, engine: Engine, host_id: int
+) -> None:
+    await _settled(harness)
+    lines = "starting web\n" + "x" * 5000 + "\nfatal: giving up"
+    crash = ContainerIncident(
+        IncidentKind.CRASHED, True, int(harness.clock.now()), "d" * 64, "api", None,
+        "api exited with code 3", log_lines=lines,
+    )  # fmt: skip
+    harness.manager.observe_incidents(harness.host_id, [crash])
+    await harness.step()
+    assert [n.log_lines for n in harness.seen.shown] == [lines]
+    record = IncidentRepository(engine).list()[0]
+    assert record.log_lines == lines
+    assert IncidentRepository(engine).get(record.id) == record
+    with engine.connect() as conn:
+        payload = conn.execute(select(notifications.c.payload)).scalar_one()
+    assert Notification.from_json(json.loads(payload)).log_lines == lines
+    live = LiveLog(engine).between(0, 1000)
+    carried = [m.data["log_lines"] for m in live if m.kind is LiveKind.NOTIFICATION]
+    assert carried == [lines[-LIVE_LOG_CHARS:]]
+    assert all("log_lines" not in m.data for m in live if m.kind is LiveKind.INCIDENT)
+
+    restarted = Harness(engine, host_id, FakeClock(harness.clock.now() + 60))
+    await restarted.manager.start()
+    again = dataclasses.replace(crash, message="api exited again", log_lines=None)
+    restarted.manager.observe_incidents(host_id, [again])
+    await restarted.step()
+    assert IncidentRepository(engine).get(record.id).log_lines == lines  # type: ignore[union-attr]

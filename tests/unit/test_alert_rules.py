@@ -34,6 +34,7 @@ EXPECTED_DEFAULTS = {
     "load.minutes": 10,
     "unreachable.polls": 3,
     "containers": 1,
+    "containers.logs": 1,
     "hysteresis": 5,
     "reminder.hours": 4,
     "flapping.cycles": 3,
@@ -62,7 +63,7 @@ def test_counts_and_switches_are_typed_as_such() -> None:
     counts = {n for n, s in RULE_SPECS.items() if s.type is RuleType.COUNT}
     switches = {n for n, s in RULE_SPECS.items() if s.type is RuleType.SWITCH}
     assert counts == {"unreachable.polls", "flapping.cycles"}
-    assert switches == {"containers"}
+    assert switches == {"containers", "containers.logs"}
 
 
 def test_default_rules_have_no_problems() -> None:

@@ -3,6 +3,7 @@ the context app.py builds; the JSON is the CLI's ``--json``."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
+from tests import coolify_app
 from tests.unit.fake_clock import FakeClock
 from tests.unit.test_store import make_metrics
 from vpshealth.api.app import create_app
@@ -22,6 +24,7 @@ from vpshealth.domain.containers import (
     ContainerMetrics,
     ContainerState,
     ContainerView,
+    DockerReport,
     GroupKind,
 )
 from vpshealth.domain.health import CheckResult, HostState
@@ -223,6 +226,25 @@ def test_incidents_page_newest_first_by_cursor_without_gap_or_duplicate(
     assert client.get("/api/v1/incidents?host=nope").status_code == 404
 
 
+def test_an_incident_carries_its_containers_last_log_lines(
+    client: TestClient, core: Core, web: int
+) -> None:
+    lines = "starting web\nfatal: giving up"
+    with core.engine.begin() as conn:
+        conn.execute(
+            insert(incidents).values(
+                host_id=web, kind="crashed", subject="api", container_id="c" * 64,
+                container_name="api", severity="critical", opened_at=NOW - 60,
+                message="api exited with code 3", log_lines=lines,
+            )
+        )  # fmt: skip
+    _incident(core, web, "/")
+    listed = client.get("/api/v1/incidents").json()["incidents"]
+    assert [(i["rule"], i["log_lines"]) for i in listed] == [("disk", None), ("crashed", lines)]
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["Incident"]
+    assert "log_lines" in schema["properties"]
+
+
 def test_events_after_a_cursor_miss_nothing_while_new_ones_arrive(
     client: TestClient, core: Core, web: int
 ) -> None:
@@ -286,3 +308,46 @@ def test_a_check_now_answers_as_check_json(
         "/api/v1/hosts/localhost/check", headers={"Authorization": f"Bearer {read_only}"}
     )
     assert denied.status_code == 403
+
+
+@pytest.fixture
+def deploys(core: Core, web: int) -> None:
+    """Two deploys of one Coolify app, five minutes apart."""
+    writer = core.results_writer()
+    for ago, name, memory in (
+        (600, coolify_app.FIRST_DEPLOY, 10),
+        (300, coolify_app.SECOND_DEPLOY, 20),
+    ):
+        check = CheckResult("web1", NOW - ago, HostState.OK, None, "ok", make_metrics())
+        view = coolify_app.app_container(name, started=NOW - ago, memory=memory)
+        report = DockerReport(containers=(view,))
+        writer.write([(web, dataclasses.replace(check, docker=report))])
+
+
+@pytest.mark.usefixtures("deploys")
+def test_history_of_an_app_across_its_deploys(client: TestClient) -> None:
+    answer = client.get(
+        "/api/v1/hosts/web1/history",
+        params={"metric": "memory", "container": "shop/production/web"},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["metric"] == f"container.memory_bytes:{coolify_app.IDENTITY}"
+    assert [(p["ts"], p["value"]) for p in body["points"]] == [(NOW - 600, 10.0), (NOW - 300, 20.0)]
+
+
+@pytest.mark.usefixtures("deploys")
+def test_an_unknown_container_or_metric_names_the_field(client: TestClient) -> None:
+    unknown = client.get(
+        "/api/v1/hosts/web1/history", params={"metric": "cpu", "container": "shop/staging/web"}
+    )
+    assert unknown.status_code == 422
+    [error] = unknown.json()["errors"]
+    assert error["field"] == "container"
+    assert "web1" in error["message"]
+    assert "shop/production/web" in error["message"]
+    load = client.get(
+        "/api/v1/hosts/web1/history", params={"metric": "load", "container": "shop/production/web"}
+    )
+    assert load.status_code == 422
+    assert load.json()["errors"][0]["field"] == "metric"

@@ -74,6 +74,10 @@ LAYERS: dict[str, frozenset[str]] = {
 besides itself. A part missing here fails the test until it is given its place."""
 
 
+PURE_PARSERS_IN_MIGRATIONS = frozenset({"vpshealth.collectors.docker_parsers"})
+"""A migration that re-reads stored labels may use the pure parser the collector uses."""
+
+
 def part_of(module: str) -> str:
     return module.split(".")[1] if module.count(".") else "__init__"
 
@@ -97,6 +101,8 @@ def layer_violations(graph: dict[str, set[str]], layers: dict[str, frozenset[str
         for module in sorted(modules):
             target = part_of(module)
             if target == part or target in layers[part]:
+                continue
+            if file.startswith("store/migrations/") and module in PURE_PARSERS_IN_MIGRATIONS:
                 continue
             why = "a face imports another face" if {part, target} <= FACES else "not allowed"
             found.append(f"{file} imports {module} ({why})")

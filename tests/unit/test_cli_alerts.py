@@ -27,15 +27,18 @@ def run(cli_home: Path, capsys: pytest.CaptureFixture[str]) -> Any:
     return _run
 
 
-def _open_incident(home: Path, *, rule: str = "disk", subject: str = "/") -> int:
+def _open_incident(home: Path, *, rule: str = "disk", subject: str = "/", **columns: Any) -> int:
     engine = open_database(home / "data" / "vpshealth.sqlite3")
     try:
         with engine.begin() as conn:
             result = conn.execute(
                 insert(incidents).values(
-                    host_id=1, kind=rule, subject=subject, container_id="", container_name="",
-                    severity="critical", opened_at=1_800_000_000,
-                    message=f"disk {subject} at 97% (critical from 95%)", value=97, threshold=95,
+                    **{
+                        "host_id": 1, "kind": rule, "subject": subject, "container_id": "",
+                        "container_name": "", "severity": "critical", "opened_at": 1_800_000_000,
+                        "message": f"disk {subject} at 97% (critical from 95%)", "value": 97,
+                        "threshold": 95, **columns,
+                    }
                 )
             )  # fmt: skip
             key = result.inserted_primary_key
@@ -98,6 +101,41 @@ def test_incidents_list_and_acknowledge(run: Any, cli_home: Path) -> None:
     code, _, err = run("ack", "999")
     assert code == 2
     assert "no incident 999" in err
+
+
+def test_incidents_show_one_incident_in_full_with_its_log_lines(run: Any, cli_home: Path) -> None:
+    run("incidents")
+    lines = "starting web\nerror: database unreachable\nfatal: giving up"
+    incident_id = _open_incident(
+        cli_home, rule="crashed", subject="api", message="api exited with code 3",
+        app="shop / production / api", log_lines=lines, value=None, threshold=None,
+    )  # fmt: skip
+    code, out, _ = run("incidents", "--show", str(incident_id))
+    assert code == 1, "open"
+    assert out.startswith(f"Incident {incident_id}\n  Host:          localhost (")
+    assert "  Rule:          crashed\n  Subject:       api\n" in out
+    assert "  App:           shop / production / api\n" in out
+    assert "  What:          api exited with code 3\n" in out
+    assert out.endswith(
+        "  Last log lines:\n    starting web\n    error: database unreachable\n"
+        "    fatal: giving up\n"
+    )
+    code, out, _ = run("incidents", "--show", str(incident_id), "--json")
+    assert (code, json.loads(out)["log_lines"]) == (1, lines)
+    _, out, _ = run("incidents", "--json")
+    assert json.loads(out)["incidents"][0]["log_lines"] == lines
+
+
+def test_incidents_show_without_log_lines_and_an_unknown_id(run: Any, cli_home: Path) -> None:
+    run("incidents")
+    incident_id = _open_incident(cli_home)
+    code, out, _ = run("incidents", "--show", str(incident_id))
+    assert code == 1
+    assert "  Value:         97 (threshold 95)\n" in out
+    assert "Last log lines" not in out
+    code, out, err = run("incidents", "--show", "999")
+    assert (code, out) == (2, "")
+    assert err == "vpshealth: There is no incident 999; `vpshealth incidents` lists their IDs.\n"
 
 
 def test_snooze_and_end_it(run: Any) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from vpshealth.collectors.docker_parsers import (
-    COOLIFY_INFRASTRUCTURE_NAMES,
     ContainerSummary,
     group_of,
     parse_container_list,
@@ -19,6 +18,7 @@ from vpshealth.collectors.docker_parsers import (
     parse_stats,
     parse_version,
 )
+from vpshealth.domain.container_identity import COOLIFY_INFRASTRUCTURE_NAMES
 from vpshealth.domain.containers import (
     STANDALONE,
     Container,
@@ -45,7 +45,10 @@ UNHEALTHY2_ID = "382ec06614bae49dfc8703228007e2ff6b282846c313d640ee388c4576db846
 STOPME_ID = "c9d29506290ef865dd70429e39f820327ef93e03115442573c63979b403c1bfd"
 ONFAIL_ID = "3e410276a43af4b31a0607b6d0d57508ee8ecede71bff7b9ae5009ae1f3e4bcf"
 
-SHOP = ContainerGroup(GroupKind.COOLIFY, "shop", "production", "web")
+SHOP = ContainerGroup(GroupKind.COOLIFY, "shop", "production", "web", uuid="web-abc")
+"""``web-abc``'s recorded labels are a subset Coolify never writes alone (no compose project,
+no ``coolify.pullRequestId``; real ones are in fixtures/docker/coolify): the uuid falls back to
+``coolify.name``."""
 BLOG = ContainerGroup(GroupKind.COMPOSE, "blog", service="db", uuid="blog", member="db")
 COOLIFY_INFRA = ContainerGroup(GroupKind.COOLIFY, infrastructure=True)
 
@@ -163,7 +166,12 @@ def test_listing_published_ports_documented_shape() -> None:
     assert db.ports == ("127.0.0.1:54320->5432/tcp", "5432/tcp")
     assert db.state is ContainerState.EXITED
     assert db.group == ContainerGroup(
-        GroupKind.COOLIFY, "shop", "production", resource=None, service="db"
+        GroupKind.COOLIFY,
+        "shop",
+        "production",
+        resource=None,
+        service="db",
+        uuid="ks0gk8s4ccw0w8o4sg0c8wk0",  # from the name: no compose project label
     )
     assert db.group.app == "shop / production / db"
     assert (legacy.state, legacy.ports, legacy.labels) == (ContainerState.DEAD, (), ())
@@ -488,7 +496,7 @@ def test_inspect_exit_code_negative_is_kept() -> None:
                 "coolify.resourceName": "web",
             },
             "web-abc",
-            SHOP,
+            ContainerGroup(GroupKind.COOLIFY, "shop", "production", "web"),
         ),
         (
             {
@@ -509,6 +517,7 @@ def test_inspect_exit_code_negative_is_kept() -> None:
                 "service-itsczyu65oly9fdbef1blygu",
                 "paperclip",
                 uuid="honkekh3rpaqbostmn0eplvv",
+                member="paperclip",  # no coolify.service.subName: the compose service
             ),
         ),
         (
@@ -556,7 +565,7 @@ def test_infrastructure_names_are_explicit() -> None:
     assert frozenset(
         {
             "coolify", "coolify-db", "coolify-redis", "coolify-realtime", "coolify-proxy",
-            "coolify-sentinel", "coolify-log-drain",
+            "coolify-sentinel", "coolify-log-drain", "coolify-cloudflared",
         }
     ) == COOLIFY_INFRASTRUCTURE_NAMES  # fmt: skip
 

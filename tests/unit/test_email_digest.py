@@ -121,3 +121,25 @@ def test_a_digest_is_named_after_what_an_incident_became() -> None:
     assert digest_subject(crash_then_worse) == (
         "[VPS Health] CRITICAL web-1: restart loop of shop (+1 more)"
     )
+
+
+def test_the_last_log_lines_follow_the_incident_in_a_monospace_block() -> None:
+    lines = "starting web\n<script>alert(1)</script> & more\nfatal: giving up"
+    email = render_digest([make_notification(log_lines=lines)], T0)
+    after = email.text.split("  Raised:  ")[1]
+    assert "  Last log lines:\n    starting web\n" in after
+    assert "    <script>alert(1)</script> & more\n    fatal: giving up\n" in after
+    assert '<pre style="font-family: monospace;' in email.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more\nfatal: giving up</pre>" in email.html
+    assert "<script>" not in email.html
+    assert email.html.index("Raised") < email.html.index("<pre")
+
+
+def test_no_log_block_without_lines_nor_in_a_resolution() -> None:
+    for item in (
+        make_notification(),
+        make_notification(kind=NotificationKind.RESOLVED, log_lines="fatal: giving up"),
+    ):
+        email = render_digest([item], T0)
+        assert "Last log lines" not in email.text
+        assert "<pre" not in email.html

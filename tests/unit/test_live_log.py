@@ -143,7 +143,7 @@ def test_a_one_off_check_moves_a_crash_into_its_restart_loop(engine: Engine) -> 
     )
     loop = ContainerIncident(
         IncidentKind.RESTART_LOOP, True, T0 + 9, "c" * 64, "shop-web-1", "shop / web",
-        "keeps crashing", IncidentKind.CRASHED,
+        "keeps crashing", replaces=IncidentKind.CRASHED,
     )  # fmt: skip
     writer = ResultsWriter(engine, record_incidents=True)
     opened = writer.write_batch([], [(host_id, crash)]).live

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import insert
 
 from vpshealth.app import Core, build_core
+from vpshealth.collectors.docker_parsers import parse_container_list
 from vpshealth.config import Settings
 from vpshealth.domain.containers import (
     Container,
@@ -134,3 +135,31 @@ def test_notifications_after_skips_unreadable_ones(core: Core) -> None:
     assert (last, found) == (2, [note])
     assert model.notifications_after(last) == (2, [])
     assert model.last_notification_id() == 2
+
+
+def test_stored_containers_keep_their_app_identity(core: Core) -> None:
+    """The identity (uuid, pull request, member) is rebuilt from the stored labels."""
+    listing = (
+        Path(__file__).parent.parent / "fixtures" / "docker" / "coolify" / "containers_list.json"
+    )
+    rows = parse_container_list(listing.read_bytes())
+    views = [
+        ContainerView(
+            Container(r.id, r.name, r.image, r.created, r.state, labels=r.labels, group=r.group),
+            ContainerMetrics(None, None, None),
+        )
+        for r in rows
+    ]
+    web = core.hosts.add(Host(name="web1", address="192.0.2.1"))
+    with core.engine.begin() as conn:
+        replace_containers(conn, web, views, NOW)
+    stored = {s.view.container.name: s.view.container.group for s in core.docker.containers_of(web)}
+    assert stored == {r.name: r.group for r in rows}
+    assert (
+        stored["vgsco4o4kw0gc4cgoc8o0g0k-pr-12"].identity
+        == "coolify/vgsco4o4kw0gc4cgoc8o0g0k/pr-12"
+    )
+    assert (
+        stored["pgk4c0wwsso4o4k8ggw8sc0c-proxy"].identity
+        == "coolify/pgk4c0wwsso4o4k8ggw8sc0c/proxy"
+    )

@@ -49,6 +49,8 @@ class ItemView:
     value: str | None
     at: str
     color: str
+    log_lines: tuple[str, ...] = ()
+    """The container's last log lines, one per item (none for a resolution)."""
 
 
 def one_line(text: str) -> str:
@@ -114,7 +116,14 @@ def item_view(item: Notification) -> ItemView:
         value=value_text(item),
         at=utc_time(item.at),
         color=color,
+        log_lines=log_lines_of(item),
     )
+
+
+def log_lines_of(item: Notification) -> tuple[str, ...]:
+    if item.kind is NotificationKind.RESOLVED or not item.log_lines:
+        return ()
+    return tuple(item.log_lines.split("\n"))
 
 
 def _plural(count: int, word: str) -> str:

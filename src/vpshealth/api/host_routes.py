@@ -17,7 +17,7 @@ from vpshealth.api.lookup import available, host_named
 from vpshealth.api.rule_routes import rules_answer
 from vpshealth.api.time_query import TIME_HELP, parse_time
 from vpshealth.domain.series import resolve_metric
-from vpshealth.read_model import container_groups, json_shapes
+from vpshealth.read_model import container_groups, container_series, json_shapes
 from vpshealth.store.history import CHART_MAX_POINTS
 
 router = APIRouter(prefix="/api/v1", tags=["hosts"], responses=ERROR_RESPONSES)
@@ -101,6 +101,15 @@ def host_history(  # noqa: PLR0917 (FastAPI passes the query by keyword)
     since: Annotated[str | None, Query(description=f"{TIME_HELP}; default an hour ago")] = None,
     until: Annotated[str | None, Query(description=f"{TIME_HELP}; default now")] = None,
     max_points: Annotated[int, Query(ge=2, le=10_000)] = CHART_MAX_POINTS,
+    container: Annotated[
+        str | None,
+        Query(
+            description="an app's or container's history across its deploys, as `vpshealth "
+            "history --container` takes it (shop/production/web, a container name or the "
+            "identity); then `metric` is cpu or memory",
+            max_length=300,
+        ),
+    ] = None,
 ) -> models.Series:
     """Raw samples for short ranges, then 1-minute or 1-hour minimum, average and maximum,
     as the charts pick them, so that at most `max_points` points come back."""
@@ -111,8 +120,14 @@ def host_history(  # noqa: PLR0917 (FastAPI passes the query by keyword)
     start = end - DEFAULT_SPAN if since is None else parse_time("since", since)
     if start > end:
         raise invalid_field("query", "since", "must not be after until")
-    series = resolve_metric(metric)
-    if series not in history.metrics_of(record.id):
+    known = history.metrics_of(record.id)
+    if container is None:
+        series = resolve_metric(metric)
+    else:
+        stored = context.read_model.docker.containers_of(record.id)
+        found = container_series.look_up(stored, known, metric, container)
+        series = _container_series(found, record.host.name, container)
+    if series not in known:
         raise invalid_field(
             "query",
             "metric",
@@ -121,6 +136,19 @@ def host_history(  # noqa: PLR0917 (FastAPI passes the query by keyword)
         )
     data = history.series(record.id, series, start, end, max_points, now=now)
     return models.Series.model_validate(json_shapes.series_json(record.host.name, series, data))
+
+
+def _container_series(found: container_series.ContainerLookup, host: str, container: str) -> str:
+    if found.key is None:
+        raise invalid_field("query", "metric", "a container's metric is cpu or memory")
+    if found.series is None:
+        raise invalid_field(
+            "query",
+            "container",
+            f"{host} has no container history for '{container}'; "
+            f"stored: {found.listing or 'none yet'}",
+        )
+    return found.series
 
 
 @router.get("/hosts/{name}/rules", response_model=models.Rules, responses=NOT_FOUND)

@@ -94,6 +94,14 @@ class ContainerGroup(Answer):
     project: str | None
     environment: str | None
     resource: str | None
+    identity: str | None = Field(
+        description="the app's stable identity across deploys, e.g. coolify/<uuid>/pr-3 or "
+        "coolify/<uuid>/<member>; null for a standalone container",
+        examples=["coolify/vgsco4o4kw0gc4cgoc8o0g0k"],
+    )
+    app: str | None = Field(
+        examples=["shop / production / web", "blog / production / wordpress / mariadb"]
+    )
 
 
 class Container(Answer):
@@ -173,6 +181,11 @@ class Incident(Answer):
     value: float | None
     threshold: float | None
     reminders_sent: int
+    log_lines: str | None = Field(
+        default=None,
+        description="the container's last log lines (at most 30 lines, 8 KB) for a crash, OOM "
+        "kill or restart loop; null when not read (rule containers.logs off) or not a container",
+    )
 
 
 class IncidentPage(Answer):

@@ -13,7 +13,7 @@ from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
 from vpshealth.domain.alert_rules import RULE_SPECS, format_value
 from vpshealth.errors import EXIT_OK, InputError
-from vpshealth.operations.errors import FieldError
+from vpshealth.operations.errors import FieldError, NotFoundError
 from vpshealth.operations.incidents import AckOutcome
 from vpshealth.operations.rules import RuleConflictError
 from vpshealth.operations.silences import WindowView
@@ -26,9 +26,13 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "incidents",
         help="open and recent incidents",
         description="Incidents newest first: open ones and those resolved recently. Exit code "
-        "1 when any is open.",
+        "1 when any is open. --show ID prints one incident with all its fields and, for a "
+        "crashed, OOM-killed or looping container, its last log lines.",
     )
     incidents.add_argument("name", nargs="?", metavar="NAME", help="only this host")
+    incidents.add_argument(
+        "--show", type=int, metavar="ID", help="one incident in full, with its log lines"
+    )
     incidents.add_argument("--open", action="store_true", help="only open incidents")
     incidents.add_argument("--limit", type=int, default=50, help="at most this many (50)")
     incidents.add_argument("--json", action="store_true", help="print JSON")
@@ -101,6 +105,8 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def list_incidents(ctx: CliContext, args: argparse.Namespace) -> int:
+    if args.show is not None:
+        return show_incident(ctx, args.show, as_json=args.json)
     core = ctx.core
     host_id = core.hosts.get(args.name).id if args.name else None
     if args.limit < 1:
@@ -128,6 +134,52 @@ def list_incidents(ctx: CliContext, args: argparse.Namespace) -> int:
     ]
     print(output.table(["ID", "HOST", "SEVERITY", "STATE", "OPENED", "RESOLVED", "WHAT"], rows))
     return 1 if any_open else EXIT_OK
+
+
+def show_incident(ctx: CliContext, incident_id: int, *, as_json: bool) -> int:
+    record = ctx.core.read_model.incident(incident_id)
+    if record is None:
+        raise NotFoundError(
+            f"There is no incident {incident_id}; `vpshealth incidents` lists their IDs."
+        )
+    code = 1 if record.is_open else EXIT_OK
+    if as_json:
+        output.print_json(json_shapes.incident_json(record))
+        return code
+    now = time.time()
+
+    def when(ts: int | None) -> str:
+        if ts is None:
+            return "-"
+        return f"{datetime.fromtimestamp(ts):%Y-%m-%d %H:%M:%S} ({output.ago(ts, now)})"
+
+    value = "-" if record.value is None else f"{record.value:g}"
+    if record.threshold is not None:
+        value += f" (threshold {record.threshold:g})"
+    fields = [
+        ("Host", f"{record.host_name} ({record.host_address})"),
+        ("Rule", record.rule),
+        ("Subject", record.subject),
+        ("App", record.app or "-"),
+        ("Severity", record.severity),
+        ("State", incident_state(record)),
+        ("Opened", when(record.opened_at)),
+        ("Resolved", when(record.resolved_at)),
+        ("Resolution", record.resolution or "-"),
+        ("Acknowledged", when(record.acknowledged_at)),
+        ("Last notified", when(record.last_notified_at)),
+        ("Reminders", str(record.reminders_sent)),
+        ("Value", value),
+        ("What", record.message),
+    ]
+    print(f"Incident {record.id}")
+    for label, text in fields:
+        print(f"  {label + ':':<15}{text}")
+    if record.log_lines:
+        print("  Last log lines:")
+        for line in record.log_lines.split("\n"):
+            print(f"    {line}")
+    return code
 
 
 def acknowledge(ctx: CliContext, args: argparse.Namespace) -> int:

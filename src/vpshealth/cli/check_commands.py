@@ -13,7 +13,7 @@ from vpshealth.domain.containers import ContainerState
 from vpshealth.domain.health import CheckResult, HostState
 from vpshealth.domain.series import resolve_metric
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
-from vpshealth.read_model import json_shapes
+from vpshealth.read_model import container_series, json_shapes
 from vpshealth.store.history import DEFAULT_MAX_POINTS
 
 
@@ -35,10 +35,18 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "cpu.percent, memory.percent, load.1, disk.percent:/ or net.rx_bytes:eth0, or a short "
         "name: cpu, memory, swap, load, load5, load15, disk:/MOUNT, net.rx:IFACE, net.tx:IFACE. "
         "Short ranges show every sample; longer ones show the minimum, average and maximum of "
-        "each minute, hour or longer step, so that at most --max-points rows are printed.",
+        "each minute, hour or longer step, so that at most --max-points rows are printed. "
+        "With --container, METRIC is cpu or memory of that app or container.",
     )
     history.add_argument("name", metavar="NAME")
     history.add_argument("metric", metavar="METRIC")
+    history.add_argument(
+        "--container",
+        metavar="APP",
+        help="a container's history, continuous across deploys: the app as `containers` shows "
+        "it with / between the parts (shop/production/web, plus /MEMBER for a stack's member), "
+        "a container name, or the identity its series are stored under",
+    )
     history.add_argument(
         "--since", default="24h", help="how far back: e.g. 30m, 6h, 7d (default 24h)"
     )
@@ -107,8 +115,11 @@ def show_history(ctx: CliContext, args: argparse.Namespace) -> int:
     since_seconds = output.parse_duration(args.since)
     if args.max_points < 2:
         raise InputError("--max-points must be at least 2")
-    metric = resolve_metric(args.metric)
     known = core.history.metrics_of(record.id)
+    if args.container is not None:
+        metric = _container_metric(ctx, record.id, record.host.name, args, known)
+    else:
+        metric = resolve_metric(args.metric)
     if metric not in known:
         listing = ", ".join(known) if known else "none yet (run `vpshealth check` first)"
         raise InputError(f"{record.host.name} has no metric '{args.metric}'. Stored: {listing}")
@@ -136,6 +147,25 @@ def show_history(ctx: CliContext, args: argparse.Namespace) -> int:
     ]
     print(output.table(["FROM (UTC)", "MIN", "AVG", "MAX"], rows))
     return EXIT_OK
+
+
+def _container_metric(
+    ctx: CliContext, host_id: int, host: str, args: argparse.Namespace, known: list[str]
+) -> str:
+    found = container_series.look_up(
+        ctx.core.docker.containers_of(host_id), known, args.metric, args.container
+    )
+    if found.key is None:
+        raise InputError(
+            f"A container has no metric '{args.metric}': give cpu or memory "
+            "(or container.cpu_percent, container.memory_bytes)"
+        )
+    if found.series is None:
+        listing = found.listing or "none yet (run `vpshealth check` first)"
+        raise InputError(
+            f"{host} has no container history for '{args.container}'. Stored: {listing}"
+        )
+    return found.series
 
 
 def _step(seconds: int) -> str:

@@ -12,6 +12,7 @@ import asyncssh
 
 from vpshealth.collectors.docker_access import DockerAccess, DockerAccessError
 from vpshealth.collectors.docker_http import DockerHttp, DockerHttpError, Opener, stream_lines
+from vpshealth.collectors.docker_logs import log_request, parse_logs
 from vpshealth.collectors.docker_parsers import (
     parse_container_list,
     parse_event,
@@ -83,6 +84,7 @@ class DockerCollector:
         self._inspect_every = inspect_every
         self._inspected: dict[str, tuple[tuple[str, str], Container]] = {}
         self._polls = 0
+        self._logs: DockerHttp | None = None  # its own stream: a listing never waits for it
 
     async def collect(self) -> DockerListing:
         """Raises DockerAccessError (absent, denied, unavailable)."""
@@ -171,9 +173,25 @@ class DockerCollector:
             if event is not None:
                 yield event
 
+    async def last_run_logs(self, container_id: str, at: int) -> str:
+        """The last lines of the container's last run (see ``docker_logs.log_request``) for an
+        incident at ``at``; "" when it has none. Raises what the stream raises; no timeout of
+        its own (the caller bounds it)."""
+        if not _CONTAINER_ID.fullmatch(container_id):
+            return ""
+        if self._logs is None:
+            self._logs = DockerHttp(self._opener)
+        inspected = await self._logs.get(f"/containers/{container_id}/json")
+        if inspected.status == 404:
+            return ""
+        request = log_request(container_id, inspected.body if inspected.status == 200 else None, at)
+        return parse_logs(await self._logs.get_ok(request.path), request.tty)
+
     def close(self) -> None:
         for http in (*self._pool, *self._stats_pool):
             http.close()
+        if self._logs is not None:
+            self._logs.close()
 
 
 def _quote(text: str) -> str:

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 
+from vpshealth.domain.container_identity import group_of
 from vpshealth.domain.containers import (
-    STANDALONE,
     Container,
     ContainerGroup,
     ContainerState,
     ContainerStats,
     DockerEvent,
-    GroupKind,
     Health,
 )
 from vpshealth.domain.errors import ParseError
@@ -76,19 +74,6 @@ EVENT_ATTRIBUTES: Final = frozenset(
 """``Actor.Attributes`` keys the engine adds itself; every other key is one of the container's
 labels (moby's ``daemon/events.go``, ``LogContainerEventWithAttributes``, copies them all)."""
 
-COOLIFY_INFRASTRUCTURE_NAMES: Final = frozenset(
-    {
-        "coolify",  # the Coolify app itself (docker-compose.yml in coollabsio/coolify)
-        "coolify-db",  # its PostgreSQL
-        "coolify-redis",  # its Redis
-        "coolify-realtime",  # its soketi websocket server
-        "coolify-proxy",  # Traefik or Caddy, in front of every app
-        "coolify-sentinel",  # the metrics/health agent Coolify runs on each server
-        "coolify-log-drain",  # fluent-bit, when a log drain is configured
-    }
-)
-"""Containers that are Coolify itself rather than an app deployed with it."""
-
 _STATES: Final = {state.value: state for state in ContainerState}
 _NO_EXIT_STATES: Final = frozenset(
     {ContainerState.CREATED, ContainerState.RUNNING, ContainerState.PAUSED}
@@ -115,7 +100,7 @@ class ContainerSummary:
 
     @property
     def group(self) -> ContainerGroup:
-        return group_of(dict(self.labels), self.name)
+        return group_of(dict(self.labels), self.name, self.image)
 
 
 class _JsonError(Exception):
@@ -150,6 +135,7 @@ def parse_inspect(body: bytes | str) -> Container:
     state = _state(state_data.get("Status"), f"{where}: State.Status")
     health, failing_streak = _health(state_data.get("Health"), where)
     labels = _labels(config.get("Labels"), f"{where}: Config.Labels")
+    image = _text(config.get("Image"), f"{where}: Config.Image", _MAX_IMAGE_CHARS)
     created = _time(data.get("Created"), f"{where}: Created")
     if created is None:
         raise ParseError(f"{where}: Created is the zero time")
@@ -163,7 +149,7 @@ def parse_inspect(body: bytes | str) -> Container:
     return Container(
         id=container_id,
         name=name,
-        image=_text(config.get("Image"), f"{where}: Config.Image", _MAX_IMAGE_CHARS),
+        image=image,
         created=created,
         state=state,
         health=health,
@@ -175,7 +161,7 @@ def parse_inspect(body: bytes | str) -> Container:
         finished_at=_time(state_data.get("FinishedAt"), f"{where}: State.FinishedAt"),
         ports=ports,
         labels=labels,
-        group=group_of(dict(labels), name),
+        group=group_of(dict(labels), name, image),
     )
 
 
@@ -262,6 +248,8 @@ def parse_event(line: bytes | str) -> DockerEvent | None:
         {k: v for k, v in attributes.items() if k not in EVENT_ATTRIBUTES},
         f"{where}: Actor.Attributes",
     )
+    raw_image = attributes.get("image", "")
+    image = _clean(_text(raw_image, f"{where}: image", _MAX_IMAGE_CHARS)) if raw_image else ""
     return DockerEvent(
         time=_event_time(data, where),
         action=action,
@@ -271,7 +259,7 @@ def parse_event(line: bytes | str) -> DockerEvent | None:
         health=health,
         signal=signal,
         labels=labels,
-        group=group_of(dict(labels), name),
+        group=group_of(dict(labels), name, image),
     )
 
 
@@ -282,43 +270,6 @@ def parse_version(body: bytes | str) -> str:
     if not isinstance(version, str) or _API_VERSION_RE.fullmatch(version) is None:
         raise ParseError(f"version: ApiVersion missing or malformed: {_excerpt(version)}")
     return version
-
-
-def group_of(labels: Mapping[str, str], name: str) -> ContainerGroup:
-    """Which app a container belongs to, from its labels.
-
-    Coolify-managed (``coolify.managed=true``): project / environment / resource, plus the
-    stack member as ``service`` (``coolify.serviceName``). Else a compose project / service.
-    Else standalone. ``infrastructure`` marks Coolify's own containers: the proxy (by label
-    ``coolify.proxy=true`` or name) and the names in ``COOLIFY_INFRASTRUCTURE_NAMES``.
-    """
-    infrastructure = _is_true(labels.get("coolify.proxy")) or name in COOLIFY_INFRASTRUCTURE_NAMES
-    if _is_true(labels.get("coolify.managed")):
-        return ContainerGroup(
-            GroupKind.COOLIFY,
-            project=_label(labels, "coolify.projectName"),
-            environment=_label(labels, "coolify.environmentName"),
-            resource=_label(labels, "coolify.resourceName"),
-            service=_label(labels, "coolify.serviceName"),
-            infrastructure=infrastructure,
-            uuid=_label(labels, "com.docker.compose.project"),
-            pull_request=_pull_request(labels),
-            member=_label(labels, "coolify.service.subName"),
-        )
-    project = _label(labels, "com.docker.compose.project")
-    if project is not None:
-        service = _label(labels, "com.docker.compose.service")
-        return ContainerGroup(
-            GroupKind.COMPOSE,
-            project=project,
-            service=service,
-            infrastructure=infrastructure,
-            uuid=project,
-            member=service,
-        )
-    if infrastructure:
-        return ContainerGroup(GroupKind.STANDALONE, infrastructure=True)
-    return STANDALONE
 
 
 # --- pieces -------------------------------------------------------------------------------
@@ -588,25 +539,6 @@ def _container_id(raw: object, where: str) -> str:
     if not isinstance(raw, str) or _ID_RE.fullmatch(raw) is None:
         raise ParseError(f"{where}: not a container id: {_excerpt(raw)}")
     return raw
-
-
-def _label(labels: Mapping[str, str], key: str) -> str | None:
-    value = labels.get(key)
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    return value or None
-
-
-def _pull_request(labels: Mapping[str, str]) -> int:
-    value = _label(labels, "coolify.pullRequestId")
-    if value is None or not value.isdigit() or len(value) > 9:
-        return 0
-    return int(value)
-
-
-def _is_true(value: object) -> bool:
-    return isinstance(value, str) and value.strip().lower() == "true"
 
 
 # --- JSON and type checks -----------------------------------------------------------------

@@ -18,6 +18,11 @@ _GENERAL_SPECS = (
         "alert on container incidents (crash, restart loop, OOM kill, unhealthy, Docker down)",
     ),
     RuleSpec(
+        "containers.logs", RuleType.SWITCH, 1, 0, 1, "",
+        "put a crashed container's last log lines into its incident and e-mail (logs can hold "
+        "secrets)",
+    ),
+    RuleSpec(
         "hysteresis", RuleType.NUMBER, 5, 0, 50, "%",
         "recover only below the threshold less this share of it",
     ),

@@ -197,6 +197,7 @@ class IncidentTracker:
         self._open: dict[tuple[IncidentKind, str], ContainerIncident] = {}
         self._tracks: dict[str, _Track] = {}
         self._removed: dict[str, bool] = {}  # container id -> removed by a destroy event
+        self._disappeared_apps: dict[str, str] = {}  # name -> identity, of open "disappeared"
         self._seen: set[_EventKey] = set()
         self._seen_order: deque[_EventKey] = deque()
         self._docker_seen = False
@@ -271,13 +272,17 @@ class IncidentTracker:
                 and track.name not in up_names
                 and _app_key(track.group) not in up_apps
             ):
-                changes += self._opened(
+                opened = self._opened(
                     IncidentKind.DISAPPEARED,
                     now,
                     track,
                     f"{_who(track.name, track.app)} disappeared: it was running and is no longer "
                     "listed",
                 )
+                identity = _app_key(track.group)
+                if opened and identity is not None:
+                    self._disappeared_apps[track.name] = identity
+                changes += opened
         for container in sorted(current.values(), key=lambda c: (c.name, c.id)):
             changes += self._reconcile(now, container, remembered=remembered)
         changes += self._resolve_held(now, current.values())
@@ -727,7 +732,12 @@ class IncidentTracker:
         for (kind, subject), incident in list(self._open.items()):
             if kind is not IncidentKind.DISAPPEARED:
                 continue
-            if subject == name or (app is not None and incident.app == app):
+            gone = self._disappeared_apps.get(subject)
+            same_app = app is not None and (
+                gone == app if gone is not None else group is not None and incident.app == group.app
+            )
+            if subject == name or same_app:
+                self._disappeared_apps.pop(subject, None)
                 message = f"{_who(subject, incident.app)} is back"
                 changes += self._resolve(kind, subject, at, message)
         return changes
@@ -749,7 +759,7 @@ class IncidentTracker:
         if key in self._open:
             return []
         incident = ContainerIncident(
-            kind, True, at, container_id, name, app, _one_line(message), replaces
+            kind, True, at, container_id, name, app, _one_line(message), replaces=replaces
         )
         self._open[key] = incident
         return [incident]
@@ -820,10 +830,9 @@ _DOCKER_MESSAGES: Final = {
 
 
 def _app_key(group: ContainerGroup | None) -> str | None:
-    """The app a container belongs to, for recognising a redeploy; None for standalone."""
-    if group is None or group.kind is GroupKind.STANDALONE:
-        return None
-    return group.app
+    """The app (and member, and preview) a container belongs to, for recognising a redeploy:
+    its stable identity; None for standalone."""
+    return None if group is None else group.identity
 
 
 def _who(name: str, app: str | None) -> str:

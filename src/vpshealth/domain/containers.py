@@ -52,24 +52,51 @@ class ContainerGroup:
     @property
     def identity(self) -> str | None:
         """The app's stable identity, the same for every deploy of it: kind, resource, pull
-        request and member. None for a standalone container (its name is all there is)."""
+        request and member, e.g. ``coolify/<uuid>/pr-3`` or ``compose/blog/db``. None for a
+        standalone container (its name is all there is). Never contains ":"."""
+        resource = self.app_identity
+        if resource is None or not self.member:
+            return resource
+        return f"{resource}/{_identity_part(self.member)}"
+
+    @property
+    def app_identity(self) -> str | None:
+        """The identity of the whole resource (a stack, a compose app, a database with its
+        proxy): ``identity`` without the member. Listings group containers by it."""
         if self.kind is GroupKind.STANDALONE:
             return None
         resource = self.uuid or self.project
         if resource is None:
             return None
-        parts = [self.kind.value, resource]
+        parts = [self.kind.value, _identity_part(resource)]
         if self.pull_request:
             parts.append(f"pr-{self.pull_request}")
-        if self.member:
-            parts.append(self.member)
         return "/".join(parts)
 
     @property
     def app(self) -> str | None:
-        """How an alert names the app, e.g. ``shop / production / web`` or ``blog``."""
+        """How an alert names the app, e.g. ``shop / production / web``, ``blog / production /
+        wordpress / mariadb`` for a stack's member, ``shop / production / web (PR #12)``."""
         parts = [p for p in (self.project, self.environment, self.resource or self.service) if p]
-        return " / ".join(parts) if parts else None
+        if not parts:
+            return None
+        if self.member and self.member not in parts and self.kind is GroupKind.COOLIFY:
+            parts.append(self.member)
+        return " / ".join(parts) + self._preview_suffix
+
+    @property
+    def app_title(self) -> str | None:
+        """The resource's name without the member, for a listing's heading."""
+        parts = [p for p in (self.project, self.environment, self.resource or self.service) if p]
+        return " / ".join(parts) + self._preview_suffix if parts else None
+
+    @property
+    def _preview_suffix(self) -> str:
+        return f" (PR #{self.pull_request})" if self.pull_request else ""
+
+
+def _identity_part(text: str) -> str:
+    return text.replace(":", "_").replace("/", "_")
 
 
 STANDALONE = ContainerGroup(GroupKind.STANDALONE)
@@ -198,6 +225,8 @@ class ContainerIncident:
     container_name: str
     app: str | None
     message: str
+    log_lines: str | None = None
+    """The last lines the container wrote before it failed, where they were read."""
     replaces: IncidentKind | None = None
 
     @property
@@ -208,6 +237,12 @@ class ContainerIncident:
     def subject(self) -> str:
         """What the incident is about: one per (host, kind, subject) is open at a time."""
         return self.container_name or "docker"
+
+
+LOGGED_KINDS: frozenset[IncidentKind] = frozenset(
+    {IncidentKind.CRASHED, IncidentKind.OOM_KILLED, IncidentKind.RESTART_LOOP}
+)
+"""Incidents whose opening carries the container's last log lines."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ class Incident:
     app: str | None = None
     container_id: str = ""
     container_name: str = ""
+    log_lines: str | None = None
     active: bool = True
     cleared_at: int | None = None
     last_notified_at: int | None = None
@@ -190,6 +191,7 @@ class IncidentBook:
             app=change.app,
             container_id=change.container_id,
             container_name=change.container_name,
+            log_lines=change.log_lines,
             flapping=flapping,
         )
         self._open[key] = incident
@@ -228,6 +230,8 @@ class IncidentBook:
         incident.threshold = change.threshold
         if change.app is not None:
             incident.app = change.app
+        if change.log_lines is not None:
+            incident.log_lines = change.log_lines
         if (
             raised
             and incident.notified

@@ -320,15 +320,18 @@ METRICS: tuple[Metric[Any], ...] = (CPU, MEMORY, SWAP, DISK, LOAD, INODES, NETWO
 """In the order of the charts and of the rules."""
 
 CONTAINER_SERIES: tuple[Series[ContainerView], ...] = (
-    Series("container.cpu_percent", lambda view: view.metrics.cpu_percent),
+    Series("container.cpu_percent", lambda view: view.metrics.cpu_percent, "CPU", ("cpu",)),
     Series(
         "container.memory_bytes",
         lambda view: (
             None if view.metrics.memory_bytes is None else float(view.metrics.memory_bytes)
         ),
+        "Memory",
+        ("memory", "mem"),
     ),
 )
-"""Per container, keyed by the container's name so that they survive a re-deploy."""
+"""Per app, keyed by the app's identity (``ContainerGroup.identity``; a standalone container's
+name) so that they continue across deploys: see ``series.flatten_containers``."""
 
 LEVELLED: tuple[Metric[Any], ...] = tuple(m for m in METRICS if m.levels is not None)
 """The metrics with warning and critical levels (rules), in the order of the rules."""

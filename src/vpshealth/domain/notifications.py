@@ -58,6 +58,8 @@ class Notification:
     value: float | None = None
     threshold: float | None = None
     unit: str = ""
+    log_lines: str | None = None
+    """The container's last log lines, for a crash, OOM kill or restart loop."""
 
     @property
     def summary(self) -> str:

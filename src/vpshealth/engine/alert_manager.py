@@ -275,6 +275,7 @@ class AlertManager:
             value=incident.value,
             threshold=incident.threshold,
             unit=incident.unit,
+            log_lines=incident.log_lines,
         )
 
     def _show(self, notifications: Sequence[Notification]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 
@@ -13,6 +14,7 @@ from vpshealth.collectors.docker_access import DockerAccess, DockerAccessError
 from vpshealth.collectors.docker_collector import DockerCollector, DockerListing
 from vpshealth.domain.container_incidents import IncidentTracker
 from vpshealth.domain.containers import (
+    LOGGED_KINDS,
     Container,
     ContainerIncident,
     ContainerMetrics,
@@ -33,6 +35,11 @@ EVENTS_RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
 ABSENT_RECHECK_POLLS = 20
 """A host without Docker is asked again only every this many polls (Docker gets installed
 rarely; asking costs a channel open and a command)."""
+LOGS_TIMEOUT_SECONDS = 3.0
+"""The longest a poll or the events stream waits for a failed container's last log lines."""
+RUN_LOGS_SECONDS = 120
+"""Lines read at a repeated crash serve a restart loop that opens within this time (Docker's
+restart back-off is at most a minute)."""
 
 _ACCESS_KIND = {
     DockerAccess.DENIED: IncidentKind.DOCKER_PERMISSION_DENIED,
@@ -51,8 +58,17 @@ class DockerMonitor:
         on_incidents: IncidentSink | None = None,
         follow_events: bool = True,
         tracker: IncidentTracker | None = None,
+        logs_wanted: Callable[[], bool] | None = None,
     ) -> None:
+        """``logs_wanted``: asked at each opening of a crash, OOM kill or restart loop whether
+        to read the container's last log lines into it (the rule ``containers.logs``); None:
+        never."""
         self._host_name = host_name
+        self._logs_wanted = logs_wanted
+        self._run_logs: dict[str, tuple[int, str]] = {}
+        """Container id -> (when, lines) of the run that just ended, read at its ``die`` while
+        a crash of it is open: a restart loop opens at the next ``start``, when that run's lines
+        can no longer be told from the runs before it (see ``docker_logs.log_request``)."""
         self._collector = collector
         self._clock = clock
         self._on_incidents = on_incidents
@@ -91,6 +107,7 @@ class DockerMonitor:
         changes = self._tracker.docker_reachable(now) if self._had_docker else []
         self._had_docker = True
         changes += self._tracker.observe_listing(now, listing.containers)
+        changes = await self._with_logs(changes)
         self._latest = {c.id: c for c in listing.containers}
         views = self._views(listing)
         self._start_events(now)
@@ -143,7 +160,7 @@ class DockerMonitor:
                     attempt = 0
                     since = max(since, event.time)
                     self._last_event_time = since
-                    self._handle(event)
+                    await self._handle(event)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the stream dropped: reconnect, replaying from `since`
@@ -152,10 +169,71 @@ class DockerMonitor:
             attempt += 1
             await asyncio.sleep(delay)
 
-    def _handle(self, event: DockerEvent) -> None:
+    async def _handle(self, event: DockerEvent) -> None:
         changes = self._tracker.observe_event(event, self._latest.get(event.container_id))
         if changes and self._on_incidents is not None:
-            self._on_incidents(changes)
+            self._on_incidents(await self._with_logs(changes))
+        if event.action == "die":
+            await self._keep_run_logs(event)
+        elif event.action == "destroy":
+            self._run_logs.pop(event.container_id, None)
+
+    async def _keep_run_logs(self, event: DockerEvent) -> None:
+        """At a repeated crash (one is open for the container, no restart loop yet), read the
+        run's lines while the container is down, for the restart loop that may open next."""
+        kinds = {i.kind for i in self._tracker.open_incidents() if i.container_name == event.name}
+        if IncidentKind.CRASHED not in kinds or IncidentKind.RESTART_LOOP in kinds:
+            return
+        if self._logs_wanted is None or not self._logs_wanted():
+            return
+        try:
+            async with asyncio.timeout(LOGS_TIMEOUT_SECONDS):
+                lines = await self._collector.last_run_logs(event.container_id, event.time)
+        except Exception as exc:
+            log.debug("%s: could not read the logs of %s: %s", self._host_name, event.name, exc)
+            return
+        if lines:
+            self._run_logs[event.container_id] = (event.time, lines)
+
+    async def _with_logs(self, changes: list[ContainerIncident]) -> list[ContainerIncident]:
+        """The openings of crashes, OOM kills and restart loops with the container's last log
+        lines, read within ``LOGS_TIMEOUT_SECONDS`` for all of them together. Logs that
+        cannot be read leave the incident without lines (and a debug log): never an error."""
+        wanted = [
+            i
+            for i, c in enumerate(changes)
+            if c.opened and c.kind in LOGGED_KINDS and c.container_id and c.log_lines is None
+        ]
+        if not wanted or self._logs_wanted is None or not self._logs_wanted():
+            return changes
+        found: dict[int, str] = {}
+
+        async def read(index: int) -> None:
+            change = changes[index]
+            kept = self._run_logs.pop(change.container_id, None)
+            if (
+                kept is not None
+                and change.kind is IncidentKind.RESTART_LOOP
+                and 0 <= change.at - kept[0] <= RUN_LOGS_SECONDS
+            ):
+                found[index] = kept[1]
+                return
+            try:
+                found[index] = await self._collector.last_run_logs(change.container_id, change.at)
+            except Exception as exc:
+                log.debug("%s: could not read the logs of %s: %s",
+                          self._host_name, change.container_name, exc)  # fmt: skip
+
+        try:
+            async with asyncio.timeout(LOGS_TIMEOUT_SECONDS):
+                await asyncio.gather(*(read(i) for i in wanted))
+        except TimeoutError:
+            log.debug("%s: container logs took longer than %.0f s; sent without them",
+                      self._host_name, LOGS_TIMEOUT_SECONDS)  # fmt: skip
+        return [
+            dataclasses.replace(c, log_lines=found[i]) if found.get(i) else c
+            for i, c in enumerate(changes)
+        ]
 
     def stop_events(self) -> None:
         """Stop following events until the next successful listing (the host is down)."""

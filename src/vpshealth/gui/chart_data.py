@@ -9,7 +9,17 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from vpshealth.domain.metric_catalog import METRICS, Chart, Metric, Subject, subjects_in
+from vpshealth.domain.metric_catalog import (
+    CONTAINER_SERIES,
+    METRICS,
+    Chart,
+    Metric,
+    Subject,
+    series_name,
+    subjects_in,
+)
+from vpshealth.read_model.container_series import ContainerChoice, choices
+from vpshealth.store.docker_repository import DockerRepository
 from vpshealth.store.history import CHART_MAX_POINTS, HistoryReader, Point
 
 MAX_POINTS = CHART_MAX_POINTS
@@ -36,6 +46,11 @@ LAYOUT = grid(METRICS)
 """Panel → (row, column, columns spanned)."""
 
 CHART_UNITS = {metric.name: metric.chart.unit for metric in METRICS if metric.chart is not None}
+
+CONTAINER_UNITS = {"container.cpu_percent": "%", "container.memory_bytes": "B"}
+"""A container's panels, by series key: CPU (100 % is one core) and memory in bytes."""
+
+CONTAINER_LAYOUT = {key: (0, col, 1) for col, key in enumerate(CONTAINER_UNITS)}
 
 
 class ChartRange(Enum):
@@ -145,3 +160,31 @@ def load_host_charts(
 
     panels = tuple(panel(metric, metric.chart) for metric in METRICS if metric.chart is not None)
     return HostCharts(since, now, panels)
+
+
+def load_container_choices(
+    docker: DockerRepository, history: HistoryReader, host_id: int
+) -> list[ContainerChoice]:
+    """The host's apps and containers with stored history, as the chart picker lists them."""
+    return choices(docker.containers_of(host_id), history.metrics_of(host_id))
+
+
+def load_container_charts(
+    history: HistoryReader,
+    host_id: int,
+    subject: str,
+    chart_range: ChartRange,
+    now: int,
+    *,
+    limit: int = MAX_POINTS,
+) -> HostCharts:
+    """CPU and memory of one app (across its deploys) or standalone container."""
+    since = now - chart_range.seconds
+    panels = []
+    for series in CONTAINER_SERIES:
+        data = history.series(host_id, series_name(series.key, subject), since, now, limit)
+        points = [Point(ts, v) for ts, v in zip(data.timestamps, data.values, strict=True)]
+        label = series.line or series.key
+        line = _line(label, points, since, now, limit)
+        panels.append(Panel(series.key, label, CONTAINER_UNITS[series.key], (line,)))
+    return HostCharts(since, now, tuple(panels))

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from vpshealth.gui import formatting
 from vpshealth.gui.chart_data import CHART_UNITS, LAYOUT, HostCharts, Line, Panel
 
+Layout = dict[str, tuple[int, int, int]]
+
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
 
 
@@ -22,6 +24,8 @@ def value_text(value: float, unit: str) -> str:
         return f"{value:.1f}%"
     if unit == "B/s":
         return f"{formatting.human_bytes(value)}/s"
+    if unit == "B":
+        return formatting.human_bytes(value)
     return f"{value:.2f}"
 
 
@@ -48,21 +52,30 @@ def readout(charts: HostCharts, x: float) -> str:
 
 
 class ChartsView(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    """The host's panels by default; ``layout`` and ``units`` give another set (a container's)."""
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        layout: Layout | None = None,
+        units: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(parent)
+        panels = LAYOUT if layout is None else layout
+        units = CHART_UNITS if units is None else units
         pg.setConfigOptions(antialias=True, background="w", foreground="#444")
         self.graphics: Any = pg.GraphicsLayoutWidget()
         self.readout = QLabel("Move the pointer over a chart to read its values.", self)
         self.readout.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.readout)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.graphics, 1)
+        box.addWidget(self.readout)
         self.plots: dict[str, Any] = {}
         self._cursors: list[Any] = []
         self._charts: HostCharts | None = None
         first: Any = None
-        for key, (row, col, colspan) in LAYOUT.items():
+        for key, (row, col, colspan) in panels.items():
             plot = self.graphics.addPlot(
                 row=row, col=col, colspan=colspan, axisItems={"bottom": pg.DateAxisItem()}
             )
@@ -72,8 +85,8 @@ class ChartsView(QWidget):
             plot.setMenuEnabled(False)
             plot.getViewBox().setMouseEnabled(x=True, y=False)
             plot.addLegend(offset=(5, 5), labelTextSize="8pt")
-            if CHART_UNITS[key] == "B/s":
-                plot.getAxis("left").setLabel(units="B/s")  # SI prefixes: kB/s, MB/s
+            if units[key] in {"B/s", "B"}:
+                plot.getAxis("left").setLabel(units=units[key])  # SI prefixes: kB/s, MB
             cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888", width=1))
             cursor.setVisible(False)
             plot.addItem(cursor, ignoreBounds=True)
@@ -110,7 +123,8 @@ class ChartsView(QWidget):
             pen = pg.mkPen(PALETTE[i % len(PALETTE)], width=1.5)
             plot.plot(line.xs, line.ys, pen=pen, name=line.label if len(panel.lines) > 1 else None)
         if panel.unit == "%":
-            plot.setYRange(0, 100, padding=0.02)
+            highest = max((y for line in panel.lines for y in line.ys), default=0.0)
+            plot.setYRange(0, max(100.0, highest), padding=0.02)  # a container: 100 % a core
         else:
             plot.enableAutoRange(axis="y")
 

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
-from vpshealth.domain.containers import ContainerGroup, ContainerState, GroupKind, Health
+from vpshealth.domain.containers import ContainerState, GroupKind, Health
 from vpshealth.gui import formatting
+from vpshealth.read_model import container_groups
 from vpshealth.store.docker_repository import StoredContainer
 
 COLUMNS = ("Container", "State", "Health", "Restarts", "CPU", "Memory", "Up for", "Image")
@@ -17,22 +18,13 @@ COLUMNS = ("Container", "State", "Health", "Restarts", "CPU", "Memory", "Up for"
 _BAD_STATES = {ContainerState.EXITED, ContainerState.DEAD, ContainerState.RESTARTING}
 
 
-def group_title(group: ContainerGroup) -> str:
-    if group.infrastructure:
-        return "Coolify infrastructure"
-    if group.kind is GroupKind.COOLIFY:
-        parts = [p for p in (group.project, group.environment) if p]
-        return "Coolify: " + (" / ".join(parts) if parts else "unnamed project")
-    if group.kind is GroupKind.COMPOSE:
-        return f"Compose: {group.project or 'unnamed project'}"
-    return "Standalone containers"
-
-
-def grouped(stored: Sequence[StoredContainer]) -> dict[str, list[StoredContainer]]:
-    groups: dict[str, list[StoredContainer]] = {}
-    for item in stored:
-        groups.setdefault(group_title(item.view.container.group), []).append(item)
-    return dict(sorted(groups.items()))
+def grouped(stored: Sequence[StoredContainer]) -> list[tuple[str, list[StoredContainer]]]:
+    """One group per app identity, as the CLI and the API group them."""
+    by_id = {item.view.container.id: item for item in stored}
+    return [
+        (title, [by_id[v.container.id] for v in views])
+        for title, views in container_groups.by_app([item.view for item in stored])
+    ]
 
 
 def row_texts(item: StoredContainer, now: float) -> list[str]:
@@ -49,7 +41,7 @@ def row_texts(item: StoredContainer, now: float) -> list[str]:
         else "—"
     )
     return [
-        c.group.resource or c.group.service or c.name
+        c.group.member or c.group.resource or c.group.service or c.name
         if c.group.kind is not GroupKind.STANDALONE
         else c.name,
         state,
@@ -81,7 +73,7 @@ class ContainersView(QTreeWidget):
             self.addTopLevelItem(placeholder)
             return
         now = time.time()
-        for title, items in grouped(stored).items():
+        for title, items in grouped(stored):
             running = sum(i.view.container.state is ContainerState.RUNNING for i in items)
             group = QTreeWidgetItem([f"{title}  ({running} of {len(items)} running)"])
             group.setFirstColumnSpanned(True)

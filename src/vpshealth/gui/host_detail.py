@@ -7,10 +7,12 @@ import functools
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QStackedWidget,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -19,18 +21,28 @@ from PySide6.QtWidgets import (
 )
 
 from vpshealth.gui import formatting
-from vpshealth.gui.chart_data import ChartRange, HostCharts, load_host_charts
+from vpshealth.gui.chart_data import (
+    CONTAINER_LAYOUT,
+    CONTAINER_UNITS,
+    ChartRange,
+    HostCharts,
+    load_container_charts,
+    load_container_choices,
+    load_host_charts,
+)
 from vpshealth.gui.charts import ChartsView
 from vpshealth.gui.containers_view import ContainersView
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.incidents_view import IncidentsView
 from vpshealth.gui.overview_model import STATE_COLOURS, fullest_disk, state_label
 from vpshealth.gui.tray_state import state_of
+from vpshealth.read_model.container_series import ContainerChoice
 from vpshealth.read_model.events import Event
 from vpshealth.read_model.fleet import FleetSnapshot
 from vpshealth.store.host_repository import HostRecord
 
 EVENTS_DAYS = 30
+THE_SERVER = "The server"
 
 EVENT_TEXT = {
     "state_change": "State changed",
@@ -79,6 +91,7 @@ class HostDetail(QWidget):
         self._record: HostRecord | None = None
         self._range = ChartRange.HOUR
         self._loading = False
+        self._load_again = False
 
         self.title = QLabel(self)
         font = self.title.font()
@@ -113,11 +126,24 @@ class HostDetail(QWidget):
         ranges.addStretch(1)
         self.range_buttons.idClicked.connect(lambda i: self.set_range(list(ChartRange)[i]))
 
+        self.chart_subject = QComboBox(self)
+        self.chart_subject.setToolTip(
+            "The server's charts, or CPU and memory of one app (across its deploys) or container"
+        )
+        self.chart_subject.addItem(THE_SERVER, None)
+        self.chart_subject.currentIndexChanged.connect(lambda _: self.reload())
+        ranges.insertWidget(0, QLabel("Charts of", self))
+        ranges.insertWidget(1, self.chart_subject)
+
         self.charts = ChartsView(self)
+        self.container_charts = ChartsView(self, CONTAINER_LAYOUT, CONTAINER_UNITS)
+        self.chart_pages = QStackedWidget(self)
+        self.chart_pages.addWidget(self.charts)
+        self.chart_pages.addWidget(self.container_charts)
         charts_page = QWidget(self)
         charts_layout = QVBoxLayout(charts_page)
         charts_layout.addLayout(ranges)
-        charts_layout.addWidget(self.charts, 1)
+        charts_layout.addWidget(self.chart_pages, 1)
         self.containers = ContainersView(self)
         self.incidents = IncidentsView(ctx, host_id=-1, parent=self)
         self.events = QTreeWidget(self)
@@ -145,8 +171,19 @@ class HostDetail(QWidget):
     def chart_range(self) -> ChartRange:
         return self._range
 
+    @property
+    def chart_container(self) -> str | None:
+        """The subject of the container series charted, None for the server's charts."""
+        subject: str | None = self.chart_subject.currentData()
+        return subject
+
+    def show_container(self, subject: str | None) -> None:
+        self.chart_subject.setCurrentIndex(max(self.chart_subject.findData(subject), 0))
+
     def show_host(self, record: HostRecord) -> None:
         changed_host = self._record is None or self._record.id != record.id
+        if changed_host:
+            self._set_choices([])
         self._record = record
         self.title.setText(record.host.name)
         colour = STATE_COLOURS[state_of(record)].name()
@@ -177,7 +214,10 @@ class HostDetail(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        if self._record is None or self._loading:
+        if self._record is None:
+            return
+        if self._loading:
+            self._load_again = True  # e.g. another range or container picked meanwhile
             return
         self._loading = True
         self._ctx.tasks.spawn(self._reload(), f"Loading the charts of {self._record.host.name}")
@@ -187,24 +227,57 @@ class HostDetail(QWidget):
             await self.load()
         finally:
             self._loading = False
+        if self._load_again:
+            self._load_again = False
+            self.reload()
 
     async def load(self) -> None:
         record = self._record
         if record is None:
             return
         core, now = self._ctx.core, int(self._ctx.now())
-        charts: HostCharts = await self._ctx.read(
-            functools.partial(load_host_charts, core.history, record.id, self._range, now)
+        subject = self.chart_container
+        if subject is None:
+            load = functools.partial(load_host_charts, core.history, record.id, self._range, now)
+        else:
+            load = functools.partial(
+                load_container_charts, core.history, record.id, subject, self._range, now
+            )
+        charts: HostCharts = await self._ctx.read(load)
+        options = await self._ctx.read(
+            functools.partial(load_container_choices, core.docker, core.history, record.id)
         )
         detail = await self._ctx.read(
             functools.partial(core.read_model.host_detail, record, now - EVENTS_DAYS * 86400)
         )
         if self._record is None or self._record.id != record.id:
             return
-        self.charts.show_charts(charts)
+        if subject is None:
+            self.charts.show_charts(charts)
+            self.chart_pages.setCurrentWidget(self.charts)
+        else:
+            self.container_charts.show_charts(charts)
+            self.chart_pages.setCurrentWidget(self.container_charts)
+        self._set_choices(options)
         self.containers.set_containers(detail.containers)
         self._show_events(detail.events)
         await self.incidents.load()
+
+    def _set_choices(self, options: list[ContainerChoice]) -> None:
+        """The picker: the server, then each app and container with history, by name."""
+        current = self.chart_container
+        wanted = [(THE_SERVER, None), *((o.label, o.subject) for o in options)]
+        combo = self.chart_subject
+        if [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())] == wanted:
+            return
+        combo.blockSignals(True)
+        try:
+            combo.clear()
+            for text, subject in wanted:
+                combo.addItem(text, subject)
+            combo.setCurrentIndex(max(combo.findData(current), 0))
+        finally:
+            combo.blockSignals(False)
 
     def _show_events(self, events: list[Event]) -> None:
         self.events.clear()

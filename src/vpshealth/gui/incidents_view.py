@@ -1,4 +1,5 @@
-"""Open and recent incidents, with Acknowledge and Snooze."""
+"""Open and recent incidents, with Acknowledge and Snooze, and the last log lines of the
+selected container's crash."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import functools
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -76,12 +78,20 @@ class IncidentsView(QWidget):
         self.snooze_button.setToolTip("No notifications about this server for the next hour.")
         self.snooze_button.clicked.connect(self.snooze_selected)
         self.message = QLabel(self)
+        self.log_title = QLabel(self)
+        self.log_view = QPlainTextEdit(self)
+        self.log_view.setReadOnly(True)
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.log_view.setMaximumHeight(220)
         buttons = QHBoxLayout()
         buttons.addWidget(self.acknowledge_button)
         buttons.addWidget(self.snooze_button)
         buttons.addWidget(self.message, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tree, 1)
+        layout.addWidget(self.log_title)
+        layout.addWidget(self.log_view)
         layout.addLayout(buttons)
         self._update_buttons()
 
@@ -102,9 +112,9 @@ class IncidentsView(QWidget):
     def set_incidents(self, incidents: Sequence[IncidentRecord]) -> None:
         selected = self.selected()
         ordered = sorted(incidents, key=lambda i: (not i.is_open, -i.opened_at))
-        if self._loaded and [(i.id, i.resolved_at, i.acknowledged_at) for i in ordered] == [
-            (i.id, i.resolved_at, i.acknowledged_at) for i in self._incidents
-        ]:
+        if self._loaded and [
+            (i.id, i.resolved_at, i.acknowledged_at, i.log_lines) for i in ordered
+        ] == [(i.id, i.resolved_at, i.acknowledged_at, i.log_lines) for i in self._incidents]:
             return
         self._loaded = True
         self._incidents = ordered
@@ -121,7 +131,11 @@ class IncidentsView(QWidget):
                 ]
             )
             item.setData(0, Qt.ItemDataRole.UserRole, incident.id)
-            item.setToolTip(2, incident.message)
+            item.setToolTip(
+                2,
+                incident.message + ("\n\nSelect it to see its last log lines."
+                                    if incident.log_lines else ""),
+            )  # fmt: skip
             if incident.is_open:
                 colour = "#c62828" if incident.severity == "critical" else "#b87400"
                 item.setForeground(0, QBrush(QColor(colour)))
@@ -155,6 +169,19 @@ class IncidentsView(QWidget):
             incident is not None and incident.is_open and incident.acknowledged_at is None
         )
         self.snooze_button.setEnabled(incident is not None)
+        self._show_log_lines(incident)
+
+    def _show_log_lines(self, incident: IncidentRecord | None) -> None:
+        lines = incident.log_lines if incident is not None else None
+        self.log_title.setVisible(bool(lines))
+        self.log_view.setVisible(bool(lines))
+        if incident is None or not lines:
+            self.log_view.clear()
+            return
+        who = incident.container_name or incident.subject
+        self.log_title.setText(f"Last log lines of {who} before it failed:")
+        if self.log_view.toPlainText() != lines:
+            self.log_view.setPlainText(lines)
 
     def _double_clicked(self, item: QTreeWidgetItem) -> None:
         incident = self.selected()

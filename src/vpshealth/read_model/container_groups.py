@@ -3,6 +3,7 @@ project, standalone), for every face that lists a host's containers."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 
 from vpshealth.domain.containers import ContainerState, ContainerView, GroupKind
@@ -30,13 +31,29 @@ def app_title(view: ContainerView) -> str:
     if group.kind is GroupKind.STANDALONE:
         return "Standalone containers"
     kind = "Coolify" if group.kind is GroupKind.COOLIFY else "Compose"
-    return f"{kind}: {group.app or '(unnamed)'}"
+    return f"{kind}: {group.app_title or '(unnamed)'}"
 
 
 def by_app(views: Sequence[ContainerView]) -> list[tuple[str, list[ContainerView]]]:
-    """Apps by title, standalone containers and Coolify's own last."""
+    """Apps by title, standalone containers and Coolify's own last. One group per app
+    identity (a stack's members, a database and its proxy together; two apps of the same
+    name apart), titled by the first of its containers that has a name."""
     groups: dict[str, list[ContainerView]] = {}
+    titles: dict[str, str] = {}
     for view in views:
-        groups.setdefault(app_title(view), []).append(view)
-    order = sorted(groups, key=lambda t: (t.startswith(("Standalone", "Coolify infra")), t))
-    return [(title, groups[title]) for title in order]
+        group = view.container.group
+        title = app_title(view)
+        key = title if group.infrastructure else (group.app_identity or title)
+        groups.setdefault(key, []).append(view)
+        if key not in titles or (titles[key].endswith("(unnamed)") and group.app_title):
+            titles[key] = title
+    taken = Counter(titles.values())
+    for key, title in titles.items():
+        uuid = groups[key][0].container.group.uuid
+        if taken[title] > 1 and uuid:
+            titles[key] = f"{title} [{uuid}]"  # two apps of the same name: say which is which
+    order = sorted(
+        groups,
+        key=lambda k: (titles[k].startswith(("Standalone", "Coolify infra")), titles[k], k),
+    )
+    return [(titles[key], groups[key]) for key in order]

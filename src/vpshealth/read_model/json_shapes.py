@@ -68,6 +68,8 @@ def group_json(view: ContainerView) -> JsonObject:
         "project": group.project,
         "environment": group.environment,
         "resource": group.resource or group.service,
+        "identity": group.identity,
+        "app": group.app,
     }
 
 
@@ -152,6 +154,7 @@ def incident_json(record: IncidentRecord) -> JsonObject:
         "value": record.value,
         "threshold": record.threshold,
         "reminders_sent": record.reminders_sent,
+        "log_lines": record.log_lines,
     }
 
 

@@ -77,6 +77,9 @@ class ReadModel:
         names = self.hosts.names() if rows else {}
         return [_event(row, names) for row in rows]
 
+    def incident(self, incident_id: int) -> IncidentRecord | None:
+        return self.incident_repository.get(incident_id)
+
     def incident_page(
         self, *, open_only: bool, host_id: int | None, before: int | None, limit: int
     ) -> list[IncidentRecord]:

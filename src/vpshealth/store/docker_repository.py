@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, case, delete, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from vpshealth.domain.container_identity import group_of
 from vpshealth.domain.containers import (
     Container,
     ContainerGroup,
@@ -74,7 +75,29 @@ def _container_values(view: ContainerView, seen_at: int) -> dict[str, Any]:
     }
 
 
+def _group_from_row(row: Row[Any], labels: tuple[tuple[str, str], ...]) -> ContainerGroup:
+    """The group as the parsers make it from the stored labels (this gives the identity: uuid,
+    pull request, member); the stored columns where that does not agree (no labels kept)."""
+    derived = group_of(dict(labels), row.name, row.image)
+    stored = ContainerGroup(
+        GroupKind(row.group_kind),
+        row.project,
+        row.environment,
+        row.resource,
+        row.service,
+        row.infrastructure,
+    )
+    same = (derived.kind, derived.project, derived.environment, derived.resource) == (
+        stored.kind,
+        stored.project,
+        stored.environment,
+        stored.resource,
+    )
+    return derived if same else stored
+
+
 def _container_from_row(row: Row[Any]) -> StoredContainer:
+    labels = tuple(sorted(json.loads(row.labels).items()))
     container = Container(
         id=row.container_id,
         name=row.name,
@@ -89,15 +112,8 @@ def _container_from_row(row: Row[Any]) -> StoredContainer:
         started_at=row.started_at,
         finished_at=row.finished_at,
         ports=tuple(json.loads(row.ports)),
-        labels=tuple(sorted(json.loads(row.labels).items())),
-        group=ContainerGroup(
-            GroupKind(row.group_kind),
-            row.project,
-            row.environment,
-            row.resource,
-            row.service,
-            row.infrastructure,
-        ),
+        labels=labels,
+        group=_group_from_row(row, labels),
     )
     metrics = ContainerMetrics(row.cpu_percent, row.memory_bytes, row.memory_limit_bytes)
     return StoredContainer(ContainerView(container, metrics), row.seen_at)
@@ -151,6 +167,7 @@ def record_incident(conn: Connection, host_id: int, incident: ContainerIncident)
                 severity=incident.severity.value,
                 opened_at=incident.at,
                 message=incident.message,
+                log_lines=incident.log_lines,
             )
             .on_conflict_do_nothing()
         )
@@ -204,6 +221,7 @@ def _move(conn: Connection, host_id: int, incident: ContainerIncident) -> bool:
             severity=incident.severity.value,
             app=incident.app,
             message=incident.message,
+            **({} if incident.log_lines is None else {"log_lines": incident.log_lines}),
         )
     )
     return bool(result.rowcount)

@@ -32,6 +32,7 @@ class IncidentRecord:
     last_notified_at: int | None
     reminders_sent: int
     flapping: bool
+    log_lines: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -59,6 +60,7 @@ def _record(row: Row[Any]) -> IncidentRecord:
         last_notified_at=row.last_notified_at,
         reminders_sent=row.reminders_sent,
         flapping=bool(row.flapping),
+        log_lines=row.log_lines,
     )
 
 

@@ -48,6 +48,7 @@ def _row_values(incident: Incident) -> dict[str, Any]:
         "last_notified_at": incident.last_notified_at,
         "reminders_sent": incident.reminders_sent,
         "flapping": incident.flapping,
+        "log_lines": incident.log_lines,
     }
 
 
@@ -229,6 +230,7 @@ class IncidentStore:
                     acknowledged=row.acknowledged_at is not None,
                     flapping=bool(row.flapping),
                     reminders_sent=row.reminders_sent,
+                    log_lines=row.log_lines,
                 )
                 for row in rows
             ]
@@ -243,9 +245,16 @@ class IncidentStore:
             return {(row.host_id, row.kind, row.subject) for row in rows}
 
 
+LIVE_LOG_CHARS = 1000
+"""The most of a notification's log lines the live stream carries (its end: the crash); the
+whole of them are in the incident."""
+
+
 def _notification_draft(notification: Notification, notification_id: int) -> LiveDraft:
+    lines = notification.log_lines
     data = {
         **notification.to_json(),
+        "log_lines": lines[-LIVE_LOG_CHARS:] if lines else None,
         "id": notification_id,
         "since": iso(notification.since),
         "at": iso(notification.at),

@@ -186,6 +186,7 @@ incidents = Table(
     Column("last_notified_at", Integer),
     Column("reminders_sent", Integer, nullable=False, server_default="0"),
     Column("flapping", Boolean, nullable=False, server_default="0"),
+    Column("log_lines", Text),
     Index(
         "uq_incidents_open",
         "host_id",

@@ -452,7 +452,8 @@ class DockerEngine:
         )
 
     def run_coolify(self, name: str, project: str, environment: str, resource: str) -> str:
-        """A running container with Coolify's labels; returns its id."""
+        """A running container with a few of Coolify's label keys (not a set Coolify writes:
+        support/coolify.py has those); returns its id."""
         labels = {
             "coolify.managed": "true",
             "coolify.projectName": project,
