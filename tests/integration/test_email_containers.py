@@ -69,8 +69,11 @@ def test_a_crash_looping_app_is_one_e_mail_and_its_fix_one_more(
         # within one check interval plus the batching window (and slack for a busy machine)
         wait_for("the restart-loop e-mail", lambda: len(server.messages) >= 1, 90)
 
-        docker_scenario.remove(LOOPING)
+        # the fixed redeploy, as Coolify does it: the new container first, then the old removed
+        # (removing it with nothing of the app running would leave the loop open: Coolify's
+        # restart limit, tests/integration/test_container_lifecycle.py)
         docker_scenario.run_sleeper(REDEPLOYED, labels=app_labels(REDEPLOYED))  # the fix
+        docker_scenario.remove(LOOPING)
         wait_for("the recovery e-mail", lambda: len(server.messages) >= 2, 120)
         time.sleep(BATCH + 2 * INTERVAL)  # room for any further e-mail to (wrongly) arrive
     finally:

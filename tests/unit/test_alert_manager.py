@@ -313,6 +313,86 @@ async def test_the_log_notifier_stays_when_other_notifiers_are_given(
     assert "(opened, critical)" in logged[0]
 
 
+def _shop(
+    kind: IncidentKind, at: int, message: str, replaces: IncidentKind | None = None
+) -> ContainerIncident:
+    return ContainerIncident(
+        kind, True, at, "e" * 64, "shop-web", "shop / production / web", message, replaces=replaces
+    )
+
+
+async def test_a_crash_that_becomes_a_restart_loop_is_one_incident_that_got_worse(
+    harness: Harness,
+) -> None:
+    await _settled(harness)
+    opened_at = int(harness.clock.now())
+    crash = _shop(IncidentKind.CRASHED, opened_at, "shop-web crashed with exit code 3")
+    harness.manager.observe_incidents(harness.host_id, [crash])
+    await harness.step()
+    (before,) = IncidentRepository(harness.engine).list()
+    loop = _shop(
+        IncidentKind.RESTART_LOOP,
+        opened_at + 5,
+        "shop-web keeps crashing: restarted 3 times in 10 min",
+        replaces=IncidentKind.CRASHED,
+    )
+    harness.manager.observe_incidents(harness.host_id, [loop])
+    await harness.step()
+    assert harness.seen.kinds() == [
+        (NotificationKind.OPENED, "crashed"),
+        (NotificationKind.ESCALATED, "restart_loop"),
+    ]
+    worse = harness.seen.shown[1]
+    assert worse.title == "restart loop of shop / production / web"
+    assert worse.since == opened_at
+    assert worse.incident_id == harness.seen.shown[0].incident_id == before.id
+    (after,) = IncidentRepository(harness.engine).list()
+    assert (after.id, after.rule, after.opened_at, after.resolved_at) == (
+        before.id,
+        "restart_loop",
+        opened_at,
+        None,
+    )
+    assert after.message == "shop-web keeps crashing: restarted 3 times in 10 min"
+    # more restarts of the same loop: nothing more
+    harness.manager.observe_incidents(harness.host_id, [loop])
+    await harness.step()
+    assert len(harness.seen.shown) == 2
+
+
+async def test_a_crash_and_its_loop_in_one_step_are_one_incident(harness: Harness) -> None:
+    await _settled(harness)
+    at = int(harness.clock.now())
+    crash = _shop(IncidentKind.CRASHED, at, "shop-web crashed with exit code 3")
+    loop = _shop(
+        IncidentKind.RESTART_LOOP, at + 2, "shop-web keeps crashing", replaces=IncidentKind.CRASHED
+    )
+    harness.manager.observe_incidents(harness.host_id, [crash, loop])
+    await harness.step()
+    assert harness.seen.kinds() == [
+        (NotificationKind.OPENED, "crashed"),
+        (NotificationKind.ESCALATED, "restart_loop"),
+    ]
+    (record,) = IncidentRepository(harness.engine).list()
+    assert [n.incident_id for n in harness.seen.shown] == [record.id, record.id]
+    assert record.rule == "restart_loop"
+
+
+async def test_a_loop_replacing_a_crash_held_back_by_the_quiet_start_opens_once(
+    harness: Harness,
+) -> None:
+    at = int(harness.clock.now())
+    crash = _shop(IncidentKind.CRASHED, at, "shop-web crashed with exit code 3")
+    loop = _shop(
+        IncidentKind.RESTART_LOOP, at + 2, "shop-web keeps crashing", replaces=IncidentKind.CRASHED
+    )
+    harness.manager.observe_incidents(harness.host_id, [crash, loop])
+    await harness.step()
+    assert harness.seen.shown == []
+    await _settled(harness)
+    assert harness.seen.kinds() == [(NotificationKind.OPENED, "restart_loop")]
+
+
 async def test_a_crash_keeps_its_log_lines_in_the_incident_and_the_notification(
     harness: Harness, engine: Engine, host_id: int
 ) -> None:

@@ -12,7 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vpshealth.collectors.docker_parsers import parse_event
-from vpshealth.domain.container_incidents import IncidentTracker
+from vpshealth.domain.container_incidents import (
+    RECENT_FAILURE_SECONDS,
+    STOPPED_BY_COOLIFY,
+    IncidentTracker,
+)
 from vpshealth.domain.containers import (
     STANDALONE,
     Container,
@@ -114,22 +118,76 @@ def crash_cycle(at: int, name: str = "web", code: int = 3) -> list[DockerEvent]:
 # --- baseline -----------------------------------------------------------------------------
 
 
-def test_first_listing_is_a_baseline() -> None:
+def test_first_listing_is_a_baseline_of_old_failures() -> None:
     tracker = IncidentTracker()
+    day_ago = T0 - 86_400
     changes = tracker.observe_listing(
         T0,
         [
-            ctr("exited3", EXITED, exit_code=3, finished=T0 - 60),
-            ctr("killed", EXITED, exit_code=137, finished=T0 - 60),
-            ctr("oomed", EXITED, exit_code=137, oom=True, finished=T0 - 60),
+            ctr("exited3", EXITED, exit_code=3, finished=day_ago),
+            ctr("killed", EXITED, exit_code=137, finished=day_ago),
+            ctr("oomed", EXITED, exit_code=137, oom=True, finished=day_ago),
             ctr("oom-child", RUNNING, oom=True),
             ctr("sick-but-stopped", EXITED, health=Health.UNHEALTHY, exit_code=0),
-            ctr("looping", RESTARTING, restarts=50, exit_code=1, finished=T0 - 1),
-            ctr("fine", RUNNING, health=Health.HEALTHY),
+            ctr("just-over", EXITED, exit_code=3, finished=T0 - RECENT_FAILURE_SECONDS - 1),
+            ctr("fine", RUNNING, health=Health.HEALTHY, restarts=50, finished=T0 - 5),
         ],
     )
     assert changes == []
     assert tracker.open_incidents() == []
+
+
+def test_recent_failures_at_first_sight_open() -> None:
+    tracker = IncidentTracker(restart_loop_count=3)
+    listing = [
+        ctr("oomer", EXITED, exit_code=137, oom=True, finished=T0 - 60, group=SHOP),
+        ctr("exited3", EXITED, exit_code=3, finished=T0 - RECENT_FAILURE_SECONDS),
+        ctr("looping", RESTARTING, restarts=50, exit_code=1, finished=T0 - 1, group=BLOG),
+        ctr("flaky", RESTARTING, restarts=1, exit_code=2, finished=T0 - 3),
+        ctr("clean-exit", EXITED, exit_code=0, finished=T0 - 5),
+        ctr("stopped", EXITED, exit_code=143, finished=T0 - 5),
+    ]
+    changes = tracker.observe_listing(T0, listing)
+    assert sorted(kinds(changes)) == sorted(
+        [(OOM, True, "oomer"), (CRASHED, True, "exited3"), (LOOP, True, "looping"),
+         (CRASHED, True, "flaky")]
+    )  # fmt: skip
+    by_name = {c.container_name: c for c in changes}
+    assert by_name["oomer"].at == T0 - 60  # since the failure, not since we looked
+    assert by_name["oomer"].app == "shop / production / web"
+    assert by_name["oomer"].message == "oomer (shop / production / web) was killed: out of memory"
+    assert by_name["looping"].message == (
+        "looping (blog / db) is restarting again and again: 50 restarts so far, "
+        "the last with exit code 1"
+    )
+    assert by_name["flaky"].message == "flaky crashed with exit code 2"
+    # the next listing of the same state opens nothing more
+    assert tracker.observe_listing(T0 + 5, listing) == []
+
+
+def test_killed_while_restarting_at_first_sight_is_a_crash() -> None:
+    tracker = IncidentTracker()
+    changes = tracker.observe_listing(
+        T0, [ctr("web", RESTARTING, restarts=1, exit_code=137, finished=T0 - 2)]
+    )
+    assert kinds(changes) == [(CRASHED, True, "web")]
+
+
+def test_first_sight_oom_resolves_once_it_stays_up() -> None:
+    tracker = IncidentTracker(stable_seconds=60)
+    tracker.observe_listing(T0, [ctr("db", EXITED, exit_code=137, oom=True, finished=T0 - 30)])
+    assert open_kinds(tracker) == {(OOM, "db")}
+    assert tracker.observe_listing(T0 + 30, [ctr("db", oom=False, started=T0 + 20)]) == []
+    changes = tracker.observe_listing(T0 + 90, [ctr("db", oom=False, started=T0 + 20)])
+    assert kinds(changes) == [(OOM, False, "db")]
+
+
+def test_remembered_listing_opens_nothing_at_first_sight() -> None:
+    """The listing stored by the last run is replayed at start-up: that run judged it."""
+    tracker = IncidentTracker()
+    listing = [ctr("oomer", EXITED, exit_code=137, oom=True, finished=T0 - 60)]
+    assert tracker.observe_listing(T0, listing, remembered=True) == []
+    assert tracker.observe_listing(T0 + 10, listing) == []
 
 
 def test_running_unhealthy_at_first_sight_opens() -> None:
@@ -152,7 +210,7 @@ def test_running_unhealthy_at_first_sight_opens() -> None:
 
 def test_already_looping_container_opens_once_enough_restarts_are_seen() -> None:
     tracker = IncidentTracker(restart_loop_count=3, restart_loop_minutes=10)
-    assert tracker.observe_listing(T0, [ctr("worker", RESTARTING, restarts=50, exit_code=1)]) == []
+    assert tracker.observe_listing(T0, [ctr("worker", restarts=50, finished=T0 - 9)]) == []
     assert tracker.observe_listing(T0 + 60, [ctr("worker", restarts=51, started=T0 + 55)]) == []
     assert tracker.observe_listing(T0 + 120, [ctr("worker", restarts=52, started=T0 + 115)]) == []
     changes = tracker.observe_listing(T0 + 180, [ctr("worker", restarts=53, started=T0 + 175)])
@@ -362,9 +420,12 @@ def test_crash_with_a_restart_policy_collapses_into_the_restart_loop() -> None:
     assert kinds(first) == [(CRASHED, True, "web")]
     assert feed(tracker, *crash_cycle(T0 + 20)) == []
     third = feed(tracker, *crash_cycle(T0 + 40))
-    assert kinds(third) == [(CRASHED, False, "web"), (LOOP, True, "web")]
-    assert third[0].message == "web (shop / production / web) keeps crashing: now a restart loop"
-    assert third[1].message == "web (shop / production / web) restarted 3 times in 10 min"
+    # the crash becomes the restart loop: one incident that got worse, not a second one
+    assert kinds(third) == [(LOOP, True, "web")]
+    assert third[0].replaces is CRASHED
+    assert third[0].message == (
+        "web (shop / production / web) keeps crashing: restarted 3 times in 10 min"
+    )
     # no incident per restart from now on, and no new crash incident
     assert feed(tracker, *crash_cycle(T0 + 80), *crash_cycle(T0 + 140)) == []
     assert open_kinds(tracker) == {(LOOP, "web")}
@@ -392,7 +453,8 @@ def test_restart_seen_by_event_and_listing_counts_once() -> None:
     assert open_kinds(tracker) == {(CRASHED, "web")}
     # one more, seen only by the listing (the events stream was down)
     changes = tracker.observe_listing(T0 + 120, [ctr(restarts=3, started=T0 + 100)])
-    assert kinds(changes) == [(CRASHED, False, "web"), (LOOP, True, "web")]
+    assert kinds(changes) == [(LOOP, True, "web")]
+    assert changes[0].replaces is CRASHED
 
 
 def test_restart_counted_by_a_listing_while_restarting_is_not_counted_again() -> None:
@@ -465,7 +527,7 @@ def test_docker_restart_by_a_person_is_not_a_restart_loop() -> None:
 
 def test_restarts_after_a_reset_are_counted_once() -> None:
     tracker = IncidentTracker(restart_loop_count=3)
-    tracker.observe_listing(T0, [ctr(state=EXITED, restarts=5, exit_code=1, finished=T0 - 5)])
+    tracker.observe_listing(T0, [ctr(state=EXITED, restarts=5, exit_code=1, finished=T0 - 86_400)])
     changes = feed(
         tracker,
         ev("start", T0 + 10),  # docker start: RestartCount back to 0
@@ -476,7 +538,6 @@ def test_restarts_after_a_reset_are_counted_once() -> None:
     # RestartCount 2 < 5 seen before: a reset, and both restarts were already counted
     assert tracker.observe_listing(T0 + 60, [ctr(restarts=2, started=T0 + 31)]) == []
     assert kinds(tracker.observe_listing(T0 + 70, [ctr(restarts=3, started=T0 + 65)])) == [
-        (CRASHED, False, "web"),
         (LOOP, True, "web"),
     ]
 
@@ -580,7 +641,7 @@ def test_oom_resolves_when_running_again_and_a_new_kill_is_a_new_incident() -> N
 
 def test_oom_killed_flag_on_a_stopped_container_seen_at_first_sight() -> None:
     tracker = IncidentTracker()
-    listing = [ctr("db", EXITED, exit_code=137, oom=True, finished=T0 - 50)]
+    listing = [ctr("db", EXITED, exit_code=137, oom=True, finished=T0 - 86_400)]
     assert tracker.observe_listing(T0, listing) == []
     assert tracker.observe_listing(T0 + 60, listing) == []
 
@@ -947,6 +1008,40 @@ def test_app_from_the_container_passed_with_an_event() -> None:
     assert change.message == "db (blog / db) was killed: out of memory"
 
 
+def test_app_from_the_labels_an_event_carries_before_any_listing() -> None:
+    tracker = IncidentTracker(restart_loop_count=3)
+    shop = replace(ev("create", T0, "oomer"), group=SHOP)
+    changes = feed(
+        tracker,
+        shop,
+        replace(ev("start", T0, "oomer"), group=SHOP),
+        replace(ev("oom", T0 + 1, "oomer"), group=SHOP),
+    )
+    assert kinds(changes) == [(OOM, True, "oomer")]
+    assert changes[0].app == "shop / production / web"
+    assert changes[0].message == "oomer (shop / production / web) was killed: out of memory"
+
+
+def test_a_listing_names_the_app_over_an_event_without_labels() -> None:
+    tracker = IncidentTracker()
+    tracker.observe_listing(T0, [ctr("db", group=BLOG)])
+    (change,) = feed(tracker, ev("oom", T0 + 5, "db"))
+    assert change.app == "blog / db"
+
+
+def test_recorded_event_with_coolify_labels_names_the_app() -> None:
+    (line,) = [
+        x
+        for x in (FIXTURES / "events_lifecycle.jsonl").read_bytes().splitlines()
+        if b'"die","id":"e095' in x
+    ]
+    event = parse_event(line)
+    assert event is not None
+    (change,) = IncidentTracker().observe_event(replace(event, exit_code=3), None)
+    assert change.app == "shop / production / web"
+    assert change.message == "web-abc (shop / production / web) crashed with exit code 3"
+
+
 def test_oom_flag_of_an_inspect_made_after_the_exit() -> None:
     tracker = IncidentTracker()
     fresh = ctr("db", EXITED, exit_code=137, oom=True, finished=T0 + 5)
@@ -1000,17 +1095,16 @@ def test_recorded_lifecycle_stream() -> None:
         (1795938741, UNHEALTHY, True, "vh-unhealthy"),
         (1795938748, CRASHED, True, "vh-onfail"),
         (1795938761, CRASHED, True, "loop"),
-        (1795938943, CRASHED, False, "loop"),  # third restart 60 s apart (back-off)
-        (1795938943, LOOP, True, "loop"),
-        (1795938998, CRASHED, False, "vh-onfail"),  # restarts 748, 750 and, after start, 998
-        (1795938998, LOOP, True, "vh-onfail"),
+        (1795938943, LOOP, True, "loop"),  # the crash becomes it: third restart 60 s apart
+        (1795938998, LOOP, True, "vh-onfail"),  # restarts 748, 750 and, after start, 998
         (1795939014, UNHEALTHY, False, "vh-unhealthy"),  # docker exec touch /tmp/ok
         (1795939025, CRASHED, False, "vh-exit3"),  # docker rm -f of everything
         (1795939025, OOM, False, "oom"),
         (1795939025, LOOP, False, "vh-onfail"),
     ]
     assert changes[1].message == "vh-exit3 crashed with exit code 3"
-    assert changes[6].message == "loop restarted 3 times in 10 min"
+    assert changes[5].message == "loop keeps crashing: restarted 3 times in 10 min"
+    assert [c.replaces for c in changes[5:7]] == [CRASHED, CRASHED]
     assert open_kinds(tracker) == {(LOOP, "loop")}
     # replaying the stream (a reconnect with an old `since`) changes nothing
     assert feed(tracker, *recorded("events_lifecycle.jsonl")) == []
@@ -1053,10 +1147,11 @@ events = st.builds(
     st.sampled_from([None, 1, 9, 15]),
 )
 containers = st.builds(
-    lambda name, gen, state, health, restarts, code, oom, started, finished: ctr(
+    lambda name, gen, state, health, restarts, code, oom, started, finished, coolify: ctr(
         name,
         state,
         generation=gen,
+        group=SHOP if coolify else STANDALONE,
         health=health,
         restarts=restarts,
         exit_code=code,
@@ -1073,6 +1168,7 @@ containers = st.builds(
     st.booleans(),
     st.integers(0, 3000),
     st.one_of(st.none(), st.integers(0, 3000)),
+    st.booleans(),
 )
 steps = st.lists(
     st.one_of(
@@ -1109,7 +1205,10 @@ def test_open_and_resolve_alternate_per_subject(steps: list[tuple[str, object]])
             changes = tracker.docker_reachable(T0)
         for change in changes:
             key = (change.kind, change.subject)
-            assert is_open.get(key, False) is not change.opened, change
+            held = change.opened and STOPPED_BY_COOLIFY in change.message  # an update
+            assert held or is_open.get(key, False) is not change.opened, change
+            if change.replaces is not None:
+                assert is_open.pop((change.replaces, change.subject)), change
             is_open[key] = change.opened
             assert "\n" not in change.message
         assert {k for k, v in is_open.items() if v} == open_kinds(tracker)
@@ -1128,3 +1227,105 @@ def test_a_listing_older_than_a_health_event_does_not_undo_it() -> None:
     assert open_kinds(tracker) == {(UNHEALTHY, "web")}
     resolved = tracker.observe_listing(T0 + 15, [ctr(health=Health.HEALTHY)])
     assert kinds(resolved) == [(UNHEALTHY, False, "web")]
+
+
+# --- Coolify's restart limit --------------------------------------------------------------
+
+UUID = "vgsco4o8cks0wkw4gg84kc4k"
+APP = ContainerGroup(GroupKind.COOLIFY, "shop", "production", "web", uuid=UUID)
+OLD = f"{UUID}-101514123456"  # {resource uuid}-{HHMMSS + microseconds}, new every deploy
+NEW = f"{UUID}-113002654321"
+
+
+def _looping(
+    tracker: IncidentTracker,
+    name: str = OLD,
+    group: ContainerGroup = APP,
+    others: tuple[Container, ...] = (),
+) -> None:
+    tracker.observe_listing(T0, [ctr(name, group=group, restarts=0), *others])
+    for at in (T0 + 10, T0 + 20, T0 + 40):
+        feed(tracker, *crash_cycle(at, name))
+    assert open_kinds(tracker) == {(LOOP, name)}
+
+
+def _coolify_stops(name: str, at: int) -> list[DockerEvent]:
+    """StopApplication: ``docker stop`` then ``docker rm -f`` (kill 15, die, stop, destroy)."""
+    return [
+        ev("kill", at, name, signal=15),
+        ev("die", at, name, code=143),
+        ev("stop", at, name),
+        ev("destroy", at + 1, name),
+    ]
+
+
+def test_a_restart_loop_ended_by_coolifys_removal_stays_open() -> None:
+    tracker = IncidentTracker(restart_loop_count=3, stable_seconds=60)
+    _looping(tracker)
+    changes = feed(tracker, *_coolify_stops(OLD, T0 + 100))
+    assert kinds(changes) == [(LOOP, True, OLD)]  # an update: same incident, new message
+    assert changes[0].message == (
+        f"{OLD} (shop / production / web) was stopped by Coolify after 3 restarts; "
+        "no container of the app runs"
+    )
+    assert open_kinds(tracker) == {(LOOP, OLD)}
+    # the listing without it keeps it open too
+    assert tracker.observe_listing(T0 + 120, []) == []
+    # a redeploy: a new container of the same app, under a new name; stable after 60 s
+    assert tracker.observe_listing(T0 + 200, [ctr(NEW, group=APP, started=T0 + 180)]) == []
+    resolved = tracker.observe_listing(T0 + 260, [ctr(NEW, group=APP, started=T0 + 180)])
+    assert kinds(resolved) == [(LOOP, False, OLD)]
+    assert resolved[0].message == f"shop / production / web runs again: {NEW} has been up for 80 s"
+    assert tracker.open_incidents() == []
+
+
+def test_a_new_container_that_crashes_does_not_end_the_held_loop() -> None:
+    tracker = IncidentTracker(restart_loop_count=3, stable_seconds=60)
+    _looping(tracker)
+    feed(tracker, *_coolify_stops(OLD, T0 + 100))
+    tracker.observe_listing(T0 + 200, [ctr(NEW, group=APP, started=T0 + 190)])
+    feed(tracker, ev("die", T0 + 205, NEW, code=1))
+    assert open_kinds(tracker) == {(LOOP, OLD), (CRASHED, NEW)}
+
+
+def test_held_from_listings_only() -> None:
+    tracker = IncidentTracker(restart_loop_count=3)
+    tracker.observe_listing(T0, [ctr(OLD, group=APP, restarts=0)])
+    tracker.observe_listing(T0 + 60, [ctr(OLD, RESTARTING, group=APP, restarts=10, exit_code=1)])
+    assert open_kinds(tracker) == {(LOOP, OLD)}
+    changes = tracker.observe_listing(T0 + 120, [])
+    assert kinds(changes) == [(LOOP, True, OLD)]
+    assert "stopped by Coolify after 10 restarts" in changes[0].message
+
+
+def test_removal_during_a_redeploy_resolves_the_loop() -> None:
+    tracker = IncidentTracker(restart_loop_count=3)
+    _looping(tracker, others=(ctr(NEW, group=APP, started=T0 - 50),))
+    changes = feed(tracker, ev("destroy", T0 + 100, OLD))
+    assert kinds(changes) == [(LOOP, False, OLD)]
+    assert changes[0].message == f"{OLD} (shop / production / web) was removed"
+
+
+@pytest.mark.parametrize("group", [STANDALONE, BLOG], ids=["standalone", "compose"])
+def test_removal_of_a_loop_outside_coolify_resolves_it(group: ContainerGroup) -> None:
+    tracker = IncidentTracker(restart_loop_count=3)
+    _looping(tracker, "worker", group)
+    changes = feed(tracker, *_coolify_stops("worker", T0 + 100))
+    assert kinds(changes) == [(LOOP, False, "worker")]
+    assert changes[0].message.endswith("was removed")
+
+
+def test_a_held_loop_survives_a_service_restart() -> None:
+    tracker = IncidentTracker(restart_loop_count=3, stable_seconds=60)
+    _looping(tracker)
+    feed(tracker, *_coolify_stops(OLD, T0 + 100))
+    stored = tracker.open_incidents()
+
+    after = IncidentTracker(restart_loop_count=3, stable_seconds=60)
+    after.restore(stored)
+    assert after.observe_listing(T0 + 100, [], remembered=True) == []
+    assert after.observe_listing(T0 + 300, []) == []
+    assert open_kinds(after) == {(LOOP, OLD)}
+    listing = [ctr(NEW, group=APP, started=T0 + 400)]
+    assert after.observe_listing(T0 + 430, listing) == []
+    assert kinds(after.observe_listing(T0 + 470, listing)) == [(LOOP, False, OLD)]

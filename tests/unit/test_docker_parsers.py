@@ -783,9 +783,63 @@ def test_events_recorded_unhealthy_stop() -> None:
     assert {e.container_id for e in events if e.name != "loop"} == {UNHEALTHY2_ID}
 
 
-def test_events_coolify_labels_in_attributes_do_not_matter() -> None:
+def test_events_carry_the_containers_labels_and_app() -> None:
     (line,) = [x for x in event_lines("events_lifecycle.jsonl") if b'"die","id":"e095' in x]
-    assert parse_event(line) == DockerEvent(1795939025, "die", WEB_ID, "web-abc", exit_code=137)
+    event = parse_event(line)
+    assert event is not None
+    assert (event.time, event.action, event.container_id, event.name, event.exit_code) == (
+        1795939025,
+        "die",
+        WEB_ID,
+        "web-abc",
+        137,
+    )
+    assert event.labels == (
+        ("coolify.applicationId", "7"),
+        ("coolify.environmentName", "production"),
+        ("coolify.managed", "true"),
+        ("coolify.name", "web-abc"),
+        ("coolify.projectName", "shop"),
+        ("coolify.resourceName", "web"),
+        ("coolify.type", "application"),
+    )
+    assert event.group.kind is GroupKind.COOLIFY
+    assert event.group.app == "shop / production / web"
+
+
+def test_event_attributes_the_engine_adds_are_not_labels() -> None:
+    attributes = {
+        "exitCode": "3",
+        "execDuration": "1",
+        "image": "vhbusy",
+        "name": "loop",
+        "com.docker.compose.project": "blog",
+        "com.docker.compose.service": "db",
+    }
+    event = parse_event(event_json(Actor={"ID": LOOP_ID, "Attributes": attributes}))
+    assert event is not None
+    assert event.labels == (
+        ("com.docker.compose.project", "blog"),
+        ("com.docker.compose.service", "db"),
+    )
+    assert event.group.app == "blog / db"
+
+
+def test_event_without_labels_is_standalone() -> None:
+    event = parse_event(event_json())
+    assert event is not None
+    assert event.labels == ()
+    assert event.group is STANDALONE
+
+
+def test_event_labels_are_bounded() -> None:
+    attributes: dict[str, object] = {f"l{i}": "x" for i in range(10_001)}
+    attributes["name"] = "loop"
+    with pytest.raises(ParseError, match="too many labels"):
+        parse_event(event_json(Actor={"ID": LOOP_ID, "Attributes": attributes}))
+    attributes = {"name": "loop", "coolify.managed": 1}
+    with pytest.raises(ParseError, match="Attributes"):
+        parse_event(event_json(Actor={"ID": LOOP_ID, "Attributes": attributes}))
 
 
 def event_json(**changes: object) -> str:

@@ -111,6 +111,18 @@ def test_the_subject_is_always_one_header_line(title: str, host: str) -> None:
     assert len(subject) <= 200
 
 
+def test_a_digest_is_named_after_what_an_incident_became() -> None:
+    crash_then_worse = [
+        make_notification(rule="crashed", title="shop crashed", incident_id=7, at=T0),
+        make_notification(
+            kind=NotificationKind.ESCALATED, title="restart loop of shop", incident_id=7, at=T0 + 4
+        ),
+    ]
+    assert digest_subject(crash_then_worse) == (
+        "[VPS Health] CRITICAL web-1: restart loop of shop (+1 more)"
+    )
+
+
 def test_the_last_log_lines_follow_the_incident_in_a_monospace_block() -> None:
     lines = "starting web\n<script>alert(1)</script> & more\nfatal: giving up"
     email = render_digest([make_notification(log_lines=lines)], T0)

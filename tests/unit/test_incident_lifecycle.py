@@ -727,3 +727,50 @@ def test_lifecycle_invariants(ops: list[tuple[str, int, object, Policy]]) -> Non
         assert len(keys) == len(set(keys))
         for incident in book.open_incidents():
             assert incident.notified is (incident.key in announced)
+
+
+def test_a_replacing_change_moves_the_incident_and_escalates_once() -> None:
+    book = IncidentBook()
+    crash = dataclasses.replace(change("crashed", CRITICAL, T0, subject="web"), app="shop")
+    book.apply(HOST, crash, NORMAL)
+    loop = dataclasses.replace(
+        change("restart_loop", CRITICAL, T0 + 30, subject="web", message="keeps crashing"),
+        replaces="crashed",
+    )
+    outcome = book.apply(HOST, loop, NORMAL)
+    assert notices(outcome) == [(ESCALATED, T0 + 30)]
+    (write,) = outcome.writes
+    assert (write.kind, write.replaces, write.incident.rule) == (UPDATE, "crashed", "restart_loop")
+    (incident,) = book.open_incidents()
+    assert (incident.key, incident.opened_at, incident.message, incident.app) == (
+        (HOST, "restart_loop", "web"),
+        T0,
+        "keeps crashing",
+        "shop",
+    )
+    # the loop again is the same incident, and resolving it resolves the one incident
+    assert book.apply(HOST, loop, NORMAL).notices == []
+    resolved = book.apply(HOST, change("restart_loop", None, T0 + 900, subject="web"), NORMAL)
+    assert notices(resolved) == [(RESOLVED, T0 + 900)]
+    assert book.open_incidents() == []
+
+
+def test_a_replacing_change_without_the_old_incident_opens() -> None:
+    book = IncidentBook()
+    loop = dataclasses.replace(
+        change("restart_loop", CRITICAL, T0, subject="web"), replaces="crashed"
+    )
+    outcome = book.apply(HOST, loop, NORMAL)
+    assert notices(outcome) == [(OPENED, T0)]
+    assert writes(outcome) == [(OPEN, T0)]
+
+
+def test_a_replaced_incident_not_announced_yet_is_not_escalated() -> None:
+    book = IncidentBook()
+    book.apply(HOST, change("crashed", CRITICAL, T0, subject="web"), QUIET)
+    loop = dataclasses.replace(
+        change("restart_loop", CRITICAL, T0 + 5, subject="web"), replaces="crashed"
+    )
+    assert book.apply(HOST, loop, QUIET).notices == []
+    announced = book.tick(T0 + 60, always(NORMAL))
+    assert [(n.kind, n.incident.rule) for n in announced.notices] == [(OPENED, "restart_loop")]

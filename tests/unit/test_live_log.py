@@ -136,6 +136,27 @@ def test_container_incidents_of_a_one_off_check_are_logged(engine: Engine) -> No
     assert closed[0].data["id"] == opened[0].data["id"]
 
 
+def test_a_one_off_check_moves_a_crash_into_its_restart_loop(engine: Engine) -> None:
+    host_id = HostRepository(engine).add(web())
+    crash = ContainerIncident(
+        IncidentKind.CRASHED, True, T0, "c" * 64, "shop-web-1", "shop / web", "exited (1)"
+    )
+    loop = ContainerIncident(
+        IncidentKind.RESTART_LOOP, True, T0 + 9, "c" * 64, "shop-web-1", "shop / web",
+        "keeps crashing", replaces=IncidentKind.CRASHED,
+    )  # fmt: skip
+    writer = ResultsWriter(engine, record_incidents=True)
+    opened = writer.write_batch([], [(host_id, crash)]).live
+    moved = writer.write_batch([], [(host_id, loop)]).live
+    assert [(m.data["event"], m.data["rule"]) for m in opened + moved] == [
+        ("opened", "crashed"),
+        ("updated", "restart_loop"),
+    ]
+    assert moved[0].data["id"] == opened[0].data["id"]
+    assert moved[0].data["message"] == "keeps crashing"
+    assert moved[0].data["resolved_at"] is None
+
+
 async def _inline(fn: Callable[[], T]) -> T:
     return fn()
 

@@ -148,11 +148,15 @@ def summary_line(items: Sequence[Notification]) -> str:
 
 def _lead(items: Sequence[Notification]) -> Notification:
     """The notification a one-server digest is named after: the worst problem still open at the
-    end of the digest (the first raised among equals), else the first one."""
+    end of the digest (the first raised among equals), else the first one. Of several about one
+    incident, the latest says what it is now (a crash that became a restart loop)."""
     done = {(i.rule, i.subject) for i in items if i.kind is NotificationKind.RESOLVED}
-    problems = [
-        i for i in items if i.kind not in (NotificationKind.RESOLVED, NotificationKind.TEST)
-    ]
+    raised = [i for i in items if i.kind not in (NotificationKind.RESOLVED, NotificationKind.TEST)]
+    latest: dict[int, Notification] = {}
+    for item in sorted(raised, key=lambda i: i.at):
+        if item.incident_id is not None:
+            latest[item.incident_id] = item
+    problems = [i for i in raised if i.incident_id is None or latest[i.incident_id] is i]
     still_open = [i for i in problems if (i.rule, i.subject) not in done] or problems
     if not still_open:
         return items[0]

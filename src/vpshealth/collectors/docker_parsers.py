@@ -68,6 +68,12 @@ FOLLOWED_ACTIONS: Final = frozenset(
 )
 """Container event actions that ``parse_event`` turns into a ``DockerEvent``."""
 
+EVENT_ATTRIBUTES: Final = frozenset(
+    {"name", "image", "exitCode", "execDuration", "signal", "oldName", "execID"}
+)
+"""``Actor.Attributes`` keys the engine adds itself; every other key is one of the container's
+labels (moby's ``daemon/events.go``, ``LogContainerEventWithAttributes``, copies them all)."""
+
 _STATES: Final = {state.value: state for state in ContainerState}
 _NO_EXIT_STATES: Final = frozenset(
     {ContainerState.CREATED, ContainerState.RUNNING, ContainerState.PAUSED}
@@ -202,7 +208,8 @@ def parse_stats(body: bytes | str) -> ContainerStats:
 
 def parse_event(line: bytes | str) -> DockerEvent | None:
     """One JSON line of ``GET /events``. None for a blank line, an event that is not about a
-    container, or an action not in ``FOLLOWED_ACTIONS`` (``exec_*``, ``attach``, ...)."""
+    container, or an action not in ``FOLLOWED_ACTIONS`` (``exec_*``, ``attach``, ...). The
+    container's labels come with every event, so its app is known before any listing."""
     where = "event"
     if isinstance(line, bytes | bytearray) and len(line) > _MAX_EVENT_LINE_BYTES:
         raise ParseError(f"{where}: line too long")
@@ -237,6 +244,12 @@ def parse_event(line: bytes | str) -> DockerEvent | None:
         exit_code = _exit_code_text(attributes["exitCode"], f"{where}: exitCode")
     if action == "kill" and "signal" in attributes:
         signal = _signal(attributes["signal"], f"{where}: signal")
+    labels = _labels(
+        {k: v for k, v in attributes.items() if k not in EVENT_ATTRIBUTES},
+        f"{where}: Actor.Attributes",
+    )
+    raw_image = attributes.get("image", "")
+    image = _clean(_text(raw_image, f"{where}: image", _MAX_IMAGE_CHARS)) if raw_image else ""
     return DockerEvent(
         time=_event_time(data, where),
         action=action,
@@ -245,6 +258,8 @@ def parse_event(line: bytes | str) -> DockerEvent | None:
         exit_code=exit_code,
         health=health,
         signal=signal,
+        labels=labels,
+        group=group_of(dict(labels), name, image),
     )
 
 

@@ -60,6 +60,9 @@ class ConditionChange:
     container_id: str = ""
     container_name: str = ""
     log_lines: str | None = None
+    replaces: str | None = None
+    """An open condition of this rule (same subject) that becomes this one: the incident moves
+    to this rule and gets worse rather than a second incident opening."""
 
     @property
     def key(self) -> ConditionKey:
@@ -77,6 +80,7 @@ def from_container_incident(incident: ContainerIncident) -> ConditionChange:
         container_id=incident.container_id,
         container_name=incident.container_name,
         log_lines=incident.log_lines,
+        replaces=None if incident.replaces is None else incident.replaces.value,
     )
 
 

@@ -8,9 +8,17 @@ assumed to agree to within a few seconds (NTP).
 
 Rules, where the specification left room (see also the README of the test fixtures):
 
-* **Baseline.** A container seen for the first time is a baseline: whatever it did before
-  (exited, OOM-killed, restarted 50 times) opens nothing. A running container that is already
-  unhealthy does open, and restarts seen from then on count toward a restart loop.
+* **First sight.** A container seen for the first time opens its incident if it failed
+  recently: it is restarting right now, or it finished at most ``RECENT_FAILURE_SECONDS``
+  (10 min) ago. Then an OOM kill opens as OOM killed, a container restarting with at least
+  ``restart_loop_count`` restarts as a restart loop, any other non-zero exit as a crash, except
+  137/143 of a container that stays stopped (most likely a ``docker stop``: a listing cannot
+  tell). The incident's time is the exit's. Any older failure is a baseline and opens nothing.
+  A running container that is already unhealthy opens, and restarts seen from then on count
+  toward a restart loop. The listing a previous run stored, replayed at start-up
+  (``remembered``), is no first sight: that run judged those containers already, so what it
+  resolved stays resolved. Whether an incident opened this way is announced at once is the
+  alert manager's quiet-start rule.
 * **Crashed.** A container that exits with a non-zero code, or is killed (137/143), without a
   stop asked of Docker. A ``kill`` event with a terminating signal (anything but the reload /
   job-control signals in ``NON_STOPPING_SIGNALS``) or a ``stop`` event, within
@@ -20,9 +28,11 @@ Rules, where the specification left room (see also the README of the test fixtur
   restarting with a non-zero code; a container that restarted between two listings only counts
   toward a restart loop (its exit code is not known). An OOM kill is reported as OOM killed,
   not also as a crash. While a restart loop is open for the container no crash opens, and when
-  the loop opens the crash is resolved into it. Resolved when the container has been running
-  for ``stable_seconds`` (default 60 s, so a container that crashes again within a minute of
-  its restart does not flap between resolved and open), or when it is removed.
+  the loop opens an open crash becomes it (``replaces``: one incident that got worse, with
+  its id and opening time, not a crash resolved into a second incident). Resolved when the
+  container has been running for ``stable_seconds`` (default 60 s, so a container that crashes
+  again within a minute of its restart does not flap between resolved and open), or when it is
+  removed.
 * **Restart loop.** ``restart_loop_count`` restarts within ``restart_loop_minutes``. A restart
   is what the engine's restart policy does: a ``start`` event within ``AUTO_RESTART_SECONDS``
   after a ``die`` that was not asked for (dockerd emits ``die`` then ``start`` for these and no
@@ -36,7 +46,14 @@ Rules, where the specification left room (see also the README of the test fixtur
   the time since the previous listing, so a long gap (service down for a day) does not look
   like a burst. Resolved when the container has been running for ``restart_loop_minutes`` with
   no restart counted in that window, or when it is removed; a container whose policy gave up
-  (exited for good) keeps the incident open.
+  (exited for good) keeps the incident open. **Coolify's restart limit:** at the app's
+  ``max_restart_count`` (default 10) Coolify stops and removes the container
+  (``app/Actions/Docker/GetContainersStatus.php`` -> ``StopApplication``: ``docker stop``, then
+  ``docker rm -f``). A restart loop of a Coolify container that is removed (``destroy`` event
+  or gone from a listing) while no container of the same app (``ContainerGroup.identity``) is
+  up stays open as "stopped by Coolify after N restarts" (``STOPPED_BY_COOLIFY``, an update of
+  the same incident, announced by nothing new), and resolves once a container of that app has
+  been running for ``stable_seconds``. Compose and standalone containers: removed -> resolved.
 * **OOM killed.** An ``oom`` event (which the kernel also sends when only one process of the
   container was killed), a ``die`` with 137 after one, or ``OOMKilled=true`` in a listing for
   a run we have not reported yet, on a container that ran while we watched. Resolved when it
@@ -65,7 +82,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Final
 
 from vpshealth.domain.containers import (
@@ -74,6 +91,7 @@ from vpshealth.domain.containers import (
     ContainerIncident,
     ContainerState,
     DockerEvent,
+    GroupKind,
     Health,
     IncidentKind,
 )
@@ -102,6 +120,14 @@ STOP_REQUEST_SECONDS: Final = 300
 AUTO_RESTART_SECONDS: Final = 90
 """Docker's restart back-off doubles from 100 ms up to 1 min; a start this soon after an
 unrequested die is the restart policy at work."""
+
+STOPPED_BY_COOLIFY: Final = "stopped by Coolify"
+"""In the message of a restart loop kept open after Coolify removed the container; a restored
+incident with it is held again."""
+
+RECENT_FAILURE_SECONDS: Final = 600
+"""A container seen for the first time opens its incident if it failed (finished) at most this
+long ago, or is restarting right now; an older failure is a baseline."""
 
 _Handler = Callable[["_Track", DockerEvent, Container | None], list[ContainerIncident]]
 _CLOCK_SLACK: Final = 1
@@ -172,9 +198,12 @@ class IncidentTracker:
         self._tracks: dict[str, _Track] = {}
         self._removed: dict[str, bool] = {}  # container id -> removed by a destroy event
         self._disappeared_apps: dict[str, str] = {}  # name -> identity, of open "disappeared"
-        self._seen: set[DockerEvent] = set()
-        self._seen_order: deque[DockerEvent] = deque()
+        self._seen: set[_EventKey] = set()
+        self._seen_order: deque[_EventKey] = deque()
         self._docker_seen = False
+        self._held: dict[str, str | None] = {}
+        """Restart loops kept open after Coolify removed the container: name -> the app's
+        identity (None for one restored from the database: then matched by its app name)."""
 
     # --- public API -----------------------------------------------------------------------
 
@@ -187,7 +216,11 @@ class IncidentTracker:
             if not incident.opened:
                 continue
             self._docker_seen = True
-            self._open.setdefault(self._key(incident.kind, incident.container_name), incident)
+            key = self._key(incident.kind, incident.container_name)
+            self._open.setdefault(key, incident)
+            held = incident.kind is IncidentKind.RESTART_LOOP
+            if held and STOPPED_BY_COOLIFY in incident.message:
+                self._held.setdefault(incident.container_name, None)
 
     def docker_reachable(self, now: int) -> list[ContainerIncident]:
         self._docker_seen = True
@@ -208,8 +241,12 @@ class IncidentTracker:
         changes += self._opened(kind, now, None, message)
         return changes
 
-    def observe_listing(self, now: int, containers: Sequence[Container]) -> list[ContainerIncident]:
-        """Reconcile with the full listing of one poll."""
+    def observe_listing(
+        self, now: int, containers: Sequence[Container], *, remembered: bool = False
+    ) -> list[ContainerIncident]:
+        """Reconcile with the full listing of one poll. ``remembered``: the listing an earlier
+        run stored (replayed at start-up); it already judged these containers, so seeing them
+        here for the first time opens nothing."""
         self._docker_seen = True
         changes: list[ContainerIncident] = []
         # A container whose destroy event was handled is gone for good: a listing taken just
@@ -227,10 +264,11 @@ class IncidentTracker:
         for track in vanished:
             del self._tracks[track.id]
             self._forget(track.id)
-        changes += self._resolve_absent(now, current, names)
+        changes += self._resolve_absent(now, current, names, {t.id: t for t in vanished})
         for track in vanished:
             if (
                 track.state in UP_STATES
+                and track.name not in self._held
                 and track.name not in up_names
                 and _app_key(track.group) not in up_apps
             ):
@@ -246,7 +284,8 @@ class IncidentTracker:
                     self._disappeared_apps[track.name] = identity
                 changes += opened
         for container in sorted(current.values(), key=lambda c: (c.name, c.id)):
-            changes += self._reconcile(now, container)
+            changes += self._reconcile(now, container, remembered=remembered)
+        changes += self._resolve_held(now, current.values())
         return changes
 
     def observe_event(
@@ -255,7 +294,7 @@ class IncidentTracker:
         """One event from the stream; ``container`` is the latest inspect of it we have, if
         any (only its app is used: it may be older or newer than the event)."""
         self._docker_seen = True
-        if event in self._seen:
+        if _event_key(event) in self._seen:
             return []
         if event.container_id in self._removed and event.action != "destroy":
             return []
@@ -269,6 +308,9 @@ class IncidentTracker:
         if container is not None and container.id == event.container_id:
             track.app = container.group.app
             track.group = container.group
+        elif track.group is None:  # not listed yet: the labels the event carries name the app
+            track.app = event.group.app
+            track.group = event.group
         handler_name = self._HANDLERS.get(event.action)
         if handler_name is not None and not self._stale(track, event):
             handler: _Handler = getattr(self, handler_name)
@@ -278,21 +320,78 @@ class IncidentTracker:
     # --- listing --------------------------------------------------------------------------
 
     def _resolve_absent(
-        self, now: int, current: dict[str, Container], names: set[str]
+        self,
+        now: int,
+        current: dict[str, Container],
+        names: set[str],
+        vanished: dict[str, _Track],
     ) -> list[ContainerIncident]:
-        """Incidents of containers that are gone (including restored ones) end."""
+        """Incidents of containers that are gone (including restored ones) end, except a
+        restart loop that Coolify ended by removing the container (see ``_hold``)."""
         changes: list[ContainerIncident] = []
+        up = {c.group.identity for c in current.values() if c.state in UP_STATES}
         for (kind, name), incident in list(self._open.items()):
-            if kind in DOCKER_KINDS or kind is IncidentKind.DISAPPEARED:
+            if kind in DOCKER_KINDS or kind is IncidentKind.DISAPPEARED or name in self._held:
                 continue
             present = incident.container_id in current if incident.container_id else name in names
             if present:
+                continue
+            held = self._hold(incident, vanished.get(incident.container_id), up, now)
+            if held is not None:
+                changes += held
                 continue
             how = "was replaced by a new container" if name in names else "was removed"
             changes += self._resolve(kind, name, now, f"{_who(name, incident.app)} {how}")
         return changes
 
-    def _reconcile(self, now: int, c: Container) -> list[ContainerIncident]:
+    def _hold(
+        self, incident: ContainerIncident, track: _Track | None, up: set[str | None], at: int
+    ) -> list[ContainerIncident] | None:
+        """A restart loop whose Coolify container was removed (Coolify stops and removes it at
+        the app's ``max_restart_count``) while no container of the app runs stays open; None
+        when it is not such a case (then it resolves as usual)."""
+        if incident.kind is not IncidentKind.RESTART_LOOP or track is None or track.group is None:
+            return None
+        identity = track.group.identity
+        if track.group.kind is not GroupKind.COOLIFY or identity is None or identity in up:
+            return None
+        self._held[incident.container_name] = identity
+        restarts = track.counted_restarts if track.counted_restarts else len(track.restarts)
+        who = _who(incident.container_name, incident.app)
+        message = _one_line(
+            f"{who} was {STOPPED_BY_COOLIFY} after {restarts} restarts; "
+            "no container of the app runs"
+        )
+        updated = replace(incident, at=at, message=message, replaces=None)
+        self._open[self._key(incident.kind, incident.container_name)] = updated
+        return [updated]
+
+    def _resolve_held(self, now: int, listed: Iterable[Container]) -> list[ContainerIncident]:
+        """A held restart loop ends once a container of its app has run ``stable_seconds``."""
+        if not self._held:
+            return []
+        changes: list[ContainerIncident] = []
+        for c in listed:
+            started = c.started_at
+            if c.state is not ContainerState.RUNNING or started is None:
+                continue
+            if now - started < self._stable:
+                continue
+            for name, identity in list(self._held.items()):
+                incident = self._open.get(self._key(IncidentKind.RESTART_LOOP, name))
+                if incident is None:
+                    del self._held[name]
+                    continue
+                if identity is not None and c.group.identity != identity:
+                    continue
+                if identity is None and (incident.app is None or c.group.app != incident.app):
+                    continue
+                message = f"{incident.app or name} runs again: {c.name} has been up for "
+                message += f"{now - started} s"
+                changes += self._resolve(IncidentKind.RESTART_LOOP, name, now, message)
+        return changes
+
+    def _reconcile(self, now: int, c: Container, *, remembered: bool) -> list[ContainerIncident]:
         track = self._tracks.get(c.id)
         first_sight = track is None
         if track is None:
@@ -305,9 +404,10 @@ class IncidentTracker:
         track.app, track.group = c.group.app, c.group
         changes += self._listing_restarts(now, track, c)
         if first_sight:
-            if c.oom_killed:
-                track.oom_run = c.started_at  # before our time: baseline
+            track.oom_run = c.started_at if c.oom_killed else None
             track.handled_finish = c.finished_at
+            if not remembered:
+                changes += self._first_sight_failure(now, track, c)
         else:
             changes += self._listing_exit(now, track, c, ran=ran)
         if track.health_event_at is not None and now <= track.health_event_at + _CLOCK_SLACK:
@@ -332,6 +432,30 @@ class IncidentTracker:
         track.listed_started_at = c.started_at
         track.listed_finished_at = c.finished_at
         return changes
+
+    def _first_sight_failure(
+        self, now: int, track: _Track, c: Container
+    ) -> list[ContainerIncident]:
+        """A container that failed recently before we first saw it (see the module's rules)."""
+        restarting = c.state is ContainerState.RESTARTING
+        finished = c.finished_at
+        recent = finished is not None and 0 <= now - finished <= RECENT_FAILURE_SECONDS
+        if c.state not in _EXITED_STATES or not (restarting or recent):
+            return []
+        at = min(finished, now) if finished is not None and recent else now
+        if c.oom_killed:
+            track.oom_at = now  # "stays up" counts from when we saw it
+            return self._opened_oom(track, at)
+        if restarting and c.restart_count >= self._loop_count:
+            who = _who(track.name, track.app)
+            message = f"{who} is restarting again and again: {c.restart_count} restarts so far"
+            if c.exit_code:
+                message += f", the last with exit code {c.exit_code}"
+            return self._opened(IncidentKind.RESTART_LOOP, at, track, message)
+        code = c.exit_code
+        if code is None or code == 0 or (code in _KILL_SIGNALS and not restarting):
+            return []  # 137/143 of a stopped container: most likely a docker stop
+        return self._opened_crash(track, at, code)
 
     def _listing_restarts(self, now: int, track: _Track, c: Container) -> list[ContainerIncident]:
         counted, after_reset = track.counted_restarts, track.restarts_after_reset
@@ -519,14 +643,25 @@ class IncidentTracker:
     def _destroyed(self, event: DockerEvent) -> list[ContainerIncident]:
         self._forget(event.container_id, destroyed=True)
         track = self._tracks.pop(event.container_id, None)
+        if track is not None and track.group is None:
+            track.group, track.app = event.group, event.group.app
         app = track.app if track is not None else None
+        up = {
+            t.group.identity
+            for t in self._tracks.values()
+            if t.state in UP_STATES and t.group is not None
+        }
         changes: list[ContainerIncident] = []
         for (kind, name), incident in list(self._open.items()):
-            if kind in DOCKER_KINDS:
+            if kind in DOCKER_KINDS or name in self._held:
                 continue
             if incident.container_id == event.container_id or (
                 not incident.container_id and name == event.name
             ):
+                held = self._hold(incident, track, up, event.time)
+                if held is not None:
+                    changes += held
+                    continue
                 who = _who(name, incident.app or app)
                 changes += self._resolve(kind, name, event.time, f"{who} was removed")
         return changes
@@ -546,16 +681,17 @@ class IncidentTracker:
         if self._key(IncidentKind.RESTART_LOOP, track.name) in self._open:
             return []
         who = _who(track.name, track.app)
-        changes = self._resolve(
-            IncidentKind.CRASHED, track.name, at, f"{who} keeps crashing: now a restart loop"
-        )
-        changes += self._opened(
+        restarted = f"restarted {len(recent)} times in {self._loop_minutes:g} min"
+        crash = self._open.pop(self._key(IncidentKind.CRASHED, track.name), None)
+        if crash is None:
+            return self._opened(IncidentKind.RESTART_LOOP, at, track, f"{who} {restarted}")
+        return self._opened(
             IncidentKind.RESTART_LOOP,
             at,
             track,
-            f"{who} restarted {len(recent)} times in {self._loop_minutes:g} min",
+            f"{who} keeps crashing: {restarted}",
+            replaces=IncidentKind.CRASHED,
         )
-        return changes
 
     def _opened_crash(self, track: _Track, at: int, exit_code: int) -> list[ContainerIncident]:
         if self._key(IncidentKind.RESTART_LOOP, track.name) in self._open:
@@ -607,7 +743,13 @@ class IncidentTracker:
         return changes
 
     def _opened(
-        self, kind: IncidentKind, at: int, track: _Track | None, message: str
+        self,
+        kind: IncidentKind,
+        at: int,
+        track: _Track | None,
+        message: str,
+        *,
+        replaces: IncidentKind | None = None,
     ) -> list[ContainerIncident]:
         """Open (kind, the track's name) unless already open; no track: Docker itself."""
         container_id, name, app = (
@@ -616,7 +758,9 @@ class IncidentTracker:
         key = self._key(kind, name)
         if key in self._open:
             return []
-        incident = ContainerIncident(kind, True, at, container_id, name, app, _one_line(message))
+        incident = ContainerIncident(
+            kind, True, at, container_id, name, app, _one_line(message), replaces=replaces
+        )
         self._open[key] = incident
         return [incident]
 
@@ -636,6 +780,8 @@ class IncidentTracker:
         if container_id is not None and incident.container_id not in ("", container_id):
             return []
         del self._open[key]
+        if kind is IncidentKind.RESTART_LOOP:
+            self._held.pop(name, None)
         return [
             ContainerIncident(
                 kind,
@@ -653,10 +799,27 @@ class IncidentTracker:
         return kind, "" if kind in DOCKER_KINDS else name
 
     def _remember(self, event: DockerEvent) -> None:
-        self._seen.add(event)
-        self._seen_order.append(event)
+        key = _event_key(event)
+        self._seen.add(key)
+        self._seen_order.append(key)
         if len(self._seen_order) > _SEEN_EVENTS:
             self._seen.discard(self._seen_order.popleft())
+
+
+_EventKey = tuple[int, str, str, str, int | None, Health | None, int | None]
+
+
+def _event_key(event: DockerEvent) -> _EventKey:
+    """What tells a repeated event apart, without its labels (kept for thousands of events)."""
+    return (
+        event.time,
+        event.action,
+        event.container_id,
+        event.name,
+        event.exit_code,
+        event.health,
+        event.signal,
+    )
 
 
 _DOCKER_MESSAGES: Final = {

@@ -177,7 +177,8 @@ def container_memory_bytes(stats: ContainerStats) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class DockerEvent:
-    """One container event from the engine's ``/events`` stream."""
+    """One container event from the engine's ``/events`` stream, with the container's labels
+    and the app they name (the engine sends them with every event)."""
 
     time: int
     action: str
@@ -186,6 +187,8 @@ class DockerEvent:
     exit_code: int | None = None
     health: Health | None = None
     signal: int | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    group: ContainerGroup = field(default=STANDALONE)
 
 
 class IncidentKind(StrEnum):
@@ -217,7 +220,9 @@ INCIDENT_SEVERITY: dict[IncidentKind, Severity] = {
 @dataclass(frozen=True, slots=True)
 class ContainerIncident:
     """An incident opened or resolved. ``container_id``/``container_name`` are empty for the
-    daemon-level kinds; ``app`` is the group's app name where there is one."""
+    daemon-level kinds; ``app`` is the group's app name where there is one. ``replaces``: the
+    open incident of that kind (same container) becomes this one instead of a new incident
+    opening (a crash that turned into a restart loop); it keeps its id and opening time."""
 
     kind: IncidentKind
     opened: bool
@@ -228,6 +233,7 @@ class ContainerIncident:
     message: str
     log_lines: str | None = None
     """The last lines the container wrote before it failed, where they were read."""
+    replaces: IncidentKind | None = None
 
     @property
     def severity(self) -> Severity:

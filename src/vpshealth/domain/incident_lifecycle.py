@@ -72,10 +72,14 @@ class WriteKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Write:
+    """``replaces``: an UPDATE of the open incident of that rule, which moves to the
+    incident's rule (same row)."""
+
     kind: WriteKind
     incident: Incident
     at: int
     resolution: str | None = None
+    replaces: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +135,38 @@ class IncidentBook:
 
     def apply(self, host_id: int, change: ConditionChange, policy: Policy) -> Outcome:
         key = (host_id, change.rule, change.subject)
+        if change.replaces is not None and change.severity is not None:
+            moved = self._replace(key, change, policy)
+            if moved is not None:
+                return moved
         incident = self._open.get(key)
         if change.severity is None:
             return self._cleared(incident, change) if incident is not None else Outcome()
         if incident is None:
             return self._opened(key, change, policy)
         return self._changed(incident, change, policy)
+
+    def _replace(self, key: IncidentKey, change: ConditionChange, policy: Policy) -> Outcome | None:
+        """The open incident of ``change.replaces`` becomes ``change.rule``'s: same incident,
+        worse (one escalation). None when there is none to move (then it opens as usual)."""
+        assert change.replaces is not None
+        old_key = (key[0], change.replaces, change.subject)
+        incident = self._open.get(old_key)
+        if incident is None:
+            return None
+        if key in self._open:  # both open (cannot come from one tracker): keep the newer rule's
+            return self._resolve(incident, change.at, change.message)
+        del self._open[old_key]
+        incident.rule = change.rule
+        self._open[key] = incident
+        if old_key in self._cycles:
+            self._cycles[key] = self._cycles.pop(old_key)
+        outcome = self._changed(incident, change, policy, worse=True)
+        outcome.writes = [
+            dataclasses.replace(w, replaces=change.replaces) if w.kind is WriteKind.UPDATE else w
+            for w in outcome.writes
+        ]
+        return outcome
 
     def _count_cycle(self, key: IncidentKey, at: int, policy: Policy) -> int:
         cycles = self._cycles[key]
@@ -184,14 +214,16 @@ class IncidentBook:
             )
         return Notice(NotificationKind.OPENED, _snapshot(incident), at, incident.message)
 
-    def _changed(self, incident: Incident, change: ConditionChange, policy: Policy) -> Outcome:
+    def _changed(
+        self, incident: Incident, change: ConditionChange, policy: Policy, *, worse: bool = False
+    ) -> Outcome:
         assert change.severity is not None
         outcome = Outcome()
         if not incident.active:
             incident.active = True
             incident.cleared_at = None
             self._count_cycle(incident.key, change.at, policy)
-        raised = SEVERITY_RANK[change.severity] > SEVERITY_RANK[incident.severity]
+        raised = worse or SEVERITY_RANK[change.severity] > SEVERITY_RANK[incident.severity]
         incident.severity = change.severity
         incident.message = change.message
         incident.value = change.value

@@ -93,7 +93,7 @@ class DockerMonitor:
             return []
         self._had_docker = True
         self._latest = {c.id: c for c in baseline}
-        return self._tracker.observe_listing(seen_at, baseline)
+        return self._tracker.observe_listing(seen_at, baseline, remembered=True)
 
     async def poll(self) -> DockerReport:
         if self._skip_polls > 0:

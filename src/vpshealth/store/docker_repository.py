@@ -150,7 +150,10 @@ def replace_containers(
 
 
 def record_incident(conn: Connection, host_id: int, incident: ContainerIncident) -> bool:
-    """Open or resolve; returns False when it changed nothing (already open / not open)."""
+    """Open or resolve; returns False when it changed nothing (already open / not open). One
+    that ``replaces`` an open incident changes that row's kind and message instead."""
+    if incident.opened and incident.replaces is not None and _move(conn, host_id, incident):
+        return True
     if incident.opened:
         result = conn.execute(
             sqlite_insert(incidents)
@@ -191,6 +194,37 @@ def record_incident(conn: Connection, host_id: int, incident: ContainerIncident)
         )
     )
     return True
+
+
+def _move(conn: Connection, host_id: int, incident: ContainerIncident) -> bool:
+    assert incident.replaces is not None
+    already = conn.execute(
+        select(incidents.c.id).where(
+            incidents.c.host_id == host_id,
+            incidents.c.kind == incident.kind.value,
+            incidents.c.subject == incident.subject,
+            incidents.c.resolved_at.is_(None),
+        )
+    ).first()
+    if already is not None:
+        return False
+    result = conn.execute(
+        update(incidents)
+        .where(
+            incidents.c.host_id == host_id,
+            incidents.c.kind == incident.replaces.value,
+            incidents.c.subject == incident.subject,
+            incidents.c.resolved_at.is_(None),
+        )
+        .values(
+            kind=incident.kind.value,
+            severity=incident.severity.value,
+            app=incident.app,
+            message=incident.message,
+            **({} if incident.log_lines is None else {"log_lines": incident.log_lines}),
+        )
+    )
+    return bool(result.rowcount)
 
 
 class DockerRepository:

@@ -86,6 +86,8 @@ def _write(conn: Connection, write: Write) -> str | None:
         write_kind = WriteKind.UPDATE
     else:
         write_kind = write.kind
+    if write_kind is WriteKind.UPDATE and write.replaces is not None:
+        return _move(conn, write)
     if write_kind is WriteKind.UPDATE:
         result = conn.execute(update(incidents).where(*open_row).values(**_row_values(incident)))
         return "updated" if result.rowcount else None
@@ -108,10 +110,40 @@ def _write(conn: Connection, write: Write) -> str | None:
     return "resolved"
 
 
-def _incident_id(conn: Connection, notification: Notification) -> int | None:
+def _move(conn: Connection, write: Write) -> str | None:
+    """The open incident of ``write.replaces`` becomes the incident's rule: the same row (id,
+    opening time, acknowledgement), its kind and message changed. If the new rule's incident
+    is open already (another process opened it), the old one is resolved into it instead."""
+    incident = write.incident
+    assert write.replaces is not None
+    old_key = (incident.host_id, write.replaces, incident.subject)
+    old_row = [*_key_filter(old_key), incidents.c.resolved_at.is_(None)]
+    new_row = [*_key_filter(incident.key), incidents.c.resolved_at.is_(None)]
+    if conn.execute(select(incidents.c.id).where(*new_row)).first() is not None:
+        conn.execute(
+            update(incidents)
+            .where(*old_row)
+            .values(resolved_at=write.at, resolution=incident.message)
+        )
+        result = conn.execute(update(incidents).where(*new_row).values(**_row_values(incident)))
+        return "updated" if result.rowcount else None
+    result = conn.execute(
+        update(incidents).where(*old_row).values(kind=incident.rule, **_row_values(incident))
+    )
+    if result.rowcount:
+        return "updated"
+    return _write(conn, Write(WriteKind.OPEN, incident, write.at))  # nothing to move: open it
+
+
+def _incident_id(
+    conn: Connection, notification: Notification, moved: dict[IncidentKey, IncidentKey]
+) -> int | None:
+    """``moved``: incidents that changed rule in this batch (old key -> new key): a
+    notification raised before the move is about the same row."""
     if notification.host_id is None:
         return None
     key = (notification.host_id, notification.rule, notification.subject)
+    key = moved.get(key, key)
     found: int | None = conn.execute(
         select(incidents.c.id).where(*_key_filter(key)).order_by(incidents.c.id.desc()).limit(1)
     ).scalar()
@@ -134,10 +166,14 @@ class IncidentStore:
             return Saved(saved, [])
         with self._engine.begin() as conn:
             existing = {row[0]: row[1] for row in conn.execute(select(hosts.c.id, hosts.c.name))}
+            moved: dict[IncidentKey, IncidentKey] = {}
             for write in writes:
                 host_id = write.incident.host_id
                 if host_id not in existing:
                     continue
+                if write.replaces is not None:
+                    incident = write.incident
+                    moved[(host_id, write.replaces, incident.subject)] = incident.key
                 event = _write(conn, write)
                 if event is not None:
                     draft = live_log.incident_draft(
@@ -154,7 +190,7 @@ class IncidentStore:
             for notification in raised:
                 if notification.host_id is not None and notification.host_id not in existing:
                     continue
-                incident_id = _incident_id(conn, notification)
+                incident_id = _incident_id(conn, notification, moved)
                 complete = Notification.from_json(
                     {**notification.to_json(), "incident_id": incident_id}
                 )

@@ -252,6 +252,8 @@ def _record_incident(
 ) -> None:
     if record_incident(conn, host_id, incident):
         event = "opened" if incident.opened else "resolved"
+        if incident.replaces is not None:
+            event = "updated"
         draft = live_log.incident_draft(
             conn, host_id, host, incident.kind.value, incident.subject, event=event, at=incident.at
         )
