@@ -76,10 +76,12 @@ def _container_values(view: ContainerView, seen_at: int) -> dict[str, Any]:
 
 
 def _group_from_row(row: Row[Any], labels: tuple[tuple[str, str], ...]) -> ContainerGroup:
-    """The group as the parsers make it from the stored labels (this gives the identity: uuid,
-    pull request, member); the stored columns where that does not agree (no labels kept)."""
-    derived = group_of(dict(labels), row.name, row.image)
-    stored = ContainerGroup(
+    """The group as the parsers make it from the stored labels, name and image (this gives
+    the identity: uuid, pull request, member); the stored columns for a row kept without
+    labels."""
+    if labels:
+        return group_of(dict(labels), row.name, row.image)
+    return ContainerGroup(
         GroupKind(row.group_kind),
         row.project,
         row.environment,
@@ -87,13 +89,6 @@ def _group_from_row(row: Row[Any], labels: tuple[tuple[str, str], ...]) -> Conta
         row.service,
         row.infrastructure,
     )
-    same = (derived.kind, derived.project, derived.environment, derived.resource) == (
-        stored.kind,
-        stored.project,
-        stored.environment,
-        stored.resource,
-    )
-    return derived if same else stored
 
 
 def _container_from_row(row: Row[Any]) -> StoredContainer:
