@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import filelock
 import keyring.backend
 import keyring.errors
 from keyring.compat import properties
@@ -152,15 +153,13 @@ class SealedFileKeyring(keyring.backend.KeyringBackend):
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        import fcntl  # noqa: PLC0415 - Windows desktops import this module, never call this
-
         lock_path = self.path.with_name(self.path.name + ".lock")
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         except OSError as exc:
             raise self._failure("cannot be locked for writing", exc) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            filelock.lock_descriptor(fd)  # flock on POSIX, LockFileEx on Windows
             yield
         finally:
             os.close(fd)
