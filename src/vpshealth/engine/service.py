@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,6 +23,7 @@ from vpshealth.engine.poller import Poller, RuleSource
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.scheduler import Scheduler
 from vpshealth.engine.status import EngineStatus
+from vpshealth.engine.stop_signals import on_stop_signals
 from vpshealth.store.host_repository import HostRecord
 
 log = logging.getLogger(__name__)
@@ -166,10 +166,7 @@ class Service:
         await self._scheduler.set_hosts(enabled, start_now=True)
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, self.request_stop)
+        restore_signals = on_stop_signals(asyncio.get_running_loop(), self.request_stop)
         await self._alerts.start()
         tasks = [
             asyncio.create_task(self._recorder.run(), name="recorder"),
@@ -198,9 +195,7 @@ class Service:
             except Exception:
                 log.exception("Could not record the last alerts")
             self._recorder.close()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(sig)
+            restore_signals()
             log.info("Service stopped")
 
     async def _refresh_hosts(self, *, start_now: bool = False) -> None:

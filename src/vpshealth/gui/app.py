@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 
 import qasync
@@ -12,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from vpshealth.app import build_core
 from vpshealth.config import Paths, Settings
+from vpshealth.engine.stop_signals import on_stop_signals
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.desktop import DesktopApp, tray_available
 from vpshealth.gui.single_instance import SingleInstance, ask_running_instance, server_name
@@ -48,8 +48,7 @@ def run(settings: Settings, paths: Paths) -> int:
         loop = asyncio.get_running_loop()
 
         def quit_on_signals() -> None:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, desktop.quit)
+            on_stop_signals(loop, desktop.quit)
 
         # The checks' service takes these signals over while it runs (and restores the
         # defaults when it stops); its end quits the app, and a second signal quits it too.
