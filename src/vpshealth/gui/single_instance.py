@@ -14,8 +14,11 @@ CONNECT_MS = 1000
 
 
 def server_name(data_dir: Path) -> str:
+    """Per user and data folder. Windows has no user IDs, but there the data folder lies in
+    the user's profile, so it alone tells users apart."""
     digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
-    return f"vpshealth-{os.getuid()}-{digest}"
+    getuid = getattr(os, "getuid", None)
+    return f"vpshealth-{getuid()}-{digest}" if getuid is not None else f"vpshealth-{digest}"
 
 
 def ask_running_instance(name: str) -> bool:
