@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 APP_NAME = "vpshealth"
 ENV_PREFIX = "VPSHEALTH_"
+LogKind = Literal["app", "service", "cli"]
+"""The desktop app, the foreground service, and every other command."""
 
 
 class Settings(BaseModel):
@@ -117,9 +119,9 @@ class Paths:
     def engine_lock(self) -> Path:
         return self.data_dir / "engine.lock"
 
-    @property
-    def log_file(self) -> Path:
-        return self.log_dir / "vpshealth.log"
+    def log_file(self, kind: LogKind) -> Path:
+        """One file per kind of process, so that the app and the service never share one."""
+        return self.log_dir / f"{kind}.log"
 
     @property
     def secrets_file(self) -> Path:

@@ -74,7 +74,7 @@ def test_desktop_app_shows_the_tray_and_notifies_through_dunst(
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     env = _app_env(cli_env, desktop)
-    log_file = vpshealth_home / "logs" / "vpshealth.log"
+    log_file = vpshealth_home / "logs" / "app.log"
     output = tmp_path / "app-output.log"
     with open(output, "wb") as out:
         app = subprocess.Popen(

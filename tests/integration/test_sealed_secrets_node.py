@@ -84,7 +84,7 @@ def assert_only_the_sealed_file_holds(home: Path, private_key: str) -> None:
             assert not [n for n in needles if n in content], f"key material in {path}"
             checked += 1
     assert (home / "data" / "secrets.sealed").is_file()
-    assert (home / "logs" / "vpshealth.log").is_file()
+    assert (home / "logs" / "cli.log").is_file()
     assert checked >= 3
 
 

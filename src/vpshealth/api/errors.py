@@ -27,7 +27,8 @@ TOO_LARGE = (
 )
 UNEXPECTED = (
     "The node failed unexpectedly while answering. Nothing was changed by the failed part; "
-    "the node's log (journalctl or `docker compose logs`) has the details."
+    "the node's log (journalctl, `docker compose logs`, or service.log in its log folder) has "
+    "the details."
 )
 _STATUS_BY_ERROR = {"NotFoundError": 404, "ConflictError": 409}
 """Lower layers' errors by class name (the operations layer defines them)."""

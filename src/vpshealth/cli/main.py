@@ -24,7 +24,7 @@ from vpshealth.cli import (
     service_command,
 )
 from vpshealth.cli.context import CliContext
-from vpshealth.config import Paths, Settings
+from vpshealth.config import LogKind, Paths, Settings
 from vpshealth.engine import heap
 from vpshealth.errors import ConfigurationError, VpsHealthError
 from vpshealth.logging_setup import configure_logging
@@ -107,8 +107,9 @@ def main(argv: Sequence[str] | None = None, desktop_app: DesktopApp | None = Non
         settings = load_settings()
         paths = Paths.from_settings(settings)
         paths.ensure()
+        log_kind: LogKind = "app" if args.command is None else getattr(args, "log_kind", "cli")
         configure_logging(
-            paths.log_file,
+            paths.log_file(log_kind),
             verbose=getattr(args, "verbose", False),
             console_info=getattr(args, "console_info", args.command is None),
         )

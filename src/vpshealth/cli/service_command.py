@@ -27,7 +27,8 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         help="keep checking every enabled server until stopped; install it to run by itself",
         description="Without an action: run the checks in the foreground until Ctrl-C or "
         "SIGTERM, storing every result. Only one process runs the checks at a time. State "
-        "changes and notifications are logged to the terminal and the log file.\n\n"
+        "changes and notifications are logged to the terminal and to service.log in the log "
+        "folder.\n\n"
         "install: start it now and at every login (systemd user service on Linux, launchd "
         "agent on macOS, scheduled task on Windows); uninstall: stop and remove it; status: "
         "whether it is installed and running, and the last check (exit 0 running, 1 not).",
@@ -46,16 +47,16 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     )
     service.add_argument("--tls-cert", metavar="FILE", type=Path, help="the API's certificate")
     service.add_argument("--tls-key", metavar="FILE", type=Path, help="the API's private key")
-    service.set_defaults(handler=run_service, console_info=True)
+    service.set_defaults(handler=run_service, console_info=True, log_kind="service")
     actions = service.add_subparsers(dest="service_action", metavar="ACTION")
     actions.add_parser("install", help="run in the background now and at every login").set_defaults(
-        handler=install_service, console_info=False
+        handler=install_service, console_info=False, log_kind="cli"
     )
     actions.add_parser("uninstall", help="stop and remove the background service").set_defaults(
-        handler=uninstall_service, console_info=False
+        handler=uninstall_service, console_info=False, log_kind="cli"
     )
     actions.add_parser("status", help="installed? running? last check?").set_defaults(
-        handler=service_status, console_info=False
+        handler=service_status, console_info=False, log_kind="cli"
     )
 
     autostart = commands.add_parser(
@@ -108,7 +109,7 @@ async def _serve(core: Core, api: ListenAddress | None) -> None:
 
 def _background(ctx: CliContext) -> Any:
     return background_service_for_this_os(
-        service_command(), passed_environment(), ctx.paths.log_file.parent / "service.err"
+        service_command(), passed_environment(), ctx.paths.log_dir / "service.err"
     )
 
 
