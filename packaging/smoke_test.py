@@ -67,6 +67,46 @@ def desktop_app_starts_and_quits(binary: Path, home: Path) -> list[str]:
     return []
 
 
+def service_starts_and_stops(binary: Path, home: Path) -> list[str]:
+    """The foreground service runs the checks and stops cleanly when asked: SIGTERM, or on
+    Windows Ctrl-Break (a console program there gets no SIGTERM)."""
+    env = {
+        **os.environ,
+        "VPSHEALTH_HOME": str(home / "vpshealth-service"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    windows = sys.platform == "win32"
+    flags = subprocess.CREATE_NEW_PROCESS_GROUP if windows else 0  # type: ignore[attr-defined]
+    proc = subprocess.Popen(
+        [str(binary), "service"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        creationflags=flags,
+    )
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 90
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "Service started" in line or time.monotonic() > deadline:
+            break
+    proc.send_signal(signal.CTRL_BREAK_EVENT if windows else signal.SIGTERM)  # type: ignore[attr-defined]
+    try:
+        _, rest = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, rest = proc.communicate()
+        return [f"service did not stop: {''.join(seen)}{rest}"]
+    output = "".join(seen) + rest
+    if proc.returncode != 0 or "Service stopped" not in output:
+        return [f"service did not stop cleanly: exit {proc.returncode}: {output}"]
+    if not (home / "vpshealth-service" / "logs" / "service.log").is_file():
+        return ["service: no service.log in the log folder"]
+    return []
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -98,6 +138,9 @@ def main(argv: list[str]) -> int:
         rules = run(binary, "rules", "--json", home=home)
         if rules.returncode != 0:
             failures.append(f"rules: {rules.returncode} {rules.stderr!r}")
+        if not (home / "vpshealth" / "logs" / "cli.log").is_file():
+            failures.append("check: no cli.log in the log folder")
+        failures += service_starts_and_stops(binary, home)
         failures += desktop_app_starts_and_quits(binary, home)
     for failure in failures:
         print(f"SMOKE TEST FAILED: {failure}", file=sys.stderr)

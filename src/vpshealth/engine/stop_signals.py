@@ -1,4 +1,4 @@
-"""SIGINT and SIGTERM stop the process cleanly, on every system.
+"""SIGINT and SIGTERM (and Ctrl-Break on Windows) stop the process cleanly, on every system.
 
 The loop's own signal handlers are POSIX only: Windows' event loops raise NotImplementedError.
 There a plain ``signal.signal`` handler hands the stop to the loop; Python's proactor loop
@@ -15,7 +15,9 @@ from types import FrameType
 
 log = logging.getLogger(__name__)
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_BREAK = getattr(signal, "SIGBREAK", None)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM) + ((_BREAK,) if _BREAK is not None else ())
+"""Ctrl-C, a termination request, and Windows' Ctrl-Break."""
 
 Undo = Callable[[], None]
 

@@ -177,7 +177,8 @@ class SealedFileKeyring(keyring.backend.KeyringBackend):
             raise self._failure("cannot be written", exc) from None
         try:
             with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), FILE_MODE)
+                if hasattr(os, "fchmod"):  # not on Windows; mkstemp's file is private there
+                    os.fchmod(handle.fileno(), FILE_MODE)
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -201,6 +202,8 @@ def _stamp(st: os.stat_result) -> _Stamp:
 
 
 def _sync_folder(folder: Path) -> None:
+    if os.name == "nt":
+        return  # a folder cannot be opened there; NTFS journals the rename itself
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
