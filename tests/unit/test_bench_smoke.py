@@ -7,9 +7,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for bench/
 
 from bench.poll_throughput import BenchConfig, run_benchmark
+
+# The simulator stands in for a fleet of Linux servers and is run on Linux only.
+pytestmark = pytest.mark.posix_only
 
 
 async def test_engine_polls_every_simulated_host(tmp_path: Path) -> None:

@@ -68,6 +68,7 @@ def opener(path: Path) -> Opener:
     return open_stream
 
 
+@pytest.mark.posix_only  # the stand-in engine listens on a Unix socket
 async def test_a_container_removed_between_listing_and_inspect_is_skipped(tmp_path: Path) -> None:
     body, ids = listing_of(["blog-db-1", "coolify-sentinel"])
     engine = FakeEngine(
@@ -87,6 +88,7 @@ async def test_a_container_removed_between_listing_and_inspect_is_skipped(tmp_pa
     assert set(listing.stats) == {ids["blog-db-1"]}
 
 
+@pytest.mark.posix_only  # the stand-in engine listens on a Unix socket
 async def test_unchanged_containers_are_not_inspected_again(tmp_path: Path) -> None:
     body, ids = listing_of(["blog-db-1"])
     engine = FakeEngine(
@@ -106,6 +108,7 @@ async def test_unchanged_containers_are_not_inspected_again(tmp_path: Path) -> N
     assert len(inspects) == 2, "first poll, then the forced refresh on the third"
 
 
+@pytest.mark.posix_only  # the stand-in engine listens on a Unix socket
 async def test_a_broken_engine_is_reported_as_unavailable(tmp_path: Path) -> None:
     engine = FakeEngine({"/containers/json": response(b"{not json", "200 OK")})
     sock = tmp_path / "docker.sock"

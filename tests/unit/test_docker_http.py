@@ -20,6 +20,9 @@ from vpshealth.collectors.docker_http import (
     stream_lines,
 )
 
+# The stand-in engine listens on a Unix socket; on Windows the client's peer is a named pipe.
+pytestmark = pytest.mark.posix_only
+
 Answer = Callable[[bytes], bytes]
 
 
