@@ -167,7 +167,7 @@ def test_launchd_commands(tmp_path: Path) -> None:
     agent.install()
     domain = f"gui/{os.getuid()}"
     assert tool.calls == [
-        ["launchctl", "bootout", f"{domain}/io.vpshealth.service"],
+        ["launchctl", "bootout", f"{domain}/io.vpshealth.VPSHealth.service"],
         ["launchctl", "bootstrap", domain, str(agent.plist_path)],
     ]
     assert plistlib.loads(agent.plist_path.read_bytes())["ProgramArguments"] == ["/x", "service"]
@@ -211,7 +211,7 @@ def run(cli_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="XDG autostart")
 def test_autostart_on_off(run: Any, tmp_path: Path) -> None:
-    entry = tmp_path / "xdg" / "autostart" / "vpshealth.desktop"
+    entry = tmp_path / "xdg" / "autostart" / "io.vpshealth.VPSHealth.desktop"
     assert run("autostart", "status")[1].startswith("Start at login: off")
     code, out, _ = run("autostart", "on")
     assert code == 0
