@@ -23,3 +23,10 @@ def notification_icon() -> str:
         return APP_ID
     svg = packaged_svg()
     return svg.as_uri() if svg is not None else ""
+
+
+def window_icon() -> QIcon:
+    """The app's icon for its windows (X11 and Windows show it; Wayland takes the desktop
+    file's)."""
+    svg = packaged_svg()
+    return QIcon.fromTheme(APP_ID, QIcon(str(svg)) if svg is not None else QIcon())
