@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -15,6 +16,7 @@ from tests.gui.palettes import dark_palette
 from tests.gui.test_host_detail import _detail
 from vpshealth.app import Core
 from vpshealth.domain.health import HostState
+from vpshealth.gui import tray as tray_module
 from vpshealth.gui.colours import (
     CHART_LINES,
     GRAPHIC_CONTRAST,
@@ -28,6 +30,9 @@ from vpshealth.gui.context import GuiContext
 from vpshealth.gui.overview import bar_colour
 from vpshealth.gui.overview_model import state_colour
 from vpshealth.gui.theme import chart_style, scheme_of
+from vpshealth.gui.tray import TrayController
+from vpshealth.gui.tray_icons import tray_icon
+from vpshealth.gui.tray_state import TrayKind
 
 
 @pytest.fixture
@@ -85,3 +90,15 @@ def test_state_colours_follow_the_application_palette(app_palette: QApplication)
     app_palette.setPalette(dark_palette())
     assert state_colour(HostState.CRITICAL).name() == TEXT_TONES[Scheme.DARK][Tone.CRITICAL]
     assert bar_colour(99, Scheme.DARK) != bar_colour(99, Scheme.LIGHT)
+
+
+def test_the_tray_redraws_its_icon_when_the_desktop_scheme_changes(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tray = TrayController()
+    light = tray.icon.icon().pixmap(32, 32).toImage()
+    monkeypatch.setattr(tray_module, "system_scheme", lambda: Scheme.DARK)
+    QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    dark = tray.icon.icon().pixmap(32, 32).toImage()
+    assert dark != light
+    assert dark == tray_icon(TrayKind.UNKNOWN, Scheme.DARK).pixmap(32, 32).toImage()
