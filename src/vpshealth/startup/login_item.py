@@ -50,6 +50,8 @@ class FileLoginItem:
 
     @property
     def where(self) -> str:
+        if not self.path.exists() and self._legacy is not None and self._legacy.exists():
+            return str(self._legacy)
         return str(self.path)
 
     def enable(self) -> None:
