@@ -5,9 +5,11 @@ a line about a URL it could not parse would carry the secret."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,7 +33,7 @@ NTFY_TAGS: Final = {
 }
 
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
-_SECRETISH = re.compile(r"(?=.*[0-9])(?=.*[A-Za-z]).{12,}|.{24,}")
+_SECRETISH = re.compile(r"(?=.*[0-9])(?=.*[A-Za-z]).{12,}|.{16,}")
 
 
 class AppriseUrlError(ValueError):
@@ -106,10 +108,16 @@ def captured_apprise_log() -> Iterator[list[str]]:
         logger.removeFilter(keep)
 
 
+@functools.cache
 def _known_schemes() -> frozenset[str]:
-    from apprise.manager_plugins import NotificationManager  # noqa: PLC0415
+    """Loads Apprise and its plugins, once. Its e-mail plugin imports ``imghdr``, which
+    warns of its removal in Python 3.13 (Apprise ships a replacement for when it is gone)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "'imghdr' is deprecated", DeprecationWarning)
+        from apprise.manager_plugins import NotificationManager  # noqa: PLC0415
 
-    return frozenset(str(s).lower() for s in NotificationManager().schemas())  # type: ignore[no-untyped-call]
+        manager = NotificationManager()  # type: ignore[no-untyped-call]
+        return frozenset(str(s).lower() for s in manager.schemas())  # type: ignore[no-untyped-call]
 
 
 def instantiate(url: str) -> NotifyBase:
