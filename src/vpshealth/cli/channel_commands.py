@@ -85,7 +85,7 @@ def register(notify: argparse._SubParsersAction[Any]) -> None:
         "channel that is switched off. Exit 0 when the service took it, 1 when it did not.",
     )
     test.add_argument("name", metavar="NAME")
-    test.set_defaults(handler=test_channel)
+    test.set_defaults(handler=send_test)
 
     for action, helptext, handler in (
         ("remove", "remove a channel and its URL from the keyring", remove_channel),
@@ -178,7 +178,7 @@ def list_channels(ctx: CliContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def test_channel(ctx: CliContext, args: argparse.Namespace) -> int:
+def send_test(ctx: CliContext, args: argparse.Namespace) -> int:
     sent = ctx.core.operations.channels.test(args.name)
     print(
         f"Sent a test message to channel {sent.channel.name} ({sent.channel.service} at "
