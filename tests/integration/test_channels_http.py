@@ -127,8 +127,10 @@ def test_a_channel_that_is_down_delivers_once_after_retries_and_a_sigkill(
     try:
         wait_for(
             "the channel's worker to start",
-            lambda: (vpshealth_home / "logs" / "vpshealth.log").exists()
-            and "Alert channel hook" in (vpshealth_home / "logs" / "vpshealth.log").read_text(),
+            lambda: (
+                (vpshealth_home / "logs" / "vpshealth.log").exists()
+                and "Alert channel hook" in (vpshealth_home / "logs" / "vpshealth.log").read_text()
+            ),
             30,
         )
         insert_notification(vpshealth_home)
