@@ -1,6 +1,6 @@
 """The channel routes in-process, against a real SQLite file and the context app.py builds: a
 URL goes in and only its masked form comes out; a bad URL is a 422 naming `url` with nothing
-saved; a test message that is not taken is a 502 with the service's reason."""
+saved; a test message that is not taken is a 400 with the service's reason."""
 
 from __future__ import annotations
 
@@ -93,8 +93,8 @@ def test_no_rename_unknown_names_and_conflicts(client: TestClient) -> None:
     assert again.status_code == 409
 
 
-def test_a_test_message_not_taken_is_a_502(client: TestClient) -> None:
+def test_a_test_message_not_taken_is_a_400_with_the_reason(client: TestClient) -> None:
     client.post("/api/v1/channels", json={"name": "hook", "url": "json://127.0.0.1:9/hook"})
     answer = client.post("/api/v1/channels/hook/test")
-    assert answer.status_code == 502
+    assert answer.status_code == 400
     assert answer.json()["detail"].startswith("channel hook: the test was not sent: JSON")

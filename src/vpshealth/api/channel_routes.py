@@ -26,7 +26,10 @@ router = APIRouter(prefix="/api/v1/channels", tags=["channels"], responses=ERROR
 
 ChannelName = Annotated[str, Path(max_length=63, description="the channel's name")]
 NOT_SENT: dict[int | str, dict[str, Any]] = {
-    502: {"model": Problem, "description": "the service did not take the test message"},
+    400: {
+        "model": Problem,
+        "description": "the service did not take the test message; see `detail`",
+    },
 }
 
 
@@ -101,6 +104,7 @@ def remove_channel(name: ChannelName, context: Context, _token: Writer) -> Respo
     responses={**WRITE_RESPONSES, **NOT_FOUND, **NOT_SENT},
 )
 def send_test_message(name: ChannelName, context: Context, _token: Writer) -> ChannelTestSent:
-    """Send a test message now (not through the outbox), also to a channel switched off."""
+    """Send a test message now (not through the outbox), also to a channel switched off. When
+    the service does not take it, the answer is a 400 with the service's reason."""
     sent = _channels(context).test(name)
     return ChannelTestSent(channel=channel_out(sent.channel), title=sent.title)

@@ -29,7 +29,7 @@ UNEXPECTED = (
     "The node failed unexpectedly while answering. Nothing was changed by the failed part; "
     "the node's log (journalctl or `docker compose logs`) has the details."
 )
-_STATUS_BY_ERROR = {"NotFoundError": 404, "ConflictError": 409, "ChannelSendError": 502}
+_STATUS_BY_ERROR = {"NotFoundError": 404, "ConflictError": 409}
 """Lower layers' errors by class name (the operations layer defines them)."""
 _FIELD_OF_ERROR = {"HostKeyRejected": "host_key_fingerprint", "HostUnreachable": "address"}
 """Errors about one field that do not say which: 422 naming this one."""
