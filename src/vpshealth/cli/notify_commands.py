@@ -33,7 +33,7 @@ class SendFailedError(VpsHealthError):
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     notify = commands.add_parser(
         "notify",
-        help="set up and test e-mail alerts",
+        help="set up and test alerts: e-mail, and channels such as ntfy or Telegram",
         description="E-mail alerts: where to send them and how. The SMTP password is kept in "
         "the OS keyring only. VPSHEALTH_SMTP_* environment variables override the stored "
         "settings.",
