@@ -50,6 +50,7 @@ class ChannelSupervisor:
             )
         )
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._names: dict[int, str] = {}
 
     @property
     def running(self) -> frozenset[int]:
@@ -71,7 +72,9 @@ class ChannelSupervisor:
     async def follow(self) -> None:
         records = {r.id: r for r in await asyncio.to_thread(self._repository.list)}
         for channel_id in [i for i in self._tasks if i not in records]:
-            log.info("Alert channel %d was removed; its delivery stops", channel_id)
+            log.info(
+                "Alert channel %s was removed; its delivery stops", self._names.get(channel_id)
+            )
             await self._stop(channel_id)
         for channel_id, record in records.items():
             task = self._tasks.get(channel_id)
@@ -79,6 +82,7 @@ class ChannelSupervisor:
                 continue
             if task is None:
                 log.info("Alert channel %s (%s) delivers now", record.name, record.masked_url)
+            self._names[channel_id] = record.name
             worker = self._make_worker(record)
             self._tasks[channel_id] = asyncio.create_task(
                 worker.run(), name=f"{record.name} channel delivery"
@@ -86,6 +90,7 @@ class ChannelSupervisor:
 
     async def _stop(self, channel_id: int) -> None:
         task = self._tasks.pop(channel_id)
+        self._names.pop(channel_id, None)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
