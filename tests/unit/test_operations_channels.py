@@ -296,3 +296,11 @@ def test_cli_add_from_stdin_list_show_and_bad_input(run: Run, cli_home: Path) ->
     assert run("notify", "channel", "remove", "phone")[0] == 0
     code, out, _ = run("notify", "channel", "list")
     assert out.startswith("No channels.")
+
+
+def test_a_channel_added_again_under_its_old_name_has_a_new_delivery_key(core: Core) -> None:
+    ops = operations(core)
+    first = ops.add("phone", URL)
+    ops.remove("phone")
+    again = ops.add("phone", URL)
+    assert again.delivery_key != first.delivery_key
