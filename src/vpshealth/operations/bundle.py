@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vpshealth.operations.email_settings import EmailSettingsOperations
+from vpshealth.operations.hetzner import HetznerOperations
 from vpshealth.operations.hosts import HostOperations
 from vpshealth.operations.incidents import IncidentOperations
 from vpshealth.operations.rules import RuleOperations
@@ -18,3 +19,4 @@ class Operations:
     incidents: IncidentOperations
     silences: SilenceOperations
     email: EmailSettingsOperations
+    hetzner: HetznerOperations
