@@ -77,6 +77,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     key.add_argument("--key-file", metavar="PATH", help="log in with this private key")
     key.add_argument("--agent", action="store_true", help="log in with the running ssh-agent")
     imp.add_argument("--user", default="root", help="user to log in as (default root)")
+    imp.add_argument("--port", type=int, default=22, help="SSH port of the new hosts (default 22)")
     imp.add_argument(
         "--trust-host-keys", action="store_true",
         help="read each new server's host key now and trust it (trust on first use); without "
@@ -141,6 +142,7 @@ def import_servers(ctx: CliContext, args: argparse.Namespace) -> int:
         label_selector=args.label_selector,
         trust_host_keys=args.trust_host_keys,
         user=args.user,
+        port=args.port,
     )
     if args.json:
         output.print_json(_report_json(report))

@@ -58,6 +58,7 @@ class SecondOpinion:
         self._pacing: dict[str, AskPacing] = {}
         self._wanted: set[str] = set()
         self._wake = asyncio.Event()
+        self._links_read_at = float("-inf")
         self.requests = 0
         """List calls made, for tests and the log."""
 
@@ -78,22 +79,26 @@ class SecondOpinion:
         return dataclasses.replace(result, message=with_reason(result.message, reason))
 
     async def run(self) -> None:
-        links_read_at = float("-inf")
         while True:
-            now = self._clock.now()
-            if now - links_read_at >= LINKS_SECONDS:
-                try:
-                    await self._read_links()
-                    links_read_at = now
-                except Exception:
-                    log.exception("Could not read the Hetzner Cloud projects; will retry")
-            for project in sorted(self._wanted):
-                pacing = self._pacing.setdefault(project, AskPacing())
-                if project in self._projects and pacing.due(self._clock.now()):
-                    await self._ask(self._projects[project], pacing)
             self._wake.clear()
+            await self.step()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
+
+    async def step(self) -> None:
+        """Re-read the imported hosts when due, and ask for each project that a failed check
+        wants and its pacing allows."""
+        now = self._clock.now()
+        if now - self._links_read_at >= LINKS_SECONDS:
+            try:
+                await self._read_links()
+                self._links_read_at = now
+            except Exception:
+                log.exception("Could not read the Hetzner Cloud projects; will retry")
+        for project in sorted(self._wanted):
+            pacing = self._pacing.setdefault(project, AskPacing())
+            if project in self._projects and pacing.due(self._clock.now()):
+                await self._ask(self._projects[project], pacing)
 
     async def _read_links(self) -> None:
         def read() -> tuple[list[HetznerLink], list[HetznerProject]]:

@@ -210,6 +210,7 @@ class HetznerOperations:
         label_selector: str | None = None,
         trust_host_keys: bool = False,
         user: str = "root",
+        port: int = 22,
     ) -> ImportReport:
         """Create a host for each new server (logging in with ``key``, one copy of it in the
         secret store per host) and update the address and tags of those imported before.
@@ -247,9 +248,11 @@ class HetznerOperations:
                     GoneServer(project, link.server_id, link.host_name) for link in links.values()
                 )
         targets = [(n.server.name, n.address) for n in new]
-        pinned = self._host_keys(targets) if trust_host_keys else {}
+        pinned = self._host_keys(targets, port) if trust_host_keys else {}
         for n in new:
-            report.servers.append(self._add(n, key, pinned.get(n.server.name), user))
+            report.servers.append(
+                self._add(n, key, pinned.get(n.server.name), user=user, port=port)
+            )
         if key.generated and any(s.action == "added" for s in report.servers):
             report = _with_public_line(report, key.public_line)
         return report
@@ -273,13 +276,13 @@ class HetznerOperations:
             )
         return None
 
-    def _host_keys(self, targets: Sequence[tuple[str, str]]) -> dict[str, str]:
+    def _host_keys(self, targets: Sequence[tuple[str, str]], port: int) -> dict[str, str]:
         """Each reachable server's host key line, read concurrently (trust on first use)."""
 
         def read(target: tuple[str, str]) -> tuple[str, str | None]:
             name, address = target
             try:
-                return name, self._hosts.host_key_for(name, address, 22)
+                return name, self._hosts.host_key_for(name, address, port)
             except HostKeyUnconfirmed as presented:
                 return name, presented.line
             except (HostUnreachable, FieldError):
@@ -290,9 +293,17 @@ class HetznerOperations:
         with ThreadPoolExecutor(min(HOST_KEY_READERS, len(targets))) as pool:
             return {name: line for name, line in pool.map(read, targets) if line is not None}
 
-    def _add(self, new: _NewServer, key: NewKey, host_key: str | None, user: str) -> ImportedServer:
+    def _add(
+        self, new: _NewServer, key: NewKey, host_key: str | None, *, user: str, port: int
+    ) -> ImportedServer:
         project, server, fit = new.project, new.server, new.fit
-        fields = {"name": server.name, "address": new.address, "user": user, "tags": fit.tags}
+        fields = {
+            "name": server.name,
+            "address": new.address,
+            "port": port,
+            "user": user,
+            "tags": fit.tags,
+        }
         record = self._hosts.add(fields, key, host_key)
         self._repo.link(record.host.name, project, server.id)
         return ImportedServer(
