@@ -202,11 +202,12 @@ class HetznerApi:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
 
-    def exhaust(self) -> None:
-        """Use up the request budget: the next answers are 429 until it refills."""
+    def exhaust(self, seconds: float = 3600.0) -> None:
+        """Use up the request budget and hold it empty for ``seconds``: the answers are 429
+        until then, and it refills from then on."""
         with self._lock:
             self.budget = 0.0
-            self._refilled_at = time.time()
+            self._refilled_at = time.time() + seconds
 
     def server(self, server_id: int) -> FakeServer:
         return next(s for s in self.servers if s.id == server_id)
@@ -219,8 +220,9 @@ class HetznerApi:
     def _spend(self) -> tuple[bool, dict[str, str]]:
         with self._lock:
             now = time.time()
-            self.budget = min(float(self.limit), self.budget + (now - self._refilled_at))
-            self._refilled_at = now
+            if now > self._refilled_at:
+                self.budget = min(float(self.limit), self.budget + (now - self._refilled_at))
+                self._refilled_at = now
             allowed = self.budget >= 1
             if allowed:
                 self.budget -= 1
@@ -228,7 +230,7 @@ class HetznerApi:
             headers = {
                 "RateLimit-Limit": str(self.limit),
                 "RateLimit-Remaining": str(remaining),
-                "RateLimit-Reset": str(int(now + (self.limit - self.budget))),
+                "RateLimit-Reset": str(int(self._refilled_at + (self.limit - self.budget))),
             }
             return allowed, headers
 
