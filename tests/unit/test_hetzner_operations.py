@@ -193,3 +193,12 @@ def test_trusted_on_first_use_the_new_servers_host_keys_are_pinned(
     assert [s.host_key_fingerprint for s in report.servers] == [server.fingerprint] * 2
     assert core.operations.hosts.get("web1").host.host_key == server.line
     assert core.operations.hosts.get("web1").host.port == server.port
+
+
+def test_a_revoked_token_says_how_to_replace_it(core: Core, api: HetznerApi) -> None:
+    hetzner = core.operations.hetzner
+    hetzner.add_project("web", api.token, api.endpoint)
+    api.token = "rotated"
+    with pytest.raises(InputError, match=r"401 unauthorized.*hetzner remove web` and add it"):
+        hetzner.import_servers("web", generated_key("k"))
+    assert [r.host.name for r in core.operations.hosts.list()] == ["localhost"]

@@ -192,8 +192,14 @@ class HetznerOperations:
         try:
             return cloud.servers(label_selector)
         except HetznerAuthError as exc:
+            again = ""
+            if self._repo.project(project) is not None:
+                again = (
+                    f", then `vpshealth hetzner remove {project}` and add it again with the "
+                    "new token"
+                )
             raise InputError(
-                f"Hetzner Cloud project {project}: {exc.message}. {NOTHING_SAVED}"
+                f"Hetzner Cloud project {project}: {exc.message}{again}. {NOTHING_SAVED}"
             ) from None
         except HetznerError as exc:
             raise HetznerUnavailable(
