@@ -202,3 +202,14 @@ def test_a_revoked_token_says_how_to_replace_it(core: Core, api: HetznerApi) -> 
     with pytest.raises(InputError, match=r"401 unauthorized.*hetzner remove web` and add it"):
         hetzner.import_servers("web", generated_key("k"))
     assert [r.host.name for r in core.operations.hosts.list()] == ["localhost"]
+
+
+def test_a_bad_port_or_user_is_refused_before_the_api_is_asked(core: Core, api: HetznerApi) -> None:
+    hetzner = core.operations.hetzner
+    hetzner.add_project("web", api.token, api.endpoint)
+    asked = len(api.requests)
+    with pytest.raises(FieldError, match="invalid port 70000"):
+        hetzner.import_servers("web", generated_key("k"), port=70000)
+    with pytest.raises(FieldError, match="invalid user 'no body'"):
+        hetzner.import_servers("web", generated_key("k"), user="no body")
+    assert len(api.requests) == asked

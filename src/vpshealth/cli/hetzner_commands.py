@@ -8,6 +8,7 @@ from typing import Any
 
 from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
+from vpshealth.cli.host_input import options_named
 from vpshealth.cli.host_keys import key_from_options
 from vpshealth.errors import EXIT_OK, InputError
 from vpshealth.operations.hetzner import ImportedServer, ImportReport
@@ -136,14 +137,15 @@ def import_servers(ctx: CliContext, args: argparse.Namespace) -> int:
     key = key_from_options(
         args.key_file, False, args.agent, "hetzner-import", ctx.settings.key_passphrase
     ) or generated_key(f"hetzner-{args.project or 'import'}")
-    report = ctx.core.operations.hetzner.import_servers(
-        args.project,
-        key,
-        label_selector=args.label_selector,
-        trust_host_keys=args.trust_host_keys,
-        user=args.user,
-        port=args.port,
-    )
+    with options_named():
+        report = ctx.core.operations.hetzner.import_servers(
+            args.project,
+            key,
+            label_selector=args.label_selector,
+            trust_host_keys=args.trust_host_keys,
+            user=args.user,
+            port=args.port,
+        )
     if args.json:
         output.print_json(_report_json(report))
     else:

@@ -22,7 +22,7 @@ from vpshealth.domain.hetzner import (
     ssh_address,
     tags_from_labels,
 )
-from vpshealth.domain.hosts import check_name
+from vpshealth.domain.hosts import check_name, check_user
 from vpshealth.errors import EXIT_NOT_OK, InputError, VpsHealthError
 from vpshealth.operations.errors import (
     NOTHING_SAVED,
@@ -223,6 +223,12 @@ class HetznerOperations:
         With ``trust_host_keys``, each new server's host key is read now and pinned (trust
         on first use); else it is to be confirmed with `vpshealth host trust`. Every project
         is asked before anything is written."""
+        if not 1 <= port <= 65535:
+            raise FieldError("port", "use a port between 1 and 65535", value=port)
+        try:
+            check_user(user)
+        except ValueError as exc:
+            raise FieldError("user", str(exc), value=user) from None
         projects = [self.project(project_name)] if project_name else self._repo.projects()
         if not projects:
             raise InputError(
