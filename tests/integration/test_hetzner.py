@@ -178,3 +178,38 @@ def test_an_unreachable_server_that_hetzner_says_is_off_is_powered_off(
     assert "web1: not answering" in notified[0]
     assert "powered off (Hetzner Cloud)" in notified[0]
     assert len(api.requests) - asked_before <= 2, "far below the API's limit"
+
+
+def test_a_server_in_rescue_mode_has_its_host_key_incident_explained(
+    ssh_server: SshServer,
+    api: HetznerApi,
+    run_cli: RunCli,
+    env: dict[str, str],
+    vpshealth_home: Path,
+) -> None:
+    api.servers = api.servers[:1]
+    _add_project(run_cli, env, api)
+    _import(run_cli, env, ssh_server, "--trust-host-keys")
+    for command in (
+        ("host", "edit", "web1", "--interval", "5"),
+        ("rules", "web1", "--set", "load.warning=1000", "--set", "load.critical=1000"),
+    ):
+        done = run_cli(*command, env=env)
+        assert done.returncode == 0, done.stderr
+
+    def rescue_explained() -> bool:
+        found = _incidents(run_cli, env)
+        return any("in rescue mode (Hetzner Cloud)" in i["message"] for i in found)
+
+    proc = start_service(env)
+    try:
+        wait_for("two good checks of web1", lambda: good_checks(vpshealth_home, "web1") >= 2, 40)
+        api.server(4201).rescue_enabled = True
+        ssh_server.restart_with_new_host_key()
+        wait_for("the host key incident explained", rescue_explained, 60)
+        found = _incidents(run_cli, env)
+    finally:
+        code, err = stop_service(proc)
+    assert code == 0, err
+    assert [i["rule"] for i in found] == ["host_key"], "one incident"
+    assert "neither trusts it nor runs anything there" in found[0]["message"]
