@@ -18,6 +18,7 @@ from vpshealth.cli import (
     check_commands,
     container_commands,
     db_commands,
+    hetzner_commands,
     host_commands,
     notify_commands,
     secrets_commands,
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     notify_commands.register(commands)
     api_commands.register(commands)
     secrets_commands.register(commands)
+    hetzner_commands.register(commands)
     return parser
 
 
