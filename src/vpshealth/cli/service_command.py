@@ -54,9 +54,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     actions.add_parser("uninstall", help="stop and remove the background service").set_defaults(
         handler=uninstall_service, console_info=False
     )
-    actions.add_parser("status", help="installed? running? last check?").set_defaults(
-        handler=service_status, console_info=False
-    )
+    status = actions.add_parser("status", help="installed? running? last check?")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(handler=service_status, console_info=False)
 
     autostart = commands.add_parser(
         "autostart",
@@ -65,6 +65,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "agent on macOS, the Run key on Windows).",
     )
     autostart.add_argument("action", choices=["on", "off", "status"])
+    autostart.add_argument("--json", action="store_true", help="print JSON")
     autostart.set_defaults(handler=set_autostart)
 
 
@@ -122,10 +123,24 @@ def uninstall_service(ctx: CliContext, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def service_status(ctx: CliContext, _args: argparse.Namespace) -> int:
+def service_status(ctx: CliContext, args: argparse.Namespace) -> int:
     status = _background(ctx).status()
     holder = EngineLock(ctx.paths.engine_lock).holder()
     last = ctx.core.hosts.last_checked_at()
+    code = EXIT_OK if holder is not None else EXIT_NOT_OK
+    if args.json:
+        output.print_json(
+            {
+                "installed": status.installed,
+                "definition": status.definition if status.installed else None,
+                "service_running": status.running,
+                "detail": status.detail,
+                "checks_running": holder is not None,
+                "pid": holder if holder is not None and holder > 0 else None,
+                "last_check_at": output.iso_time(last),
+            }
+        )
+        return code
     installed = f"installed ({status.definition})" if status.installed else "not installed"
     print(f"Background service: {installed}; {status.detail}")
     if holder is None:
@@ -135,16 +150,20 @@ def service_status(ctx: CliContext, _args: argparse.Namespace) -> int:
         print(f"Checks:             running in {pid}")
     when = f"{output.iso_time(last)} ({output.ago(last, time.time())})" if last else "never"
     print(f"Last check:         {when}")
-    return EXIT_OK if holder is not None else EXIT_NOT_OK
+    return code
 
 
 def set_autostart(ctx: CliContext, args: argparse.Namespace) -> int:
     item = login_item_for_this_os(desktop_command(), passed_environment())
     if args.action == "on":
         item.enable()
-        print(f"The desktop app starts at login ({item.where}).")
     elif args.action == "off":
         item.disable()
+    if args.json:
+        output.print_json({"enabled": item.enabled(), "where": item.where})
+    elif args.action == "on":
+        print(f"The desktop app starts at login ({item.where}).")
+    elif args.action == "off":
         print("The desktop app no longer starts at login.")
     else:
         print(f"Start at login: {'on' if item.enabled() else 'off'} ({item.where})")
