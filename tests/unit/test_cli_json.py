@@ -161,6 +161,16 @@ def test_db_backup_without_a_terminal_prints_no_progress(run: Any, tmp_path: Pat
     assert (code, err) == (0, "")
 
 
+def test_service_once_as_json(run: Any) -> None:
+    code, out, _ = run("service", "--once", "--json")
+    hosts = json.loads(out)["hosts"]
+    assert [h["name"] for h in hosts] == ["localhost"]
+    assert code == (0 if hosts[0]["state"] == "ok" else 1)
+    code, out, err = run("service", "--json")
+    assert (code, out) == (2, "")
+    assert err == "vpshealth: --json prints the results of one round: give --once too.\n"
+
+
 def test_check_nagios_of_this_computer(run: Any) -> None:
     code, out, _ = run("check", "localhost", "--nagios")
     line = out.rstrip("\n")

@@ -16,6 +16,7 @@ from vpshealth.domain.health import HostState
 from vpshealth.domain.listen_address import ListenAddress, ListenAddressError, parse_listen_address
 from vpshealth.engine.lock import EngineLock
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
+from vpshealth.read_model import json_shapes
 from vpshealth.startup.background_service import background_service_for_this_os
 from vpshealth.startup.launch import desktop_command, passed_environment, service_command
 from vpshealth.startup.login_item import login_item_for_this_os
@@ -46,6 +47,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     )
     service.add_argument("--tls-cert", metavar="FILE", type=Path, help="the API's certificate")
     service.add_argument("--tls-key", metavar="FILE", type=Path, help="the API's private key")
+    service.add_argument(
+        "--json", action="store_true", help="with --once: print the results as JSON, as `check`"
+    )
     service.set_defaults(handler=run_service, console_info=True)
     actions = service.add_subparsers(dest="service_action", metavar="ACTION")
     actions.add_parser("install", help="run in the background now and at every login").set_defaults(
@@ -88,6 +92,8 @@ def run_service(ctx: CliContext, args: argparse.Namespace) -> int:
     api = _api_address(ctx, args)
     if api is not None and args.once:
         raise InputError("--api serves the running service; it cannot go with --once.")
+    if args.json and not args.once:
+        raise InputError("--json prints the results of one round: give --once too.")
     core = ctx.core
     if ctx.settings.secret_store == "file":  # noqa: S105 - the name of a store
         # a node: a missing or wrong passphrase stops it now, not host by host later
@@ -96,8 +102,19 @@ def run_service(ctx: CliContext, args: argparse.Namespace) -> int:
         if args.once:
             records = [r for r in core.hosts.list() if r.host.enabled]
             results = asyncio.run(core.check_once(records))
-            for result in results:
-                print(f"{result.host_name}: {result.state.value} - {result.message}")
+            if args.json:
+                addresses = {r.host.name: r.host.display_address for r in records}
+                output.print_json(
+                    {
+                        "hosts": [
+                            json_shapes.check_result_json(r, addresses[r.host_name])
+                            for r in results
+                        ]
+                    }
+                )
+            else:
+                for result in results:
+                    print(f"{result.host_name}: {result.state.value} - {result.message}")
             return EXIT_OK if all(r.state is HostState.OK for r in results) else EXIT_NOT_OK
         asyncio.run(_serve(core, api))
     return EXIT_OK
