@@ -112,10 +112,51 @@ def test_fish_script_parses_and_completes_host_names(
     assert [line.split("\t")[0] for line in done.stdout.splitlines()] == ["web1", "web2"]
 
 
+@pytest.fixture
+def fake_vpshealth(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """A `vpshealth` first on PATH that prints a host list and notes each call."""
+    folder, calls = tmp_path / "bin", tmp_path / "calls"
+    folder.mkdir()
+    fake = folder / "vpshealth"
+    fake.write_text(
+        f'#!/bin/sh\necho "$*" >> {calls}\n'
+        "printf 'NAME  ADDRESS\\nalpha  203.0.113.1\\nbeta  203.0.113.2\\n'\n"
+    )
+    fake.chmod(0o755)
+    return {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}, calls
+
+
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
-def test_zsh_script_parses(scripts: dict[str, Path]) -> None:
+def test_zsh_registers_the_script_and_lists_hosts_only_when_asked(
+    scripts: dict[str, Path], tmp_path: Path, fake_vpshealth: tuple[dict[str, str], Path]
+) -> None:
+    """fpath is how the .deb installs it (vendor-completions); eval is what --help says.
+    Loading the script runs nothing; the host names come when a host is to be completed."""
+    env, calls = fake_vpshealth
     subprocess.run(["zsh", "-n", str(scripts["zsh"])], check=True, timeout=60)
-    assert scripts["zsh"].read_text().startswith("#compdef vpshealth")
+    folder = tmp_path / "fpath"
+    folder.mkdir()
+    shutil.copy(scripts["zsh"], folder / "_vpshealth")
+    # compinit itself and its base functions only: scanning every completion takes long
+    base = "${(M)fpath:#*/Completion} ${(M)fpath:#*/Completion/Base}"
+    start = f"autoload -U compinit; compinit -u -d {tmp_path}/zcompdump"
+    for setup, registered in (
+        (f"fpath=({folder} {base}); {start}", "_vpshealth"),
+        (f'fpath=({base}); {start}; eval "$(cat {scripts["zsh"]})"', "_shtab_vpshealth"),
+    ):
+        done = subprocess.run(
+            ["zsh", "-fc", f"{setup}; print -r -- $_comps[vpshealth]"],
+            capture_output=True, text=True, check=True, timeout=60, env=env,
+        )  # fmt: skip
+        assert done.stdout.strip() == registered
+    assert not calls.exists(), "loading the script asked for no host list"
+    stub = "compadd() { print -l -- ${(P)2} }"  # prints what it is given to offer
+    listing = subprocess.run(
+        ["zsh", "-fc", f"{setup}; {stub}; _vpshealth_hosts"],
+        capture_output=True, text=True, check=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert listing.stdout.split() == ["alpha", "beta"]
+    assert calls.read_text() == "host list\n"
 
 
 def test_the_command_prints_the_script_without_touching_any_file(

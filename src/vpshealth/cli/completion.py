@@ -13,8 +13,23 @@ from vpshealth.errors import EXIT_OK
 
 SHELLS = ("bash", "zsh", "fish")
 
-HOST_NAMES = shtab.cmd("vpshealth host list 2>/dev/null | tail -n +2 | cut -d' ' -f1")
+HOST_LIST = "vpshealth host list 2>/dev/null | tail -n +2 | cut -d' ' -f1"
 """The names of the hosts: the first column of `vpshealth host list`, below its header."""
+
+ZSH_HOSTS = f"""\
+_vpshealth_hosts() {{
+  local -a hosts
+  hosts=(${{(f)"$({HOST_LIST})"}})
+  compadd -a hosts
+}}"""
+"""A function: shtab's ``$(...)`` would run in zsh when the script loads, once per argument."""
+
+_LISTED = shtab.cmd(HOST_LIST)
+HOST_NAMES = {
+    **_LISTED,
+    "zsh": "_vpshealth_hosts",
+    "preamble": {**_LISTED["preamble"], "zsh": ZSH_HOSTS},  # type: ignore[dict-item]
+}
 
 HOST_ARGUMENTS: Mapping[tuple[str, ...], str] = {
     ("host", "show"): "name",
@@ -45,7 +60,7 @@ FILE_ARGUMENTS: Mapping[tuple[str, ...], tuple[str, ...]] = {
 INSTALL_HINT = """\
 Load it in the running shell:
   bash:  source <(vpshealth completion bash)
-  zsh:   source <(vpshealth completion zsh)
+  zsh:   eval "$(vpshealth completion zsh)"   (after compinit)
   fish:  vpshealth completion fish | source
 or keep it: ~/.local/share/bash-completion/completions/vpshealth,
 a file _vpshealth in a folder of $fpath, ~/.config/fish/completions/vpshealth.fish.
