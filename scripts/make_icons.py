@@ -1,63 +1,57 @@
-"""Draw the application icon at every size the packages need (PNG per size, and .ico).
+"""Render the application icon's SVG at every size the packages need (a PNG per size, the .ico),
+and copy it into the package, where notifications find it without an installed icon theme.
 
 Run: QT_QPA_PLATFORM=offscreen uv run python scripts/make_icons.py
-Writes packaging/icons/hicolor/SIZExSIZE/apps/vpshealth.png and packaging/icons/vpshealth.ico.
+Reads packaging/icons/hicolor/scalable/apps/io.vpshealth.VPSHealth.svg; writes
+packaging/icons/hicolor/SIZExSIZE/apps/io.vpshealth.VPSHealth.png, packaging/icons/vpshealth.ico
+and src/vpshealth/resources/icons/io.vpshealth.VPSHealth.svg.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QImage, QPainter
+from PySide6.QtSvg import QSvgRenderer
 
+APP_ID = "io.vpshealth.VPSHealth"
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-OUT = Path(__file__).resolve().parents[1] / "packaging" / "icons"
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "packaging" / "icons"
+SVG = OUT / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg"
+PACKAGED_SVG = ROOT / "src" / "vpshealth" / "resources" / "icons" / f"{APP_ID}.svg"
 
 
-def draw(size: int) -> QImage:
+def render(renderer: QSvgRenderer, size: int) -> QImage:
     image = QImage(size, size, QImage.Format.Format_ARGB32)
     image.fill(Qt.GlobalColor.transparent)
-    p = QPainter(image)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    margin = size * 0.06
-    box = QRectF(margin, margin, size - 2 * margin, size - 2 * margin)
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(QColor("#1f3a5f"))
-    p.drawRoundedRect(box, size * 0.2, size * 0.2)
-    # A pulse line across a server-rack stripe: "servers, alive".
-    p.setBrush(QColor("#2b5283"))
-    stripe = QRectF(box.left(), box.center().y() - size * 0.16, box.width(), size * 0.32)
-    p.drawRect(stripe)
-    pen = QPen(QColor("#5fe0a0"), max(size * 0.07, 1.5))
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-    p.setPen(pen)
-    y = box.center().y()
-    x0, w = box.left() + size * 0.08, box.width() - size * 0.16
-    points = [(0.0, 0.0), (0.3, 0.0), (0.4, -0.28), (0.52, 0.3), (0.62, -0.12), (0.7, 0.0),
-              (1.0, 0.0)]  # fmt: skip
-    path = QPainterPath(QPointF(x0, y))
-    for fx, fy in points[1:]:
-        path.lineTo(QPointF(x0 + fx * w, y + fy * size))
-    p.setBrush(Qt.BrushStyle.NoBrush)
-    p.drawPath(path)
-    p.end()
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    renderer.render(painter)
+    painter.end()
     return image
 
 
 def main() -> int:
     app = QGuiApplication(sys.argv)
+    renderer = QSvgRenderer(str(SVG))
+    if not renderer.isValid():
+        print(f"could not read {SVG}", file=sys.stderr)
+        return 1
     for size in SIZES:
-        target = OUT / "hicolor" / f"{size}x{size}" / "apps" / "vpshealth.png"
+        target = OUT / "hicolor" / f"{size}x{size}" / "apps" / f"{APP_ID}.png"
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not draw(size).save(str(target), "PNG"):
+        if not render(renderer, size).save(str(target), "PNG"):
             print(f"could not write {target}", file=sys.stderr)
             return 1
-    if not draw(256).save(str(OUT / "vpshealth.ico"), "ICO"):
+    if not render(renderer, 256).save(str(OUT / "vpshealth.ico"), "ICO"):
         print("could not write the .ico (Qt's ico image plugin missing)", file=sys.stderr)
         return 1
+    PACKAGED_SVG.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SVG, PACKAGED_SVG)
     del app
     return 0
 

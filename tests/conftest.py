@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Generator
 from pathlib import Path
 
@@ -20,6 +21,18 @@ INTEGRATION_DIR = Path(__file__).parent / "integration"
 
 def running_in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def require_tool(name: str, *, package: str) -> str:
+    """The path of a tool a test runs outside tests/integration (a validator, say): a skip
+    without it, a failure under CI, which installs it (``.ci/run``)."""
+    found = shutil.which(name)
+    if found is None:
+        why = f"{name} not found: apt-get install {package} (.ci/run does)"
+        if running_in_ci():
+            pytest.fail(f"{why}; under CI=true it must be there")
+        pytest.skip(why)
+    return found
 
 
 def _is_integration_path(path: Path) -> bool:

@@ -8,6 +8,8 @@
 #endif
 
 [Setup]
+; AppId is Inno Setup's upgrade key (a new one would install beside the old version); the
+; application ID io.vpshealth.VPSHealth is the shortcuts' AppUserModelID.
 AppId={{6C0E8C9B-3E56-4C7A-9B8E-5F0D2A7B4E11}
 AppName=VPS Health
 AppVersion={#Version}
@@ -27,8 +29,8 @@ UninstallDisplayIcon={app}\vpshealthw.exe
 Source: "{#Source}\*"; DestDir: "{app}"; Flags: recursesubdirs ignoreversion
 
 [Icons]
-Name: "{group}\VPS Health"; Filename: "{app}\vpshealthw.exe"
-Name: "{userdesktop}\VPS Health"; Filename: "{app}\vpshealthw.exe"; Tasks: desktopicon
+Name: "{group}\VPS Health"; Filename: "{app}\vpshealthw.exe"; AppUserModelID: "io.vpshealth.VPSHealth"
+Name: "{userdesktop}\VPS Health"; Filename: "{app}\vpshealthw.exe"; AppUserModelID: "io.vpshealth.VPSHealth"; Tasks: desktopicon
 
 [Tasks]
 Name: "desktopicon"; Description: "Create a desktop shortcut"; Flags: unchecked

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from vpshealth.alerts.channels import build_delivery_workers
+from vpshealth.alerts.channels import build_channel_supervisor, build_delivery_workers
 from vpshealth.clock import Clock, SystemClock
 from vpshealth.collectors.docker_collector import DockerCollector
 from vpshealth.collectors.docker_http import Opener
@@ -37,6 +37,7 @@ from vpshealth.engine.service import Pacing, Service, Worker, check_once
 from vpshealth.engine.status import EngineStatus
 from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.operations.bundle import Operations
+from vpshealth.operations.channels import ChannelOperations
 from vpshealth.operations.email_settings import EmailSettingsOperations
 from vpshealth.operations.hosts import HostOperations
 from vpshealth.operations.incidents import IncidentOperations
@@ -47,6 +48,7 @@ from vpshealth.secrets import SecretStore
 from vpshealth.secrets.choice import chosen_secret_store
 from vpshealth.secrets.secret_folder import read_secret_file
 from vpshealth.store.api_token_repository import ApiTokenRepository
+from vpshealth.store.channel_repository import ChannelRepository
 from vpshealth.store.database import open_database, open_reader
 
 if TYPE_CHECKING:
@@ -94,6 +96,7 @@ class Core:
             email=EmailSettingsOperations(
                 self.stored_settings, self.secrets, self.settings, self.clock
             ),
+            channels=ChannelOperations(ChannelRepository(self.engine), self.secrets, self.clock),
         )
 
     @property
@@ -235,6 +238,9 @@ class Core:
         deliveries = build_delivery_workers(self.engine, self.settings, self.secrets, self.clock)
         workers: list[tuple[str, Worker]] = [("history upkeep", upkeep)]
         workers += [(f"{w.name} delivery", w) for w in deliveries]
+        workers.append(
+            ("alert channels", build_channel_supervisor(self.engine, self.secrets, self.clock))
+        )
         status = EngineStatus(poll_timeout=self.pacing.poll_timeout)
         if api is not None:
             loop_lag = LoopLagMonitor()

@@ -1,4 +1,6 @@
-"""Draws the screenshots in docs/screenshots from a demo fleet (see scripts/screenshots)."""
+"""Draws the screenshots in docs/screenshots from a demo fleet (see scripts/screenshots).
+``--dark``: the dashboard and a server's charts again, as under a dark desktop theme (Fusion
+with a dark palette), into overview-dark.png and host-detail-dark.png."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import qasync
 from PySide6.QtWidgets import QApplication, QWidget
 
 from tests.gui.memory_keyring import MemoryKeyring
+from tests.gui.palettes import dark_palette
 from vpshealth.app import Core, build_core
 from vpshealth.config import Settings
 from vpshealth.domain.containers import (
@@ -185,10 +188,14 @@ def grab(widget: QWidget, path: Path) -> None:
     print(f"wrote {path}")
 
 
-def main(out: Path) -> None:
+def main(out: Path, *, dark: bool = False) -> None:
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    suffix = "-dark" if dark else ""
+    if dark:
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
     with tempfile.TemporaryDirectory() as home:
         core = build_core(Settings(home=Path(home)), secrets=SecretStore(MemoryKeyring()))
         populate(core)
@@ -203,7 +210,7 @@ def main(out: Path) -> None:
             window.set_snapshot(core.read_model.fleet(int(time.time())))
             window.show()
             await asyncio.sleep(0.3)
-            grab(window, out / "overview.png")
+            grab(window, out / f"overview{suffix}.png")
             snapshot = window.snapshot
             shop = next(r for r in snapshot.records if r.host.name == "shop-1")
             window.open_host(shop.id)
@@ -212,7 +219,11 @@ def main(out: Path) -> None:
             await window.detail.load()
             window.detail.charts.show_cursor(time.time() - 5400)
             await asyncio.sleep(0.3)
-            grab(window, out / "host-detail.png")
+            grab(window, out / f"host-detail{suffix}.png")
+            if dark:
+                window.hide()
+                await ctx.tasks.cancel_all()
+                return
             window.detail.tabs.setCurrentIndex(1)
             await asyncio.sleep(0.2)
             grab(window, out / "containers.png")
@@ -232,4 +243,7 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"))
+    args = sys.argv[1:]
+    dark = "--dark" in args
+    folders = [a for a in args if a != "--dark"]
+    main(Path(folders[0] if folders else "docs/screenshots"), dark=dark)

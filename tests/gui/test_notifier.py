@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
+from pathlib import Path
 
 from PySide6.QtWidgets import QSystemTrayIcon
 from pytestqt.qtbot import QtBot
@@ -10,9 +12,10 @@ from tests.gui.factories import add, ssh_host
 from vpshealth.app import Core
 from vpshealth.domain.containers import Severity
 from vpshealth.domain.notifications import Notification, NotificationKind
+from vpshealth.gui.app_icon import notification_icon
 from vpshealth.gui.bridge import FleetWatcher
 from vpshealth.gui.context import GuiContext
-from vpshealth.gui.freedesktop_notifications import FreedesktopNotifications
+from vpshealth.gui.freedesktop_notifications import FreedesktopNotifications, notify_hints
 from vpshealth.gui.notifier import TrayNotifier
 from vpshealth.store.schema import notifications
 
@@ -102,3 +105,17 @@ def test_watcher_follows_notifications_stored_by_another_process(
     store(_notification("web1"))
     loop.run(watcher.refresh_now())
     assert [[n.summary for n in batch] for batch in arrived] == [["web1: not answering"]]
+
+
+def test_notifications_name_the_app_icon_and_desktop_entry(qapp: object) -> None:
+    """What the Notify call carries (dunst sees it in the end-to-end test)."""
+    assert notify_hints("critical") == {
+        "urgency": ("y", 2),
+        "desktop-entry": ("s", "io.vpshealth.VPSHealth"),
+    }
+    icon = notification_icon()
+    if icon != "io.vpshealth.VPSHealth":  # the icon theme has it when a package installed it
+        assert icon.startswith("file://")
+        svg = Path(urllib.parse.urlparse(icon).path)
+        assert svg.name == "io.vpshealth.VPSHealth.svg"
+        assert svg.read_text().lstrip().startswith("<?xml")

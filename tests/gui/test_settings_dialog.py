@@ -138,7 +138,7 @@ def test_a_failed_test_email_says_why(ctx: GuiContext, loop: Loop, qtbot: QtBot)
 def test_start_at_login_writes_and_removes_the_autostart_entry(
     ctx: GuiContext, loop: Loop, qtbot: QtBot, private_config_home: Path
 ) -> None:
-    entry = private_config_home / "autostart" / "vpshealth.desktop"
+    entry = private_config_home / "autostart" / "io.vpshealth.VPSHealth.desktop"
     dialog = _dialog(ctx, loop, qtbot)
     assert not dialog.start_at_login.isChecked()
     dialog.start_at_login.setChecked(True)

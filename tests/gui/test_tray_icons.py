@@ -4,17 +4,19 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from vpshealth.gui.tray_icons import COLOURS, draw_pixmap, tray_icon
+from vpshealth.gui.colours import Scheme
+from vpshealth.gui.tray_icons import draw_pixmap, fill_colour, tray_icon
 from vpshealth.gui.tray_state import TrayKind
 
 
-def _image(kind: TrayKind, size: int) -> QImage:
-    return draw_pixmap(kind, size).toImage()
+def _image(kind: TrayKind, size: int, scheme: Scheme = Scheme.LIGHT) -> QImage:
+    return draw_pixmap(kind, size, scheme=scheme).toImage()
 
 
+@pytest.mark.parametrize("scheme", list(Scheme))
 @pytest.mark.parametrize("size", [16, 22, 32, 64])
-def test_each_state_has_its_own_picture(qapp: QApplication, size: int) -> None:
-    images = {kind: _image(kind, size) for kind in TrayKind}
+def test_each_state_has_its_own_picture(qapp: QApplication, size: int, scheme: Scheme) -> None:
+    images = {kind: _image(kind, size, scheme) for kind in TrayKind}
     kinds = list(TrayKind)
     for i, a in enumerate(kinds):
         for b in kinds[i + 1 :]:
@@ -46,7 +48,19 @@ def test_centre_has_the_state_colour_family(qapp: QApplication) -> None:
     edge = image.pixelColor(20, 6)
     assert edge.alpha() == 255
     assert edge.red() > edge.green()
-    assert COLOURS[TrayKind.CRITICAL].red() > COLOURS[TrayKind.CRITICAL].green()
+    for scheme in Scheme:
+        assert (
+            fill_colour(TrayKind.CRITICAL, scheme).red()
+            > fill_colour(TrayKind.CRITICAL, scheme).green()
+        )
+
+
+def test_dark_icons_are_lighter_and_carry_a_dark_symbol(qapp: QApplication) -> None:
+    light, dark = _image(TrayKind.OK, 64), _image(TrayKind.OK, 64, Scheme.DARK)
+    assert dark.pixelColor(32, 10).lightness() > light.pixelColor(32, 10).lightness()
+    tick = (20, 33)  # where the tick's stroke starts
+    assert light.pixelColor(*tick).lightness() > 200
+    assert dark.pixelColor(*tick).lightness() < 80
 
 
 def test_icon_has_every_size_and_hidpi_pixmaps(qapp: QApplication) -> None:

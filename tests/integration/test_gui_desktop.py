@@ -3,6 +3,8 @@ notification daemon (dunst), watching a host on the real test sshd."""
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import subprocess
 import sys
@@ -116,6 +118,18 @@ def test_desktop_app_shows_the_tray_and_notifies_through_dunst(
         )
         seen = desktop.notifications_seen()
         assert "member=Notify" in seen
+        call = seen[seen.index("member=Notify") :]
+        # dbus-monitor prints each hint as: string "desktop-entry" / variant string "..."
+        assert re.search(r'string "desktop-entry"\s+variant\s+string "io\.vpshealth\.VPSHealth"',
+                         call), call[:2000]  # fmt: skip
+        app_icon = call.splitlines()[3].strip()  # app_name, replaces_id, then app_icon
+        assert re.fullmatch(r'string "(io\.vpshealth\.VPSHealth|file://\S+\.svg)"', app_icon)
+        # dunst keeps no desktop-entry (dbus-monitor above shows it), but the icon it found
+        shown = json.loads(desktop.dunst_history())["data"][0]
+        icons = {n["icon_path"]["data"] for n in shown if n["appname"]["data"] == "VPS Health"}
+        assert icons, shown
+        assert all(Path(icon).name.startswith("io.vpshealth.VPSHealth.") for icon in icons)
+        assert all(Path(icon).is_file() for icon in icons), icons
         assert f"Desktop notification: {HOST}: " in log()
         desktop.screenshot(tmp_path / "screen.png")
         assert (tmp_path / "screen.png").stat().st_size > 10_000

@@ -7,7 +7,6 @@ import configparser
 import os
 import plistlib
 import shlex
-import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import require_tool
 from vpshealth.cli.main import main
 from vpshealth.engine.lock import EngineLock
 from vpshealth.startup.background_service import (
@@ -73,8 +73,8 @@ def test_systemd_unit_content() -> None:
     assert _exec_start(unit) == [sys.executable, "-m", "vpshealth", "service"]
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
 def test_systemd_accepts_the_unit_even_with_awkward_paths(tmp_path: Path) -> None:
+    analyze = require_tool("systemd-analyze", package="systemd")
     folder = tmp_path / "VPS Health 100%"
     folder.mkdir()
     python = folder / "py$thon"
@@ -84,7 +84,7 @@ def test_systemd_accepts_the_unit_even_with_awkward_paths(tmp_path: Path) -> Non
     unit_path.write_text(unit)
     assert _exec_start(unit)[0] == str(python)
     done = subprocess.run(
-        ["systemd-analyze", "verify", str(unit_path)],
+        [analyze, "verify", str(unit_path)],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     complaints = [line for line in done.stderr.splitlines() if "vpshealth.service" in line]
@@ -167,7 +167,7 @@ def test_launchd_commands(tmp_path: Path) -> None:
     agent.install()
     domain = f"gui/{os.getuid()}"
     assert tool.calls == [
-        ["launchctl", "bootout", f"{domain}/io.vpshealth.service"],
+        ["launchctl", "bootout", f"{domain}/io.vpshealth.VPSHealth.service"],
         ["launchctl", "bootstrap", domain, str(agent.plist_path)],
     ]
     assert plistlib.loads(agent.plist_path.read_bytes())["ProgramArguments"] == ["/x", "service"]
@@ -211,7 +211,7 @@ def run(cli_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="XDG autostart")
 def test_autostart_on_off(run: Any, tmp_path: Path) -> None:
-    entry = tmp_path / "xdg" / "autostart" / "vpshealth.desktop"
+    entry = tmp_path / "xdg" / "autostart" / "io.vpshealth.VPSHealth.desktop"
     assert run("autostart", "status")[1].startswith("Start at login: off")
     code, out, _ = run("autostart", "on")
     assert code == 0

@@ -1,5 +1,7 @@
 """The durable channels this build has, each with its delivery worker: what ``app.py`` starts
-with the engine. A new channel is its module plus one line here."""
+with the engine. E-mail is one channel; the alert channels (Apprise URLs) are as many as are
+stored, each with a worker of its own that :class:`ChannelSupervisor` starts and stops as
+channels are added and removed."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from vpshealth.alerts.channel import Channel
+from vpshealth.alerts.channel_supervisor import ChannelSupervisor
 from vpshealth.alerts.delivery_worker import DeliveryWorker
 from vpshealth.alerts.email_channel import EmailChannel
 from vpshealth.clock import Clock
@@ -26,3 +29,9 @@ def build_delivery_workers(
         DeliveryWorker(engine, channel, clock)
         for channel in build_channels(engine, settings, secrets)
     ]
+
+
+def build_channel_supervisor(
+    engine: Engine, secrets: SecretStore, clock: Clock
+) -> ChannelSupervisor:
+    return ChannelSupervisor(engine, secrets, clock)

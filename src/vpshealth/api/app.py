@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from vpshealth import __version__
 from vpshealth.api import (
+    channel_routes,
     errors,
     event_routes,
     health_routes,
@@ -49,6 +50,7 @@ def create_app(context: ApiContext) -> FastAPI:
         silence_routes,
         rule_routes,
         settings_routes,
+        channel_routes,
     ):
         app.include_router(routes.router)
     app.include_router(metrics_routes.router)

@@ -17,7 +17,7 @@ from vpshealth.alerts.email_settings import (
 )
 from vpshealth.alerts.outgoing_mail import SmtpError, tls_context
 from vpshealth.alerts.sample_email import sample_email
-from vpshealth.cli import output, prompts
+from vpshealth.cli import channel_commands, output, prompts
 from vpshealth.cli.context import CliContext
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, ConfigurationError, InputError, VpsHealthError
 from vpshealth.operations.errors import NothingToChangeError
@@ -33,7 +33,7 @@ class SendFailedError(VpsHealthError):
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     notify = commands.add_parser(
         "notify",
-        help="set up and test e-mail alerts",
+        help="set up and test alerts: e-mail, and channels such as ntfy or Telegram",
         description="E-mail alerts: where to send them and how. The SMTP password is kept in "
         "the OS keyring only. VPSHEALTH_SMTP_* environment variables override the stored "
         "settings.",
@@ -90,8 +90,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     state.add_argument("--enable", dest="enabled", action="store_const", const=True)
     state.add_argument("--disable", dest="enabled", action="store_const", const=False)
     email.set_defaults(handler=set_email)
+    channel_commands.register(sub)
 
-    show = sub.add_parser("show", help="show the e-mail settings and where each comes from")
+    show = sub.add_parser(
+        "show", help="show the e-mail settings, where each comes from, and the alert channels"
+    )
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=show_email)
 
@@ -176,6 +179,7 @@ def set_email(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def show_email(ctx: CliContext, args: argparse.Namespace) -> int:
     view = ctx.core.operations.email.show()
+    channels = ctx.core.operations.channels.list()
     if args.json:
         output.print_json(
             {
@@ -186,6 +190,7 @@ def show_email(ctx: CliContext, args: argparse.Namespace) -> int:
                     for r in view.settings
                 ],
                 "password": view.password,
+                "channels": [channel_commands.channel_json(r) for r in channels],
             }
         )
         return EXIT_OK
@@ -201,6 +206,11 @@ def show_email(ctx: CliContext, args: argparse.Namespace) -> int:
     print(output.table(["SETTING", "VALUE", "SOURCE"], table))
     print()
     print(f"Not sending: {view.problem}." if view.problem else "E-mail alerts are set up.")
+    print()
+    if channels:
+        print(channel_commands.channel_rows(channels))
+    else:
+        print("No alert channels (ntfy, Telegram ...): `vpshealth notify channel add NAME URL`.")
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ import sys
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from vpshealth import APP_ID
 from vpshealth.app import build_core
 from vpshealth.config import Paths, Settings
 from vpshealth.gui.context import GuiContext
@@ -24,7 +25,7 @@ def run(settings: Settings, paths: Paths) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("VPS Health")
-    app.setDesktopFileName("vpshealth")
+    app.setDesktopFileName(APP_ID)
     app.setQuitOnLastWindowClosed(False)
 
     name = server_name(paths.data_dir)

@@ -1,5 +1,6 @@
 """The host's metric charts: stacked pyqtgraph plots on one shared time axis, with a
-crosshair that reads out every line's value at the cursor."""
+crosshair that reads out every line's value at the cursor. Drawn in the palette's colours, and
+redrawn when the palette changes (a switch between light and dark)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,14 @@ import datetime as dt
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from vpshealth.gui import formatting
 from vpshealth.gui.chart_data import CHART_UNITS, LAYOUT, HostCharts, Line, Panel
+from vpshealth.gui.theme import ChartStyle, chart_style
 
 Layout = dict[str, tuple[int, int, int]]
-
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
 
 
 def value_text(value: float, unit: str) -> str:
@@ -63,7 +63,8 @@ class ChartsView(QWidget):
         super().__init__(parent)
         panels = LAYOUT if layout is None else layout
         units = CHART_UNITS if units is None else units
-        pg.setConfigOptions(antialias=True, background="w", foreground="#444")
+        pg.setConfigOptions(antialias=True)
+        self.style_used: ChartStyle = chart_style(self.palette())
         self.graphics: Any = pg.GraphicsLayoutWidget()
         self.readout = QLabel("Move the pointer over a chart to read its values.", self)
         self.readout.setWordWrap(True)
@@ -87,7 +88,7 @@ class ChartsView(QWidget):
             plot.addLegend(offset=(5, 5), labelTextSize="8pt")
             if units[key] in {"B/s", "B"}:
                 plot.getAxis("left").setLabel(units=units[key])  # SI prefixes: kB/s, MB
-            cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888", width=1))
+            cursor = pg.InfiniteLine(angle=90, movable=False)
             cursor.setVisible(False)
             plot.addItem(cursor, ignoreBounds=True)
             self._cursors.append(cursor)
@@ -98,6 +99,29 @@ class ChartsView(QWidget):
                 plot.setXLink(first)
             self.plots[key] = plot
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
+        self._apply_style()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.style_used = chart_style(self.palette())
+            self._apply_style()
+            if self._charts is not None:
+                for panel in self._charts.panels:
+                    self._draw(self.plots[panel.key], panel)
+
+    def _apply_style(self) -> None:
+        style = self.style_used
+        self.graphics.setBackground(style.background)
+        for plot in self.plots.values():
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(pg.mkPen(style.axis))
+                axis.setTextPen(pg.mkPen(style.foreground))
+            if plot.legend is not None:
+                plot.legend.setLabelTextColor(style.foreground)
+        for cursor in self._cursors:
+            cursor.setPen(pg.mkPen(style.cursor, width=1))
 
     @property
     def charts(self) -> HostCharts | None:
@@ -118,9 +142,10 @@ class ChartsView(QWidget):
             legend.clear()
         unit = f" ({panel.unit})" if panel.unit == "%" else ""
         title = panel.title + unit + ("  — no data in this range" if panel.empty else "")
-        plot.setTitle(title, size="9pt")
+        style = self.style_used
+        plot.setTitle(title, size="9pt", color=style.foreground)
         for i, line in enumerate(panel.lines):
-            pen = pg.mkPen(PALETTE[i % len(PALETTE)], width=1.5)
+            pen = pg.mkPen(style.lines[i % len(style.lines)], width=1.5)
             plot.plot(line.xs, line.ys, pen=pen, name=line.label if len(panel.lines) > 1 else None)
         if panel.unit == "%":
             highest = max((y for line in panel.lines for y in line.ys), default=0.0)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from vpshealth.domain.containers import ContainerState, GroupKind, Health
 from vpshealth.gui import formatting
+from vpshealth.gui.colours import Tone
+from vpshealth.gui.theme import text_colour
 from vpshealth.read_model import container_groups
 from vpshealth.store.docker_repository import StoredContainer
 
@@ -63,8 +66,15 @@ class ContainersView(QTreeWidget):
         self.setUniformRowHeights(True)
         self.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.header().setStretchLastSection(True)
+        self._shown: tuple[Sequence[StoredContainer], bool] = ((), True)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.set_containers(*self._shown)
 
     def set_containers(self, stored: Sequence[StoredContainer], has_docker: bool = True) -> None:
+        self._shown = (stored, has_docker)
         self.clear()
         if not stored:
             placeholder = QTreeWidgetItem(
@@ -73,6 +83,7 @@ class ContainersView(QTreeWidget):
             self.addTopLevelItem(placeholder)
             return
         now = time.time()
+        palette = self.palette()
         for title, items in grouped(stored):
             running = sum(i.view.container.state is ContainerState.RUNNING for i in items)
             group = QTreeWidgetItem([f"{title}  ({running} of {len(items)} running)"])
@@ -86,7 +97,7 @@ class ContainersView(QTreeWidget):
                 c = item.view.container
                 if c.state in _BAD_STATES or c.health is Health.UNHEALTHY:
                     for col in (1, 2):
-                        row.setForeground(col, QBrush(QColor("#c62828")))
+                        row.setForeground(col, QBrush(text_colour(Tone.CRITICAL, palette)))
                 group.addChild(row)
             self.addTopLevelItem(group)
             group.setExpanded(True)

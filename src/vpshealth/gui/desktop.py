@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from vpshealth.domain.notifications import Notification, Notifier, at_least
+from vpshealth.gui.app_icon import notification_icon
 from vpshealth.gui.bridge import FleetWatcher, StateChange
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.engine_owner import MODE_TEXT, EngineMode, EngineOwner
@@ -40,7 +41,9 @@ class DesktopApp(QObject):
         self.tray = TrayController(self)
         self.window = MainWindow(ctx)
         self.window.keep_running_in_tray = tray_available
-        self.freedesktop = FreedesktopNotifications(self._notification_clicked)
+        self.freedesktop = FreedesktopNotifications(
+            self._notification_clicked, app_icon=notification_icon()
+        )
         self.notifier = TrayNotifier(
             self.tray.icon, self.window.open_host_named, self.freedesktop, ctx.tasks.spawn
         )

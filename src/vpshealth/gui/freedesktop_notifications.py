@@ -1,7 +1,10 @@
 """Desktop notifications over D-Bus (org.freedesktop.Notifications), with a click opening the
 host. Qt's own QSystemTrayIcon.showMessage only uses D-Bus when the tray is a
 StatusNotifierItem host; with an XEmbed tray (trayer, many X11 panels) it draws a balloon
-instead, which notification daemons, their history and do-not-disturb never see."""
+instead, which notification daemons, their history and do-not-disturb never see.
+
+Each notification names the app's icon and, in the ``desktop-entry`` hint, its desktop file:
+GNOME and KDE take the icon, the app's name and its notification settings from that file."""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ from jeepney import (  # type: ignore[import-untyped]
 from jeepney.io.asyncio import DBusRouter, open_dbus_router  # type: ignore[import-untyped]
 from jeepney.wrappers import unwrap_msg  # type: ignore[import-untyped]
 
+from vpshealth import APP_ID
+
 log = logging.getLogger(__name__)
 
 NOTIFICATIONS = DBusAddress(
@@ -33,11 +38,18 @@ TIMEOUT_MS = 10_000
 DEFAULT_ACTION = "default"
 
 
-class FreedesktopNotifications:
-    """Owns one session-bus connection on the asyncio loop while ``run`` runs."""
+def notify_hints(urgency: str) -> dict[str, tuple[str, Any]]:
+    """The ``a{sv}`` hints of a Notify call: D-Bus signature and value of each."""
+    return {"urgency": ("y", URGENCY[urgency]), "desktop-entry": ("s", APP_ID)}
 
-    def __init__(self, on_clicked: Callable[[int], None]) -> None:
+
+class FreedesktopNotifications:
+    """Owns one session-bus connection on the asyncio loop while ``run`` runs. ``app_icon``:
+    an icon theme's name or a ``file://`` URI, as the specification allows."""
+
+    def __init__(self, on_clicked: Callable[[int], None], app_icon: str = "") -> None:
         self._on_clicked = on_clicked
+        self.app_icon = app_icon
         self._router: DBusRouter | None = None
         self._ready = asyncio.Event()
 
@@ -87,12 +99,20 @@ class FreedesktopNotifications:
         router = self._router
         if router is None:
             return None
-        hints: dict[str, Any] = {"urgency": ("y", URGENCY[urgency])}
         message = new_method_call(
             NOTIFICATIONS,
             "Notify",
             "susssasa{sv}i",
-            (APP_NAME, 0, "", summary, body, [DEFAULT_ACTION, "Open"], hints, TIMEOUT_MS),
+            (
+                APP_NAME,
+                0,
+                self.app_icon,
+                summary,
+                body,
+                [DEFAULT_ACTION, "Open"],
+                notify_hints(urgency),
+                TIMEOUT_MS,
+            ),
         )
         try:
             reply = unwrap_msg(await router.send_and_get_reply(message))

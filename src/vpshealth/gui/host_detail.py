@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -34,7 +34,7 @@ from vpshealth.gui.charts import ChartsView
 from vpshealth.gui.containers_view import ContainersView
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.incidents_view import IncidentsView
-from vpshealth.gui.overview_model import STATE_COLOURS, fullest_disk, state_label
+from vpshealth.gui.overview_model import fullest_disk, state_colour, state_label
 from vpshealth.gui.tray_state import state_of
 from vpshealth.read_model.container_series import ContainerChoice
 from vpshealth.read_model.events import Event
@@ -186,14 +186,22 @@ class HostDetail(QWidget):
             self._set_choices([])
         self._record = record
         self.title.setText(record.host.name)
-        colour = STATE_COLOURS[state_of(record)].name()
-        self.state.setText(f'<b style="color:{colour}">{state_label(record)}</b>')
+        self._show_state(record)
         self.details.setText("\n".join(summary_lines(record)))
         if changed_host:
             self.incidents.deleteLater()
             self.incidents = IncidentsView(self._ctx, host_id=record.id, parent=self)
             self.tabs.removeTab(2)
             self.tabs.insertTab(2, self.incidents, "Incidents")
+
+    def _show_state(self, record: HostRecord) -> None:
+        colour = state_colour(state_of(record), self.palette()).name()
+        self.state.setText(f'<b style="color:{colour}">{state_label(record)}</b>')
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._record is not None:
+            self._show_state(self._record)
 
     def update_from(self, snapshot: FleetSnapshot) -> None:
         """Follow new results while the page is open."""

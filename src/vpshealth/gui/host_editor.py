@@ -33,9 +33,11 @@ from vpshealth.collectors.ssh_keys import ClientCredentials, fingerprint_of_line
 from vpshealth.domain.hosts import Host, HostKind
 from vpshealth.engine.credentials import CredentialsProvider
 from vpshealth.errors import VpsHealthError
+from vpshealth.gui.colours import Tone
 from vpshealth.gui.connection_test import ADVICE, check_with, credentials_for, result_text
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.host_validation import HostForm, split_tags, validate
+from vpshealth.gui.theme import text_style
 from vpshealth.operations.errors import FieldError, HostKeyUnconfirmed, HostUnreachable
 from vpshealth.operations.host_keys import PresentedKey, accept, read_presented_key
 from vpshealth.operations.hosts import REMOTE_ONLY_FIELDS
@@ -45,9 +47,6 @@ from vpshealth.store.host_repository import HostRecord
 ConfirmHostKey = Callable[[QWidget, str, PresentedKey, str | None], bool]
 """(parent, server name, the key presented, the fingerprint trusted so far) → trust it?"""
 ConfirmRemove = Callable[[QWidget, str], bool]
-
-ERROR_STYLE = "color: #c62828;"
-OK_STYLE = "color: #2e8540;"
 
 
 def ask_host_key(parent: QWidget, name: str, key: PresentedKey, pinned: str | None) -> bool:
@@ -154,7 +153,7 @@ class HostEditor(QDialog):
         ]
         for key, label, widget in fields:
             error = QLabel(self)
-            error.setStyleSheet(ERROR_STYLE)
+            error.setStyleSheet(text_style(Tone.CRITICAL))
             error.setWordWrap(True)
             error.hide()
             self.errors[key] = error
@@ -251,7 +250,7 @@ class HostEditor(QDialog):
         self.public_hint = QLabel(box)
         self.public_hint.setWordWrap(True)
         self.key_error = QLabel(box)
-        self.key_error.setStyleSheet(ERROR_STYLE)
+        self.key_error.setStyleSheet(text_style(Tone.CRITICAL))
         self.key_error.setWordWrap(True)
         self.key_error.hide()
 
@@ -429,7 +428,7 @@ class HostEditor(QDialog):
         self.show_validation()
 
     def _show_result(self, ok: bool, text: str) -> None:
-        self.outcome.setStyleSheet(OK_STYLE if ok else ERROR_STYLE)
+        self.outcome.setStyleSheet(text_style(Tone.OK if ok else Tone.CRITICAL))
         self.outcome.setText(text)
 
     def start_test(self) -> None:

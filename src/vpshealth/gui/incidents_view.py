@@ -6,8 +6,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFontDatabase
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QBrush, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -22,8 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from vpshealth.gui import formatting
+from vpshealth.gui.colours import Tone
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.snooze import SNOOZE_REASON
+from vpshealth.gui.theme import text_colour
 from vpshealth.operations.incidents import AckOutcome
 from vpshealth.store.incident_repository import IncidentRecord
 
@@ -99,6 +101,12 @@ class IncidentsView(QWidget):
     def incidents(self) -> list[IncidentRecord]:
         return list(self._incidents)
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._loaded:
+            self._loaded = False
+            self.set_incidents(self._incidents)
+
     def reload(self) -> None:
         self._ctx.tasks.spawn(self.load(), "Reading the incidents")
 
@@ -137,11 +145,11 @@ class IncidentsView(QWidget):
                                     if incident.log_lines else ""),
             )  # fmt: skip
             if incident.is_open:
-                colour = "#c62828" if incident.severity == "critical" else "#b87400"
-                item.setForeground(0, QBrush(QColor(colour)))
+                tone = Tone.CRITICAL if incident.severity == "critical" else Tone.WARNING
+                item.setForeground(0, QBrush(text_colour(tone, self.palette())))
             else:
                 for col in range(len(COLUMNS)):
-                    item.setForeground(col, QBrush(QColor("#777")))
+                    item.setForeground(col, QBrush(text_colour(Tone.MUTED, self.palette())))
             self.tree.addTopLevelItem(item)
             if selected is not None and incident.id == selected.id:
                 item.setSelected(True)

@@ -14,13 +14,12 @@ from PySide6.QtWidgets import (
 )
 
 from vpshealth.gui import formatting
+from vpshealth.gui.app_icon import window_icon
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.engine_owner import MODE_TEXT, EngineMode
 from vpshealth.gui.host_detail import HostDetail
 from vpshealth.gui.incidents_view import IncidentsView
 from vpshealth.gui.overview import OverviewView
-from vpshealth.gui.tray_icons import tray_icon
-from vpshealth.gui.tray_state import TrayKind
 from vpshealth.read_model.fleet import FleetSnapshot
 
 
@@ -41,7 +40,7 @@ class MainWindow(QMainWindow):
         self._notice = ""
         self.keep_running_in_tray = True
         self.setWindowTitle("VPS Health")
-        self.setWindowIcon(tray_icon(TrayKind.OK))
+        self.setWindowIcon(window_icon())
         self.resize(1180, 760)
 
         self.overview = OverviewView(self)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vpshealth.gui.colours import Scheme, Tone
 from vpshealth.gui.overview_model import (
     BAR_COLUMNS,
     HOST_ID_ROLE,
@@ -29,21 +30,23 @@ from vpshealth.gui.overview_model import (
     OverviewModel,
     all_tags,
 )
+from vpshealth.gui.theme import graphic_colour, scheme_of
 from vpshealth.read_model.fleet import FleetSnapshot
 
 ALL_TAGS = "All tags"
 
 
-def bar_colour(percent: float) -> QColor:
+def bar_colour(percent: float, scheme: Scheme = Scheme.LIGHT) -> QColor:
     if percent >= 95:
-        return QColor("#c62828")
+        return graphic_colour(Tone.CRITICAL, scheme)
     if percent >= 85:
-        return QColor("#d98c00")
-    return QColor("#4a90c2")
+        return graphic_colour(Tone.WARNING, scheme)
+    return graphic_colour(Tone.NORMAL, scheme)
 
 
 class BarDelegate(QStyledItemDelegate):
-    """A small horizontal bar behind the percentage."""
+    """The percentage, with a thin bar under it: the text stays on the view's background,
+    where its contrast is the palette's own, and the bar keeps 3:1 against it."""
 
     def paint(
         self,
@@ -62,17 +65,24 @@ class BarDelegate(QStyledItemDelegate):
             )
         rect: QRect = option.rect
         painter.save()
+        text = option.palette.text().color()
+        thickness = max(3, rect.height() // 6)
         if isinstance(value, float):
-            bar = rect.adjusted(4, rect.height() // 4, -4, -rect.height() // 4)
+            bar = QRect(
+                rect.left() + 6, rect.bottom() - thickness - 2, rect.width() - 12, thickness
+            )
+            track = QColor(text)
+            track.setAlpha(40)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(0, 0, 0, 25))
-            painter.drawRoundedRect(bar, 2, 2)
+            painter.setBrush(track)
+            painter.drawRoundedRect(bar, 1, 1)
             filled = QRect(bar)
             filled.setWidth(max(1, round(bar.width() * min(value, 100.0) / 100.0)))
-            painter.setBrush(bar_colour(value))
-            painter.drawRoundedRect(filled, 2, 2)
-        painter.setPen(option.palette.text().color())
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), str(index.data()))
+            painter.setBrush(bar_colour(value, scheme_of(option.palette)))
+            painter.drawRoundedRect(filled, 1, 1)
+        painter.setPen(text)
+        label = rect.adjusted(0, 0, 0, -thickness - 2)
+        painter.drawText(label, int(Qt.AlignmentFlag.AlignCenter), str(index.data()))
         painter.restore()
 
 

@@ -14,10 +14,12 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QPalette
 
 from vpshealth.domain.health import HostState
 from vpshealth.gui import formatting
+from vpshealth.gui.colours import Tone
+from vpshealth.gui.theme import text_colour
 from vpshealth.gui.tray_state import STATE_LABELS, state_of
 from vpshealth.read_model.fleet import FleetSnapshot
 from vpshealth.store.host_repository import HostRecord
@@ -27,13 +29,10 @@ PERCENT_ROLE = Qt.ItemDataRole.UserRole + 2
 HOST_ID_ROLE = Qt.ItemDataRole.UserRole + 3
 TAGS_ROLE = Qt.ItemDataRole.UserRole + 4
 
-STATE_COLOURS = {
-    HostState.OK: QColor("#2e8540"),
-    HostState.WARNING: QColor("#b87400"),
-    HostState.CRITICAL: QColor("#c62828"),
-    HostState.UNREACHABLE: QColor("#6a1b9a"),
-    HostState.UNKNOWN: QColor("#757575"),
-}
+
+def state_colour(state: HostState, palette: QPalette | None = None) -> QColor:
+    """The state's words in the palette's scheme (the application's by default)."""
+    return text_colour(Tone(state.value), palette)
 
 
 class Column(IntEnum):
@@ -148,7 +147,7 @@ class OverviewModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(record, column)
         if role == Qt.ItemDataRole.ForegroundRole and column is Column.STATE:
-            return QBrush(STATE_COLOURS[state_of(record)]) if record.host.enabled else None
+            return QBrush(state_colour(state_of(record))) if record.host.enabled else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (
             Column.CONTAINERS,
             Column.INCIDENTS,

@@ -1,5 +1,5 @@
-"""Settings: e-mail, notification thresholds, the default check interval, and what runs the
-checks."""
+"""Settings: e-mail, alert channels, notification thresholds, the default check interval, and
+what runs the checks."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from vpshealth.alerts.email_settings import PREFIX
 from vpshealth.errors import ConfigurationError, VpsHealthError
+from vpshealth.gui.channel_form import ChannelsBox
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.sample_email import send_test_email
 from vpshealth.gui.settings_values import (
@@ -135,6 +136,8 @@ class SettingsDialog(QDialog):
         buttons.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.addWidget(email_box)
+        self.channels = ChannelsBox(ctx, self)
+        layout.addWidget(self.channels)
         layout.addWidget(desktop_box)
         layout.addLayout(buttons)
         for edit in (
@@ -167,6 +170,7 @@ class SettingsDialog(QDialog):
         values = await self._ctx.read(functools.partial(repo.with_prefix, ""))
         self.set_form(form_from_settings(values))
         self.start_at_login.setChecked(await self._ctx.read(self._login_item.enabled))
+        await self.channels.load()
 
     def set_form(self, form: SettingsForm) -> None:
         self.smtp_host.setText(form.smtp_host)

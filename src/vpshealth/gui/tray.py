@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction, QIcon
+from PySide6.QtGui import QAction, QGuiApplication, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from vpshealth.gui import formatting
+from vpshealth.gui.colours import Scheme
 from vpshealth.gui.engine_owner import EngineMode
 from vpshealth.gui.overview_model import state_label
+from vpshealth.gui.theme import system_scheme
 from vpshealth.gui.tray_icons import tray_icon
 from vpshealth.gui.tray_state import TrayKind, TrayState, state_of, tray_state
 from vpshealth.read_model.fleet import FleetSnapshot
@@ -35,12 +37,13 @@ class TrayController(QObject):
         self.menu.aboutToShow.connect(self.rebuild_menu)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
-        self._icons: dict[TrayKind, QIcon] = {}
+        self._icons: dict[tuple[Scheme, TrayKind], QIcon] = {}
         self._snapshot = FleetSnapshot(())
         self._mode = EngineMode.STOPPED
         self._paused = False
         self.state = TrayState(TrayKind.UNKNOWN, "VPS Health")
         self._apply()
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._apply)
 
     def show(self) -> None:
         self.icon.show()
@@ -66,9 +69,7 @@ class TrayController(QObject):
             until = formatting.local_time(self._snapshot.snoozed_until)
             tooltip += f"\nNotifications snoozed until {until}"
         self.state = TrayState(state.kind, tooltip)
-        if state.kind not in self._icons:
-            self._icons[state.kind] = tray_icon(state.kind)
-        self.icon.setIcon(self._icons[state.kind])
+        self.icon.setIcon(self._icon_of(state.kind))
         self.icon.setToolTip(tooltip)
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
@@ -121,9 +122,13 @@ class TrayController(QObject):
 
     def _icon_for(self, record: HostRecord) -> QIcon:
         kind = TrayKind(state_of(record).value) if record.host.enabled else TrayKind.PAUSED
-        if kind not in self._icons:
-            self._icons[kind] = tray_icon(kind)
-        return self._icons[kind]
+        return self._icon_of(kind)
+
+    def _icon_of(self, kind: TrayKind) -> QIcon:
+        key = (system_scheme(), kind)
+        if key not in self._icons:
+            self._icons[key] = tray_icon(kind, key[0])
+        return self._icons[key]
 
     def action_texts(self) -> list[str]:
         """The menu as text (for tests and accessibility checks)."""

@@ -1,21 +1,15 @@
 """Tray icons drawn with QPainter: each state has its own shape and symbol as well as its own
-colour, so it reads without colour vision and stays crisp at every size."""
+colour, so it reads without colour vision and stays crisp at every size. Light and dark
+schemes each have their own fills and symbol colour (``colours.GRAPHIC_TONES``)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
+from vpshealth.gui.colours import Scheme, Tone
+from vpshealth.gui.theme import graphic_colour, symbol_colour, system_scheme
 from vpshealth.gui.tray_state import TrayKind
-
-COLOURS = {
-    TrayKind.OK: QColor("#2e8540"),
-    TrayKind.WARNING: QColor("#d98c00"),
-    TrayKind.CRITICAL: QColor("#c62828"),
-    TrayKind.UNREACHABLE: QColor("#6a1b9a"),
-    TrayKind.UNKNOWN: QColor("#757575"),
-    TrayKind.PAUSED: QColor("#546e7a"),
-}
 
 SIZES = (16, 20, 22, 24, 32, 48, 64, 128, 256)
 
@@ -71,9 +65,13 @@ def _shape(kind: TrayKind, box: QRectF) -> QPainterPath:
     return path
 
 
-def _symbol(painter: QPainter, kind: TrayKind, box: QRectF) -> None:
+def fill_colour(kind: TrayKind, scheme: Scheme) -> QColor:
+    return graphic_colour(Tone(kind.value), scheme)
+
+
+def _symbol(painter: QPainter, kind: TrayKind, box: QRectF, colour: QColor) -> None:
     s = box.width()
-    pen = QPen(QColor("white"), max(1.5, s * 0.12), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+    pen = QPen(colour, max(1.5, s * 0.12), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
     pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
     painter.setPen(pen)
     painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -102,7 +100,9 @@ def _symbol(painter: QPainter, kind: TrayKind, box: QRectF) -> None:
             painter.drawPoint(at(fx, 0.5))
 
 
-def draw_pixmap(kind: TrayKind, size: int, device_pixel_ratio: float = 1.0) -> QPixmap:
+def draw_pixmap(
+    kind: TrayKind, size: int, device_pixel_ratio: float = 1.0, scheme: Scheme = Scheme.LIGHT
+) -> QPixmap:
     pixels = max(1, round(size * device_pixel_ratio))
     pixmap = QPixmap(pixels, pixels)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -110,17 +110,21 @@ def draw_pixmap(kind: TrayKind, size: int, device_pixel_ratio: float = 1.0) -> Q
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     margin = pixels * 0.06
     box = QRectF(margin, margin, pixels - 2 * margin, pixels - 2 * margin)
-    painter.setPen(QPen(COLOURS[kind].darker(140), max(1.0, pixels * 0.04)))
-    painter.setBrush(QBrush(COLOURS[kind]))
+    fill = fill_colour(kind, scheme)
+    outline = fill.darker(140) if scheme is Scheme.LIGHT else fill.lighter(130)
+    painter.setPen(QPen(outline, max(1.0, pixels * 0.04)))
+    painter.setBrush(QBrush(fill))
     painter.drawPath(_shape(kind, box))
-    _symbol(painter, kind, box)
+    _symbol(painter, kind, box, symbol_colour(scheme))
     painter.end()
     pixmap.setDevicePixelRatio(device_pixel_ratio)
     return pixmap
 
 
-def tray_icon(kind: TrayKind) -> QIcon:
+def tray_icon(kind: TrayKind, scheme: Scheme | None = None) -> QIcon:
+    """``scheme``: the desktop's by default."""
+    used = system_scheme() if scheme is None else scheme
     icon = QIcon()
     for size in SIZES:
-        icon.addPixmap(draw_pixmap(kind, size))
+        icon.addPixmap(draw_pixmap(kind, size, scheme=used))
     return icon

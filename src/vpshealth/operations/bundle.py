@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vpshealth.operations.channels import ChannelOperations
 from vpshealth.operations.email_settings import EmailSettingsOperations
 from vpshealth.operations.hosts import HostOperations
 from vpshealth.operations.incidents import IncidentOperations
@@ -18,3 +19,4 @@ class Operations:
     incidents: IncidentOperations
     silences: SilenceOperations
     email: EmailSettingsOperations
+    channels: ChannelOperations

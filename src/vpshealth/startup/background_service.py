@@ -15,6 +15,7 @@ from vpshealth.startup.file_writes import write_atomically
 from vpshealth.startup.runner import Runner, run_tool
 from vpshealth.startup.unit_files import (
     LAUNCHD_SERVICE_LABEL,
+    LEGACY_LAUNCHD_SERVICE_LABEL,
     SYSTEMD_UNIT_NAME,
     WINDOWS_TASK_NAME,
     launchd_plist,
@@ -108,6 +109,7 @@ class LaunchdAgent:
         run: Runner = run_tool,
     ) -> None:
         self.plist_path = agents_dir / f"{LAUNCHD_SERVICE_LABEL}.plist"
+        self.legacy_plist_path = agents_dir / f"{LEGACY_LAUNCHD_SERVICE_LABEL}.plist"
         self._command = command
         self._environment = environment
         self._log_path = log_path
@@ -123,6 +125,7 @@ class LaunchdAgent:
             log_path=self._log_path,
         )
         write_atomically(self.plist_path, data)
+        self._remove_legacy()
         self._run(["launchctl", "bootout", f"{self._domain}/{LAUNCHD_SERVICE_LABEL}"])
         ran = self._run(["launchctl", "bootstrap", self._domain, str(self.plist_path)])
         if not ran.ok:
@@ -133,18 +136,31 @@ class LaunchdAgent:
             )
         return f"Installed and started the launchd agent {LAUNCHD_SERVICE_LABEL}."
 
+    def _remove_legacy(self) -> None:
+        """The agent an older release installed under its former label."""
+        if self.legacy_plist_path.exists():
+            self._run(["launchctl", "bootout", f"{self._domain}/{LEGACY_LAUNCHD_SERVICE_LABEL}"])
+            self.legacy_plist_path.unlink()
+
     def uninstall(self) -> str:
         if not self.plist_path.exists():
-            return "The background service is not installed."
+            if not self.legacy_plist_path.exists():
+                return "The background service is not installed."
+            self._remove_legacy()
+            return f"Stopped the background service and removed {self.legacy_plist_path}."
         self._run(["launchctl", "bootout", f"{self._domain}/{LAUNCHD_SERVICE_LABEL}"])
         self.plist_path.unlink()
+        self._remove_legacy()
         return f"Stopped the background service and removed {self.plist_path}."
 
     def status(self) -> ServiceStatus:
-        ran = self._run(["launchctl", "print", f"{self._domain}/{LAUNCHD_SERVICE_LABEL}"])
+        label, path = LAUNCHD_SERVICE_LABEL, self.plist_path
+        if not path.exists() and self.legacy_plist_path.exists():
+            label, path = LEGACY_LAUNCHD_SERVICE_LABEL, self.legacy_plist_path
+        ran = self._run(["launchctl", "print", f"{self._domain}/{label}"])
         running = ran.ok and "state = running" in ran.out
         detail = "running" if running else ("loaded, not running" if ran.ok else "not loaded")
-        return ServiceStatus(self.plist_path.exists(), running, detail, str(self.plist_path))
+        return ServiceStatus(path.exists(), running, detail, str(path))
 
 
 class WindowsLogonTask:

@@ -13,7 +13,10 @@ from typing import Protocol
 from vpshealth.startup.file_writes import write_atomically
 from vpshealth.startup.unit_files import (
     LAUNCHD_DESKTOP_LABEL,
+    LEGACY_LAUNCHD_DESKTOP_LABEL,
+    LEGACY_XDG_AUTOSTART_NAME,
     WINDOWS_RUN_VALUE,
+    XDG_AUTOSTART_NAME,
     launchd_plist,
     windows_command_line,
     xdg_autostart_entry,
@@ -37,24 +40,34 @@ class LoginItem(Protocol):
 
 
 class FileLoginItem:
-    """A login entry that is one file: present means enabled."""
+    """A login entry that is one file: present means enabled. ``legacy`` is where an older
+    release wrote it: it counts as enabled, and enabling or disabling removes it."""
 
-    def __init__(self, path: Path, content: bytes) -> None:
+    def __init__(self, path: Path, content: bytes, legacy: Path | None = None) -> None:
         self.path = path
         self._content = content
+        self._legacy = legacy
 
     @property
     def where(self) -> str:
+        if not self.path.exists() and self._legacy is not None and self._legacy.exists():
+            return str(self._legacy)
         return str(self.path)
 
     def enable(self) -> None:
         write_atomically(self.path, self._content)
+        self._remove_legacy()
 
     def disable(self) -> None:
         self.path.unlink(missing_ok=True)
+        self._remove_legacy()
 
     def enabled(self) -> bool:
-        return self.path.exists()
+        return self.path.exists() or (self._legacy is not None and self._legacy.exists())
+
+    def _remove_legacy(self) -> None:
+        if self._legacy is not None:
+            self._legacy.unlink(missing_ok=True)
 
 
 class WindowsRunKey:  # pragma: no cover - exercised on Windows only
@@ -91,11 +104,15 @@ class WindowsRunKey:  # pragma: no cover - exercised on Windows only
 
 def login_item_for_this_os(command: Sequence[str], environment: Mapping[str, str]) -> LoginItem:
     if sys.platform == "darwin":
-        path = Path.home() / "Library" / "LaunchAgents" / f"{LAUNCHD_DESKTOP_LABEL}.plist"
+        agents = Path.home() / "Library" / "LaunchAgents"
         plist = launchd_plist(LAUNCHD_DESKTOP_LABEL, command, environment, keep_alive=False)
-        return FileLoginItem(path, plist)
+        legacy = agents / f"{LEGACY_LAUNCHD_DESKTOP_LABEL}.plist"
+        return FileLoginItem(agents / f"{LAUNCHD_DESKTOP_LABEL}.plist", plist, legacy)
     if sys.platform == "win32":
         return WindowsRunKey(windows_command_line(command, environment))
     config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     entry = xdg_autostart_entry(command, environment).encode()
-    return FileLoginItem(config / "autostart" / "vpshealth.desktop", entry)
+    autostart = config / "autostart"
+    return FileLoginItem(
+        autostart / XDG_AUTOSTART_NAME, entry, autostart / LEGACY_XDG_AUTOSTART_NAME
+    )

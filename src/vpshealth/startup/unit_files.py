@@ -8,10 +8,17 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from vpshealth import APP_ID
+
 SERVICE_NAME = "vpshealth"
 SYSTEMD_UNIT_NAME = f"{SERVICE_NAME}.service"
-LAUNCHD_SERVICE_LABEL = "io.vpshealth.service"
-LAUNCHD_DESKTOP_LABEL = "io.vpshealth.desktop"
+LAUNCHD_SERVICE_LABEL = f"{APP_ID}.service"
+LAUNCHD_DESKTOP_LABEL = APP_ID
+XDG_AUTOSTART_NAME = f"{APP_ID}.desktop"
+LEGACY_LAUNCHD_SERVICE_LABEL = "io.vpshealth.service"
+LEGACY_LAUNCHD_DESKTOP_LABEL = "io.vpshealth.desktop"
+LEGACY_XDG_AUTOSTART_NAME = "vpshealth.desktop"
+"""The names 0.1 used: still recognised, and replaced when the entry is written again."""
 WINDOWS_TASK_NAME = "VPS Health service"
 WINDOWS_RUN_VALUE = "VPS Health"
 
@@ -91,7 +98,7 @@ def xdg_autostart_entry(command: Sequence[str], environment: Mapping[str, str]) 
             "Name=VPS Health",
             "Comment=Watch your servers from the system tray",
             f"Exec={exec_line}",
-            "Icon=vpshealth",
+            f"Icon={APP_ID}",
             "Terminal=false",
             "Categories=System;Monitor;",
             "X-GNOME-Autostart-enabled=true",

@@ -30,6 +30,7 @@ class OutboxDraft:
     body_text: str
     body_html: str | None
     recipients: tuple[str, ...]
+    level: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class OutboxMessage:
     sent_at: int | None
     last_error: str | None
     status: OutboxStatus
+    level: str | None = None
 
 
 def _message(row: Row[Any]) -> OutboxMessage:
@@ -64,6 +66,7 @@ def _message(row: Row[Any]) -> OutboxMessage:
         sent_at=row.sent_at,
         last_error=row.last_error,
         status=OutboxStatus(row.status),
+        level=row.level,
     )
 
 
@@ -81,6 +84,7 @@ def insert_draft(conn: Connection, draft: OutboxDraft, now: int) -> int:
             attempts=0,
             next_attempt_at=now,
             status=OutboxStatus.PENDING.value,
+            level=draft.level,
         )
     )
     key = result.inserted_primary_key

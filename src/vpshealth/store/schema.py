@@ -259,11 +259,33 @@ outbox = Table(
     Column("sent_at", Integer),
     Column("last_error", Text),
     Column("status", String, nullable=False),
+    Column("level", String),
     Index("ix_outbox_due", "status", "next_attempt_at"),
     sqlite_autoincrement=True,
 )
 """Messages to deliver, each for one channel. A row is written before any attempt and keeps its
-Message-ID across retries, so a retry after an ambiguous failure can be recognised."""
+Message-ID across retries, so a retry after an ambiguous failure can be recognised. ``level``:
+a chat message's severity (``warning``, ``critical``, ``resolved``, ``test``); NULL for
+e-mail."""
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False, unique=True),
+    Column("service", String, nullable=False),
+    Column("masked_url", String, nullable=False),
+    Column("secret_ref", String, nullable=False),
+    Column("min_severity", String, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("batch_seconds", Integer, nullable=False),
+    Column("max_per_host_per_hour", Integer, nullable=False),
+    Column("created_at", Integer, nullable=False),
+    sqlite_autoincrement=True,
+)
+"""Alert channels: named Apprise URLs. The URL is in the secret store under ``secret_ref``;
+the row keeps only its masked form. Ids are never reused: a channel's outbox key is
+``apprise:<id>``."""
 
 notifications = Table(
     "notifications",

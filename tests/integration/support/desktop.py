@@ -19,6 +19,7 @@ from tests.integration.support.procs import log_tail, stop_process, wait_until
 XVFB = "Xvfb"
 TRAYER = "trayer"
 DUNST = "dunst"
+DUNSTCTL = "dunstctl"
 DBUS_MONITOR = "dbus-monitor"
 IMPORT = "import"
 NOTIFICATIONS_BUS_NAME = "org.freedesktop.Notifications"
@@ -130,6 +131,18 @@ class Desktop:
             return self.monitor_log.read_text(errors="replace")
         except FileNotFoundError:
             return ""
+
+    def dunst_history(self) -> str:
+        """dunst's own record of the notifications it showed (``dunstctl history``, JSON with
+        each one's app name, icon path and urgency). Closes those on screen first: dunst keeps
+        a notification in its history once it is closed."""
+        env = {"PATH": "/usr/bin:/bin", "DBUS_SESSION_BUS_ADDRESS": self.bus_address}
+        for command in ("close-all", "history"):
+            done = subprocess.run(
+                [DUNSTCTL, command], env=env, capture_output=True, text=True, timeout=30,
+                check=True,
+            )  # fmt: skip
+        return done.stdout
 
     def screenshot(self, path: Path) -> None:
         subprocess.run(
