@@ -49,9 +49,11 @@ def test_service_status(run: Any) -> None:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="XDG autostart")
 def test_autostart(run: Any, tmp_path: Path) -> None:
-    entry = str(tmp_path / "xdg" / "autostart" / "vpshealth.desktop")
+    entry = _json(run, "autostart", "status")["where"]
+    assert Path(entry).parent == tmp_path / "xdg" / "autostart"
     assert _json(run, "autostart", "status") == {"enabled": False, "where": entry}
     assert _json(run, "autostart", "on") == {"enabled": True, "where": entry}
+    assert Path(entry).is_file()
     assert _json(run, "autostart", "off") == {"enabled": False, "where": entry}
 
 
