@@ -28,6 +28,7 @@ from vpshealth.engine import heap
 from vpshealth.engine.alert_manager import AlertManager
 from vpshealth.engine.credentials import CredentialSource, CredentialsProvider
 from vpshealth.engine.docker_monitor import DockerMonitor, IncidentSink
+from vpshealth.engine.hetzner_opinion import SecondOpinion
 from vpshealth.engine.history_upkeep import HistoryUpkeep
 from vpshealth.engine.live_hub import LiveHub
 from vpshealth.engine.loop_lag import LoopLagMonitor
@@ -39,6 +40,7 @@ from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.operations.bundle import Operations
 from vpshealth.operations.channels import ChannelOperations
 from vpshealth.operations.email_settings import EmailSettingsOperations
+from vpshealth.operations.hetzner import HetznerOperations
 from vpshealth.operations.hosts import HostOperations
 from vpshealth.operations.incidents import IncidentOperations
 from vpshealth.operations.rules import RuleOperations
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from vpshealth.api.server import ApiServer
 from vpshealth.store.docker_repository import DockerRepository
 from vpshealth.store.event_log import EventLog
+from vpshealth.store.hetzner_repository import HetznerRepository
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.host_repository import HostRecord, HostRepository
 from vpshealth.store.incident_repository import IncidentRepository
@@ -97,6 +100,9 @@ class Core:
                 self.stored_settings, self.secrets, self.settings, self.clock
             ),
             channels=ChannelOperations(ChannelRepository(self.engine), self.secrets, self.clock),
+            hetzner=HetznerOperations(
+                HetznerRepository(self.engine), self.hosts, hosts, self.secrets
+            ),
         )
 
     @property
@@ -241,6 +247,8 @@ class Core:
         workers.append(
             ("alert channels", build_channel_supervisor(self.engine, self.secrets, self.clock))
         )
+        opinion = SecondOpinion(HetznerRepository(self.engine), self.secrets, self.clock)
+        workers.append(("Hetzner Cloud second opinion", opinion))
         status = EngineStatus(poll_timeout=self.pacing.poll_timeout)
         if api is not None:
             loop_lag = LoopLagMonitor()
@@ -256,6 +264,7 @@ class Core:
             clock=self.clock,
             pacing=self.pacing,
             status=status,
+            annotate=opinion.annotate,
         )
 
     def _api_server(

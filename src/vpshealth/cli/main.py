@@ -19,6 +19,7 @@ from vpshealth.cli import (
     completion,
     container_commands,
     db_commands,
+    hetzner_commands,
     host_commands,
     notify_commands,
     secrets_commands,
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     notify_commands.register(commands)
     api_commands.register(commands)
     secrets_commands.register(commands)
+    hetzner_commands.register(commands)
     completion.register(commands)
     return parser
 

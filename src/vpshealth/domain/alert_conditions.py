@@ -111,6 +111,10 @@ class HostConditions:
     unreachable: Severity | None = None
     host_key: Severity | None = None
     forecasts: dict[str, Severity] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)
+    """The check message each open connection incident (unreachable, host key) shows. A
+    failed check that says more about the same failure (``"<reason>: <message>"``, the reason
+    Hetzner Cloud gives) updates the incident's text; other messages leave it alone."""
 
     def restore(self, active: Mapping[ConditionKey, Severity]) -> None:
         for (rule, subject), severity in active.items():
@@ -146,9 +150,10 @@ class HostConditions:
     def observe(self, result: CheckResult, rules: RuleSet) -> list[ConditionChange]:
         at = result.checked_at
         if result.problem is Problem.HOST_KEY_MISMATCH:
-            if self.host_key is not None:
+            if self.host_key is not None and not self._says_more(HOST_KEY, result.message):
                 return []
             self.host_key = Severity.CRITICAL
+            self.shown[HOST_KEY] = result.message
             return [ConditionChange(HOST_KEY, "", Severity.CRITICAL, at, result.message)]
         if result.metrics is None:
             if result.problem not in _CONNECTION_FAILURES:
@@ -156,9 +161,15 @@ class HostConditions:
             self.failures += 1
             self._restart_threshold_timers()
             limit = rules["unreachable.polls"]
-            if self.unreachable is not None or self.failures < limit:
+            due = (
+                self.failures >= limit
+                if self.unreachable is None
+                else self._says_more(UNREACHABLE, result.message)
+            )
+            if not due:
                 return []
             self.unreachable = Severity.CRITICAL
+            self.shown[UNREACHABLE] = result.message
             return [
                 ConditionChange(
                     UNREACHABLE,
@@ -197,7 +208,14 @@ class HostConditions:
             changes.append(ConditionChange(HOST_KEY, "", None, at, "the host key matches again"))
         self.failures = 0
         self.unreachable = self.host_key = None
+        self.shown.clear()
         return changes
+
+    def _says_more(self, rule: str, message: str) -> bool:
+        """Whether ``message`` adds a reason in front of what the open incident of ``rule``
+        shows. After a restart, the first message is taken as shown."""
+        shown = self.shown.setdefault(rule, message)
+        return message != shown and message.endswith(f": {shown}")
 
     def _thresholds(self, metrics: HostMetrics, rules: RuleSet, at: int) -> list[ConditionChange]:
         readings = list(_readings(metrics, rules))

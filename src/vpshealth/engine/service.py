@@ -106,8 +106,12 @@ class Service:
         clock: Clock,
         pacing: Pacing,
         status: EngineStatus | None = None,
+        annotate: Callable[[int, CheckResult], CheckResult] | None = None,
     ) -> None:
+        """``annotate`` may add to each result before it is recorded (the Hetzner Cloud
+        reason a server is down); it must not block."""
         self._hosts = hosts
+        self._annotate = annotate
         self._clock = clock
         self.status = status or EngineStatus(poll_timeout=pacing.poll_timeout)
         self._make_poller_for = make_poller
@@ -136,6 +140,8 @@ class Service:
         return self._make_poller_for(host_id, host, rules, on_incidents)
 
     def _on_result(self, host_id: int, result: CheckResult) -> None:
+        if self._annotate is not None:
+            result = self._annotate(host_id, result)
         self.status.last_result_at = self._clock.now()
         self.status.results += 1
         self.status.poll_durations.record(result)

@@ -15,6 +15,7 @@ from vpshealth.gui.bridge import FleetWatcher, StateChange
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.engine_owner import MODE_TEXT, EngineMode, EngineOwner
 from vpshealth.gui.freedesktop_notifications import FreedesktopNotifications
+from vpshealth.gui.hetzner_import import HetznerImportDialog
 from vpshealth.gui.host_editor import HostEditor
 from vpshealth.gui.main_window import MainWindow
 from vpshealth.gui.notifier import TrayNotifier
@@ -75,6 +76,7 @@ class DesktopApp(QObject):
         self.window.check_all_requested.connect(self.engine.check_all_now)
         self.window.pause_requested.connect(self.engine.set_paused)
         self.window.settings_requested.connect(self.open_settings)
+        self.window.hetzner_requested.connect(self.open_hetzner_import)
         self.window.quit_requested.connect(self.quit)
 
     def _notification_clicked(self, notification_id: int) -> None:
@@ -174,6 +176,13 @@ class DesktopApp(QObject):
         dialog = SettingsDialog(self.ctx, status, parent=self.window)
         self._keep(dialog)
         self.ctx.tasks.spawn(dialog.load(), "Reading the settings")
+        dialog.open()
+
+    def open_hetzner_import(self) -> None:
+        dialog = HetznerImportDialog(self.ctx, parent=self.window)
+        dialog.imported.connect(self.watcher.refresh)
+        self._keep(dialog)
+        self.ctx.tasks.spawn(dialog.load(), "Reading the Hetzner Cloud projects")
         dialog.open()
 
     def _keep(self, dialog: QObject) -> None:

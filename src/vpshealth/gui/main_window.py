@@ -29,6 +29,7 @@ class MainWindow(QMainWindow):
     check_all_requested = Signal()
     pause_requested = Signal(bool)
     settings_requested = Signal()
+    hetzner_requested = Signal()
     quit_requested = Signal()
 
     def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
@@ -67,8 +68,11 @@ class MainWindow(QMainWindow):
         self.pause_action.toggled.connect(self.pause_requested)
         self.settings_action = QAction("Settings…", self)
         self.settings_action.triggered.connect(self.settings_requested)
-        for action in (self.add_action, self.check_action, self.pause_action, self.settings_action):
+        self.hetzner_action = QAction("Import from Hetzner Cloud…", self)
+        self.hetzner_action.triggered.connect(self.hetzner_requested)
+        for action in (self.add_action, self.hetzner_action, self.check_action, self.pause_action):
             toolbar.addAction(action)
+        toolbar.addAction(self.settings_action)
 
         self.mode_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.mode_label)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from vpshealth.operations.channels import ChannelOperations
 from vpshealth.operations.email_settings import EmailSettingsOperations
+from vpshealth.operations.hetzner import HetznerOperations
 from vpshealth.operations.hosts import HostOperations
 from vpshealth.operations.incidents import IncidentOperations
 from vpshealth.operations.rules import RuleOperations
@@ -20,3 +21,4 @@ class Operations:
     silences: SilenceOperations
     email: EmailSettingsOperations
     channels: ChannelOperations
+    hetzner: HetznerOperations

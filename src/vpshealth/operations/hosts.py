@@ -78,7 +78,7 @@ class HostOperations:
             presented, expected_fingerprint, pinned, name=name, address=address, port=port
         )
 
-    def add(self, fields: Mapping[str, Any], key: NewKey, host_key: str) -> HostRecord:
+    def add(self, fields: Mapping[str, Any], key: NewKey, host_key: str | None) -> HostRecord:
         """Store the key, then the host with ``host_key`` pinned; the key goes again if the
         host cannot be stored."""
         draft = self.draft_new(fields)

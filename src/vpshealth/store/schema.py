@@ -51,7 +51,19 @@ hosts = Table(
     Column("docker_socket", String, nullable=False, server_default="/var/run/docker.sock"),
     Column("created_at", Integer, nullable=False),
     Column("updated_at", Integer, nullable=False),
+    Column("hetzner_project", String),
+    Column("hetzner_server_id", Integer),
+    Index("ix_hosts_hetzner_server", "hetzner_project", "hetzner_server_id", unique=True),
     sqlite_autoincrement=True,
+)
+
+hetzner_projects = Table(
+    "hetzner_projects",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("token_ref", String, nullable=False),
+    Column("api_endpoint", String),
+    Column("created_at", Integer, nullable=False),
 )
 
 host_status = Table(

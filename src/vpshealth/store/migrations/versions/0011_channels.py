@@ -34,8 +34,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("name"),
         sqlite_autoincrement=True,
     )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("level", sa.String(), nullable=True))
+    op.add_column("outbox", sa.Column("level", sa.String(), nullable=True))
 
 
 def downgrade() -> None:
