@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,19 @@ def test_status_names_the_file_and_the_passphrase(
         f"Secrets are kept in the secrets file {sealed_file}, sealed with the passphrase in "
         f"{passphrase}; it opens.\n"
     )
+
+
+def test_status_as_json(
+    cli_home: Path, passphrase: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "secrets", "status", "--json")
+    assert code == 0
+    assert json.loads(out) == {
+        "store": "file",
+        "path": str(cli_home / "data" / "secrets.sealed"),
+        "passphrase_file": str(passphrase),
+        "backend": None,
+    }
 
 
 def test_status_without_a_keyring_is_the_keyring_error(

@@ -264,6 +264,39 @@ def test_backup_copies_consistently(engine: Engine, tmp_path: Path) -> None:
     assert _host_rows(target) == [("localhost", "local"), ("web1", "ssh")]
 
 
+def test_backup_in_steps_is_one_snapshot_while_another_process_writes(
+    engine: Engine, db_path: Path, tmp_path: Path
+) -> None:
+    """Without its read transaction the copy would restart at every outside write."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE filler (blob BLOB)"))
+        for _ in range(3 * database.BACKUP_STEP_PAGES):
+            conn.execute(text("INSERT INTO filler VALUES (randomblob(3000))"))
+    seen: list[tuple[int, int]] = []
+
+    def write_elsewhere(copied: int, total: int) -> None:
+        seen.append((copied, total))
+        if len(seen) > 20:
+            raise AssertionError(f"the copy restarted: {seen}")
+        other = sqlite3.connect(db_path)
+        other.execute("INSERT INTO filler VALUES (x'00')")
+        other.commit()
+        other.close()
+
+    target = tmp_path / "copy.sqlite3"
+    database.backup_to(engine, target, write_elsewhere)
+    copied = [c for c, _ in seen]
+    assert copied == sorted(copied), "no restart"
+    assert len(seen) < 10
+    assert seen[-1][0] == seen[-1][1]
+    conn = sqlite3.connect(target)
+    try:
+        count = conn.execute("SELECT count(*) FROM filler").fetchone()[0]
+    finally:
+        conn.close()
+    assert count == 3 * database.BACKUP_STEP_PAGES, "what was written meanwhile is not in it"
+
+
 def test_future_revision_is_refused(db_path: Path, backup_dir: Path) -> None:
     eng = open_database(db_path, backup_dir=backup_dir)
     with eng.begin() as conn:

@@ -14,7 +14,7 @@ from vpshealth.cli.context import CliContext
 from vpshealth.domain.alert_rules import RULE_SPECS, format_value
 from vpshealth.errors import EXIT_OK, InputError
 from vpshealth.operations.errors import FieldError, NotFoundError
-from vpshealth.operations.incidents import AckOutcome
+from vpshealth.operations.incidents import AckOutcome, AckResult
 from vpshealth.operations.rules import RuleConflictError
 from vpshealth.operations.silences import WindowView
 from vpshealth.read_model import json_shapes
@@ -45,6 +45,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "acknowledged incident sends no reminders; you still hear when it resolves.",
     )
     ack.add_argument("ids", nargs="+", type=int, metavar="ID")
+    ack.add_argument("--json", action="store_true", help="print JSON")
     ack.set_defaults(handler=acknowledge)
 
     snooze = commands.add_parser(
@@ -57,6 +58,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     snooze.add_argument("args", nargs="+", metavar="NAME DURATION")
     snooze.add_argument("--all", action="store_true", help="every host")
     snooze.add_argument("--reason", default="", help="a note shown in the list")
+    snooze.add_argument("--json", action="store_true", help="print JSON")
     snooze.set_defaults(handler=snooze_host)
 
     maintenance = commands.add_parser(
@@ -184,17 +186,30 @@ def show_incident(ctx: CliContext, incident_id: int, *, as_json: bool) -> int:
 
 def acknowledge(ctx: CliContext, args: argparse.Namespace) -> int:
     done = ctx.core.operations.incidents.acknowledge(args.ids)
-    for result in done.results:
-        record = result.record
-        if result.outcome is AckOutcome.ALREADY_ACKNOWLEDGED:
-            print(f"Incident {result.incident_id} was already acknowledged.")
-        elif result.outcome is AckOutcome.ACKNOWLEDGED:
-            assert record is not None
-            print(f"Acknowledged {result.incident_id} ({record.host_name}: {record.message}).")
+    if args.json:
+        output.print_json({"incidents": [_ack_json(r) for r in done.results]})
+    else:
+        for result in done.results:
+            record = result.record
+            if result.outcome is AckOutcome.ALREADY_ACKNOWLEDGED:
+                print(f"Incident {result.incident_id} was already acknowledged.")
+            elif result.outcome is AckOutcome.ACKNOWLEDGED:
+                assert record is not None
+                print(f"Acknowledged {result.incident_id} ({record.host_name}: {record.message}).")
     error = done.error()
     if error is not None:
         raise error
     return EXIT_OK
+
+
+def _ack_json(result: AckResult) -> dict[str, Any]:
+    record = result.record
+    return {
+        "id": result.incident_id,
+        "outcome": result.outcome.name.lower(),
+        "host": record.host_name if record else None,
+        "message": record.message if record else None,
+    }
 
 
 # --- snooze and maintenance ---
@@ -210,10 +225,21 @@ def snooze_host(ctx: CliContext, args: argparse.Namespace) -> int:
     who = "every host" if name is None else ctx.core.operations.hosts.get(name).host.name
     if args.args[-1].lower() == "off":
         ended = silences.end_snooze(name)
+        if args.json:
+            output.print_json(
+                {"host": None if name is None else who, "snoozed_until": None, "ended": ended}
+            )
+            return EXIT_OK
         print(f"Snooze of {who} ended." if ended else f"{who} was not snoozed.")
         return EXIT_OK
     with _labelled({"duration": "DURATION"}):
         until = silences.snooze(name, args.args[-1], args.reason)
+    if args.json:
+        snoozed = output.iso_time(until)
+        output.print_json(
+            {"host": None if name is None else who, "snoozed_until": snoozed, "ended": 0}
+        )
+        return EXIT_OK
     shown = datetime.fromtimestamp(until).astimezone()
     print(f"No notifications about {who} until {shown:%Y-%m-%d %H:%M %Z}.")
     return EXIT_OK
@@ -235,6 +261,9 @@ def manage_maintenance(ctx: CliContext, args: argparse.Namespace) -> int:
     silences = ctx.core.operations.silences
     if args.remove is not None:
         silences.remove_window(args.remove)
+        if args.json:
+            output.print_json({"removed": args.remove})
+            return EXIT_OK
         print(f"Removed window {args.remove}.")
         return EXIT_OK
     name = ctx.core.operations.hosts.get(args.name).host.name if args.name else None
@@ -250,6 +279,13 @@ def manage_maintenance(ctx: CliContext, args: argparse.Namespace) -> int:
         added = silences.add_window(
             name, duration=args.duration, start=args.start, weekly=args.weekly, reason=args.reason
         )
+    if args.json:
+        output.print_json(
+            json_shapes.silence_json(
+                added.silence, added.host_name, now=int(time.time()), when=added.when
+            )
+        )
+        return EXIT_OK
     print(f"Maintenance window {added.silence.id} added: {added.when}.")
     return EXIT_OK
 

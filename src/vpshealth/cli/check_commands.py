@@ -7,14 +7,15 @@ import asyncio
 import time
 from typing import Any
 
-from vpshealth.cli import output
+from vpshealth.cli import nagios, output
 from vpshealth.cli.context import CliContext
 from vpshealth.domain.containers import ContainerState
 from vpshealth.domain.health import CheckResult, HostState
 from vpshealth.domain.series import resolve_metric
-from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
+from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError, VpsHealthError
 from vpshealth.read_model import container_series, json_shapes
 from vpshealth.store.history import DEFAULT_MAX_POINTS
+from vpshealth.store.host_repository import HostRecord
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -25,7 +26,14 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "stored like any scheduled check. Exit code 0 when every host is ok, 1 otherwise.",
     )
     check.add_argument("names", metavar="NAME", nargs="*", help="hosts to check")
-    check.add_argument("--json", action="store_true", help="print JSON")
+    style = check.add_mutually_exclusive_group()
+    style.add_argument("--json", action="store_true", help="print JSON")
+    style.add_argument(
+        "--nagios",
+        action="store_true",
+        help="run as a Nagios or Icinga plugin: one status line with performance data; exit "
+        "0 ok, 1 warning, 2 critical (also unreachable), 3 unknown (e.g. no such host)",
+    )
     check.set_defaults(handler=run_check)
 
     history = commands.add_parser(
@@ -62,6 +70,35 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def run_check(ctx: CliContext, args: argparse.Namespace) -> int:
+    if args.nagios:
+        return _run_nagios_check(ctx, args)
+    records = _records_to_check(ctx, args)
+    results = asyncio.run(ctx.core.check_once(records))
+    addresses = {r.host.name: r.host.display_address for r in records}
+    if args.json:
+        output.print_json(
+            {"hosts": [json_shapes.check_result_json(r, addresses[r.host_name]) for r in results]}
+        )
+    else:
+        print(_results_table(results))
+    return EXIT_OK if all(r.state is HostState.OK for r in results) else EXIT_NOT_OK
+
+
+def _run_nagios_check(ctx: CliContext, args: argparse.Namespace) -> int:
+    try:
+        records = _records_to_check(ctx, args)
+        results = asyncio.run(ctx.core.check_once(records))
+        rules = {
+            r.host_name: ctx.core.operations.rules.show(r.host_name).effective for r in results
+        }
+        report = nagios.nagios_report(results, rules)
+    except VpsHealthError as exc:
+        report = nagios.unknown(str(exc))
+    print(report.line)
+    return int(report.code)
+
+
+def _records_to_check(ctx: CliContext, args: argparse.Namespace) -> list[HostRecord]:
     core = ctx.core
     if args.names:
         records = [core.hosts.get(name) for name in dict.fromkeys(args.names)]
@@ -72,15 +109,7 @@ def run_check(ctx: CliContext, args: argparse.Namespace) -> int:
                 "No enabled hosts to check. Add one with `vpshealth host add` or enable one "
                 "with `vpshealth host edit NAME --enable`."
             )
-    results = asyncio.run(core.check_once(records))
-    addresses = {r.host.name: r.host.display_address for r in records}
-    if args.json:
-        output.print_json(
-            {"hosts": [json_shapes.check_result_json(r, addresses[r.host_name]) for r in results]}
-        )
-    else:
-        print(_results_table(results))
-    return EXIT_OK if all(r.state is HostState.OK for r in results) else EXIT_NOT_OK
+    return records
 
 
 def _results_table(results: list[CheckResult]) -> str:

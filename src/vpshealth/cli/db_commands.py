@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
@@ -28,12 +29,14 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     compact = sub.add_parser(
         "vacuum", help="rewrite the file compactly (takes a while on a large file)"
     )
+    compact.add_argument("--json", action="store_true", help="print JSON")
     compact.set_defaults(handler=run_vacuum)
     backup = sub.add_parser(
         "backup",
         help="write a consistent copy of the database, also while the service runs",
     )
     backup.add_argument("path", metavar="PATH", help="the new file (must not exist yet)")
+    backup.add_argument("--json", action="store_true", help="print JSON")
     backup.set_defaults(handler=run_backup)
 
 
@@ -85,11 +88,16 @@ def _oldest_raw(s: DatabaseStats) -> int | None:
     return min(known, default=None)
 
 
-def run_vacuum(ctx: CliContext, _args: argparse.Namespace) -> int:
+def run_vacuum(ctx: CliContext, args: argparse.Namespace) -> int:
     core = ctx.core
     before = ctx.paths.database.stat().st_size
     vacuum(core.engine)
     after = ctx.paths.database.stat().st_size
+    if args.json:
+        output.print_json(
+            {"path": str(ctx.paths.database), "bytes_before": before, "bytes_after": after}
+        )
+        return EXIT_OK
     print(
         f"Compacted {ctx.paths.database}: {output.human_bytes(before)} -> "
         f"{output.human_bytes(after)}."
@@ -99,19 +107,55 @@ def run_vacuum(ctx: CliContext, _args: argparse.Namespace) -> int:
 
 def run_backup(ctx: CliContext, args: argparse.Namespace) -> int:
     target = Path(args.path).expanduser().absolute()
-    if target.exists():
-        raise InputError(f"{target} already exists; give a new file name. Nothing was written.")
     if not target.parent.is_dir():
         raise InputError(f"the folder {target.parent} does not exist. Nothing was written.")
-    partial = target.with_name(f".{target.name}.partial")
+    _claim(target)
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     try:
-        backup_to(ctx.core.engine, partial)
-        os.replace(partial, target)
+        backup_to(ctx.core.engine, target, progress)
     except BaseException:
-        partial.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
         raise
-    print(
-        f"Wrote a consistent copy of the database to {target} "
-        f"({output.human_bytes(target.stat().st_size)})."
-    )
+    finally:
+        if progress is not None:
+            progress.done()
+    size = target.stat().st_size
+    if args.json:
+        output.print_json({"path": str(target), "bytes": size})
+        return EXIT_OK
+    print(f"Wrote a consistent copy of the database to {target} ({output.human_bytes(size)}).")
     return EXIT_OK
+
+
+def _claim(target: Path) -> None:
+    """Create the target, failing if anything of that name exists: a file is never
+    overwritten, even one that appears between a check and the write."""
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InputError(
+            f"{target} already exists; give a new file name. Nothing was written."
+        ) from None
+    except OSError as exc:
+        raise InputError(f"cannot create {target}: {exc.strerror}. Nothing was written.") from None
+    os.close(fd)
+
+
+class _Progress:
+    """``Copying the database: 42%`` on one line of the terminal, rewritten as it grows."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._shown = -1
+
+    def __call__(self, copied: int, total: int) -> None:
+        percent = 100 * copied // total if total else 100
+        if percent != self._shown:
+            self._shown = percent
+            self._stream.write(f"\rCopying the database: {percent}%")
+            self._stream.flush()
+
+    def done(self) -> None:
+        if self._shown >= 0:
+            self._stream.write("\n")
+            self._stream.flush()

@@ -30,6 +30,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     )
     add.add_argument("name", metavar="NAME", help="a short name, e.g. web1")
     add_host_options(add, for_edit=False)
+    add.add_argument("--json", action="store_true", help="print JSON")
     add.set_defaults(handler=add_host)
 
     lst = sub.add_parser("list", help="list servers with their last state")
@@ -47,10 +48,12 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     state = edit.add_mutually_exclusive_group()
     state.add_argument("--enable", dest="enabled", action="store_const", const=True)
     state.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    edit.add_argument("--json", action="store_true", help="print JSON")
     edit.set_defaults(handler=edit_host)
 
     remove = sub.add_parser("remove", help="forget a server and delete its key from the keyring")
     remove.add_argument("name", metavar="NAME")
+    remove.add_argument("--json", action="store_true", help="print JSON")
     remove.set_defaults(handler=remove_host)
 
     trust = sub.add_parser(
@@ -73,6 +76,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="SHA256:...",
         help="trust the current key only if it has this fingerprint",
     )
+    trust.add_argument("--json", action="store_true", help="print JSON")
     trust.set_defaults(handler=trust_host)
 
 
@@ -113,6 +117,18 @@ def add_host(ctx: CliContext, args: argparse.Namespace) -> int:
     )
     record = hosts.add(fields, key, host_key)
     host = record.host
+    if args.json:
+        result = None if key.generated else asyncio.run(ctx.core.check_once([record]))[0]
+        output.print_json(
+            {
+                "host": json_shapes.host_json(ctx.core.hosts.get(host.name)),
+                "public_key": key.public_line if key.generated else None,
+                "first_check": None
+                if result is None
+                else json_shapes.check_result_json(result, host.display_address),
+            }
+        )
+        return EXIT_OK
     print(f"Added {host.name} ({host.display_address}), checked every {host.interval_seconds} s.")
     if key.generated:
         _print_generated_key(host, key)
@@ -251,6 +267,14 @@ def edit_host(ctx: CliContext, args: argparse.Namespace) -> int:
         )
     with options_named():
         edited = hosts.edit(current.name, fields, key, host_key)
+    if args.json:
+        output.print_json(
+            {
+                "host": json_shapes.host_json(ctx.core.hosts.get(edited.name)),
+                "public_key": key.public_line if key is not None and key.generated else None,
+            }
+        )
+        return EXIT_OK
     print(f"Updated {edited.name}.")
     if key is not None and key.generated:
         _print_generated_key(edited, key)
@@ -259,6 +283,9 @@ def edit_host(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def remove_host(ctx: CliContext, args: argparse.Namespace) -> int:
     host = ctx.core.operations.hosts.remove(args.name)
+    if args.json:
+        output.print_json({"removed": host.name, "key_deleted": bool(host.key_ref)})
+        return EXIT_OK
     print(
         f"Removed {host.name} and its history"
         + ("; its key was deleted from the OS keyring." if host.key_ref else ".")
@@ -278,7 +305,17 @@ def trust_host(ctx: CliContext, args: argparse.Namespace) -> int:
         expected_fingerprint_text=args.host_key_fingerprint,
         pinned=host.host_key,
     )
-    if not hosts.trust(host.name, line):
+    changed = hosts.trust(host.name, line)
+    if args.json:
+        output.print_json(
+            {
+                "name": host.name,
+                "changed": changed,
+                "host_key_fingerprint": fingerprint_of_line(line),
+            }
+        )
+        return EXIT_OK
+    if not changed:
         print(f"The host key of {host.name} has not changed; nothing to do.")
         return EXIT_OK
     print(f"{host.name} now trusts host key {fingerprint_of_line(line)}.")

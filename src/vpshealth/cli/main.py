@@ -16,6 +16,7 @@ from vpshealth.cli import (
     alert_commands,
     api_commands,
     check_commands,
+    completion,
     container_commands,
     db_commands,
     hetzner_commands,
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     api_commands.register(commands)
     secrets_commands.register(commands)
     hetzner_commands.register(commands)
+    completion.register(commands)
     return parser
 
 
@@ -96,6 +98,9 @@ def main(argv: Sequence[str] | None = None, desktop_app: DesktopApp | None = Non
     heap.limit_malloc_arenas()
     parser = build_parser()
     args = parser.parse_args(argv)
+    standalone = getattr(args, "standalone", None)
+    if standalone is not None:  # needs neither settings nor files: completion
+        return int(standalone(parser, args))
     if args.command is None and (desktop_app is None or not has_display()):
         parser.print_help()
         if not has_display():

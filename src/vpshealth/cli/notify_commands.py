@@ -104,6 +104,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         description="Send a test e-mail right away (not through the outbox). Exit 0 when the "
         "server accepted it, 1 when sending failed, 2 when e-mail is not set up.",
     )
+    test.add_argument("--json", action="store_true", help="print JSON")
     test.set_defaults(handler=send_test)
 
     outbox = commands.add_parser(
@@ -224,7 +225,7 @@ def _usable_config(ctx: CliContext) -> EmailConfig:
     return config
 
 
-def send_test(ctx: CliContext, _args: argparse.Namespace) -> int:
+def send_test(ctx: CliContext, args: argparse.Namespace) -> int:
     # The SMTP client only here: every command, the service too, loads this module.
     from vpshealth.alerts.smtp_sender import deliver  # noqa: PLC0415
 
@@ -237,6 +238,17 @@ def send_test(ctx: CliContext, _args: argparse.Namespace) -> int:
         answer = asyncio.run(deliver(config, password, context, outgoing))
     except SmtpError as exc:
         raise SendFailedError(str(exc)) from None
+    if args.json:
+        output.print_json(
+            {
+                "sent": True,
+                "recipients": list(config.recipients),
+                "server": config.server,
+                "security": config.security.value,
+                "answer": answer,
+            }
+        )
+        return EXIT_OK
     print(
         f"Sent a test e-mail to {', '.join(config.recipients)} via {config.server} "
         f"({config.security.value}). The server answered: {answer}"

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from vpshealth.cli import output
 from vpshealth.cli.context import CliContext
 from vpshealth.errors import EXIT_OK, InputError
 from vpshealth.secrets.sealed_file import SealedFileKeyring
@@ -19,6 +20,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     )
     sub = secrets.add_subparsers(dest="secrets_command", metavar="ACTION", required=True)
     status = sub.add_parser("status", help="say where the secrets are and whether they open")
+    status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(handler=show_status)
     reseal = sub.add_parser(
         "reseal",
@@ -36,6 +38,9 @@ def show_status(ctx: CliContext, args: argparse.Namespace) -> int:
     secrets = ctx.core.secrets
     secrets.require_usable()
     backend = secrets.backend
+    if args.json:
+        output.print_json(_status_json(backend))
+        return EXIT_OK
     if isinstance(backend, SealedFileKeyring):
         print(
             f"Secrets are kept in {secrets.where}, sealed with the passphrase in "
@@ -44,6 +49,22 @@ def show_status(ctx: CliContext, args: argparse.Namespace) -> int:
     else:
         print(f"Secrets are kept in {secrets.where} ({type(backend).__module__}).")
     return EXIT_OK
+
+
+def _status_json(backend: object) -> dict[str, str | None]:
+    if isinstance(backend, SealedFileKeyring):
+        return {
+            "store": "file",
+            "path": str(backend.path),
+            "passphrase_file": str(backend.passphrase_file),
+            "backend": None,
+        }
+    return {
+        "store": "keyring",
+        "path": None,
+        "passphrase_file": None,
+        "backend": type(backend).__module__,
+    }
 
 
 def run_reseal(ctx: CliContext, args: argparse.Namespace) -> int:

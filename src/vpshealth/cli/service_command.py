@@ -16,6 +16,7 @@ from vpshealth.domain.health import HostState
 from vpshealth.domain.listen_address import ListenAddress, ListenAddressError, parse_listen_address
 from vpshealth.engine.lock import EngineLock
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
+from vpshealth.read_model import json_shapes
 from vpshealth.startup.background_service import background_service_for_this_os
 from vpshealth.startup.launch import desktop_command, passed_environment, service_command
 from vpshealth.startup.login_item import login_item_for_this_os
@@ -47,6 +48,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     )
     service.add_argument("--tls-cert", metavar="FILE", type=Path, help="the API's certificate")
     service.add_argument("--tls-key", metavar="FILE", type=Path, help="the API's private key")
+    service.add_argument(
+        "--json", action="store_true", help="with --once: print the results as JSON, as `check`"
+    )
     service.set_defaults(handler=run_service, console_info=True, log_kind="service")
     actions = service.add_subparsers(dest="service_action", metavar="ACTION")
     actions.add_parser("install", help="run in the background now and at every login").set_defaults(
@@ -55,9 +59,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     actions.add_parser("uninstall", help="stop and remove the background service").set_defaults(
         handler=uninstall_service, console_info=False, log_kind="cli"
     )
-    actions.add_parser("status", help="installed? running? last check?").set_defaults(
-        handler=service_status, console_info=False, log_kind="cli"
-    )
+    status = actions.add_parser("status", help="installed? running? last check?")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(handler=service_status, console_info=False, log_kind="cli")
 
     autostart = commands.add_parser(
         "autostart",
@@ -66,6 +70,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "agent on macOS, the Run key on Windows).",
     )
     autostart.add_argument("action", choices=["on", "off", "status"])
+    autostart.add_argument("--json", action="store_true", help="print JSON")
     autostart.set_defaults(handler=set_autostart)
 
 
@@ -88,6 +93,8 @@ def run_service(ctx: CliContext, args: argparse.Namespace) -> int:
     api = _api_address(ctx, args)
     if api is not None and args.once:
         raise InputError("--api serves the running service; it cannot go with --once.")
+    if args.json and not args.once:
+        raise InputError("--json prints the results of one round: give --once too.")
     core = ctx.core
     if ctx.settings.secret_store == "file":  # noqa: S105 - the name of a store
         # a node: a missing or wrong passphrase stops it now, not host by host later
@@ -96,8 +103,19 @@ def run_service(ctx: CliContext, args: argparse.Namespace) -> int:
         if args.once:
             records = [r for r in core.hosts.list() if r.host.enabled]
             results = asyncio.run(core.check_once(records))
-            for result in results:
-                print(f"{result.host_name}: {result.state.value} - {result.message}")
+            if args.json:
+                addresses = {r.host.name: r.host.display_address for r in records}
+                output.print_json(
+                    {
+                        "hosts": [
+                            json_shapes.check_result_json(r, addresses[r.host_name])
+                            for r in results
+                        ]
+                    }
+                )
+            else:
+                for result in results:
+                    print(f"{result.host_name}: {result.state.value} - {result.message}")
             return EXIT_OK if all(r.state is HostState.OK for r in results) else EXIT_NOT_OK
         asyncio.run(_serve(core, api))
     return EXIT_OK
@@ -123,10 +141,24 @@ def uninstall_service(ctx: CliContext, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def service_status(ctx: CliContext, _args: argparse.Namespace) -> int:
+def service_status(ctx: CliContext, args: argparse.Namespace) -> int:
     status = _background(ctx).status()
     holder = EngineLock(ctx.paths.engine_lock).holder()
     last = ctx.core.hosts.last_checked_at()
+    code = EXIT_OK if holder is not None else EXIT_NOT_OK
+    if args.json:
+        output.print_json(
+            {
+                "installed": status.installed,
+                "definition": status.definition if status.installed else None,
+                "service_running": status.running,
+                "detail": status.detail,
+                "checks_running": holder is not None,
+                "pid": holder if holder is not None and holder > 0 else None,
+                "last_check_at": output.iso_time(last),
+            }
+        )
+        return code
     installed = f"installed ({status.definition})" if status.installed else "not installed"
     print(f"Background service: {installed}; {status.detail}")
     if holder is None:
@@ -136,16 +168,20 @@ def service_status(ctx: CliContext, _args: argparse.Namespace) -> int:
         print(f"Checks:             running in {pid}")
     when = f"{output.iso_time(last)} ({output.ago(last, time.time())})" if last else "never"
     print(f"Last check:         {when}")
-    return EXIT_OK if holder is not None else EXIT_NOT_OK
+    return code
 
 
 def set_autostart(ctx: CliContext, args: argparse.Namespace) -> int:
     item = login_item_for_this_os(desktop_command(), passed_environment())
     if args.action == "on":
         item.enable()
-        print(f"The desktop app starts at login ({item.where}).")
     elif args.action == "off":
         item.disable()
+    if args.json:
+        output.print_json({"enabled": item.enabled(), "where": item.where})
+    elif args.action == "on":
+        print(f"The desktop app starts at login ({item.where}).")
+    elif args.action == "off":
         print("The desktop app no longer starts at login.")
     else:
         print(f"Start at login: {'on' if item.enabled() else 'off'} ({item.where})")

@@ -6,6 +6,7 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,18 +134,46 @@ def _is_known(config: Config, revision: str) -> bool:
         return False
 
 
-def backup_to(engine: Engine, target: Path) -> None:
-    """A consistent copy through SQLite's backup API, created private to the user."""
+BACKUP_STEP_PAGES = 1024
+"""Pages copied between two ``progress`` calls of ``backup_to`` (4 MiB of 4 KiB pages)."""
+
+BackupProgress = Callable[[int, int], None]
+"""Called with the pages copied so far and the pages in all."""
+
+
+def backup_to(engine: Engine, target: Path, progress: BackupProgress | None = None) -> None:
+    """A consistent copy through SQLite's backup API, created private to the user. With
+    ``progress``, the copy goes in steps inside one read transaction: the file is a WAL
+    database, so what other processes write meanwhile neither enters the copy nor restarts it."""
     _create_private_file(target)
     raw = engine.raw_connection()
     try:
+        source: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]
         destination = sqlite3.connect(target)
         try:
-            raw.driver_connection.backup(destination)  # type: ignore[union-attr]
+            if progress is None:
+                source.backup(destination)
+            else:
+                _backup_in_steps(source, destination, progress)
         finally:
             destination.close()
     finally:
         raw.close()
+
+
+def _backup_in_steps(
+    source: sqlite3.Connection, destination: sqlite3.Connection, progress: BackupProgress
+) -> None:
+    source.execute("BEGIN")
+    try:
+        source.execute("SELECT count(*) FROM sqlite_master").fetchall()  # the snapshot starts
+        source.backup(
+            destination,
+            pages=BACKUP_STEP_PAGES,
+            progress=lambda _status, remaining, total: progress(total - remaining, total),
+        )
+    finally:
+        source.rollback()
 
 
 def open_reader(path: Path) -> Engine:
