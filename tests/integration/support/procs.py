@@ -7,6 +7,7 @@ PID (plus the descendants of such a PID, e.g. sshd's per-connection children).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import random
 import shutil
@@ -23,8 +24,11 @@ import pytest
 # Ports the tests pick come from below the kernel's ephemeral range (Debian: 32768-60999), so
 # no outgoing connection's source port takes one between picking and binding, and each xdist
 # worker has a slice of its own, so two workers never pick the same one.
+# Within a worker they are handed out in turn, so a port picked but not yet bound (a closed
+# port for a test, then an sshd's) is not picked again for the next 500 picks.
 _PORT_BASE = 20000
 _PORTS_PER_WORKER = 500
+_port_turns = itertools.count(random.randrange(_PORTS_PER_WORKER))
 
 
 def worker_index() -> int:
@@ -57,7 +61,7 @@ def free_port() -> int:
     first = _PORT_BASE + worker_index() * _PORTS_PER_WORKER
     if first + _PORTS_PER_WORKER <= _ephemeral_low():
         for _ in range(_PORTS_PER_WORKER):
-            port = first + random.randrange(_PORTS_PER_WORKER)
+            port = first + next(_port_turns) % _PORTS_PER_WORKER
             if _bindable(port):
                 return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
