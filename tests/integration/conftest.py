@@ -171,6 +171,17 @@ def cli_env(secret_service: SecretService, vpshealth_home: Path) -> dict[str, st
 
 
 @pytest.fixture
+def load_out_of_reach(cli_env: dict[str, str], run_cli: RunCli) -> None:
+    """The load rule out of reach in ``cli_env``'s VPSHEALTH_HOME too (``vpshealth rules``):
+    the test machine's load per core (other workers, other jobs) must not make a host
+    critical in a test about something else."""
+    done = run_cli(
+        "rules", "--set", "load.warning=1000", "--set", "load.critical=1000", env=cli_env
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture
 def smtp_certs(tmp_path: Path) -> SmtpCertificates:
     """A private CA (``ca_file``) and a server certificate for localhost and 127.0.0.1."""
     return make_certificates(tmp_path / "smtp-certs")

@@ -56,6 +56,7 @@ def last_logged(home: Path) -> int:
         conn.close()
 
 
+@pytest.mark.usefixtures("load_out_of_reach")
 def test_a_client_that_reconnects_after_seq_gets_exactly_what_it_missed_then_live_ones(
     ssh_server: SshServer, run_cli: RunCli, cli_env: dict[str, str], vpshealth_home: Path
 ) -> None:

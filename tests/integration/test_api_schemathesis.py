@@ -28,6 +28,7 @@ CHECKS = ",".join(
 )
 
 
+@pytest.mark.timeout(300)  # schemathesis may take its 240 s; the default is 120 s
 def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -54,6 +54,7 @@ def _add_in_two_steps(api: httpx.Client, body: dict[str, Any], ssh_server: SshSe
     return saved
 
 
+@pytest.mark.usefixtures("load_out_of_reach")
 def test_a_host_added_with_its_private_key_is_checked_edited_retrusted_and_removed(
     cli_env: dict[str, str], ssh_server: SshServer
 ) -> None:
@@ -86,6 +87,7 @@ def test_a_host_added_with_its_private_key_is_checked_edited_retrusted_and_remov
     assert "Traceback" not in node.log
 
 
+@pytest.mark.usefixtures("load_out_of_reach")
 def test_a_host_added_with_a_key_from_the_secrets_folder_gets_metrics(
     cli_env: dict[str, str], ssh_server: SshServer, tmp_path: Path
 ) -> None:

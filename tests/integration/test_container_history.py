@@ -27,6 +27,7 @@ def deploy_name() -> str:
     return f"{UUID}-{dt.datetime.now(dt.UTC).strftime('%H%M%S%f')}"
 
 
+@pytest.mark.usefixtures("load_out_of_reach")
 def test_a_redeployed_app_keeps_one_continuous_memory_history(
     ssh_server: SshServer,
     docker_scenario: DockerEngine,

@@ -296,8 +296,13 @@ def test_a_crash_that_turns_into_a_restart_loop_is_one_incident_that_got_worse(
     with service(fleet):
         fleet.wait_checks(2)
         fleet.run_crash_loop(FIRST, run_seconds=3)  # crashes 3 s after each start
+        # On a busy machine the first poll after the crash may already see a loop (the same
+        # incident, escalated; the notifications are checked below either way).
         wait_until_true(
-            "the crash", lambda: [i["rule"] for i in fleet.container_incidents()] == ["crashed"]
+            "the crash",
+            lambda: (
+                [i["rule"] for i in fleet.container_incidents()] in (["crashed"], ["restart_loop"])
+            ),
         )
         wait_until_true(
             "the restart loop",

@@ -21,6 +21,9 @@ from tests.integration.support.service import (
 from tests.integration.support.smtp import SmtpServerFactory
 from tests.integration.support.sshd import SshServer
 
+# Its waits add up to ~4.5 min on a busy machine: more than the suite's 120 s default.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(360)]
+
 INTERVAL = 5
 BATCH = 15
 LOOPING = f"{APP}-101512345678"

@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from filelock import FileLock
+
 DEBOOTSTRAP = "debootstrap"
 SUITE = "bookworm"
 PACKAGES = ("python3", "python3-venv", "ca-certificates")
@@ -21,11 +23,21 @@ CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "v
 
 
 def rootfs_tarball(suite: str = SUITE) -> Path:
-    """The cached tarball of the minbase root filesystem; bootstrapped on first use."""
+    """The cached tarball of the minbase root filesystem; bootstrapped on first use.
+
+    A file lock next to it makes concurrent test processes (xdist workers, other checkouts)
+    wait for the one that bootstraps instead of bootstrapping too."""
     tarball = CACHE_ROOT / f"debootstrap-{suite}-{'-'.join(PACKAGES)}.tar"
     if tarball.exists():
         return tarball
     tarball.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(tarball.with_suffix(".lock")):
+        if not tarball.exists():
+            _bootstrap(suite, tarball)
+    return tarball
+
+
+def _bootstrap(suite: str, tarball: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="vh-debootstrap-") as work:
         rootfs = Path(work) / "rootfs"
         argv = [DEBOOTSTRAP, "--variant=minbase", f"--include={','.join(PACKAGES)}"]
@@ -44,7 +56,6 @@ def rootfs_tarball(suite: str = SUITE) -> Path:
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(partial), "."], check=True)
         os.replace(partial, tarball)
         shutil.rmtree(rootfs, ignore_errors=True)
-    return tarball
 
 
 def import_base_image(docker_host: str, tag: str, suite: str = SUITE) -> None:

@@ -6,6 +6,8 @@ See /work/shared/TEST-INFRA.md ("A real system tray and notification daemon").""
 
 from __future__ import annotations
 
+import os
+import select
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,18 +25,33 @@ DUNSTCTL = "dunstctl"
 DBUS_MONITOR = "dbus-monitor"
 IMPORT = "import"
 NOTIFICATIONS_BUS_NAME = "org.freedesktop.Notifications"
-X11_SOCKETS = Path("/tmp/.X11-unix")
 
 
 class DesktopStartError(RuntimeError):
     pass
 
 
-def _free_display() -> int:
-    for number in range(140, 240):
-        if not (X11_SOCKETS / f"X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            return number
-    raise DesktopStartError("no free X display number between :140 and :239")
+def _start_xvfb(workdir: Path, env: Mapping[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    """Xvfb on a display number it picks itself (``-displayfd``): two test processes (xdist
+    workers, other checkouts) can never race for the same number. Returns it when ready."""
+    read_end, write_end = os.pipe()
+    try:
+        with open(workdir / "xvfb.log", "ab") as log:
+            proc = subprocess.Popen(
+                [XVFB, "-displayfd", str(write_end), "-screen", "0", "1280x800x24",
+                 "-nolisten", "tcp"],
+                env=dict(env), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                pass_fds=(write_end,),
+            )  # fmt: skip
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        ready, _, _ = select.select([pipe], [], [], 15)
+        answer = pipe.readline() if ready else b""
+    if not answer.strip().isdigit():
+        stop_process(proc, tree=False, timeout=5)
+        raise DesktopStartError(f"Xvfb did not start:\n{log_tail(workdir / 'xvfb.log')}")
+    return proc, int(answer)
 
 
 @dataclass
@@ -53,20 +70,14 @@ class Desktop:
     @classmethod
     def start(cls, workdir: Path, base_env: Mapping[str, str]) -> Desktop:
         """``base_env`` must carry the private DBUS_SESSION_BUS_ADDRESS to use."""
-        number = _free_display()
         env = {k: v for k, v in base_env.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+        xvfb, number = _start_xvfb(workdir, env)
         env["DISPLAY"] = f":{number}"
         desktop = cls(
             f":{number}", env["DBUS_SESSION_BUS_ADDRESS"], workdir, workdir / "dbus-monitor.log"
         )
+        desktop._procs.append(xvfb)
         try:
-            desktop._spawn(
-                [XVFB, f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"], env, "xvfb"
-            )
-            if not wait_until((X11_SOCKETS / f"X{number}").exists, timeout=15):
-                raise DesktopStartError(
-                    f"Xvfb :{number} did not start:\n{log_tail(workdir / 'xvfb.log')}"
-                )
             desktop._spawn(
                 [DBUS_MONITOR, "--session", f"interface='{NOTIFICATIONS_BUS_NAME}'"],
                 env,

@@ -7,7 +7,9 @@ PID (plus the descendants of such a PID, e.g. sshd's per-connection children).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import random
 import shutil
 import signal
 import socket
@@ -19,13 +21,53 @@ from pathlib import Path
 import psutil
 import pytest
 
+# Ports the tests pick come from below the kernel's ephemeral range (Debian: 32768-60999), so
+# no outgoing connection's source port takes one between picking and binding, and each xdist
+# worker has a slice of its own, so two workers never pick the same one.
+# Within a worker they are handed out in turn, so a port picked but not yet bound (a closed
+# port for a test, then an sshd's) is not picked again for the next 500 picks.
+_PORT_BASE = 20000
+_PORTS_PER_WORKER = 500
+_port_turns = itertools.count(random.randrange(_PORTS_PER_WORKER))
+
+
+def worker_index() -> int:
+    """This pytest-xdist worker's number (``gw3`` -> 3); 0 without xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw")) if worker.removeprefix("gw").isdigit() else 0
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
 
 def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that was free a moment ago (bind port 0, read, close)."""
+    """Return a TCP port on 127.0.0.1 that was free a moment ago (bound, then closed).
+
+    From this worker's slice below the ephemeral range when there is room for it; else the
+    kernel's choice (bind port 0)."""
+    first = _PORT_BASE + worker_index() * _PORTS_PER_WORKER
+    if first + _PORTS_PER_WORKER <= _ephemeral_low():
+        for _ in range(_PORTS_PER_WORKER):
+            port = first + next(_port_turns) % _PORTS_PER_WORKER
+            if _bindable(port):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        port_: int = sock.getsockname()[1]
+        return port_
 
 
 def require_binary(path_or_name: str, *, package: str) -> str:
