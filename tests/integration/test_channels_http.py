@@ -128,8 +128,8 @@ def test_a_channel_that_is_down_delivers_once_after_retries_and_a_sigkill(
         wait_for(
             "the channel's worker to start",
             lambda: (
-                (vpshealth_home / "logs" / "vpshealth.log").exists()
-                and "Alert channel hook" in (vpshealth_home / "logs" / "vpshealth.log").read_text()
+                (vpshealth_home / "logs" / "service.log").exists()
+                and "Alert channel hook" in (vpshealth_home / "logs" / "service.log").read_text()
             ),
             30,
         )
