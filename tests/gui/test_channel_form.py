@@ -5,12 +5,16 @@ only the masked URL shown."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import Loop
 from tests.gui.memory_keyring import MemoryKeyring
+from tests.gui.palettes import dark_palette
 from vpshealth.gui.channel_form import ChannelForm, ChannelsBox
 from vpshealth.gui.channel_urls import ChannelFields, ChannelKind, FormError, build_url
+from vpshealth.gui.colours import TEXT_TONES, Scheme, Tone
 from vpshealth.gui.context import GuiContext
 from vpshealth.secrets import SERVICE
 
@@ -117,3 +121,19 @@ def test_the_settings_list_switches_tests_and_removes(
     loop.run(box.remove())
     assert box.list.count() == 0
     assert ctx.core.operations.channels.list() == []
+
+
+def test_its_errors_are_readable_on_a_dark_palette(ctx: GuiContext, qtbot: QtBot) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = QPalette(app.palette())
+    app.setPalette(dark_palette())
+    try:
+        form = ChannelForm(ctx)
+        qtbot.addWidget(form)
+        assert TEXT_TONES[Scheme.DARK][Tone.CRITICAL] in form.message.styleSheet()
+    finally:
+        app.setPalette(before)
+    light = ChannelForm(ctx)
+    qtbot.addWidget(light)
+    assert TEXT_TONES[Scheme.LIGHT][Tone.CRITICAL] in light.message.styleSheet()

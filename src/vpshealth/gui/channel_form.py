@@ -27,10 +27,11 @@ from PySide6.QtWidgets import (
 from vpshealth.domain.channels import ChannelRecord
 from vpshealth.errors import VpsHealthError
 from vpshealth.gui.channel_urls import KIND_LABELS, ChannelFields, ChannelKind, FormError, build_url
+from vpshealth.gui.colours import Tone
 from vpshealth.gui.context import GuiContext
+from vpshealth.gui.theme import text_style
 from vpshealth.operations.errors import FieldError
 
-ERROR_STYLE = "color: #c62828;"
 SEVERITY_LABELS = {"warning": "Warnings and critical problems", "critical": "Critical only"}
 
 
@@ -73,7 +74,7 @@ class ChannelForm(QDialog):
         self.hint.setOpenExternalLinks(True)
         self.message = QLabel(self)
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.setStyleSheet(text_style(Tone.CRITICAL))
         self.add_button = QPushButton("Add", self)
         self.add_button.setDefault(True)
         self.add_button.clicked.connect(self.start_add)
@@ -133,7 +134,7 @@ class ChannelForm(QDialog):
         layout.setSpacing(2)
         layout.addWidget(widget)
         error = QLabel(box)
-        error.setStyleSheet(ERROR_STYLE)
+        error.setStyleSheet(text_style(Tone.CRITICAL))
         error.setWordWrap(True)
         error.hide()
         layout.addWidget(error)
@@ -289,7 +290,7 @@ class ChannelsBox(QGroupBox):
         return self.form
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.status.setStyleSheet(text_style(Tone.CRITICAL) if error else "")
         self.status.setText(text)
 
     async def test(self) -> bool:

@@ -25,12 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from vpshealth.errors import VpsHealthError
+from vpshealth.gui.colours import Tone
 from vpshealth.gui.context import GuiContext
+from vpshealth.gui.theme import text_style
 from vpshealth.operations.errors import FieldError
 from vpshealth.operations.hetzner import ImportReport
 from vpshealth.operations.login_keys import NewKey, generated_key, key_from_text
 
-ERROR_STYLE = "color: #c62828;"
 ALL_PROJECTS = ""
 
 
@@ -45,7 +46,7 @@ class HetznerImportDialog(QDialog):
         connect_box = self._connect_box()
         import_box = self._import_box()
         self.error = QLabel(self)
-        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setStyleSheet(text_style(Tone.CRITICAL))
         self.error.setWordWrap(True)
         self.report_text = QPlainTextEdit(self)
         self.report_text.setReadOnly(True)

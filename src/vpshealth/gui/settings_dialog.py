@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from vpshealth.alerts.email_settings import PREFIX
 from vpshealth.errors import ConfigurationError, VpsHealthError
 from vpshealth.gui.channel_form import ChannelsBox
+from vpshealth.gui.colours import Tone
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.sample_email import send_test_email
 from vpshealth.gui.settings_values import (
@@ -33,10 +34,10 @@ from vpshealth.gui.settings_values import (
     settings_values,
     validate_settings,
 )
+from vpshealth.gui.theme import text_style
 from vpshealth.startup.launch import desktop_command, passed_environment
 from vpshealth.startup.login_item import LoginItem, login_item_for_this_os
 
-ERROR_STYLE = "color: #c62828;"
 SECURITY_LABELS = {"starttls": "STARTTLS (port 587)", "tls": "TLS (port 465)", "none": "None"}
 SEVERITY_LABELS = {"warning": "Warnings and critical problems", "critical": "Critical only"}
 
@@ -158,7 +159,7 @@ class SettingsDialog(QDialog):
         layout.setSpacing(2)
         layout.addWidget(widget)
         error = QLabel(box)
-        error.setStyleSheet(ERROR_STYLE)
+        error.setStyleSheet(text_style(Tone.CRITICAL))
         error.setWordWrap(True)
         error.hide()
         layout.addWidget(error)
@@ -227,7 +228,7 @@ class SettingsDialog(QDialog):
             sent, text = await send_test_email(self._ctx.core)
         finally:
             self.show_validation()
-        self.message.setStyleSheet("" if sent else ERROR_STYLE)
+        self.message.setStyleSheet("" if sent else text_style(Tone.CRITICAL))
         self.message.setText(text)
         return sent
 
@@ -247,11 +248,11 @@ class SettingsDialog(QDialog):
             else:
                 await self._ctx.read(functools.partial(core.operations.email.clear, email))
         except ConfigurationError as exc:
-            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setStyleSheet(text_style(Tone.CRITICAL))
             self.message.setText(f"The password could not be stored: {exc}")
             return False
         except VpsHealthError as exc:
-            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setStyleSheet(text_style(Tone.CRITICAL))
             self.message.setText(str(exc))
             return False
         await self._ctx.read(
@@ -261,7 +262,7 @@ class SettingsDialog(QDialog):
         try:
             await self._ctx.read(self._login_item.enable if wanted else self._login_item.disable)
         except OSError as exc:
-            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setStyleSheet(text_style(Tone.CRITICAL))
             self.message.setText(
                 f"Start at login could not be changed ({self._login_item.where}): {exc}"
             )
