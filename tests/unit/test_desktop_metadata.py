@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tests.conftest import require_tool
 from vpshealth import APP_ID
+from vpshealth.startup.unit_files import xdg_autostart_entry
 
 ROOT = Path(__file__).resolve().parents[2]
 METAINFO = ROOT / "packaging" / "linux" / f"{APP_ID}.metainfo.xml"
@@ -86,3 +87,26 @@ def test_every_screenshot_is_a_file_in_docs_with_a_caption_and_its_size() -> Non
         assert local.is_file(), f"{local} is missing: run scripts/screenshots"
         assert _png_size(local) == (int(image.get("width", 0)), int(image.get("height", 0)))
     assert {"overview-dark.png", "host-detail-dark.png"} <= set(names)
+
+
+def _desktop_file_validate(path: Path) -> None:
+    tool = require_tool("desktop-file-validate", package="desktop-file-utils")
+    done = subprocess.run(
+        [tool, str(path)], capture_output=True, text=True, timeout=60, check=False
+    )
+    # its hints (a second main category, say) are printed with exit 0: any output fails
+    assert (done.returncode, done.stdout + done.stderr) == (0, "")
+
+
+def test_the_desktop_file_passes_desktop_file_validate() -> None:
+    _desktop_file_validate(ROOT / "packaging" / "linux" / f"{APP_ID}.desktop")
+
+
+def test_the_autostart_entry_passes_desktop_file_validate(tmp_path: Path) -> None:
+    entry = tmp_path / f"{APP_ID}.desktop"
+    entry.write_text(
+        xdg_autostart_entry(
+            ["/opt/VPS Health/vpshealth", "--minimized"], {"VPSHEALTH_HOME": "/home/a b/vh"}
+        )
+    )
+    _desktop_file_validate(entry)
