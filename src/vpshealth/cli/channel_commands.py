@@ -1,4 +1,4 @@
-"""`vpshealth notify channel add | list | test | remove | enable | disable`: alert channels,
+"""`vpshealth notify channel add | edit | list | test | remove | enable | disable`: alert channels,
 each a named Apprise URL (ntfy, Telegram, Discord, Slack, Gotify, webhooks ...). The URL is
 kept in the OS keyring (or the node's secret store); only its masked form is ever shown."""
 
@@ -73,6 +73,24 @@ def register(notify: argparse._SubParsersAction[Any]) -> None:
     )
     add.add_argument("--disabled", action="store_true", help="add it switched off")
     add.set_defaults(handler=add_channel)
+
+    edit = sub.add_parser(
+        "edit",
+        help="change a channel's URL, minimum severity, batching or rate limit",
+        description="Change what you name and keep the rest. A new URL is checked as by "
+        "`add` and replaces the old one in the keyring; a bad value is refused with exit 2 "
+        "and nothing is changed. A channel cannot be renamed: remove it and add it again.",
+    )
+    edit.add_argument("name", metavar="NAME")
+    edit.add_argument("--url", metavar="URL", help="a new Apprise URL")
+    edit.add_argument(
+        "--url-stdin", action="store_true", help="read the new URL from the first line of stdin"
+    )
+    edit.add_argument("--min-severity", metavar="LEVEL", help="warning or critical")
+    edit.add_argument("--batch-seconds", metavar="N", help="0-3600")
+    edit.add_argument("--max-per-host-per-hour", metavar="N", help="at most N an hour per server")
+    edit.add_argument("--json", action="store_true", help="print the channel as JSON")
+    edit.set_defaults(handler=edit_channel)
 
     listing = sub.add_parser("list", help="the channels, their URLs masked")
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -163,6 +181,39 @@ def add_channel(ctx: CliContext, args: argparse.Namespace) -> int:
         f"{record.min_severity.value} and worse. The URL is in {ctx.core.secrets.where}."
     )
     print(f"Try it: vpshealth notify channel test {record.name}")
+    return EXIT_OK
+
+
+def edit_channel(ctx: CliContext, args: argparse.Namespace) -> int:
+    if args.url_stdin and args.url is not None:
+        raise InputError(
+            f"channel {args.name}: give the new URL either with --url or on stdin "
+            f"(--url-stdin), not both. {NOTHING_SAVED}"
+        )
+    changes = {
+        "url": sys.stdin.readline().strip() if args.url_stdin else args.url,
+        "min_severity": args.min_severity,
+        "batch_seconds": args.batch_seconds,
+        "max_per_host_per_hour": args.max_per_host_per_hour,
+    }
+    changes = {field: value for field, value in changes.items() if value is not None}
+    if not changes:
+        raise InputError(
+            f"channel {args.name}: nothing to change; give --url, --min-severity, "
+            "--batch-seconds or --max-per-host-per-hour."
+        )
+    try:
+        record = ctx.core.operations.channels.change(args.name, changes)
+    except FieldError as exc:
+        raise _option_named(exc) from None
+    if args.json:
+        output.print_json(channel_json(record))
+        return EXIT_OK
+    print(
+        f"Changed channel {record.name}: {record.service} at {record.masked_url}, "
+        f"{record.min_severity.value} and worse, batches of {record.batch_seconds} s, at most "
+        f"{record.max_per_host_per_hour} an hour per server."
+    )
     return EXIT_OK
 
 
