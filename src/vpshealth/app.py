@@ -214,9 +214,11 @@ class Core:
         )
 
     async def check_once(self, records: Sequence[HostRecord]) -> list[CheckResult]:
-        """Poll the given hosts once with the rules as stored now, and store the results."""
+        """Poll the given hosts once with the rules as stored now, and store the results; a
+        failed imported Hetzner Cloud server is explained by its API first."""
         rules = await asyncio.to_thread(self.rule_book)
         recorder = Recorder(self.results_writer())
+        opinion = SecondOpinion(HetznerRepository(self.engine), self.secrets, self.clock)
         return await check_once(
             records,
             make_poller=self.make_poller,
@@ -224,6 +226,7 @@ class Core:
             recorder=recorder,
             clock=self.clock,
             pacing=self.pacing,
+            explain=opinion.explain,
         )
 
     def build_service(

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncssh
 import pytest
 
 from tests.integration.support.hetzner_api import FakeServer, HetznerApi
@@ -147,3 +148,31 @@ async def test_a_server_gone_from_the_project_is_named_deleted(core: Core, api: 
     assert opinion.annotate(host, failed("web2")).message == (
         "deleted from the project web (Hetzner Cloud): connection refused"
     )
+
+
+async def test_a_one_off_check_asks_once_and_stores_the_reason(core: Core, api: HetznerApi) -> None:
+    """``vpshealth check``'s path: nothing listens on the imported addresses, so the checks
+    fail at once, and the one list call names web1 as powered off before they are stored."""
+    pinned = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode().strip()
+    for name in ("web1", "web2"):
+        core.operations.hosts.edit(name, {}, host_key=pinned)
+    records = [core.hosts.get("web1"), core.hosts.get("web2")]
+    results = await core.check_once(records)
+    assert len(api.requests) == 1
+    assert results[0].message.startswith("powered off (Hetzner Cloud): ")
+    assert results[1].state is HostState.UNREACHABLE
+    assert "Hetzner" not in results[1].message
+    stored = core.hosts.get("web1").status
+    assert stored is not None
+    assert stored.message.startswith("powered off (Hetzner Cloud): ")
+
+
+async def test_a_one_off_check_of_a_working_or_unimported_host_asks_nothing(
+    core: Core, api: HetznerApi
+) -> None:
+    opinion = SecondOpinion(HetznerRepository(core.engine), core.secrets, StepClock())
+    ok = CheckResult("web1", 0, HostState.OK, None, "All good")
+    local = ids(core)["localhost"]
+    explained = await opinion.explain([(ids(core)["web1"], ok), (local, failed("localhost"))])
+    assert explained == [ok, failed("localhost")]
+    assert api.requests == []

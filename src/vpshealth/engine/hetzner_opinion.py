@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from vpshealth.clock import Clock
@@ -77,6 +77,24 @@ class SecondOpinion:
         if reason is None:
             return result
         return dataclasses.replace(result, message=with_reason(result.message, reason))
+
+    async def explain(self, results: Sequence[tuple[int, CheckResult]]) -> list[CheckResult]:
+        """For a one-off check (``vpshealth check``): ask now, once per project, about the
+        imported hosts that failed, and return every result with its reason where there is
+        one. It waits at most the API client's timeout; a refusal or an outage leaves the
+        results as they are."""
+        if not any(r.metrics is None and r.problem in ASKED_FOR for _, r in results):
+            return [r for _, r in results]
+        try:
+            await self._read_links()
+            self._links_read_at = self._clock.now()
+        except Exception:
+            log.exception("Could not read the Hetzner Cloud projects")
+            return [r for _, r in results]
+        for host_id, result in results:
+            self.annotate(host_id, result)
+        await self.step()
+        return [self.annotate(host_id, result) for host_id, result in results]
 
     async def run(self) -> None:
         while True:

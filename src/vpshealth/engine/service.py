@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,6 +52,9 @@ class Pacing:
     poll_timeout: float
 
 
+Explainer = Callable[[Sequence[tuple[int, CheckResult]]], Awaitable[list[CheckResult]]]
+
+
 async def check_once(
     records: Sequence[HostRecord],
     *,
@@ -60,9 +63,11 @@ async def check_once(
     recorder: Recorder,
     clock: Clock,
     pacing: Pacing,
+    explain: Explainer | None = None,
 ) -> list[CheckResult]:
     """Poll the given hosts once, concurrently, store the results as one batch, and close the
-    connections."""
+    connections. ``explain`` may add to the failed results' messages before they are stored
+    (the Hetzner Cloud second opinion)."""
 
     def poller_of(host_id: int, host: Host) -> Poller:
         return make_poller(host_id, host, functools.partial(rules.rules, host_id))
@@ -79,6 +84,8 @@ async def check_once(
         results = await asyncio.gather(
             *(scheduler.poll_once(host_id, poller) for host_id, poller in pollers)
         )
+        if explain is not None:
+            results = await explain(list(zip((i for i, _ in pollers), results, strict=True)))
         for (host_id, _), result in zip(pollers, results, strict=True):
             recorder.add(host_id, result)
         await recorder.flush()
