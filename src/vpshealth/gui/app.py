@@ -17,11 +17,13 @@ from vpshealth.gui.context import GuiContext
 from vpshealth.gui.desktop import DesktopApp, tray_available
 from vpshealth.gui.single_instance import SingleInstance, ask_running_instance, server_name
 from vpshealth.gui.tasks import TaskRunner
+from vpshealth.gui.windows_app_id import claim_windows_app_id
 
 log = logging.getLogger(__name__)
 
 
 def run(settings: Settings, paths: Paths) -> int:
+    claim_windows_app_id(APP_ID)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("VPS Health")
