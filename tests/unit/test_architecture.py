@@ -45,6 +45,7 @@ _BELOW_FACES = frozenset(
     {
         "errors", "clock", "config", "logging_setup", "secrets", "domain", "collectors",
         "store", "alerts", "engine", "startup", "operations", "resources", "read_model",
+        "sync",
     }
 )  # fmt: skip
 LAYERS: dict[str, frozenset[str]] = {
@@ -60,7 +61,9 @@ LAYERS: dict[str, frozenset[str]] = {
     "store": frozenset({"domain", "config", "errors"}),
     "alerts": _BASE | {"domain", "store", "secrets"},
     "engine": _BASE | {"domain", "collectors", "store", "secrets"},
-    "operations": _BASE | {"domain", "collectors", "store", "secrets", "alerts", "read_model"},
+    "sync": _BASE | {"domain", "collectors", "store", "secrets"},
+    "operations": _BASE
+    | {"domain", "collectors", "store", "secrets", "alerts", "read_model", "sync"},
     "read_model": frozenset({"domain", "collectors", "store"}),
     "app": _BELOW_FACES | {"api"},
     "api": _BELOW_FACES,
