@@ -43,6 +43,7 @@ from vpshealth.operations.email_settings import EmailSettingsOperations
 from vpshealth.operations.hetzner import HetznerOperations
 from vpshealth.operations.hosts import HostOperations
 from vpshealth.operations.incidents import IncidentOperations
+from vpshealth.operations.node_link import NodeLinkOperations
 from vpshealth.operations.rules import RuleOperations
 from vpshealth.operations.silences import SilenceOperations
 from vpshealth.read_model.reader import ReadModel
@@ -69,6 +70,8 @@ from vpshealth.store.results_writer import ResultsWriter
 from vpshealth.store.rule_repository import RuleRepository
 from vpshealth.store.settings_repository import SettingsRepository
 from vpshealth.store.silence_repository import SilenceRepository
+from vpshealth.sync.node_link import NodeLinkStore
+from vpshealth.sync.tunnel import SessionOptions
 
 FLEET_ANSWER_SECONDS = 5.0
 """The API renders its host list and /metrics at most this often (see api/render_cache.py)."""
@@ -103,6 +106,7 @@ class Core:
             hetzner=HetznerOperations(
                 HetznerRepository(self.engine), self.hosts, hosts, self.secrets
             ),
+            node=node_link_operations(self),
         )
 
     @property
@@ -320,6 +324,19 @@ class Core:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def node_link_operations(core: Core) -> NodeLinkOperations:
+    """Connecting this computer to a node; its link lives in this computer's settings."""
+    s = core.settings
+    options = SessionOptions(s.connect_timeout, s.command_timeout, s.keepalive_interval)
+    return NodeLinkOperations(
+        NodeLinkStore(core.stored_settings),
+        core.secrets,
+        core.clock,
+        core.paths.node_copy_file,
+        options,
+    )
 
 
 def read_model_on(engine: Engine, hosts: HostRepository | None = None) -> ReadModel:

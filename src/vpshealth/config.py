@@ -129,6 +129,11 @@ class Paths:
         return self.data_dir / "secrets.sealed"
 
     @property
+    def node_copy_file(self) -> Path:
+        """The desktop's local copy of what its node records."""
+        return self.data_dir / "node-copy.sqlite3"
+
+    @property
     def backup_dir(self) -> Path:
         return self.data_dir / "backups"
 

@@ -9,6 +9,7 @@ from vpshealth.operations.email_settings import EmailSettingsOperations
 from vpshealth.operations.hetzner import HetznerOperations
 from vpshealth.operations.hosts import HostOperations
 from vpshealth.operations.incidents import IncidentOperations
+from vpshealth.operations.node_link import NodeLinkOperations
 from vpshealth.operations.rules import RuleOperations
 from vpshealth.operations.silences import SilenceOperations
 
@@ -22,3 +23,4 @@ class Operations:
     email: EmailSettingsOperations
     channels: ChannelOperations
     hetzner: HetznerOperations
+    node: NodeLinkOperations

@@ -1,0 +1,270 @@
+"""Connecting this computer to a VPS Health node, saying how the link is, and forgetting it.
+The node's token and SSH login key go to the secret store; the database keeps references."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from vpshealth.clock import Clock
+from vpshealth.collectors.ssh_keys import ClientCredentials
+from vpshealth.domain.hosts import AuthMethod
+from vpshealth.operations.errors import NOTHING_SAVED, FieldError
+from vpshealth.operations.host_keys import accept, fetch_presented_key
+from vpshealth.operations.login_keys import NewKey, delete_key, store_key
+from vpshealth.secrets import SecretStore
+from vpshealth.store.database import open_reader
+from vpshealth.store.settings_repository import SettingsRepository
+from vpshealth.sync.node_address import NodeAddress, parse_node_address
+from vpshealth.sync.node_link import NodeLink, NodeLinkStore, new_token_ref
+from vpshealth.sync.node_session import NodeError, NodeHealth, NodeProblem
+from vpshealth.sync.tunnel import SessionOptions, open_node_session
+
+COPY_KEPT = "The local copy is kept."
+STATUS_TIMEOUT = 5.0
+"""How long `node status` waits for the node to answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """What the local copy says of its last sync (written by the sync engine)."""
+
+    last_synced_at: float | None = None
+    live_seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConnected:
+    link: NodeLink
+    health: NodeHealth | None
+    """None when the login was not tried (a key generated just now)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    link: NodeLink | None
+    sync: SyncState
+    checked: bool
+    health: NodeHealth | None = None
+    problem: NodeProblem | None = None
+    message: str | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.link is not None
+
+    @property
+    def answers(self) -> bool:
+        return self.health is not None
+
+
+class NodeLinkOperations:
+    """``connect`` and ``status`` talk to the node; the secret store and the database are
+    used from worker threads."""
+
+    def __init__(
+        self,
+        store: NodeLinkStore,
+        secrets: SecretStore,
+        clock: Clock,
+        copy_file: Path,
+        options: SessionOptions,
+    ) -> None:
+        self._store = store
+        self._secrets = secrets
+        self._clock = clock
+        self._copy_file = copy_file
+        self._options = options
+
+    @staticmethod
+    def address(text: str, api_port: int | None = None) -> NodeAddress:
+        """Raises NodeAddressError (an InputError) naming the part at fault."""
+        return parse_node_address(text, api_port)
+
+    def current(self) -> NodeLink | None:
+        """Blocking (the database)."""
+        return self._store.load()
+
+    def check_key_store(self) -> None:
+        """Raises ConfigurationError when no secret store is usable (the token goes there)."""
+        self._secrets.require_usable()
+
+    def host_key_for(
+        self,
+        name: str,
+        address: str,
+        port: int,
+        expected_fingerprint: str | None = None,
+        pinned: str | None = None,
+    ) -> str:
+        """Blocking: read the node's SSH host key and return the line to pin. Raises
+        HostKeyUnconfirmed, HostKeyRejected, HostUnreachable or FieldError, as for servers."""
+        presented = fetch_presented_key(name, address, port, self._options.connect_timeout, pinned)
+        return accept(
+            presented, expected_fingerprint, pinned, name=name, address=address, port=port
+        )
+
+    def pinned_host_key(self, address: NodeAddress) -> str | None:
+        """The host key trusted so far for this node, if it is the one linked now."""
+        link = self._store.load()
+        if link is None or not address.is_ssh or not link.address.is_ssh:
+            return None
+        same = (link.address.host, link.address.port) == (address.host, address.port)
+        return link.host_key if same else None
+
+    async def connect(
+        self,
+        address: NodeAddress,
+        token: str,
+        *,
+        key: NewKey | None = None,
+        host_key: str | None = None,
+        ca_file: str | None = None,
+    ) -> NodeConnected:
+        """Check the node and the token (health, then one authenticated read), then save the
+        link, replacing any earlier one. On any error nothing is saved. A key generated just
+        now is saved without a login (its line must first go into authorized_keys)."""
+        token = _checked_token(token)
+        link = NodeLink(
+            address=address,
+            token_ref=new_token_ref(),
+            connected_at=int(self._clock.now()),
+            host_key=host_key if address.is_ssh else None,
+            auth=(key.auth if key is not None else AuthMethod.NONE)
+            if address.is_ssh
+            else AuthMethod.NONE,
+            ca_file=None if address.is_ssh else ca_file,
+        )
+        _check_link_fields(link)
+        health = None
+        if key is None or not key.generated:
+            try:
+                health = await self._check_with(link, token, key)
+            except NodeError as exc:
+                raise NodeError(exc.problem, f"{exc} {NOTHING_SAVED}") from None
+        return NodeConnected(await asyncio.to_thread(self._save, link, token, key), health)
+
+    async def _check_with(self, link: NodeLink, token: str, key: NewKey | None) -> NodeHealth:
+        credentials = None
+        if key is not None and key.private_key is not None:
+            credentials = ClientCredentials(private_key=key.private_key, passphrase=key.passphrase)
+        async with open_node_session(
+            link, self._secrets, self._options, token=token, credentials=credentials
+        ) as session:
+            return await session.check()
+
+    def _save(self, link: NodeLink, token: str, key: NewKey | None) -> NodeLink:
+        earlier = self._store.load()
+        self._secrets.put(link.token_ref, token)
+        key_ref = None
+        try:
+            key_ref = store_key(self._secrets, key) if key is not None else None
+            saved = _with_key_ref(link, key_ref)
+            self._store.save(saved)
+        except Exception:
+            self._secrets.delete(link.token_ref)
+            delete_key(self._secrets, key_ref)
+            raise
+        if earlier is not None:
+            self._delete_secrets(earlier)
+        return saved
+
+    async def status(self, *, check: bool = True, timeout: float = STATUS_TIMEOUT) -> NodeStatus:
+        """The link, what the local copy says of the last sync, and (with ``check``) whether
+        the node answers and accepts the token now."""
+        link, sync = await asyncio.to_thread(lambda: (self._store.load(), self.sync_state()))
+        if link is None or not check:
+            return NodeStatus(link, sync, checked=False)
+        options = SessionOptions(
+            connect_timeout=min(timeout, self._options.connect_timeout),
+            request_timeout=timeout,
+            keepalive_interval=self._options.keepalive_interval,
+        )
+        try:
+            async with open_node_session(link, self._secrets, options) as session:
+                health = await session.check(timeout=timeout)
+        except NodeError as exc:
+            message = f"{exc} {COPY_KEPT}"
+            return NodeStatus(link, sync, True, problem=exc.problem, message=message)
+        return NodeStatus(link, sync, True, health=health)
+
+    def sync_state(self) -> SyncState:
+        """Blocking: ``sync.*`` of the local copy; empty when it does not exist (yet)."""
+        if not self._copy_file.exists():
+            return SyncState()
+        engine = open_reader(self._copy_file)
+        try:
+            values = SettingsRepository(engine).with_prefix("sync.")
+        except SQLAlchemyError:
+            return SyncState()
+        finally:
+            engine.dispose()
+        return SyncState(
+            last_synced_at=_number(values.get("last_synced_at")),
+            live_seq=_whole(values.get("live_seq")),
+        )
+
+    def disconnect(self) -> NodeLink | None:
+        """Blocking: forget the link and delete its token and login key from the secret
+        store. The local copy stays. Returns what was forgotten (None: no link)."""
+        link = self._store.load()
+        if link is None:
+            return None
+        self._delete_secrets(link)
+        self._store.forget(int(self._clock.now()))
+        return link
+
+    def _delete_secrets(self, link: NodeLink) -> None:
+        self._secrets.delete(link.token_ref)
+        delete_key(self._secrets, link.key_ref)
+
+
+def _checked_token(token: str) -> str:
+    token = token.strip()
+    if not token:
+        raise FieldError(
+            "token",
+            "it is empty; make one on the node with `vpshealth api token create NAME` and "
+            "pipe it in",
+            note=NOTHING_SAVED,
+        )
+    if any(c.isspace() or not c.isprintable() for c in token) or len(token) > 512:
+        raise FieldError(
+            "token",
+            "a token is one word of printable characters, as `vpshealth api token create` "
+            "prints it",
+        )
+    return token
+
+
+def _check_link_fields(link: NodeLink) -> None:
+    if link.address.is_ssh and link.auth is AuthMethod.NONE:
+        raise FieldError(
+            "auth", "an ssh:// node needs a login: --key-file, --generate-key or --agent"
+        )
+    if link.address.is_ssh and not link.host_key:
+        raise FieldError("host_key", "the node's SSH host key must be confirmed first")
+
+
+def _with_key_ref(link: NodeLink, key_ref: str | None) -> NodeLink:
+    return NodeLink(
+        address=link.address,
+        token_ref=link.token_ref,
+        connected_at=link.connected_at,
+        host_key=link.host_key,
+        auth=link.auth,
+        key_ref=key_ref,
+        ca_file=link.ca_file,
+    )
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
