@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Protocol
 
 from asyncssh import KeyImportError
 
@@ -14,7 +15,6 @@ from vpshealth.collectors.ssh_keys import is_encrypted, parse_public_key_line
 from vpshealth.errors import InputError
 from vpshealth.operations.errors import FieldError, HostKeyUnconfirmed
 from vpshealth.operations.host_keys import expected_fingerprint, where
-from vpshealth.operations.hosts import HostOperations
 from vpshealth.operations.login_keys import NewKey, agent_key, generated_key, key_from_text
 
 
@@ -62,6 +62,20 @@ def _read_key_file(path: Path, passphrase_env: str | None) -> NewKey:
         raise InputError(f"--key-file {path}: {exc.problem}. Nothing was saved.") from None
 
 
+class HostKeySource(Protocol):
+    """Reads a server's host key and returns the line to pin (HostOperations, and the
+    node link's operations)."""
+
+    def host_key_for(
+        self,
+        name: str,
+        address: str,
+        port: int,
+        expected_fingerprint: str | None = None,
+        pinned: str | None = None,
+    ) -> str: ...
+
+
 def _describe(line: str) -> str:
     try:
         key = parse_public_key_line(line)
@@ -71,7 +85,7 @@ def _describe(line: str) -> str:
 
 
 def confirm_host_key(
-    hosts: HostOperations,
+    hosts: HostKeySource,
     name: str,
     address: str,
     port: int,

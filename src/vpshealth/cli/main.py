@@ -21,6 +21,7 @@ from vpshealth.cli import (
     db_commands,
     hetzner_commands,
     host_commands,
+    node_commands,
     notify_commands,
     secrets_commands,
     service_command,
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     api_commands.register(commands)
     secrets_commands.register(commands)
     hetzner_commands.register(commands)
+    node_commands.register(commands)
     completion.register(commands)
     return parser
 

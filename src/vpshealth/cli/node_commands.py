@@ -1,0 +1,328 @@
+"""`vpshealth node connect | status | disconnect`: this computer's link to a VPS Health node."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from vpshealth.cli import output, prompts
+from vpshealth.cli.context import CliContext
+from vpshealth.cli.host_keys import confirm_host_key, key_from_options
+from vpshealth.collectors.ssh_keys import fingerprint_of_line
+from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
+from vpshealth.operations.errors import NOTHING_SAVED, FieldError
+from vpshealth.operations.node_link import NodeConnected, NodeStatus
+from vpshealth.sync.node_address import DEFAULT_API_PORT, NodeAddress
+from vpshealth.sync.node_link import NodeLink
+
+CONNECT_EPILOG = """\
+Examples:
+  vpshealth api token create laptop              # on the node: prints a token once
+  printf '%s\\n' "$TOKEN" | vpshealth node connect ssh://root@node.example.com \\
+      --key-file ~/.ssh/id_ed25519 --trust-host-key --token-stdin
+  printf '%s\\n' "$TOKEN" | vpshealth node connect https://node.example.com --token-stdin
+"""
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    node = commands.add_parser(
+        "node",
+        help="connect this computer to a VPS Health node that runs the checks",
+        description="A node is `vpshealth service --api` on an always-on machine. This "
+        "computer reaches it through SSH (the API stays on the node's loopback; nothing is "
+        "opened there) or over https. The token and the SSH key go into the OS keyring.",
+    )
+    sub = node.add_subparsers(dest="node_command", metavar="ACTION", required=True)
+
+    connect = sub.add_parser(
+        "connect",
+        help="check a node and its token, then remember it",
+        description="Check that the node answers and accepts the token (GET /api/v1/health "
+        "and one authenticated read), then save the link. On any error nothing is saved.",
+        epilog=CONNECT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    connect.add_argument(
+        "address",
+        metavar="ADDRESS",
+        help="ssh://USER@HOST[:PORT] (IPv6 in brackets) or https://HOST[:PORT][/PREFIX]",
+    )
+    connect.add_argument(
+        "--token-stdin",
+        action="store_true",
+        required=True,
+        help="read the API token (from `vpshealth api token create` on the node) from the "
+        "first line of stdin, so that it stays out of the shell history",
+    )
+    keys = connect.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--key-file",
+        metavar="PATH",
+        help="ssh://: log in with this private key (kept in the OS keyring)",
+    )
+    keys.add_argument(
+        "--generate-key",
+        action="store_true",
+        help="ssh://: create a new ed25519 key and print the line for the node's authorized_keys",
+    )
+    keys.add_argument(
+        "--agent", action="store_true", help="ssh://: log in with the running ssh-agent"
+    )
+    connect.add_argument(
+        "--api-port",
+        type=_port,
+        metavar="N",
+        help=f"ssh://: the API's port on the node's loopback (default {DEFAULT_API_PORT})",
+    )
+    trust = connect.add_mutually_exclusive_group()
+    trust.add_argument(
+        "--trust-host-key",
+        action="store_true",
+        help="ssh://: accept the node's SSH host key without asking (trust on first use)",
+    )
+    trust.add_argument(
+        "--host-key-fingerprint",
+        metavar="SHA256:...",
+        help="ssh://: the host key fingerprint you expect; any other key is refused",
+    )
+    connect.add_argument(
+        "--ca-file", metavar="FILE", help="https://: also trust this CA certificate (PEM)"
+    )
+    connect.add_argument("--json", action="store_true", help="print JSON")
+    connect.set_defaults(handler=connect_node)
+
+    status = sub.add_parser(
+        "status",
+        help="connected or not, whether the node answers now, last sync and lag",
+        description="Exit 0 when a node is connected and answers with the token; 1 otherwise.",
+    )
+    status.add_argument(
+        "--no-check", dest="check", action="store_false", help="do not ask the node now"
+    )
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(handler=node_status)
+
+    disconnect = sub.add_parser(
+        "disconnect",
+        help="forget the node and delete its token and key from the keyring",
+        description="The local copy of what the node recorded stays on this computer.",
+    )
+    disconnect.add_argument("--json", action="store_true", help="print JSON")
+    disconnect.set_defaults(handler=disconnect_node)
+
+
+def connect_node(ctx: CliContext, args: argparse.Namespace) -> int:
+    nodes = ctx.core.operations.node
+    address = nodes.address(args.address, args.api_port)
+    _check_options(address, args)
+    nodes.check_key_store()
+    token = _read_token()
+    key = None
+    host_key = None
+    if address.is_ssh:
+        key = key_from_options(
+            args.key_file, args.generate_key, args.agent, "node", ctx.settings.key_passphrase
+        )
+        host_key = confirm_host_key(
+            nodes,
+            f"the node {address.text}",
+            address.host,
+            address.port,
+            trust=args.trust_host_key,
+            expected_fingerprint_text=args.host_key_fingerprint,
+            pinned=nodes.pinned_host_key(address),
+        )
+    ca_file = str(Path(args.ca_file).expanduser().absolute()) if args.ca_file else None
+    try:
+        connected = asyncio.run(
+            nodes.connect(address, token, key=key, host_key=host_key, ca_file=ca_file)
+        )
+    except FieldError as exc:
+        raise InputError(
+            exc.worded("--token-stdin" if exc.field == "token" else exc.field)
+        ) from None
+    if args.json:
+        output.print_json(
+            _connected_json(connected, key.public_line if key and key.generated else None)
+        )
+        return EXIT_OK
+    link = connected.link
+    if connected.health is None:
+        user = address.user or "root"
+        home = "/root" if user == "root" else f"~{user}"
+        print(
+            f"Saved {link.name}. A new ed25519 key was created and stored in "
+            f"{ctx.core.secrets.where}. "
+            f"Append this line to {home}/.ssh/authorized_keys on {address.host}:\n\n"
+            f"{key.public_line if key else ''}\n\nThen run `vpshealth node status`."
+        )
+        return EXIT_OK
+    health = connected.health
+    print(
+        f"Connected to {link.name} ({_how(link)}): it answers, checks are {health.status}, "
+        f"{_hosts(health.hosts)}. The token is in {ctx.core.secrets.where}."
+    )
+    return EXIT_OK
+
+
+def _check_options(address: NodeAddress, args: argparse.Namespace) -> None:
+    ssh_only = [
+        option
+        for option, given in (
+            ("--key-file", args.key_file),
+            ("--generate-key", args.generate_key),
+            ("--agent", args.agent),
+            ("--trust-host-key", args.trust_host_key),
+            ("--host-key-fingerprint", args.host_key_fingerprint),
+        )
+        if given
+    ]
+    if not address.is_ssh and ssh_only:
+        raise InputError(
+            f"{' and '.join(ssh_only)}: only for ssh:// addresses; an https:// node needs only "
+            f"--token-stdin (and --ca-file for a private CA). {NOTHING_SAVED}"
+        )
+    if address.is_ssh and args.ca_file:
+        raise InputError(
+            f"--ca-file is for https:// addresses; through SSH the node is checked by its host "
+            f"key. {NOTHING_SAVED}"
+        )
+    if address.is_ssh and not (args.key_file or args.generate_key or args.agent):
+        raise InputError(
+            f"{address.text}: say how to log in: --key-file PATH, --generate-key or --agent. "
+            f"{NOTHING_SAVED}"
+        )
+
+
+def _read_token() -> str:
+    if sys.stdin.isatty():
+        return prompts.ask_secret("API token of the node: ")
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise InputError(
+            "--token-stdin: no token on standard input; make one on the node with `vpshealth "
+            f"api token create NAME` and pipe it in. {NOTHING_SAVED}"
+        )
+    return line
+
+
+def node_status(ctx: CliContext, args: argparse.Namespace) -> int:
+    status = asyncio.run(ctx.core.operations.node.status(check=args.check))
+    code = EXIT_OK if status.connected and (status.answers or not status.checked) else EXIT_NOT_OK
+    if args.json:
+        output.print_json(_status_json(status))
+        return code
+    link = status.link
+    if link is None:
+        print("Not connected to a node: the checks run on this computer.")
+        print(f"Last sync:  {_last_sync(status)}")
+        return EXIT_NOT_OK
+    print(f"Node:       {link.address.text} ({_how(link)})")
+    if link.host_key:
+        print(f"Host key:   {fingerprint_of_line(link.host_key)}")
+    if not status.checked:
+        print("Answers:    not asked (--no-check)")
+    elif status.health is not None:
+        health = status.health
+        print(f"Answers:    yes; checks {health.status}, {_hosts(health.hosts)}")
+    else:
+        print(f"Answers:    no: {status.message}")
+    print(f"Last sync:  {_last_sync(status)}")
+    lag = _lag(status)
+    print(f"Lag:        {output.duration(lag) if lag is not None else '-'}")
+    return code
+
+
+def disconnect_node(ctx: CliContext, args: argparse.Namespace) -> int:
+    link = ctx.core.operations.node.disconnect()
+    copy = ctx.paths.node_copy_file
+    if args.json:
+        output.print_json(
+            {
+                "disconnected": link.address.text if link else None,
+                "copy_kept": str(copy) if copy.exists() else None,
+            }
+        )
+        return EXIT_OK
+    if link is None:
+        print("Not connected to a node; nothing to forget.")
+        return EXIT_OK
+    kept = f" The local copy stays in {copy}." if copy.exists() else ""
+    print(
+        f"Forgot {link.name}; its token{' and SSH key' if link.key_ref else ''} were deleted "
+        f"from {ctx.core.secrets.where}."
+        f"{kept}"
+    )
+    return EXIT_OK
+
+
+def _hosts(count: int) -> str:
+    return f"{count} host{'s' if count != 1 else ''}"
+
+
+def _how(link: NodeLink) -> str:
+    a = link.address
+    if a.is_ssh:
+        return f"SSH tunnel to its port {a.api_port}"
+    return a.how
+
+
+def _last_sync(status: NodeStatus) -> str:
+    at = status.sync.last_synced_at
+    return "never synced" if at is None else f"{output.iso_time(at)} ({output.ago(at)})"
+
+
+def _lag(status: NodeStatus) -> float | None:
+    """How far behind the node the local copy may be: the time since its last sync."""
+    at = status.sync.last_synced_at
+    return None if at is None else max(0.0, time.time() - at)
+
+
+def _link_json(link: NodeLink) -> dict[str, Any]:
+    a = link.address
+    return {
+        "address": a.text,
+        "how": a.how,
+        "api_port": a.api_port if a.is_ssh else None,
+        "host_key_fingerprint": fingerprint_of_line(link.host_key) if link.host_key else None,
+        "auth": link.auth.value if a.is_ssh else None,
+        "ca_file": link.ca_file,
+        "connected_at": output.iso_time(link.connected_at),
+    }
+
+
+def _connected_json(connected: NodeConnected, public_key: str | None) -> dict[str, Any]:
+    health = connected.health
+    return {
+        "node": _link_json(connected.link),
+        "checks": health.status if health else None,
+        "hosts": health.hosts if health else None,
+        "public_key": public_key,
+    }
+
+
+def _status_json(status: NodeStatus) -> dict[str, Any]:
+    health = status.health
+    at = status.sync.last_synced_at
+    lag = _lag(status)
+    return {
+        "connected": status.connected,
+        "node": _link_json(status.link) if status.link else None,
+        "answers": (status.answers if status.checked else None) if status.connected else None,
+        "problem": status.problem.value if status.problem else None,
+        "message": status.message,
+        "checks": health.status if health else None,
+        "last_synced_at": output.iso_time(at) if at is not None else None,
+        "lag_seconds": round(lag, 1) if lag is not None else None,
+        "live_seq": status.sync.live_seq,
+    }
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"--api-port takes a port from 1 to 65535, not {text!r}")
+    return int(text)

@@ -1,0 +1,117 @@
+"""`vpshealth node connect | status | disconnect`, in-process against a private VPSHEALTH_HOME,
+the sealed secrets file and a small HTTP node on loopback."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.unit.node_stub import TOKEN, StubNode, stub_node
+from vpshealth.cli.main import main
+
+Run = tuple[int, str, str]
+
+
+@pytest.fixture
+def node() -> Iterator[StubNode]:
+    with stub_node() as stub:
+        yield stub
+
+
+@pytest.fixture(autouse=True)
+def sealed_secrets(cli_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = cli_home / "passphrase"
+    path.write_text("the desktop's own passphrase\n")
+    monkeypatch.setenv("VPSHEALTH_SECRET_STORE", "file")
+    monkeypatch.setenv("VPSHEALTH_SECRETS_PASSPHRASE_FILE", str(path))
+
+
+def run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = ""
+) -> Run:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_connect_status_and_disconnect(
+    node: StubNode, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(
+        capsys, monkeypatch, "node", "connect", node.url, "--token-stdin", stdin=TOKEN + "\n"
+    )
+    assert (code, err) == (0, "")
+    assert out.startswith(f"Connected to the node {node.url} (http): it answers, checks are ok")
+    code, out, _ = run(capsys, monkeypatch, "node", "status")
+    assert code == 0
+    assert f"Node:       {node.url} (http)" in out
+    assert "Last sync:  never synced" in out
+    code, out, _ = run(capsys, monkeypatch, "node", "status", "--json")
+    shown = json.loads(out)
+    assert (code, shown["connected"], shown["answers"], shown["node"]["how"]) == (
+        0,
+        True,
+        True,
+        "http",
+    )
+    assert shown["last_synced_at"] is None
+    code, out, _ = run(capsys, monkeypatch, "node", "disconnect", "--json")
+    assert (code, json.loads(out)) == (0, {"disconnected": node.url, "copy_kept": None})
+    code, out, _ = run(capsys, monkeypatch, "node", "status")
+    assert code == 1
+    assert out.startswith("Not connected to a node")
+
+
+def test_a_wrong_token_exits_1_with_one_line_and_saves_nothing(
+    node: StubNode, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(
+        capsys, monkeypatch, "node", "connect", node.url, "--token-stdin", stdin="vph_wrong\n"
+    )
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1
+    assert f"vpshealth: the node {node.url} refused the token (HTTP 401)" in err
+    assert err.strip().endswith("Nothing was saved.")
+    code, _, _ = run(capsys, monkeypatch, "node", "status", "--json")
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["http://node.example.com"], "in clear"),
+        (["https://node.example.com", "--key-file", "k"], "--key-file: only for ssh://"),
+        (["ssh://root@node.example.com"], "--key-file PATH, --generate-key or --agent"),
+        (
+            ["ssh://root@node.example.com", "--agent", "--ca-file", "ca.pem"],
+            "--ca-file is for https://",
+        ),
+        (["https://node.example.com", "--api-port", "9000"], "--api-port"),
+    ],
+)
+def test_bad_input_exits_2_before_anything_is_asked(
+    argv: list[str],
+    words: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, out, err = run(
+        capsys, monkeypatch, "node", "connect", *argv, "--token-stdin", stdin="t\n"
+    )
+    assert (code, out) == (2, "")
+    assert words in err
+    assert "Nothing was saved." in err
+
+
+def test_an_empty_token_on_stdin_exits_2(
+    node: StubNode, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = run(capsys, monkeypatch, "node", "connect", node.url, "--token-stdin")
+    assert code == 2
+    assert "--token-stdin: no token on standard input" in err
+    assert node.seen == []
