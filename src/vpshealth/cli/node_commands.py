@@ -100,7 +100,15 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         help="connected or not, whether the node answers now, last sync and lag",
         description="Exit 0 when a node is connected and answers with the token; 1 otherwise.",
     )
-    status.add_argument(
+    asked = status.add_mutually_exclusive_group()
+    asked.add_argument(
+        "--check",
+        dest="check",
+        action="store_true",
+        default=True,
+        help="ask the node now, with a short timeout (the default)",
+    )
+    asked.add_argument(
         "--no-check", dest="check", action="store_false", help="do not ask the node now"
     )
     status.add_argument("--json", action="store_true", help="print JSON")
@@ -253,8 +261,9 @@ def disconnect_node(ctx: CliContext, args: argparse.Namespace) -> int:
         return EXIT_OK
     kept = f" The local copy stays in {copy}." if copy.exists() else ""
     print(
-        f"Forgot {link.name}; its token{' and SSH key' if link.key_ref else ''} were deleted "
-        f"from {ctx.core.secrets.where}."
+        f"Forgot {link.name}; "
+        f"{'its token and SSH key were' if link.key_ref else 'its token was'} deleted from "
+        f"{ctx.core.secrets.where}."
         f"{kept}"
     )
     return EXIT_OK

@@ -1,0 +1,286 @@
+"""`vpshealth node connect | status | disconnect` as real processes: a real node (`vpshealth
+service --api 127.0.0.1:PORT` with a token from `vpshealth api token create`), reached through
+the real sshd (an SSH tunnel to the node's loopback) or over https with a test CA; a revoked
+token and a changed node host key are refused with a clear message, and nothing local is
+lost."""
+
+from __future__ import annotations
+
+import sqlite3
+import ssl
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.support.api import api_node, create_token
+from tests.integration.support.cli import RunCli
+from tests.integration.support.procs import free_port
+from tests.integration.support.service import start_service, stop_service, wait_for
+from tests.integration.support.smtp import make_certificates
+from tests.integration.support.sshd import SshServer
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def desktop_env(cli_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The desktop: its own VPSHEALTH_HOME, the same test keyring as the node."""
+    home = tmp_path / "desktop-home"
+    home.mkdir()
+    return {**cli_env, "VPSHEALTH_HOME": str(home)}
+
+
+def api_port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def ssh_connect(
+    run_cli: RunCli,
+    env: dict[str, str],
+    sshd: SshServer,
+    port: int,
+    token: str,
+    *trust: str,
+    key: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    return run_cli(
+        "node",
+        "connect",
+        f"ssh://{sshd.user}@127.0.0.1:{sshd.port}",
+        "--key-file",
+        str(key or sshd.client_key_path),
+        "--api-port",
+        str(port),
+        *(trust or ("--host-key-fingerprint", sshd.host_key_fingerprint)),
+        "--token-stdin",
+        input=token + "\n",
+        env=env,
+    )
+
+
+def settings_of(env: dict[str, str]) -> dict[str, str]:
+    conn = sqlite3.connect(Path(env["VPSHEALTH_HOME"]) / "data" / "vpshealth.sqlite3")
+    try:
+        return dict(conn.execute("SELECT key, value FROM settings WHERE key LIKE 'node.%'"))
+    finally:
+        conn.close()
+
+
+def make_copy(env: dict[str, str]) -> Path:
+    """A stand-in for the local copy the sync engine keeps: it must come out untouched."""
+    path = Path(env["VPSHEALTH_HOME"]) / "data" / "node-copy.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")  # as the sync engine's copy is
+    conn.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT, updated_at INT)")
+    conn.execute("INSERT INTO settings VALUES ('sync.last_synced_at', '1800000000', 0)")
+    conn.execute("INSERT INTO settings VALUES ('sync.live_seq', '42', 0)")
+    conn.commit()
+    conn.close()
+    return path
+
+
+def rows_of(copy: Path) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(copy)
+    try:
+        return conn.execute("SELECT * FROM settings ORDER BY key").fetchall()
+    finally:
+        conn.close()
+
+
+def test_connect_through_the_ssh_tunnel_and_read_the_status(
+    run_cli: RunCli, cli_env: dict[str, str], desktop_env: dict[str, str], ssh_server: SshServer
+) -> None:
+    with api_node(cli_env) as node:
+        connected = ssh_connect(run_cli, desktop_env, ssh_server, api_port(node.url), node.token)
+        assert connected.returncode == 0, connected.stderr
+        assert connected.stdout.startswith(
+            f"Connected to the node ssh://vhtest@127.0.0.1:{ssh_server.port} (SSH tunnel to its "
+            f"port {api_port(node.url)}): it answers"
+        )
+        status = run_cli("node", "status", env=desktop_env)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert "Answers:    yes" in status.stdout
+        assert f"Host key:   {ssh_server.host_key_fingerprint}" in status.stdout
+        assert "Last sync:  never synced" in status.stdout
+        make_copy(desktop_env)
+        synced = run_cli("node", "status", "--json", env=desktop_env)
+        assert '"live_seq": 42' in synced.stdout
+        assert '"last_synced_at": "2027-01-15T08:00:00Z"' in synced.stdout
+    stored = settings_of(desktop_env)
+    assert stored["node.address"] == f'"ssh://vhtest@127.0.0.1:{ssh_server.port}"'
+    dumped = "\n".join(stored.values())
+    assert node.token not in dumped
+    assert "PRIVATE KEY" not in dumped
+    assert "API: wrong token" not in node.log
+
+
+def test_a_revoked_token_is_refused_and_nothing_local_is_lost(
+    run_cli: RunCli, cli_env: dict[str, str], desktop_env: dict[str, str], ssh_server: SshServer
+) -> None:
+    token = create_token(cli_env, "laptop")
+    with api_node(cli_env) as node:
+        connected = ssh_connect(run_cli, desktop_env, ssh_server, api_port(node.url), token)
+        assert connected.returncode == 0, connected.stderr
+        copy = make_copy(desktop_env)
+        before = (rows_of(copy), settings_of(desktop_env))
+        revoked = run_cli("api", "token", "revoke", "laptop", env=cli_env)
+        assert revoked.returncode == 0, revoked.stderr
+        status = run_cli("node", "status", env=desktop_env)
+        assert status.returncode == 1
+        assert "refused the token (HTTP 401): it was revoked" in status.stdout
+        assert "vpshealth api token create" in status.stdout
+        assert "The local copy is kept." in status.stdout
+        assert "Last sync:  2027-01-15T08:00:00Z" in status.stdout
+        assert (rows_of(copy), settings_of(desktop_env)) == before
+        again = ssh_connect(run_cli, desktop_env, ssh_server, api_port(node.url), token)
+        assert again.returncode == 1
+        assert again.stderr.count("\n") == 1
+        assert "refused the token (HTTP 401)" in again.stderr
+        assert again.stderr.strip().endswith("Nothing was saved.")
+        assert (rows_of(copy), settings_of(desktop_env)) == before
+    assert "API: wrong token from 127.0.0.1" in node.log
+
+
+def test_a_changed_node_host_key_is_refused_until_trusted_again(
+    run_cli: RunCli, cli_env: dict[str, str], desktop_env: dict[str, str], ssh_server: SshServer
+) -> None:
+    with api_node(cli_env) as node:
+        port = api_port(node.url)
+        assert ssh_connect(run_cli, desktop_env, ssh_server, port, node.token).returncode == 0
+        copy = make_copy(desktop_env)
+        before = (rows_of(copy), settings_of(desktop_env))
+        old_fingerprint = ssh_server.host_key_fingerprint
+        ssh_server.restart_with_new_host_key()
+        status = run_cli("node", "status", env=desktop_env)
+        assert status.returncode == 1
+        assert (
+            f"the host key of the node ssh://vhtest@127.0.0.1:{ssh_server.port} "
+            f"(127.0.0.1:{ssh_server.port}) has CHANGED since it was trusted; nothing was sent"
+        ) in status.stdout
+        assert (
+            f"run `vpshealth node connect ssh://vhtest@127.0.0.1:{ssh_server.port} "
+            "--trust-host-key ...` again"
+        ) in status.stdout
+        assert (rows_of(copy), settings_of(desktop_env)) == before
+        old = ssh_connect(
+            run_cli,
+            desktop_env,
+            ssh_server,
+            port,
+            node.token,
+            "--host-key-fingerprint",
+            old_fingerprint,
+        )
+        assert old.returncode == 1
+        assert f"not the expected {old_fingerprint.rstrip('=')}" in old.stderr
+        unconfirmed = ssh_connect(run_cli, desktop_env, ssh_server, port, node.token, "--json")
+        assert unconfirmed.returncode == 2
+        assert "--trust-host-key" in unconfirmed.stderr
+        assert f"Trusted host key of the node ssh://vhtest@127.0.0.1:{ssh_server.port}" in (
+            unconfirmed.stderr
+        )
+        assert (rows_of(copy), settings_of(desktop_env)) == before
+        trusted = ssh_connect(
+            run_cli, desktop_env, ssh_server, port, node.token, "--trust-host-key"
+        )
+        assert trusted.returncode == 0, trusted.stderr
+        status = run_cli("node", "status", env=desktop_env)
+        assert status.returncode == 0, status.stdout
+        assert f"Host key:   {ssh_server.host_key_fingerprint}" in status.stdout
+
+
+def test_refusals_of_the_ssh_login_and_of_the_api_port_name_the_node(
+    run_cli: RunCli, cli_env: dict[str, str], desktop_env: dict[str, str], ssh_server: SshServer
+) -> None:
+    token = create_token(cli_env, "laptop")
+    closed = free_port()
+    nothing = ssh_connect(run_cli, desktop_env, ssh_server, closed, token)
+    assert nothing.returncode == 1
+    assert (
+        f"accepted the SSH login, but nothing answers on its port {closed}: is `vpshealth "
+        f"service --api 127.0.0.1:{closed}` running there?"
+    ) in nothing.stderr
+    stranger = ssh_connect(
+        run_cli, desktop_env, ssh_server, closed, token, key=ssh_server.make_unauthorized_key()
+    )
+    assert stranger.returncode == 1
+    assert "refused the SSH login as 'vhtest'" in stranger.stderr
+    assert settings_of(desktop_env) == {}
+    disconnected = run_cli("node", "disconnect", env=desktop_env)
+    assert disconnected.returncode == 0
+    assert "Not connected to a node" in disconnected.stdout
+
+
+@contextmanager
+def https_node(env: dict[str, str], certs_dir: Path) -> Iterator[tuple[str, Path]]:
+    certs = make_certificates(certs_dir)
+    port = free_port()
+    url = f"https://127.0.0.1:{port}"
+    proc = start_service(
+        env,
+        "--api",
+        f"127.0.0.1:{port}",
+        "--tls-cert",
+        str(certs.cert_file),
+        "--tls-key",
+        str(certs.key_file),
+    )
+
+    trusted = ssl.create_default_context(cafile=str(certs.ca_file))
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"{url}/api/v1/health", verify=trusted).is_success
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for("the https API to answer", lambda: proc.poll() is not None or answers(), 40)
+        assert proc.poll() is None, proc.communicate()[1]
+        yield url, certs.ca_file
+    except BaseException:
+        stop_service(proc)
+        raise
+    code, log = stop_service(proc)
+    assert code == 0, log
+
+
+def test_connect_over_https_with_a_private_ca_and_disconnect(
+    run_cli: RunCli, cli_env: dict[str, str], desktop_env: dict[str, str], tmp_path: Path
+) -> None:
+    token = create_token(cli_env, "laptop")
+    with https_node(cli_env, tmp_path / "certs") as (url, ca_file):
+        untrusted = run_cli("node", "connect", url, "--token-stdin", input=token, env=desktop_env)
+        assert untrusted.returncode == 1
+        assert "TLS certificate is not trusted" in untrusted.stderr
+        assert "--ca-file" in untrusted.stderr
+        connected = run_cli(
+            "node",
+            "connect",
+            url,
+            "--ca-file",
+            str(ca_file),
+            "--token-stdin",
+            "--json",
+            input=token,
+            env=desktop_env,
+        )
+        assert connected.returncode == 0, connected.stderr
+        assert '"how": "https"' in connected.stdout
+        status = run_cli("node", "status", env=desktop_env)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert f"Node:       {url} (https)" in status.stdout
+    gone = run_cli("node", "status", env=desktop_env)
+    assert gone.returncode == 1
+    assert f"cannot reach the node {url}" in gone.stdout
+    copy = make_copy(desktop_env)
+    forgotten = run_cli("node", "disconnect", env=desktop_env)
+    assert forgotten.returncode == 0
+    assert f"Forgot the node {url}; its token was deleted from " in forgotten.stdout
+    assert f"The local copy stays in {copy}." in forgotten.stdout
+    assert copy.exists()
+    assert settings_of(desktop_env) == {}
