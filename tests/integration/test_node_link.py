@@ -6,6 +6,8 @@ lost."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
 import ssl
 import subprocess
@@ -14,7 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
+from websockets.asyncio.client import connect as ws_connect
 
 from tests.integration.support.api import api_node, create_token
 from tests.integration.support.cli import RunCli
@@ -22,6 +26,13 @@ from tests.integration.support.procs import free_port
 from tests.integration.support.service import start_service, stop_service, wait_for
 from tests.integration.support.smtp import make_certificates
 from tests.integration.support.sshd import SshServer
+from tests.unit.operations_support import MemoryKeyring
+from vpshealth.domain.hosts import AuthMethod
+from vpshealth.secrets import SecretStore
+from vpshealth.sync.node_address import parse_node_address
+from vpshealth.sync.node_link import NodeLink
+from vpshealth.sync.node_session import NodeError, NodeProblem
+from vpshealth.sync.tunnel import open_node_session
 
 pytestmark = pytest.mark.integration
 
@@ -284,3 +295,44 @@ def test_connect_over_https_with_a_private_ca_and_disconnect(
     assert f"The local copy stays in {copy}." in forgotten.stdout
     assert copy.exists()
     assert settings_of(desktop_env) == {}
+
+
+async def test_a_session_through_the_tunnel_gives_the_client_and_the_live_stream(
+    cli_env: dict[str, str], ssh_server: SshServer
+) -> None:
+    """What the sync engine is handed: ``session.client`` on the API, ``ws_url`` for the live
+    stream, both through one SSH connection to a listener on this computer's loopback."""
+    keyring = MemoryKeyring()
+    secrets = SecretStore(keyring)
+    with api_node(cli_env) as node:
+        address = parse_node_address(
+            f"ssh://{ssh_server.user}@127.0.0.1:{ssh_server.port}", api_port(node.url)
+        )
+        link = NodeLink(
+            address,
+            token_ref="node-token/test",
+            connected_at=0,
+            host_key=ssh_server.host_public_key,
+            auth=AuthMethod.KEY,
+            key_ref="ssh-key/test",
+        )
+        secrets.put("node-token/test", node.token)
+        secrets.put("ssh-key/test", ssh_server.client_key_path.read_text())
+        async with open_node_session(link, secrets) as session:
+            assert str(session.client.base_url).startswith("http://127.0.0.1:")
+            health = await session.check()
+            assert health.hosts == 1
+            hosts = (await session.client.get("/api/v1/hosts")).json()["hosts"]
+            assert [h["name"] for h in hosts] == ["localhost"]
+            url = session.ws_url("/api/v1/live?after=0")
+            assert url.startswith("ws://127.0.0.1:")
+            async with ws_connect(url, additional_headers=session.headers) as ws:
+                first = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            assert first["seq"] >= 1
+            forwarded = [c for c in psutil.Process().net_connections() if c.status == "LISTEN"]
+            assert all(c.laddr.ip == "127.0.0.1" for c in forwarded)
+        secrets.put("node-token/test", "vph_not-the-token")
+        async with open_node_session(link, secrets) as session:
+            with pytest.raises(NodeError) as refused:
+                await session.check()
+        assert refused.value.problem is NodeProblem.TOKEN_REFUSED

@@ -67,7 +67,7 @@ class NodeAddress:
 
     @property
     def api_url(self) -> str:
-        """The API's base URL for https:// and http:// (the tunnel has its own)."""
+        """The API's base URL for https:// and http:// (an ssh:// node's is the tunnel's)."""
         port = (
             "" if self.port in (443, 80) and self.scheme is not NodeScheme.SSH else f":{self.port}"
         )

@@ -69,6 +69,9 @@ class NodeSession:
         """The Authorization header, for a WebSocket client."""
         return {"Authorization": self.client.headers["Authorization"]}
 
+    def _timeout(self, seconds: float | None) -> httpx.Timeout:
+        return self.client.timeout if seconds is None else httpx.Timeout(seconds)
+
     def refusal(self, response: httpx.Response) -> NodeError | None:
         """The typed error of a 401 or 403 answer, else None."""
         if response.status_code == 401:
@@ -119,7 +122,7 @@ class NodeSession:
         """GET ``path`` and return its JSON; raises NodeError for no answer, 401, 403 or an
         answer that is not the API's."""
         try:
-            response = await self.client.get(path, timeout=_timeout(timeout))
+            response = await self.client.get(path, timeout=self._timeout(timeout))
         except httpx.HTTPError as exc:
             raise self.transport_error(exc) from None
         refused = self.refusal(response)
@@ -138,7 +141,7 @@ class NodeSession:
         """The node answers, and accepts the token: GET /api/v1/health (no token needed),
         then one authenticated read."""
         try:
-            response = await self.client.get(HEALTH_PATH, timeout=_timeout(timeout))
+            response = await self.client.get(HEALTH_PATH, timeout=self._timeout(timeout))
         except httpx.HTTPError as exc:
             raise self.transport_error(exc) from None
         try:
@@ -159,7 +162,3 @@ class NodeSession:
             engine_running=bool(health.get("engine_running")),
             hosts=count,
         )
-
-
-def _timeout(seconds: float | None) -> float | httpx._client.UseClientDefault:
-    return httpx.USE_CLIENT_DEFAULT if seconds is None else seconds
