@@ -169,8 +169,8 @@ def test_a_changed_node_host_key_is_refused_until_trusted_again(
         status = run_cli("node", "status", env=desktop_env)
         assert status.returncode == 1
         assert (
-            f"the host key of the node ssh://vhtest@127.0.0.1:{ssh_server.port} "
-            f"(127.0.0.1:{ssh_server.port}) has CHANGED since it was trusted; nothing was sent"
+            f"the host key of the node ssh://vhtest@127.0.0.1:{ssh_server.port} has CHANGED "
+            "since it was trusted; nothing was sent"
         ) in status.stdout
         assert (
             f"run `vpshealth node connect ssh://vhtest@127.0.0.1:{ssh_server.port} "
@@ -219,7 +219,18 @@ def test_refusals_of_the_ssh_login_and_of_the_api_port_name_the_node(
         run_cli, desktop_env, ssh_server, closed, token, key=ssh_server.make_unauthorized_key()
     )
     assert stranger.returncode == 1
-    assert "refused the SSH login as 'vhtest'" in stranger.stderr
+    assert f"the node ssh://vhtest@127.0.0.1:{ssh_server.port} refused the SSH login as " in (
+        stranger.stderr
+    )
+    assert "'vhtest': check that the public key is in ~vhtest/.ssh/authorized_keys" in (
+        stranger.stderr
+    )
+    ssh_server.stop()
+    down = ssh_connect(run_cli, desktop_env, ssh_server, closed, token, "--trust-host-key")
+    assert down.returncode == 1
+    assert f"the node ssh://vhtest@127.0.0.1:{ssh_server.port}: cannot read the host key" in (
+        down.stderr
+    )
     assert settings_of(desktop_env) == {}
     disconnected = run_cli("node", "disconnect", env=desktop_env)
     assert disconnected.returncode == 0

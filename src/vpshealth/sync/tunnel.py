@@ -156,7 +156,7 @@ def _ssh_refusal(link: NodeLink, exc: CollectionError) -> NodeError:
     """The collector's error, worded for the node: re-trusting is `vpshealth node connect`."""
     address = link.address
     again = f"`vpshealth node connect {address.text} --trust-host-key ...` again"
-    where = f"{link.name} ({address.host_text}:{address.port})"
+    where = link.name
     if exc.problem is Problem.HOST_KEY_MISMATCH:
         return NodeError(
             NodeProblem.HOST_KEY_CHANGED,
@@ -176,9 +176,9 @@ def _ssh_refusal(link: NodeLink, exc: CollectionError) -> NodeError:
             f"{where} refused the SSH login as '{user}': check that the public key is in "
             f"~{user}/.ssh/authorized_keys on the node.",
         )
-    if exc.problem is Problem.KEY_MISSING:
-        return NodeError(NodeProblem.KEY_MISSING, f"{exc.message}.")
-    message = exc.message.replace(
-        f"{link.ssh_host().name} ({link.ssh_host().display_address})", where
+    problem = (
+        NodeProblem.KEY_MISSING if exc.problem is Problem.KEY_MISSING else NodeProblem.UNREACHABLE
     )
-    return NodeError(NodeProblem.UNREACHABLE, f"{message}.")
+    host = link.ssh_host()
+    message = exc.message.replace(f"{host.name} ({host.display_address})", where)
+    return NodeError(problem, message if message.endswith((".", "?")) else f"{message}.")
