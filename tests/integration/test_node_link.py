@@ -11,6 +11,7 @@ import json
 import sqlite3
 import ssl
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -347,3 +348,16 @@ async def test_a_session_through_the_tunnel_gives_the_client_and_the_live_stream
             with pytest.raises(NodeError) as refused:
                 await session.check()
         assert refused.value.problem is NodeProblem.TOKEN_REFUSED
+
+
+def test_a_node_that_accepts_and_never_answers_is_given_up_on_quickly(
+    run_cli: RunCli, desktop_env: dict[str, str], hung_listener: int
+) -> None:
+    url = f"https://127.0.0.1:{hung_listener}"
+    started = time.monotonic()
+    hung = run_cli("node", "connect", url, "--token-stdin", input="vph_x\n", env=desktop_env)
+    assert time.monotonic() - started < 20
+    assert hung.returncode == 1
+    assert f"the node {url} did not answer in time" in hung.stderr
+    assert hung.stderr.strip().endswith("Nothing was saved.")
+    assert settings_of(desktop_env) == {}

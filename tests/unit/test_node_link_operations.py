@@ -16,11 +16,13 @@ from vpshealth.app import Core
 from vpshealth.domain.hosts import AuthMethod
 from vpshealth.operations.errors import FieldError
 from vpshealth.operations.login_keys import generated_key
-from vpshealth.secrets import SERVICE
+from vpshealth.secrets import SERVICE, SecretStore
 from vpshealth.store.database import open_database
 from vpshealth.store.settings_repository import SettingsRepository
-from vpshealth.sync.node_link import NodeLinkStore
+from vpshealth.sync.node_address import parse_node_address
+from vpshealth.sync.node_link import NodeLink, NodeLinkStore
 from vpshealth.sync.node_session import NodeError, NodeProblem
+from vpshealth.sync.tunnel import open_node_session
 
 
 @pytest.fixture
@@ -224,3 +226,29 @@ def test_a_damaged_link_reads_as_none(core: Core) -> None:
         {"node.address": "gopher://x", "node.token_ref": "node-token/x"}, 0
     )
     assert NodeLinkStore(core.stored_settings).load() is None
+
+
+async def test_an_https_session_carries_the_token_and_gives_wss_urls_under_the_prefix(
+    keyring: MemoryKeyring,
+) -> None:
+    secrets = SecretStore(keyring)
+    secrets.put("node-token/x", TOKEN)
+    link = NodeLink(parse_node_address("https://node.example.com:8443/vh"), "node-token/x", 0)
+    async with open_node_session(link, secrets) as session:
+        assert str(session.client.base_url) == "https://node.example.com:8443/vh/"
+        assert session.headers == {"Authorization": f"Bearer {TOKEN}"}
+        assert session.ws_url("/api/v1/live") == "wss://node.example.com:8443/vh/api/v1/live"
+    local = NodeLink(parse_node_address("http://127.0.0.1:8765"), "node-token/x", 0)
+    async with open_node_session(local, secrets) as session:
+        assert session.ws_url("/api/v1/live") == "ws://127.0.0.1:8765/api/v1/live"
+
+
+async def test_a_link_whose_token_left_the_keyring_is_refused_by_name(
+    keyring: MemoryKeyring,
+) -> None:
+    link = NodeLink(parse_node_address("https://node.example.com"), "node-token/gone", 0)
+    with pytest.raises(NodeError) as refused:
+        async with open_node_session(link, SecretStore(keyring)):
+            pass
+    assert refused.value.problem is NodeProblem.TOKEN_REFUSED
+    assert "the token of the node https://node.example.com is not in" in str(refused.value)
