@@ -343,6 +343,12 @@ async def test_a_session_through_the_tunnel_gives_the_client_and_the_live_stream
             assert first["seq"] >= 1
             forwarded = [c for c in psutil.Process().net_connections() if c.status == "LISTEN"]
             assert all(c.laddr.ip == "127.0.0.1" for c in forwarded)
+            ssh_server.stop()
+            with pytest.raises(NodeError) as lost:
+                await session.check()
+            assert lost.value.problem is NodeProblem.UNREACHABLE
+            assert f"lost the SSH connection to the node {address.text}" in str(lost.value)
+        ssh_server.start()
         secrets.put("node-token/test", "vph_not-the-token")
         async with open_node_session(link, secrets) as session:
             with pytest.raises(NodeError) as refused:

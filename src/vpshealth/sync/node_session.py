@@ -3,6 +3,7 @@ https) with the token in its headers, and the typed refusals a face shows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -57,8 +58,13 @@ class NodeSession:
     name: str
     """The node as named in messages."""
     ws_base: str
-    through_ssh: bool
     api_port: int
+    ssh_lost: Callable[[], bool] | None = None
+    """Through SSH: whether the SSH connection under the tunnel has closed."""
+
+    @property
+    def through_ssh(self) -> bool:
+        return self.ssh_lost is not None
 
     def ws_url(self, path: str) -> str:
         """The WebSocket URL of ``path`` (e.g. /api/v1/live); send ``client.headers``' token."""
@@ -92,7 +98,13 @@ class NodeSession:
 
     def transport_error(self, exc: httpx.HTTPError) -> NodeError:
         """The typed error of a request that got no answer."""
-        if self.through_ssh:
+        if self.ssh_lost is not None and self.ssh_lost():
+            return NodeError(
+                NodeProblem.UNREACHABLE,
+                f"lost the SSH connection to {self.name}: check that it is up and reachable; "
+                "a new session connects again.",
+            )
+        if self.ssh_lost is not None:
             return NodeError(
                 NodeProblem.API_NOT_ANSWERING,
                 f"{self.name} accepted the SSH login, but nothing answers on its port "

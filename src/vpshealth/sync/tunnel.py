@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import os
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import asyncssh
@@ -62,11 +62,11 @@ async def open_node_session(
     if link.address.is_ssh:
         if credentials is None:
             credentials = await asyncio.to_thread(_credentials, link, secrets)
-        async with _tunnel(link, credentials, options) as port:
+        async with _tunnel(link, credentials, options) as (port, ssh_lost):
             base = f"http://{LOOPBACK}:{port}"
             async with httpx.AsyncClient(base_url=base, headers=headers, timeout=timeout) as c:
                 yield NodeSession(
-                    c, link.name, f"ws://{LOOPBACK}:{port}", True, link.address.api_port
+                    c, link.name, f"ws://{LOOPBACK}:{port}", link.address.api_port, ssh_lost
                 )
         return
     url = link.address.api_url
@@ -75,7 +75,7 @@ async def open_node_session(
         base_url=url, headers=headers, timeout=timeout, verify=verify
     ) as client:
         ws_base = "wss" + url.removeprefix("https") if url.startswith("https:") else "ws" + url[4:]
-        yield NodeSession(client, link.name, ws_base, False, link.address.api_port)
+        yield NodeSession(client, link.name, ws_base, link.address.api_port)
 
 
 def _tls_context(link: NodeLink) -> ssl.SSLContext:
@@ -96,8 +96,9 @@ def _tls_context(link: NodeLink) -> ssl.SSLContext:
 @contextlib.asynccontextmanager
 async def _tunnel(
     link: NodeLink, credentials: ClientCredentials, options: SessionOptions
-) -> AsyncIterator[int]:
-    """The local port that reaches the API on the node's loopback."""
+) -> AsyncIterator[tuple[int, Callable[[], bool]]]:
+    """The local port that reaches the API on the node's loopback, and whether the SSH
+    connection has closed since."""
     ssh = SshConnection(
         link.ssh_host(),
         credentials,
@@ -121,7 +122,7 @@ async def _tunnel(
                 f"{link.name}: cannot open the local end of the tunnel ({exc}).",
             ) from None
         try:
-            yield listener.get_port()
+            yield listener.get_port(), conn.is_closed
         finally:
             listener.close()
             with contextlib.suppress(TimeoutError):
