@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.integration.support.cli import RunCli
+from tests.integration.support.ssh_agent import ssh_agent
 from tests.integration.support.sshd import SshServer
 
 
@@ -172,6 +173,19 @@ def test_generated_key_prints_the_authorized_keys_line(
         fh.write(line + "\n")
     code, data = check_json(run_cli, env, "gen")
     assert data["hosts"][0]["metrics"] is not None
+
+
+def test_a_host_logs_in_with_the_ssh_agent(
+    run_cli: RunCli, env: dict[str, str], ssh_server: SshServer, tmp_path: Path
+) -> None:
+    with ssh_agent(tmp_path, ssh_server.client_key_path) as sock:
+        with_agent = {**env, "SSH_AUTH_SOCK": sock}
+        added = run_cli(
+            *add_args(ssh_server, "web1", "--agent", "--trust-host-key"), env=with_agent
+        )
+        assert added.returncode == 0, added.stderr
+        assert "First check: ok" in added.stdout, added.stdout
+        assert run_cli("check", "web1", env=with_agent).returncode == 0
 
 
 def test_wrong_client_key_is_auth_failed(

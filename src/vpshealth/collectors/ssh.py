@@ -210,7 +210,8 @@ class SshConnection:
                     host.port,
                     username=host.user,
                     known_hosts=([pinned], [], []),
-                    client_keys=client_keys or None,
+                    # None turns public-key login off altogether, the agent's keys too.
+                    client_keys=client_keys or (() if self._credentials.agent_path else None),
                     agent_path=self._credentials.agent_path,
                     passphrase=None,
                     password=None,
