@@ -26,6 +26,7 @@ from tests.integration.support.cli import RunCli
 from tests.integration.support.procs import free_port
 from tests.integration.support.service import start_service, stop_service, wait_for
 from tests.integration.support.smtp import make_certificates
+from tests.integration.support.ssh_agent import ssh_agent
 from tests.integration.support.sshd import SshServer
 from tests.unit.operations_support import MemoryKeyring
 from vpshealth.domain.hosts import AuthMethod
@@ -367,3 +368,27 @@ def test_a_node_that_accepts_and_never_answers_is_given_up_on_quickly(
     assert f"the node {url} did not answer in time" in hung.stderr
     assert hung.stderr.strip().endswith("Nothing was saved.")
     assert settings_of(desktop_env) == {}
+
+
+def test_connect_with_the_ssh_agent_keeps_no_key(
+    run_cli: RunCli,
+    cli_env: dict[str, str],
+    desktop_env: dict[str, str],
+    ssh_server: SshServer,
+    tmp_path: Path,
+) -> None:
+    with api_node(cli_env) as node, ssh_agent(tmp_path, ssh_server.client_key_path) as sock:
+        env = {**desktop_env, "SSH_AUTH_SOCK": sock}
+        address = f"ssh://{ssh_server.user}@127.0.0.1:{ssh_server.port}"
+        common = ("--api-port", str(api_port(node.url)), "--trust-host-key", "--token-stdin")
+        connected = run_cli(
+            "node", "connect", address, "--agent", *common, input=node.token, env=env
+        )
+        assert connected.returncode == 0, connected.stderr
+        assert run_cli("node", "status", env=env).returncode == 0
+        stored = settings_of(desktop_env)
+        assert stored["node.auth"] == '"agent"'
+        assert "node.key_ref" not in stored
+        without = run_cli("node", "status", env=desktop_env)
+        assert without.returncode == 1
+        assert "SSH_AUTH_SOCK is not set" in without.stdout
