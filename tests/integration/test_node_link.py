@@ -392,3 +392,16 @@ def test_connect_with_the_ssh_agent_keeps_no_key(
         without = run_cli("node", "status", env=desktop_env)
         assert without.returncode == 1
         assert "SSH_AUTH_SOCK is not set" in without.stdout
+
+
+def test_an_encrypted_login_key_and_its_passphrase_go_to_the_keyring(
+    run_cli: RunCli, cli_env: dict[str, str], desktop_env: dict[str, str], ssh_server: SshServer
+) -> None:
+    key = ssh_server.make_encrypted_client_key("node pass phrase")
+    with api_node(cli_env) as node:
+        env = {**desktop_env, "VPSHEALTH_KEY_PASSPHRASE": "node pass phrase"}
+        connected = ssh_connect(run_cli, env, ssh_server, api_port(node.url), node.token, key=key)
+        assert connected.returncode == 0, connected.stderr
+        status = run_cli("node", "status", env=desktop_env)  # the passphrase from the keyring
+        assert status.returncode == 0, status.stdout
+    assert "node pass phrase" not in "\n".join(settings_of(desktop_env).values())
