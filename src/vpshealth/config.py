@@ -116,6 +116,11 @@ class Paths:
         return self.data_dir / "vpshealth.sqlite3"
 
     @property
+    def node_copy_file(self) -> Path:
+        """The desktop's copy of a node's database (same schema), kept in sync with it."""
+        return self.data_dir / "node-copy.sqlite3"
+
+    @property
     def engine_lock(self) -> Path:
         return self.data_dir / "engine.lock"
 
@@ -127,11 +132,6 @@ class Paths:
     def secrets_file(self) -> Path:
         """The sealed secrets of a headless node (``VPSHEALTH_SECRET_STORE=file``)."""
         return self.data_dir / "secrets.sealed"
-
-    @property
-    def node_copy_file(self) -> Path:
-        """The desktop's local copy of what its node records."""
-        return self.data_dir / "node-copy.sqlite3"
 
     @property
     def backup_dir(self) -> Path:

@@ -89,7 +89,7 @@ def make_copy(env: dict[str, str]) -> Path:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode = WAL")  # as the sync engine's copy is
     conn.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT, updated_at INT)")
-    conn.execute("INSERT INTO settings VALUES ('sync.last_synced_at', '1800000000', 0)")
+    conn.execute("INSERT INTO settings VALUES ('sync.synced_at', '1800000000.0', 0)")
     conn.execute("INSERT INTO settings VALUES ('sync.live_seq', '42', 0)")
     conn.commit()
     conn.close()

@@ -143,10 +143,14 @@ def test_status_says_whether_the_node_answers_and_when_the_copy_last_synced(
     assert status.sync.last_synced_at is None  # no local copy yet: never synced
     copy = open_database(core.paths.node_copy_file)
     SettingsRepository(copy).update({"sync.last_synced_at": 1_800_000_000, "sync.live_seq": 42}, 0)
-    copy.dispose()
     status = asyncio.run(nodes.status(check=False))
     assert (status.sync.last_synced_at, status.sync.live_seq) == (1_800_000_000.0, 42)
     assert not status.checked
+    SettingsRepository(copy).update({"sync.synced_at": 1_800_000_060.5}, 0)
+    assert nodes.sync_state().last_synced_at == 1_800_000_000.0  # last_synced_at comes first
+    SettingsRepository(copy).update({"sync.last_synced_at": None}, 0)
+    copy.dispose()
+    assert nodes.sync_state().last_synced_at == 1_800_000_060.5  # the replica's own key
 
 
 def test_status_reports_a_revoked_token_and_keeps_the_link(

@@ -204,7 +204,7 @@ class NodeLinkOperations:
         finally:
             engine.dispose()
         return SyncState(
-            last_synced_at=_number(values.get("last_synced_at")),
+            last_synced_at=_number(values.get("last_synced_at", values.get("synced_at"))),
             live_seq=_whole(values.get("live_seq")),
         )
 
