@@ -116,6 +116,11 @@ class Paths:
         return self.data_dir / "vpshealth.sqlite3"
 
     @property
+    def node_copy_file(self) -> Path:
+        """The desktop's copy of a node's database (same schema), kept in sync with it."""
+        return self.data_dir / "node-copy.sqlite3"
+
+    @property
     def engine_lock(self) -> Path:
         return self.data_dir / "engine.lock"
 
