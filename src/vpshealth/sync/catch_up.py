@@ -87,8 +87,10 @@ async def catch_up(
         if page.node_id != cursor.node_id:
             started_over = started_over or cursor.node_id is not None
             await asyncio.to_thread(replica.start_over, page.node_id, clock.now())
+            asked_for_all = cursor.since is None and cursor.events_after == 0
             cursor = Cursor(node_id=page.node_id)
-            continue
+            if not asked_for_all:
+                continue  # the page answered the old cursor: ask again from the start
         await asyncio.to_thread(replica.apply_state, page, clock.now(), margin)
         cursor = await asyncio.to_thread(replica.cursor)
         if not page.more:
