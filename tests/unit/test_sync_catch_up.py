@@ -221,3 +221,27 @@ async def test_a_node_that_is_not_there_is_unreachable(copy: Engine) -> None:
     async with httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=2) as client:
         with pytest.raises(NodeUnreachable, match=r"127\.0\.0\.1:9 cannot be reached"):
             await catch_up(client, copy, FakeClock(NOW))
+
+
+async def test_a_late_row_in_an_hour_already_folded_reaches_the_copy_and_stays(
+    node: Core, copy: Engine, client: httpx.AsyncClient
+) -> None:
+    series_id, hour = 1, START + 6 * HOUR  # the last hour folded, before NOW's hour
+    late = hour + 7  # between two samples a minute apart, not folded yet
+    with node.engine.begin() as conn:
+        conn.execute(insert(samples).values(series_id=series_id, ts=late, value=42.0))
+    await catch_up(client, copy, FakeClock(NOW))
+    assert (series_id, late, 42.0) in samples_of(copy)
+
+    # Asked again from within that hour: its chunk comes again and takes the place of the
+    # copy's raw rows inside it; the late row comes with it, as it is still a row on the node.
+    await catch_up(client, copy, FakeClock(NOW), margin=NOW - hour - 600)
+    assert (series_id, late, 42.0) in samples_of(copy)
+
+    assert isinstance(node.clock, FakeClock)
+    node.clock.t = float(NOW + 400)
+    Compactor(node.engine).compact(NOW + 400)  # folds the late row into its hour's chunk
+    await catch_up(client, copy, FakeClock(NOW + 400), margin=NOW + 400 - hour - 600)
+
+    assert (series_id, late, 42.0) in samples_of(copy)
+    assert differences(node.engine, copy) == []

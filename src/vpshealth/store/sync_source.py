@@ -75,14 +75,18 @@ class StateSnapshot:
 
 def node_id(engine: Engine, now: int) -> str:
     """This database's node id, made on first use."""
+    query = select(settings.c.value).where(settings.c.key == NODE_ID_KEY)
+    with engine.connect() as conn:
+        stored = conn.execute(query).scalar()
+    if stored is not None:
+        return str(json.loads(stored))
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT (key) DO NOTHING",
             (NODE_ID_KEY, json.dumps(str(uuid.uuid4())), now),
         )
-        value = conn.execute(select(settings.c.value).where(settings.c.key == NODE_ID_KEY))
-        return str(json.loads(value.scalar_one()))
+        return str(json.loads(conn.execute(query).scalar_one()))
 
 
 @contextmanager
