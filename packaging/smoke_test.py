@@ -30,6 +30,18 @@ def run(
     )
 
 
+def _lines_until_started(proc: subprocess.Popen[str], timeout: float = 90) -> list[str]:
+    """The process's stderr lines up to "Service started" (or until ``timeout``)."""
+    assert proc.stderr is not None
+    deadline = time.monotonic() + timeout
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "Service started" in line or time.monotonic() > deadline:
+            break
+    return seen
+
+
 def desktop_app_starts_and_quits(binary: Path, home: Path) -> list[str]:
     """The desktop app, offscreen: it must get as far as running the checks, then stop cleanly on
     SIGTERM (on Windows, where there is no SIGTERM, being terminated is enough)."""
@@ -42,13 +54,7 @@ def desktop_app_starts_and_quits(binary: Path, home: Path) -> list[str]:
     proc = subprocess.Popen(
         [str(binary)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 90
-    seen = []
-    for line in proc.stderr:
-        seen.append(line)
-        if "Service started" in line or time.monotonic() > deadline:
-            break
+    seen = _lines_until_started(proc)
     started = any("Service started" in line for line in seen)
     if sys.platform == "win32":
         proc.terminate()
@@ -85,13 +91,7 @@ def service_starts_and_stops(binary: Path, home: Path) -> list[str]:
         text=True,
         creationflags=flags,
     )
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 90
-    seen = []
-    for line in proc.stderr:
-        seen.append(line)
-        if "Service started" in line or time.monotonic() > deadline:
-            break
+    seen = _lines_until_started(proc)
     proc.send_signal(signal.CTRL_BREAK_EVENT if windows else signal.SIGTERM)  # type: ignore[attr-defined]
     try:
         _, rest = proc.communicate(timeout=60)

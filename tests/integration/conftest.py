@@ -159,7 +159,8 @@ def cli_env(secret_service: SecretService, vpshealth_home: Path) -> dict[str, st
     """The environment for `vpshealth` subprocesses: the test keyring, a fresh
     VPSHEALTH_HOME, timeouts short enough for tests, and CPU/memory/disk thresholds out of
     reach, so that a busy test machine never changes a host's state (thresholds have unit
-    tests)."""
+    tests). A keyring daemon that died in an earlier test is started again first."""
+    secret_service.revive()
     return {
         **secret_service.env,
         "VPSHEALTH_HOME": str(vpshealth_home),

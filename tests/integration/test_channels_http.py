@@ -16,6 +16,7 @@ import pytest
 
 from tests.integration.support.cli import RunCli
 from tests.integration.support.http_recorder import HttpRecorder
+from tests.integration.support.secret_service import SecretService
 from tests.integration.support.service import start_service, stop_service, wait_for
 from tests.unit.email_helpers import make_notification
 
@@ -114,7 +115,10 @@ def test_a_bad_url_is_exit_2_naming_the_channel_and_saves_nothing(
 
 
 def test_a_channel_that_is_down_delivers_once_after_retries_and_a_sigkill(
-    run_cli: RunCli, cli_env: dict[str, str], vpshealth_home: Path
+    run_cli: RunCli,
+    cli_env: dict[str, str],
+    vpshealth_home: Path,
+    secret_service: SecretService,
 ) -> None:
     down = HttpRecorder()  # not started: the port refuses connections
     added = run_cli(
@@ -142,6 +146,7 @@ def test_a_channel_that_is_down_delivers_once_after_retries_and_a_sigkill(
     finally:
         first.kill()  # SIGKILL, by the PID we started
         first.communicate(timeout=30)
+    secret_service.revive()  # a client killed mid-request can make gnome-keyring abort
 
     down.start()
     try:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.support.cli import RunCli
+from tests.integration.support.secret_service import SecretService
 from tests.integration.support.service import (
     good_checks,
     start_service,
@@ -114,7 +115,11 @@ def env(cli_env: dict[str, str]) -> dict[str, str]:
 
 
 def test_a_queued_e_mail_survives_sigkill_of_the_service(
-    smtp_server: SmtpServerFactory, run_cli: RunCli, env: dict[str, str], vpshealth_home: Path
+    smtp_server: SmtpServerFactory,
+    run_cli: RunCli,
+    env: dict[str, str],
+    vpshealth_home: Path,
+    secret_service: SecretService,
 ) -> None:
     server = smtp_server()
     configure(run_cli, env, server, "--security", "none", "--batch-seconds", "0")
@@ -131,6 +136,7 @@ def test_a_queued_e_mail_survives_sigkill_of_the_service(
     finally:
         first.kill()  # SIGKILL, by the PID we started
         first.communicate(timeout=30)
+    secret_service.revive()  # a client killed mid-request can make gnome-keyring abort
     assert server.messages == []
 
     server.start()

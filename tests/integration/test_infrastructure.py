@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -196,6 +197,28 @@ def test_secret_service_round_trip(secret_service: SecretService) -> None:
     assert result.stdout.splitlines() == ["keyring.backends.SecretService", "pa55 word", "None"]
     # Secrets are stored under the temporary HOME, never in the real one.
     assert list((secret_service.home / ".local/share/keyrings").glob("*.keyring"))
+
+
+def test_a_keyring_daemon_that_died_is_revived_with_what_it_stored(tmp_path: Path) -> None:
+    service = SecretService.start(tmp_path)
+    try:
+        env = service.env
+        stored = _run_python(
+            'import keyring; keyring.set_password("vpshealth-infra-test", "bob", "kept")', env
+        )
+        assert stored.returncode == 0, stored.stderr
+        assert service.revive() is False, "a running daemon is left alone"
+        before = service.keyring_pid
+        os.kill(before, signal.SIGKILL)  # the daemon this test started, by its PID
+        service._keyring.wait(timeout=10)
+        assert service.revive() is True
+        assert service.keyring_pid != before
+        read = _run_python(
+            'import keyring; print(keyring.get_password("vpshealth-infra-test", "bob"))', env
+        )
+        assert (read.returncode, read.stdout.strip()) == (0, "kept"), read.stderr
+    finally:
+        service.close()
 
 
 def test_no_keyring_env_raises_no_keyring_error(no_keyring_env: dict[str, str]) -> None:

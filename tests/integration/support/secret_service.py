@@ -7,6 +7,7 @@ and HOME / XDG_* point into the temporary directory.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -24,6 +25,8 @@ DBUS_DAEMON = "dbus-daemon"
 GNOME_KEYRING_DAEMON = "gnome-keyring-daemon"
 SECRETS_BUS_NAME = "org.freedesktop.secrets"
 SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
+
+log = logging.getLogger(__name__)
 
 # Environment variables that would make a child talk to the real session / agent.
 _STRIP_VARS = (
@@ -142,20 +145,7 @@ class SecretService:
             raise SecretServiceError(f"dbus-daemon printed no address:\n{log_tail(log_path)}")
         env["DBUS_SESSION_BUS_ADDRESS"] = address
 
-        # --foreground: the daemon stays our child, so its PID is the Popen's PID (without
-        # it, gnome-keyring-daemon forks and the PID we know is gone).
-        with open(log_path, "ab") as log:
-            keyring_proc = subprocess.Popen(
-                [GNOME_KEYRING_DAEMON, "--foreground", "--unlock", "--components=secrets"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                env=env,
-            )
-        assert keyring_proc.stdin is not None
-        with keyring_proc.stdin:  # --unlock reads the login keyring's password until EOF
-            keyring_proc.stdin.write(password.encode())
-
+        keyring_proc = _start_keyring_daemon(env, log_path, password)
         service = cls(
             bus_address=address,
             home=home,
@@ -174,6 +164,24 @@ class SecretService:
             service.close()
             raise
         return service
+
+    def revive(self, timeout: float = 15.0) -> bool:
+        """Start gnome-keyring-daemon again on the same bus if it has died; True if it had.
+
+        gnome-keyring 42 aborts on a GLib assertion (``gkd_secret_service_get_pkcs11_session:
+        assertion 'client' failed``) when a client vanishes in the middle of a request, as a
+        service SIGKILLed by a test may. Its keyring file is in ``home``, so what was stored
+        is there again after the restart."""
+        if self._keyring.poll() is None:
+            return False
+        log.warning(
+            "gnome-keyring-daemon (PID %d) exited with %s; starting it again:\n%s",
+            self.keyring_pid, self._keyring.returncode, log_tail(self.log_path),
+        )  # fmt: skip
+        self._keyring = _start_keyring_daemon(self._env, self.log_path, self.password)
+        self.keyring_pid = self._keyring.pid
+        self._wait_for_name(timeout)
+        return True
 
     def _wait_for_name(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -221,3 +229,22 @@ class SecretService:
             stop_process(self._keyring)
         finally:
             stop_process(self._dbus)
+
+
+def _start_keyring_daemon(
+    env: dict[str, str], log_path: Path, password: str
+) -> subprocess.Popen[bytes]:
+    # --foreground: the daemon stays our child, so its PID is the Popen's PID (without it,
+    # gnome-keyring-daemon forks and the PID we know is gone).
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [GNOME_KEYRING_DAEMON, "--foreground", "--unlock", "--components=secrets"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env=env,
+        )
+    assert proc.stdin is not None
+    with proc.stdin:  # --unlock reads the login keyring's password until EOF
+        proc.stdin.write(password.encode())
+    return proc
