@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from vpshealth.clock import Clock, SystemClock
 from vpshealth.store.database import open_database
-from vpshealth.sync.catch_up import CatchUpReport
+from vpshealth.sync.catch_up import CatchUpReport, NodeTokenRefused
 from vpshealth.sync.follower import Follower
 
 
@@ -103,6 +103,28 @@ async def test_a_gap_or_a_closed_stream_catches_up_and_subscribes_again(
         assert "the node closed its live stream; trying again in 1 s" in caplog.text
         assert follower.status.connected
         assert follower.status.last_error is None  # cleared once subscribed again
+    finally:
+        task.cancel()
+        copy.dispose()
+
+
+async def test_a_refused_token_is_in_the_status_and_tried_again_later(tmp_path: Path) -> None:
+    node = FakeNode()
+    copy = open_database(tmp_path / "copy.sqlite3")
+
+    async def refused(_client: httpx.AsyncClient, _copy: Engine, _clock: Clock) -> CatchUpReport:
+        node.catch_ups += 1
+        raise NodeTokenRefused("the token was revoked or is wrong: vpshealth node connect again")
+
+    follower = Follower(node.client, copy, SystemClock(), stream=node.stream, catch_up=refused)
+    task = asyncio.create_task(follower.run())
+    try:
+        await until(lambda: follower.status.last_error is not None)
+        assert "vpshealth node connect again" in (follower.status.last_error or "")
+        assert not follower.status.connected
+        assert follower.status.lag_seconds(0) is None  # never synced
+        assert node.feeds == []  # no subscription without a catch-up
+        await until(lambda: node.catch_ups == 2, 3)  # after a second
     finally:
         task.cancel()
         copy.dispose()

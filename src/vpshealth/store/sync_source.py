@@ -9,9 +9,12 @@ import json
 import logging
 import sqlite3
 import uuid
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, or_, select
@@ -27,7 +30,6 @@ from vpshealth.store.schema import (
     rollups,
     rules,
     sample_chunks,
-    samples,
     series,
     settings,
     silences,
@@ -188,6 +190,13 @@ class SyncSource:
         return sync_blocks.encode(page)
 
 
+# The ids of a page go in as one JSON array parameter (as in compaction.py).
+_RAW_ROWS = (
+    "SELECT series_id, ts, value FROM samples "
+    "WHERE series_id IN (SELECT value FROM json_each(?)) AND ts >= ? ORDER BY series_id, ts"
+)
+
+
 def _history_blocks(conn: Connection, ids: Sequence[int], since: int) -> list[sync_blocks.Block]:
     blocks: list[sync_blocks.Block] = []
     raw_from: dict[int, int] = {}
@@ -209,20 +218,21 @@ def _history_blocks(conn: Connection, ids: Sequence[int], since: int) -> list[sy
             )
         )
     lowest = min([since + 1, *raw_from.values()])
-    points: dict[int, dict[int, float]] = {}
-    found = conn.execute(
-        select(samples.c.series_id, samples.c.ts, samples.c.value).where(
-            one_of(samples.c.series_id, ids), samples.c.ts >= lowest
-        )
-    )
-    for series_id, ts, value in found:
-        points.setdefault(series_id, {})[ts] = value
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    rows = driver.execute(_RAW_ROWS, (json.dumps(list(ids)), lowest)).fetchall()
+    raw: dict[int, tuple[list[int], list[float]]] = {}
+    for series_id, group in groupby(rows, key=itemgetter(0)):
+        _, times, found = zip(*group, strict=True)
+        raw[series_id] = (list(times), list(found))
     for series_id, staged in read_staged(conn, ids, lowest).items():
-        points.setdefault(series_id, {}).update(staged)
-    for series_id in sorted(points):
-        start = min(since + 1, raw_from.get(series_id, since + 1))
-        kept = sorted((ts, v) for ts, v in points[series_id].items() if ts >= start)
-        blocks.extend(_raw_blocks(series_id, kept))
+        merged = dict(zip(*raw.get(series_id, ([], [])), strict=True))
+        merged.update(staged)  # a staged row and a moved one at the same time: the same sample
+        raw[series_id] = (sorted(merged), [merged[ts] for ts in sorted(merged)])
+    for series_id in sorted(raw):
+        timestamps, values = raw[series_id]
+        first = bisect_left(timestamps, min(since + 1, raw_from.get(series_id, since + 1)))
+        blocks.extend(_raw_blocks(series_id, timestamps[first:], values[first:]))
     rolled = conn.execute(
         select(rollups)
         .where(one_of(rollups.c.series_id, ids), rollups.c.end_ts + rollups.c.resolution > since)
@@ -242,11 +252,13 @@ def _history_blocks(conn: Connection, ids: Sequence[int], since: int) -> list[sy
     return blocks
 
 
-def _raw_blocks(series_id: int, points: list[tuple[int, float]]) -> Iterator[sync_blocks.RawBlock]:
-    for start in range(0, len(points), chunk_codec.MAX_SAMPLES):
-        part = points[start : start + chunk_codec.MAX_SAMPLES]
+def _raw_blocks(
+    series_id: int, timestamps: list[int], values: list[float]
+) -> Iterator[sync_blocks.RawBlock]:
+    for start in range(0, len(timestamps), chunk_codec.MAX_SAMPLES):
+        end = start + chunk_codec.MAX_SAMPLES
         try:
-            codec, data = chunk_codec.encode([ts for ts, _ in part], [v for _, v in part])
+            codec, data = chunk_codec.encode(timestamps[start:end], values[start:end])
         except ValueError as exc:
             log.warning("Sync: left out samples of series %d: %s", series_id, exc)
             continue

@@ -113,26 +113,23 @@ class Follower:
         self._debounce = debounce
         self.status = FollowerStatus()
         self._rings = 0
+        self._retry = FIRST_RETRY_SECONDS
 
     async def run(self) -> None:
         """Until cancelled: catch up, follow, and after a failure try again with a growing
         pause (the status says what failed)."""
-        retry = FIRST_RETRY_SECONDS
         while True:
             try:
                 await self._session()
-                retry = FIRST_RETRY_SECONDS
             except StreamGap as gap:
                 log.info("Sync: %s; catching up again", gap)
-                retry = FIRST_RETRY_SECONDS
-                continue
             except (NodeSyncError, OSError, WebSocketException, httpx.HTTPError) as exc:
                 self.status.last_error = str(exc) or type(exc).__name__
-                log.warning("Sync: %s; trying again in %.0f s", self.status.last_error, retry)
+                log.warning("Sync: %s; trying again in %.0f s", self.status.last_error, self._retry)
             finally:
                 self.status.connected = False
-            await self._clock.sleep(retry)
-            retry = min(MAX_RETRY_SECONDS, retry * 2)
+            await self._clock.sleep(self._retry)
+            self._retry = min(MAX_RETRY_SECONDS, self._retry * 2)
 
     async def _session(self) -> None:
         async with self._client_factory() as client:
@@ -140,6 +137,7 @@ class Follower:
             async with self._stream(client, report.live_seq) as messages:
                 self.status.connected = True
                 self.status.last_error = None
+                self._retry = FIRST_RETRY_SECONDS
                 rung = asyncio.Event()
                 listening = asyncio.ensure_future(self._listen(messages, rung))
                 try:
