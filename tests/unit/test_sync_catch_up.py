@@ -18,7 +18,7 @@ from tests.unit.fake_clock import FakeClock
 from tests.unit.test_store import make_metrics
 from vpshealth.api.app import create_app
 from vpshealth.app import Core, build_core
-from vpshealth.config import Settings
+from vpshealth.config import Paths, Settings
 from vpshealth.domain.health import CheckResult, HostState, Problem
 from vpshealth.domain.hosts import Host
 from vpshealth.engine.status import EngineStatus
@@ -28,7 +28,7 @@ from vpshealth.store.database import open_database
 from vpshealth.store.rollups import Rollups
 from vpshealth.store.schema import hosts, incidents, sample_chunks, samples
 from vpshealth.sync.catch_up import NodeTokenRefused, NodeUnreachable, catch_up
-from vpshealth.sync.replica import Replica, StatePage
+from vpshealth.sync.replica import Replica, StatePage, open_copy
 
 HOUR = 3600
 START = 1_800_000_000 - 1_800_000_000 % HOUR
@@ -245,3 +245,19 @@ async def test_a_late_row_in_an_hour_already_folded_reaches_the_copy_and_stays(
 
     assert (series_id, late, 42.0) in samples_of(copy)
     assert differences(node.engine, copy) == []
+
+
+async def test_the_copy_is_its_own_file_in_the_data_folder(
+    node: Core, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    paths = Paths.from_settings(Settings(home=tmp_path / "desktop"))
+    paths.ensure()
+    copy = open_copy(paths)
+    try:
+        await catch_up(client, copy, FakeClock(NOW))
+        assert differences(node.engine, copy) == []
+    finally:
+        copy.dispose()
+    assert paths.node_copy_file == paths.data_dir / "node-copy.sqlite3"
+    assert paths.node_copy_file.exists()
+    assert not paths.database.exists()  # the desktop's own database is another file

@@ -19,7 +19,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from vpshealth.config import Paths
 from vpshealth.store import chunk_codec
+from vpshealth.store.database import open_database
 from vpshealth.store.schema import (
     containers,
     events,
@@ -66,6 +68,12 @@ _UPSERT_ROLLUP = (
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, resolution, start_ts) DO UPDATE SET "
     "end_ts = excluded.end_ts, count = excluded.count, data = excluded.data"
 )
+
+
+def open_copy(paths: Paths) -> Engine:
+    """The desktop's copy of its node (``Paths.node_copy_file``), created and migrated like
+    any database of VPS Health (a copy taken before a migration goes to the backups)."""
+    return open_database(paths.node_copy_file, backup_dir=paths.backup_dir)
 
 
 class SyncPageError(ValueError):
