@@ -53,6 +53,7 @@ from vpshealth.secrets.secret_folder import read_secret_file
 from vpshealth.store.api_token_repository import ApiTokenRepository
 from vpshealth.store.channel_repository import ChannelRepository
 from vpshealth.store.database import open_database, open_reader
+from vpshealth.store.sync_source import SyncSource
 
 if TYPE_CHECKING:
     from vpshealth.api.context import ApiContext
@@ -316,6 +317,7 @@ class Core:
             read_secret=functools.partial(
                 read_secret_file, environ=os.environ, folder=self.settings.secrets_dir
             ),
+            sync=SyncSource(reader),
         )
 
     async def _check_named(self, name: str) -> CheckResult:

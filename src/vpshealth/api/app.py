@@ -18,6 +18,7 @@ from vpshealth.api import (
     rule_routes,
     settings_routes,
     silence_routes,
+    sync_routes,
 )
 from vpshealth.api.auth import FailedLogins
 from vpshealth.api.context import ApiContext
@@ -51,6 +52,7 @@ def create_app(context: ApiContext) -> FastAPI:
         rule_routes,
         settings_routes,
         channel_routes,
+        sync_routes,
     ):
         app.include_router(routes.router)
     app.include_router(metrics_routes.router)

@@ -19,6 +19,7 @@ from vpshealth.read_model.reader import ReadModel
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.live_log import LiveLog
 from vpshealth.store.rule_repository import RuleRepository
+from vpshealth.store.sync_source import SyncSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,8 @@ class ApiContext:
     """What the write routes call (``Core.operations``); blocking: call off the loop."""
     read_secret: Callable[[str], str] | None = None
     """The text of a secret file of the node by its name (``read_secret_file``); blocking."""
+    sync: SyncSource | None = None
+    """What a desktop's copy catches up from (``/api/v1/sync``); blocking: call off the loop."""
 
 
 def api_context(connection: HTTPConnection) -> ApiContext:
