@@ -29,11 +29,15 @@ from tests.integration.support.smtp import make_certificates
 from tests.integration.support.ssh_agent import ssh_agent
 from tests.integration.support.sshd import SshServer
 from tests.unit.operations_support import MemoryKeyring
+from vpshealth.clock import SystemClock
+from vpshealth.config import Paths, Settings
 from vpshealth.domain.hosts import AuthMethod
 from vpshealth.secrets import SecretStore
+from vpshealth.sync.catch_up import catch_up
 from vpshealth.sync.node_address import parse_node_address
 from vpshealth.sync.node_link import NodeLink
 from vpshealth.sync.node_session import NodeError, NodeProblem
+from vpshealth.sync.replica import open_copy
 from vpshealth.sync.tunnel import open_node_session
 
 pytestmark = pytest.mark.integration
@@ -405,3 +409,38 @@ def test_an_encrypted_login_key_and_its_passphrase_go_to_the_keyring(
         status = run_cli("node", "status", env=desktop_env)  # the passphrase from the keyring
         assert status.returncode == 0, status.stdout
     assert "node pass phrase" not in "\n".join(settings_of(desktop_env).values())
+
+
+async def test_a_catch_up_through_the_tunnel_shows_in_node_status(
+    run_cli: RunCli, cli_env: dict[str, str], desktop_env: dict[str, str], ssh_server: SshServer
+) -> None:
+    """The link made by `node connect`, the sync engine's catch-up through a session on it,
+    and `node status` reading the copy's last sync."""
+    secrets = SecretStore(MemoryKeyring())
+    with api_node(cli_env) as node:
+        port = api_port(node.url)
+        assert ssh_connect(run_cli, desktop_env, ssh_server, port, node.token).returncode == 0
+        address = parse_node_address(f"ssh://{ssh_server.user}@127.0.0.1:{ssh_server.port}", port)
+        link = NodeLink(
+            address,
+            "node-token/t",
+            0,
+            host_key=ssh_server.host_public_key,
+            auth=AuthMethod.KEY,
+            key_ref="ssh-key/k",
+        )
+        secrets.put("node-token/t", node.token)
+        secrets.put("ssh-key/k", ssh_server.client_key_path.read_text())
+        copy = open_copy(Paths.from_settings(Settings(home=Path(desktop_env["VPSHEALTH_HOME"]))))
+        try:
+            async with open_node_session(link, secrets) as session:
+                await catch_up(session.client, copy, SystemClock())
+        finally:
+            copy.dispose()
+        status = await asyncio.to_thread(run_cli, "node", "status", "--json", env=desktop_env)
+    shown = json.loads(status.stdout)
+    assert status.returncode == 0, status.stderr
+    assert shown["answers"] is True
+    assert shown["last_synced_at"] is not None
+    assert shown["lag_seconds"] < 60
+    assert shown["live_seq"] >= 0
