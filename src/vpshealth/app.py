@@ -336,7 +336,7 @@ def node_link_operations(core: Core) -> NodeLinkOperations:
         NodeLinkStore(core.stored_settings),
         core.secrets,
         core.clock,
-        core.paths.node_copy_file,
+        core.paths,
         options,
     )
 

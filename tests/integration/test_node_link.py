@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sqlite3
 import ssl
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -444,3 +446,64 @@ async def test_a_catch_up_through_the_tunnel_shows_in_node_status(
     assert shown["last_synced_at"] is not None
     assert shown["lag_seconds"] < 60
     assert shown["live_seq"] >= 0
+
+
+def copy_hosts(env: dict[str, str]) -> list[str]:
+    conn = sqlite3.connect(Path(env["VPSHEALTH_HOME"]) / "data" / "node-copy.sqlite3")
+    try:
+        return [name for (name,) in conn.execute("SELECT name FROM hosts ORDER BY name")]
+    finally:
+        conn.close()
+
+
+def test_node_sync_then_follow_keep_the_copy_up_to_date(
+    run_cli: RunCli, cli_env: dict[str, str], desktop_env: dict[str, str], ssh_server: SshServer
+) -> None:
+    """`node sync` catches the copy up through the tunnel; `node follow` (a real process)
+    brings a host added on the node into the copy, and stops on SIGINT."""
+    not_yet = run_cli("node", "sync", env=desktop_env)
+    assert not_yet.returncode == 2
+    assert not_yet.stderr.startswith("vpshealth: This computer is not connected to a node")
+    with api_node(cli_env) as node:
+        port = api_port(node.url)
+        assert ssh_connect(run_cli, desktop_env, ssh_server, port, node.token).returncode == 0
+        synced = run_cli("node", "sync", "--json", env=desktop_env)
+        assert synced.returncode == 0, synced.stderr
+        report = json.loads(synced.stdout)
+        assert report["bytes_received"] > 0
+        assert report["started_over"] is False
+        assert copy_hosts(desktop_env) == ["localhost"]
+        again = run_cli("node", "sync", env=desktop_env)
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.startswith("Caught up with the node in ")
+
+        before = synced_at(desktop_env)
+        follow = subprocess.Popen(
+            [sys.executable, "-m", "vpshealth", "node", "follow"],
+            env=desktop_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            wait_for("the follower's catch-up", lambda: synced_at(desktop_env) != before, 30)
+            added = run_cli(
+                "host", "add", "web9", "--address", ssh_server.host, "--port",
+                str(ssh_server.port), "--user", ssh_server.user, "--key-file",
+                str(ssh_server.client_key_path), "--trust-host-key", env=cli_env,
+            )  # fmt: skip
+            assert added.returncode == 0, added.stderr
+            wait_for("web9 in the copy", lambda: "web9" in copy_hosts(desktop_env), 30)
+        finally:
+            follow.send_signal(signal.SIGINT)  # the process this test started
+            _, err = follow.communicate(timeout=30)
+        assert follow.returncode == 130, err
+        assert "Traceback" not in err
+        status = run_cli("node", "status", "--json", env=desktop_env)
+        assert json.loads(status.stdout)["last_synced_at"] is not None
+
+
+def synced_at(env: dict[str, str]) -> str | None:
+    conn = sqlite3.connect(Path(env["VPSHEALTH_HOME"]) / "data" / "node-copy.sqlite3")
+    try:
+        row = conn.execute("SELECT value FROM settings WHERE key = 'sync.synced_at'").fetchone()
+        return None if row is None else str(row[0])
+    finally:
+        conn.close()

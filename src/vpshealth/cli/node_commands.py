@@ -114,6 +114,24 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(handler=node_status)
 
+    sync = sub.add_parser(
+        "sync",
+        help="catch the local copy up with the node now",
+        description="Bring this computer's copy of what the node records (node-copy.sqlite3 "
+        "in the data folder) up to date, from where the last sync stopped: a cut-off sync "
+        "goes on from there. Exit 0 when done, 1 when the node cannot be reached or refuses.",
+    )
+    sync.add_argument("--json", action="store_true", help="print JSON")
+    sync.set_defaults(handler=sync_node)
+
+    follow = sub.add_parser(
+        "follow",
+        help="keep the local copy in sync until Ctrl-C",
+        description="Catch up, then follow the node's live stream and catch up after each "
+        "change. A lost node is tried again with a growing pause, up to 30 s.",
+    )
+    follow.set_defaults(handler=follow_node, console_info=True)
+
     disconnect = sub.add_parser(
         "disconnect",
         help="forget the node and delete its token and key from the keyring",
@@ -243,6 +261,37 @@ def node_status(ctx: CliContext, args: argparse.Namespace) -> int:
     lag = _lag(status)
     print(f"Lag:        {output.duration(lag) if lag is not None else '-'}")
     return code
+
+
+def sync_node(ctx: CliContext, args: argparse.Namespace) -> int:
+    report = asyncio.run(ctx.core.operations.node.sync_now())
+    if args.json:
+        output.print_json(
+            {
+                "node_id": report.node_id,
+                "seconds": round(report.seconds, 3),
+                "bytes_received": report.bytes_received,
+                "state_pages": report.state_pages,
+                "history_pages": report.history_pages,
+                "live_seq": report.live_seq,
+                "started_over": report.started_over,
+            }
+        )
+        return EXIT_OK
+    if report.started_over:
+        print("The node is not the one this copy came from: the copy was started anew.")
+    print(
+        f"Caught up with the node in {report.seconds:.1f} s: "
+        f"{output.human_bytes(report.bytes_received)} received in "
+        f"{report.state_pages + report.history_pages} pages."
+    )
+    return EXIT_OK
+
+
+def follow_node(ctx: CliContext, args: argparse.Namespace) -> int:
+    print("Following the node; Ctrl-C stops.", flush=True)
+    asyncio.run(ctx.core.operations.node.follow())
+    return EXIT_OK
 
 
 def disconnect_node(ctx: CliContext, args: argparse.Namespace) -> int:

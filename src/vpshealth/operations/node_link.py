@@ -4,24 +4,31 @@ The node's token and SSH login key go to the secret store; the database keeps re
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from vpshealth.clock import Clock
 from vpshealth.collectors.ssh_keys import ClientCredentials
+from vpshealth.config import Paths
 from vpshealth.domain.hosts import AuthMethod
+from vpshealth.errors import InputError
 from vpshealth.operations.errors import NOTHING_SAVED, FieldError
 from vpshealth.operations.host_keys import accept, fetch_presented_key
 from vpshealth.operations.login_keys import NewKey, delete_key, store_key
 from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_reader
 from vpshealth.store.settings_repository import SettingsRepository
+from vpshealth.sync.catch_up import CatchUpReport, catch_up
+from vpshealth.sync.follower import Follower
 from vpshealth.sync.node_address import NodeAddress, parse_node_address
 from vpshealth.sync.node_link import NodeLink, NodeLinkStore, new_token_ref
 from vpshealth.sync.node_session import NodeError, NodeHealth, NodeProblem
+from vpshealth.sync.replica import open_copy
 from vpshealth.sync.tunnel import SessionOptions, open_node_session
 
 COPY_KEPT = "The local copy is kept."
@@ -71,13 +78,14 @@ class NodeLinkOperations:
         store: NodeLinkStore,
         secrets: SecretStore,
         clock: Clock,
-        copy_file: Path,
+        paths: Paths,
         options: SessionOptions,
     ) -> None:
         self._store = store
         self._secrets = secrets
         self._clock = clock
-        self._copy_file = copy_file
+        self._paths = paths
+        self._copy_file = paths.node_copy_file
         self._options = options
 
     @staticmethod
@@ -208,6 +216,46 @@ class NodeLinkOperations:
             live_seq=_whole(values.get("live_seq")),
         )
 
+    async def sync_now(self) -> CatchUpReport:
+        """Catch the local copy up with the linked node, once. Raises NotConnected without a
+        link, NodeError when the node cannot be reached, NodeSyncError when it refuses."""
+        link = await asyncio.to_thread(self._linked)
+        copy = await asyncio.to_thread(open_copy, self._paths)
+        try:
+            async with open_node_session(link, self._secrets, self._options) as session:
+                return await catch_up(session.client, copy, self._clock)
+        finally:
+            copy.dispose()
+
+    async def follow(self, started: Callable[[Follower], None] | None = None) -> None:
+        """Keep the local copy in sync until cancelled: catch up, then follow the node's live
+        stream; a lost node is tried again with a growing pause (``Follower.status`` says
+        what failed). ``started`` gets the follower, for its status."""
+        link = await asyncio.to_thread(self._linked)
+        copy = await asyncio.to_thread(open_copy, self._paths)
+
+        @asynccontextmanager
+        async def client() -> AsyncIterator[httpx.AsyncClient]:
+            async with open_node_session(link, self._secrets, self._options) as session:
+                yield session.client
+
+        follower = Follower(client, copy, self._clock)
+        if started is not None:
+            started(follower)
+        try:
+            await follower.run()
+        finally:
+            copy.dispose()
+
+    def _linked(self) -> NodeLink:
+        link = self._store.load()
+        if link is None:
+            raise NotConnected(
+                "This computer is not connected to a node; connect it with `vpshealth node "
+                "connect ADDRESS --token-stdin` first."
+            )
+        return link
+
     def disconnect(self) -> NodeLink | None:
         """Blocking: forget the link and delete its token and login key from the secret
         store. The local copy stays. Returns what was forgotten (None: no link)."""
@@ -221,6 +269,10 @@ class NodeLinkOperations:
     def _delete_secrets(self, link: NodeLink) -> None:
         self._secrets.delete(link.token_ref)
         delete_key(self._secrets, link.key_ref)
+
+
+class NotConnected(InputError):
+    """No node is linked to this computer."""
 
 
 def _checked_token(token: str) -> str:

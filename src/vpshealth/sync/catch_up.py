@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import Engine
 
 from vpshealth.clock import Clock
-from vpshealth.errors import VpsHealthError
+from vpshealth.errors import EXIT_NOT_OK, VpsHealthError
 from vpshealth.store import sync_blocks
 from vpshealth.sync.replica import Cursor, Replica, StatePage, SyncPageError
 
@@ -30,6 +30,8 @@ HISTORY_PATH = "/api/v1/sync/history"
 
 class NodeSyncError(VpsHealthError):
     """The node could not be caught up with; the message says why and what to do."""
+
+    exit_code = EXIT_NOT_OK
 
 
 class NodeTokenRefused(NodeSyncError):

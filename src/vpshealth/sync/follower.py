@@ -23,6 +23,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 
 from vpshealth.clock import Clock
 from vpshealth.sync.catch_up import CatchUpReport, NodeSyncError, NodeTokenRefused, catch_up
+from vpshealth.sync.node_session import NodeError
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ class Follower:
                 await self._session()
             except StreamGap as gap:
                 log.info("Sync: %s; catching up again", gap)
-            except (NodeSyncError, OSError, WebSocketException, httpx.HTTPError) as exc:
+            except (NodeSyncError, NodeError, OSError, WebSocketException, httpx.HTTPError) as exc:
                 self.status.last_error = str(exc) or type(exc).__name__
                 log.warning("Sync: %s; trying again in %.0f s", self.status.last_error, self._retry)
             finally:
