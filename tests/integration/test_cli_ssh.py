@@ -175,6 +175,7 @@ def test_generated_key_prints_the_authorized_keys_line(
     assert data["hosts"][0]["metrics"] is not None
 
 
+@pytest.mark.posix_only  # the test's ssh-agent listens on a Unix socket (Windows: a named pipe)
 def test_a_host_logs_in_with_the_ssh_agent(
     run_cli: RunCli, env: dict[str, str], ssh_server: SshServer, tmp_path: Path
 ) -> None:
