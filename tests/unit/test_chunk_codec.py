@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from vpshealth.store import chunk_codec
 from vpshealth.store.chunk_codec import CODEC_FLOAT, CODEC_SCALED_INT, decode, encode
+from vpshealth.store.varints import svarint, uvarint
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -265,7 +266,7 @@ def decode_or_value_error(codec: int, blob: bytes) -> None:
 
 
 def blob_header(count: int) -> bytes:
-    return bytes([chunk_codec.FORMAT_VERSION]) + chunk_codec._uvarint(count)
+    return bytes([chunk_codec.FORMAT_VERSION]) + uvarint(count)
 
 
 def with_payload(count: int, payload: bytes) -> bytes:
@@ -274,7 +275,7 @@ def with_payload(count: int, payload: bytes) -> bytes:
 
 
 # Timestamp column of [2, 3]: order 1, width 1, first 2, step 1, one difference of 1.
-TWO_TIMESTAMPS = bytes([4, chunk_codec._svarint(2)[0], chunk_codec._svarint(1)[0], 1])
+TWO_TIMESTAMPS = bytes([4, svarint(2)[0], svarint(1)[0], 1])
 
 
 @pytest.mark.parametrize("codec", [0, 3, -1, 255])
@@ -302,8 +303,8 @@ def test_every_truncation_and_extension_raises_value_error(codec_blob: tuple[int
         b"\x02\x01",  # unknown version
         bytes([1, 0]) + zlib.compress(b""),  # zero samples
         bytes([1]) + b"\xff" * 12,  # overlong count varint
-        bytes([1]) + chunk_codec._uvarint(2**60) + zlib.compress(b"\0" * 10),
-        bytes([1]) + chunk_codec._uvarint(chunk_codec.MAX_SAMPLES) + zlib.compress(b"\x04"),
+        bytes([1]) + uvarint(2**60) + zlib.compress(b"\0" * 10),
+        bytes([1]) + uvarint(chunk_codec.MAX_SAMPLES) + zlib.compress(b"\x04"),
         with_payload(3, b""),
         with_payload(3, b"\x0c\x00\x00\x00"),  # order 3
         with_payload(1, b"\x08\x00\x00\x00\x01"),  # order 2 needs two samples
@@ -335,7 +336,7 @@ def test_forged_count_is_capped_by_max_samples() -> None:
 
 def test_float_bit_patterns_beyond_int64_raise_value_error() -> None:
     # A FLOAT_BITS column whose deltas add up past the int64 range.
-    column = bytes([4 | 3]) + chunk_codec._svarint(INT64_MAX) + chunk_codec._svarint(2)
+    column = bytes([4 | 3]) + svarint(INT64_MAX) + svarint(2)
     payload = (
         TWO_TIMESTAMPS + bytes([chunk_codec.FLOAT_BITS]) + column + struct.pack("<q", INT64_MAX)
     )

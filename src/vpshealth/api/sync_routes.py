@@ -15,7 +15,6 @@ from vpshealth.api.errors import ERROR_RESPONSES, Problem
 from vpshealth.api.json_bytes import json_bytes
 from vpshealth.api.sync_models import SyncState
 from vpshealth.store.database import SCHEMA_HEAD
-from vpshealth.store.sync_source import SyncSource
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"], responses=ERROR_RESPONSES)
 
@@ -34,10 +33,6 @@ Since = Annotated[
     int | None,
     Query(ge=0, le=1 << 40, description="Unix seconds; changes at or after it (none: all)"),
 ]
-
-
-def _source(context: Context) -> SyncSource | None:
-    return context.sync
 
 
 def _not_served() -> Response:
@@ -70,7 +65,7 @@ def sync_state(
     same transaction: hosts, their status, containers, series, rules, silences and settings
     (whole tables), incidents open or changed since `since`, and events after
     `events_after`. Ask again with `events_after=next_events_after` while `more` is true."""
-    source = _source(context)
+    source = context.sync
     if source is None:
         return _not_served()
     snapshot = source.state(int(context.clock.now()), since, events_after, limit)
@@ -110,7 +105,7 @@ def sync_history(
     node's hourly chunks as stored, newer raw samples encoded the same way, and the 1-minute
     and 1-hour rollups. Paged by series id: ask again with `after_series` set to the
     header's `next_after_series` until it is null."""
-    source = _source(context)
+    source = context.sync
     if source is None:
         return _not_served()
     body = source.history(int(context.clock.now()), since, after_series, limit)

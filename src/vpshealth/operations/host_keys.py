@@ -99,3 +99,18 @@ def accept(
         line=presented.line,
         pinned=pinned,
     )
+
+
+def trusted_key_line(
+    name: str,
+    address: str,
+    port: int,
+    *,
+    timeout: float,
+    expected: str | None = None,
+    pinned: str | None = None,
+) -> str:
+    """Blocking: read the host key ``address`` presents and return the line to pin, as
+    ``accept`` decides it."""
+    presented = fetch_presented_key(name, address, port, timeout, pinned)
+    return accept(presented, expected, pinned, name=name, address=address, port=port)

@@ -17,7 +17,7 @@ from vpshealth.operations.errors import (
     NothingToChangeError,
 )
 from vpshealth.operations.host_fields import build_host
-from vpshealth.operations.host_keys import accept, fetch_presented_key
+from vpshealth.operations.host_keys import trusted_key_line
 from vpshealth.operations.login_keys import NewKey, delete_key, store_key
 from vpshealth.secrets import SecretStore
 from vpshealth.store.host_repository import HostRecord, HostRepository
@@ -73,9 +73,13 @@ class HostOperations:
     ) -> str:
         """Read the server's host key and return the line to pin. Raises HostKeyUnconfirmed
         (with the fingerprint to confirm), HostKeyRejected, HostUnreachable or FieldError."""
-        presented = fetch_presented_key(name, address, port, self._connect_timeout, pinned)
-        return accept(
-            presented, expected_fingerprint, pinned, name=name, address=address, port=port
+        return trusted_key_line(
+            name,
+            address,
+            port,
+            timeout=self._connect_timeout,
+            expected=expected_fingerprint,
+            pinned=pinned,
         )
 
     def add(self, fields: Mapping[str, Any], key: NewKey, host_key: str | None) -> HostRecord:

@@ -18,7 +18,7 @@ from vpshealth.config import Paths
 from vpshealth.domain.hosts import AuthMethod
 from vpshealth.errors import InputError
 from vpshealth.operations.errors import NOTHING_SAVED, FieldError
-from vpshealth.operations.host_keys import accept, fetch_presented_key
+from vpshealth.operations.host_keys import trusted_key_line
 from vpshealth.operations.login_keys import NewKey, delete_key, store_key
 from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_reader
@@ -111,9 +111,13 @@ class NodeLinkOperations:
     ) -> str:
         """Blocking: read the node's SSH host key and return the line to pin. Raises
         HostKeyUnconfirmed, HostKeyRejected, HostUnreachable or FieldError, as for servers."""
-        presented = fetch_presented_key(name, address, port, self._options.connect_timeout, pinned)
-        return accept(
-            presented, expected_fingerprint, pinned, name=name, address=address, port=port
+        return trusted_key_line(
+            name,
+            address,
+            port,
+            timeout=self._options.connect_timeout,
+            expected=expected_fingerprint,
+            pinned=pinned,
         )
 
     def pinned_host_key(self, address: NodeAddress) -> str | None:

@@ -43,6 +43,8 @@ from collections.abc import Iterable, Sequence
 from itertools import accumulate, compress, repeat
 from operator import add, lt, mul, ne, sub, truediv
 
+from vpshealth.store.varints import ByteReader, svarint, uvarint
+
 CODEC_SCALED_INT = 1
 CODEC_FLOAT = 2
 
@@ -65,7 +67,6 @@ _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
 # Timestamps within +-2**62 (seconds or milliseconds alike) have deltas that fit an int64.
 _TIMESTAMP_LIMIT = 1 << 62
-_MAX_VARINT_BYTES = 10
 _WIDTHS = (1, 2, 4, 8)
 _SIGNED_CODES = {
     width: next(code for code in "bhilq" if array(code).itemsize == width) for width in _WIDTHS
@@ -102,21 +103,21 @@ def encode(timestamps: Sequence[int], values: Sequence[float]) -> tuple[int, byt
         codec = CODEC_FLOAT
         value_columns = _float_columns(floats)
     payload = _deflate(_smallest(ts_columns) + _smallest(value_columns))
-    return codec, bytes([FORMAT_VERSION]) + _uvarint(len(ts)) + payload
+    return codec, bytes([FORMAT_VERSION]) + uvarint(len(ts)) + payload
 
 
 def decode(codec: int, blob: bytes) -> tuple[list[int], list[float]]:
     """Inverse of ``encode``. Raises ValueError (only) for an unknown codec or a bad blob."""
     if codec not in (CODEC_SCALED_INT, CODEC_FLOAT):
         raise ValueError(f"unknown chunk codec {codec}")
-    reader = _Reader(bytes(blob))
+    reader = ByteReader(bytes(blob), ValueError, "corrupt chunk")
     version = reader.byte()
     if version != FORMAT_VERSION:
         raise ValueError(f"unsupported chunk format version {version}")
     count = reader.uvarint()
     if not 1 <= count <= MAX_SAMPLES:
         raise ValueError(f"bad sample count {count}")
-    payload = _Reader(_decompress(reader.rest(), count))
+    payload = ByteReader(_decompress(reader.rest(), count), ValueError, "corrupt chunk")
     timestamps = _read_int_column(payload, count, increasing=True)
     if codec == CODEC_SCALED_INT:
         values = list(map(truediv, _read_int_column(payload, count), repeat(SCALE)))
@@ -256,21 +257,8 @@ def _byte_planes(data: bytes, width: int) -> list[bytes]:
     return [data[i::width] for i in range(width)]
 
 
-def _uvarint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _svarint(n: int) -> bytes:
-    return _uvarint(2 * n if n >= 0 else -2 * n - 1)
-
-
 def _svarints(numbers: list[int]) -> bytes:
-    return b"".join(map(_svarint, numbers))
+    return b"".join(map(svarint, numbers))
 
 
 # ---------------------------------------------------------------- columns: decoding
@@ -288,7 +276,7 @@ def _decompress(data: bytes, count: int) -> bytes:
     return payload
 
 
-def _read_int_column(reader: _Reader, count: int, *, increasing: bool = False) -> list[int]:
+def _read_int_column(reader: ByteReader, count: int, *, increasing: bool = False) -> list[int]:
     """Read one integer column; with ``increasing``, reject it unless strictly increasing."""
     flags = reader.byte()
     order, width = (flags >> 2) & 3, _WIDTHS[flags & 3]
@@ -331,7 +319,7 @@ def _arithmetic(first: int, delta: int, count: int) -> list[int]:
     return list(range(first, first + delta * count, delta))
 
 
-def _read_float_column(reader: _Reader, count: int) -> list[float]:
+def _read_float_column(reader: ByteReader, count: int) -> list[float]:
     kind = reader.byte()
     floats = array("d")
     if kind == FLOAT_RAW:
@@ -361,44 +349,6 @@ def _unshuffle(data: bytes, width: int) -> array[int]:
     if _BIG_ENDIAN:
         values.byteswap()
     return values
-
-
-class _Reader:
-    """Sequential reads from a byte string; running past the end raises ValueError."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self._pos = 0
-
-    def byte(self) -> int:
-        return self.take(1)[0]
-
-    def take(self, size: int) -> bytes:
-        end = self._pos + size
-        if end > len(self._data):
-            raise ValueError("corrupt chunk: truncated")
-        chunk = self._data[self._pos : end]
-        self._pos = end
-        return chunk
-
-    def rest(self) -> bytes:
-        return self.take(len(self._data) - self._pos)
-
-    def uvarint(self) -> int:
-        result = 0
-        for shift in range(0, 7 * _MAX_VARINT_BYTES, 7):
-            b = self.byte()
-            result |= (b & 0x7F) << shift
-            if b < 0x80:
-                return result
-        raise ValueError("corrupt chunk: varint too long")
-
-    def svarint(self) -> int:
-        z = self.uvarint()
-        return z >> 1 if z % 2 == 0 else -(z >> 1) - 1
-
-    def at_end(self) -> bool:
-        return self._pos == len(self._data)
 
 
 # ---------------------------------------------------------------- rollup blobs
@@ -467,7 +417,7 @@ def encode_rollup(
         raise ValueError("rollup column out of range")
     parts = [part for candidates in head + columns for part in _smallest(candidates)]
     payload = _deflate([*parts, places])
-    return bytes([FORMAT_VERSION]) + _uvarint(n) + bytes([kind]) + payload
+    return bytes([FORMAT_VERSION]) + uvarint(n) + bytes([kind]) + payload
 
 
 def decode_rollup(
@@ -475,7 +425,7 @@ def decode_rollup(
 ) -> tuple[list[int], list[int], list[float], list[float], list[float]]:
     """Inverse of ``encode_rollup``: (timestamps, counts, min, avg, max). Raises ValueError
     (only) for a bad blob."""
-    reader = _Reader(bytes(blob))
+    reader = ByteReader(bytes(blob), ValueError, "corrupt chunk")
     version = reader.byte()
     if version != FORMAT_VERSION:
         raise ValueError(f"unsupported rollup format version {version}")
@@ -485,7 +435,7 @@ def decode_rollup(
     kind = reader.byte()
     if kind not in (ROLLUP_SCALED_INT, ROLLUP_FLOAT):
         raise ValueError(f"unknown rollup kind {kind}")
-    payload = _Reader(_decompress(reader.rest(), count * 4))
+    payload = ByteReader(_decompress(reader.rest(), count * 4), ValueError, "corrupt chunk")
     timestamps = _read_int_column(payload, count, increasing=True)
     sizes = _read_rollup_int_column(payload, count)
     if kind == ROLLUP_SCALED_INT:
@@ -515,7 +465,7 @@ def _rollup_int_columns(xs: list[int]) -> list[_Column]:
     return direct
 
 
-def _read_rollup_int_column(reader: _Reader, count: int) -> list[int]:
+def _read_rollup_int_column(reader: ByteReader, count: int) -> list[int]:
     mode = reader.byte()
     if mode == _DIRECT:
         return _read_int_column(reader, count)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from vpshealth.domain.containers import Severity
@@ -41,15 +41,20 @@ class SettingsRepository:
     def update(self, values: Mapping[str, Any], now: int) -> None:
         """Set several keys in one transaction; a value of None removes the key."""
         with self._engine.begin() as conn:
-            for key, value in values.items():
-                if value is None:
-                    conn.execute(delete(settings).where(settings.c.key == key))
-                    continue
-                encoded = json.dumps(value)
-                conn.execute(
-                    sqlite_insert(settings)
-                    .values(key=key, value=encoded, updated_at=now)
-                    .on_conflict_do_update(
-                        index_elements=["key"], set_={"value": encoded, "updated_at": now}
-                    )
-                )
+            put_settings(conn, values, now)
+
+
+def put_settings(conn: Connection, values: Mapping[str, Any], now: int) -> None:
+    """Set several keys within the caller's transaction; a value of None removes the key."""
+    for key, value in values.items():
+        if value is None:
+            conn.execute(delete(settings).where(settings.c.key == key))
+            continue
+        encoded = json.dumps(value)
+        conn.execute(
+            sqlite_insert(settings)
+            .values(key=key, value=encoded, updated_at=now)
+            .on_conflict_do_update(
+                index_elements=["key"], set_={"value": encoded, "updated_at": now}
+            )
+        )

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vpshealth.store.varints import ByteReader, svarint, uvarint
+
 MAGIC = b"VHSB"
 VERSION = 1
 MEDIA_TYPE = "application/vnd.vpshealth.sync-blocks"
@@ -33,7 +35,6 @@ MEDIA_TYPE = "application/vnd.vpshealth.sync-blocks"
 END, CHUNK, RAW, ROLLUP = 0, 1, 2, 3
 MAX_HEADER = 64 * 1024
 MAX_BLOB = 16 * 1024 * 1024
-_MAX_VARINT_BYTES = 10
 
 
 class SyncFormatError(ValueError):
@@ -97,11 +98,11 @@ def encode(page: HistoryPage) -> bytes:
     header = json.dumps(page.header(), separators=(",", ":")).encode()
     out = bytearray(MAGIC)
     out.append(VERSION)
-    out += _uvarint(len(header)) + header
+    out += uvarint(len(header)) + header
     for block in page.blocks:
         out += _encode_block(block)
     out.append(END)
-    out += _uvarint(len(page.blocks))
+    out += uvarint(len(page.blocks))
     return bytes(out)
 
 
@@ -120,12 +121,12 @@ def _framed(kind: int, series_id: int, fields: list[int], data: bytes) -> bytes:
         raise ValueError(f"a series id is not negative: {series_id}")
     if len(data) > MAX_BLOB:
         raise ValueError(f"a block of {len(data)} bytes is over {MAX_BLOB}")
-    parts = [bytes([kind]), _uvarint(series_id), *map(_svarint, fields), _uvarint(len(data))]
+    parts = [bytes([kind]), uvarint(series_id), *map(svarint, fields), uvarint(len(data))]
     return b"".join(parts) + bytes(data)
 
 
 def decode(body: bytes) -> HistoryPage:
-    reader = _Reader(bytes(body))
+    reader = ByteReader(bytes(body), SyncFormatError, "history page")
     if reader.take(len(MAGIC)) != MAGIC:
         raise SyncFormatError("not a VPS Health history page (bad magic)")
     version = reader.byte()
@@ -170,73 +171,21 @@ def _typed(header: dict[str, Any], key: str, kind: type) -> Any:
     return value
 
 
-def _decode_block(reader: _Reader, kind: int) -> Block:
+def _decode_block(reader: ByteReader, kind: int) -> Block:
     series_id = reader.uvarint()
     if kind == CHUNK:
         start, end, count, codec = (reader.svarint() for _ in range(4))
-        return ChunkBlock(series_id, start, end, count, codec, reader.blob())
+        return ChunkBlock(series_id, start, end, count, codec, _blob(reader))
     if kind == RAW:
-        return RawBlock(series_id, reader.svarint(), reader.blob())
+        return RawBlock(series_id, reader.svarint(), _blob(reader))
     if kind == ROLLUP:
         resolution, start, end, count = (reader.svarint() for _ in range(4))
-        return RollupBlock(series_id, resolution, start, end, count, reader.blob())
+        return RollupBlock(series_id, resolution, start, end, count, _blob(reader))
     raise SyncFormatError(f"unknown block kind {kind}")
 
 
-def _uvarint(value: int) -> bytes:
-    if value < 0:
-        raise ValueError(f"cannot encode {value} as an unsigned varint")
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _svarint(value: int) -> bytes:
-    if not -(1 << 63) <= value < (1 << 63):
-        raise ValueError(f"{value} is outside int64")
-    return _uvarint(value * 2 if value >= 0 else -value * 2 - 1)
-
-
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self._pos = 0
-
-    def byte(self) -> int:
-        return self.take(1)[0]
-
-    def take(self, size: int) -> bytes:
-        end = self._pos + size
-        if end > len(self._data):
-            raise SyncFormatError("history page is truncated")
-        chunk = self._data[self._pos : end]
-        self._pos = end
-        return chunk
-
-    def blob(self) -> bytes:
-        size = self.uvarint()
-        if size > MAX_BLOB:
-            raise SyncFormatError(f"a block of {size} bytes is too large")
-        return self.take(size)
-
-    def uvarint(self) -> int:
-        result = 0
-        for shift in range(0, 7 * _MAX_VARINT_BYTES, 7):
-            b = self.byte()
-            result |= (b & 0x7F) << shift
-            if b < 0x80:
-                return result
-        raise SyncFormatError("history page has a varint that is too long")
-
-    def svarint(self) -> int:
-        z = self.uvarint()
-        return z >> 1 if z % 2 == 0 else -(z >> 1) - 1
-
-    def at_end(self) -> bool:
-        return self._pos == len(self._data)
+def _blob(reader: ByteReader) -> bytes:
+    size = reader.uvarint()
+    if size > MAX_BLOB:
+        raise SyncFormatError(f"a block of {size} bytes is too large")
+    return reader.take(size)

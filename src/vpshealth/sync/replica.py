@@ -34,6 +34,7 @@ from vpshealth.store.schema import (
     silences,
     staged_samples,
 )
+from vpshealth.store.settings_repository import put_settings
 from vpshealth.store.sync_blocks import ChunkBlock, HistoryPage, RawBlock, RollupBlock
 from vpshealth.store.sync_source import FULL_TABLES
 
@@ -279,19 +280,7 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
 
 
 def _put(conn: Connection, values: Mapping[str, Any], now: float) -> None:
-    for name, value in values.items():
-        key = _KEYS[name]
-        if value is None:
-            conn.execute(delete(settings).where(settings.c.key == key))
-            continue
-        encoded = json.dumps(value)
-        conn.execute(
-            sqlite_insert(settings)
-            .values(key=key, value=encoded, updated_at=int(now))
-            .on_conflict_do_update(
-                index_elements=["key"], set_={"value": encoded, "updated_at": int(now)}
-            )
-        )
+    put_settings(conn, {_KEYS[name]: value for name, value in values.items()}, int(now))
 
 
 def _driver_cursor(conn: Connection) -> sqlite3.Cursor:
