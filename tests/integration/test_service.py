@@ -132,6 +132,7 @@ def test_sigint_stops_the_service_cleanly(env: dict[str, str], vpshealth_home: P
     proc = start_service(env)
     wait_for("the first check", lambda: collected(vpshealth_home, "localhost"), 30)
     os.kill(proc.pid, signal.SIGINT)
+    proc.wait(timeout=30)  # SIGINT alone must stop it; stop_service then sends nothing
     code, err = stop_service(proc)
     assert code == 0, err
     assert "Traceback" not in err
