@@ -23,7 +23,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 
 from vpshealth.clock import Clock
 from vpshealth.sync.catch_up import CatchUpReport, NodeSyncError, NodeTokenRefused, catch_up
-from vpshealth.sync.node_session import NodeError
+from vpshealth.sync.node_session import NodeError, NodeProblem
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,10 @@ class FollowerStatus:
     """When the oldest change not caught up yet was announced."""
     last_error: str | None = None
     catch_ups: int = 0
+    silent_since: float | None = None
+    """When the node stopped answering (None: it answers, or it was never reached)."""
+    problem: NodeProblem | None = None
+    """Why it does not answer: down, the network, the token refused ..."""
 
     def lag_seconds(self, now: float) -> float | None:
         """How far behind the node the copy may be; None before the first sync."""
