@@ -64,7 +64,7 @@ from vpshealth.store.hetzner_repository import HetznerRepository
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.host_repository import HostRecord, HostRepository
 from vpshealth.store.incident_repository import IncidentRepository
-from vpshealth.store.live_log import LiveLog
+from vpshealth.store.live_log import LiveLog, append_change
 from vpshealth.store.maintenance import Retention
 from vpshealth.store.notification_feed import NotificationFeed
 from vpshealth.store.results_writer import ResultsWriter
@@ -318,7 +318,11 @@ class Core:
                 read_secret_file, environ=os.environ, folder=self.settings.secrets_dir
             ),
             sync=SyncSource(reader),
+            changed=None if live is None else functools.partial(self._ring_change, live),
         )
+
+    def _ring_change(self, live: LiveHub) -> None:
+        live.publish(append_change(self.engine, self.clock.now()))
 
     async def _check_named(self, name: str) -> CheckResult:
         record = await asyncio.to_thread(self.hosts.get, name)
