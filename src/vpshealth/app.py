@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import os
 from collections.abc import Sequence
@@ -93,9 +94,9 @@ class Core:
 
     @functools.cached_property
     def operations(self) -> Operations:
-        """The use cases every face calls."""
+        """The use cases every face calls; linked to a node, its edits go to the node."""
         hosts = HostOperations(self.hosts, self.secrets, self.settings.connect_timeout)
-        return Operations(
+        local = Operations(
             hosts=hosts,
             rules=RuleOperations(self.rules, hosts, self.rule_base, self.clock),
             incidents=IncidentOperations(self.incidents, self.clock),
@@ -109,6 +110,7 @@ class Core:
             ),
             node=node_link_operations(self),
         )
+        return local if local.node.current() is None else node_operations(self, local)
 
     @property
     def docker(self) -> DockerRepository:
@@ -342,6 +344,25 @@ def node_link_operations(core: Core) -> NodeLinkOperations:
         core.clock,
         core.paths,
         options,
+    )
+
+
+def node_operations(core: Core, local: Operations) -> Operations:
+    """The operations of a computer linked to a node: they read the local copy, and their
+    edits go to the node (queued while it does not answer)."""
+    from vpshealth.operations import node_edits as n  # noqa: PLC0415
+    from vpshealth.sync.replica import copy_on_first_use  # noqa: PLC0415
+
+    copy = copy_on_first_use(core.paths)
+    edits = n.NodeEdits(local.node, core.clock)
+    timeout = core.settings.connect_timeout
+    hosts = n.NodeHostOperations(HostRepository(copy), core.secrets, edits, timeout)
+    return dataclasses.replace(
+        local,
+        hosts=hosts,
+        rules=n.NodeRuleOperations(RuleRepository(copy), hosts, core.rule_base, core.clock, edits),
+        incidents=n.NodeIncidentOperations(IncidentRepository(copy), core.clock, edits),
+        silences=n.NodeSilenceOperations(SilenceRepository(copy), hosts, core.clock, edits),
     )
 
 

@@ -16,6 +16,7 @@ from vpshealth.collectors.ssh_keys import fingerprint_of_line
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
 from vpshealth.operations.errors import NOTHING_SAVED, FieldError
 from vpshealth.operations.node_link import NodeConnected, NodeStatus
+from vpshealth.sync.edit_sender import SendReport
 from vpshealth.sync.node_address import DEFAULT_API_PORT, NodeAddress
 from vpshealth.sync.node_link import NodeLink
 
@@ -260,11 +261,27 @@ def node_status(ctx: CliContext, args: argparse.Namespace) -> int:
     print(f"Last sync:  {_last_sync(status)}")
     lag = _lag(status)
     print(f"Lag:        {output.duration(lag) if lag is not None else '-'}")
+    _print_edits(status)
     return code
 
 
+def _print_edits(status: NodeStatus) -> None:
+    queued = status.sync.queued
+    if queued:
+        print(f"Queued:     {len(queued)} edit(s) wait for the node: {'; '.join(queued)}")
+    for line in status.sync.not_applied:
+        print(line)
+
+
 def sync_node(ctx: CliContext, args: argparse.Namespace) -> int:
-    report = asyncio.run(ctx.core.operations.node.sync_now())
+    sent: list[SendReport] = []
+    report = asyncio.run(ctx.core.operations.node.sync_now(sent.append))
+    edits = sent[0] if sent else SendReport()
+    if not args.json:
+        if edits.applied:
+            print(f"Sent {edits.applied} queued edit(s) to the node.")
+        for line in (*edits.refused, *edits.kept):
+            print(line, file=sys.stderr)
     if args.json:
         output.print_json(
             {
@@ -275,6 +292,8 @@ def sync_node(ctx: CliContext, args: argparse.Namespace) -> int:
                 "history_pages": report.history_pages,
                 "live_seq": report.live_seq,
                 "started_over": report.started_over,
+                "edits_applied": edits.applied,
+                "edits_not_applied": [*edits.refused, *edits.kept],
             }
         )
         return EXIT_OK
@@ -377,6 +396,8 @@ def _status_json(status: NodeStatus) -> dict[str, Any]:
         "last_synced_at": output.iso_time(at) if at is not None else None,
         "lag_seconds": round(lag, 1) if lag is not None else None,
         "live_seq": status.sync.live_seq,
+        "queued": list(status.sync.queued),
+        "not_applied": list(status.sync.not_applied),
     }
 
 

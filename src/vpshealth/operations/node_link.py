@@ -4,12 +4,13 @@ The node's token and SSH login key go to the secret store; the database keeps re
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from vpshealth.clock import Clock
@@ -24,10 +25,12 @@ from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_reader
 from vpshealth.store.settings_repository import SettingsRepository
 from vpshealth.sync.catch_up import CatchUpReport, catch_up
+from vpshealth.sync.edit_queue import EditQueue
+from vpshealth.sync.edit_sender import SendReport, send_queued
 from vpshealth.sync.follower import Follower
 from vpshealth.sync.node_address import NodeAddress, parse_node_address
 from vpshealth.sync.node_link import NodeLink, NodeLinkStore, new_token_ref
-from vpshealth.sync.node_session import NodeError, NodeHealth, NodeProblem
+from vpshealth.sync.node_session import NodeError, NodeHealth, NodeProblem, NodeSession
 from vpshealth.sync.replica import open_copy
 from vpshealth.sync.tunnel import SessionOptions, open_node_session
 
@@ -42,6 +45,10 @@ class SyncState:
 
     last_synced_at: float | None = None
     live_seq: int | None = None
+    queued: tuple[str, ...] = ()
+    """The edits waiting for the node, oldest first (what the user did: ``host edit web1``)."""
+    not_applied: tuple[str, ...] = ()
+    """What became of queued edits the node refused or applied in part, oldest first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +218,8 @@ class NodeLinkOperations:
         engine = open_reader(self._copy_file)
         try:
             values = SettingsRepository(engine).with_prefix("sync.")
+            queue = EditQueue(engine)
+            queued, reports = queue.waiting(), queue.reports()
         except SQLAlchemyError:
             return SyncState()
         finally:
@@ -218,16 +227,35 @@ class NodeLinkOperations:
         return SyncState(
             last_synced_at=_number(values.get("last_synced_at", values.get("synced_at"))),
             live_seq=_whole(values.get("live_seq")),
+            queued=tuple(q.edit.summary for q in queued),
+            not_applied=tuple(r.outcome or "" for r in reports),
         )
 
-    async def sync_now(self) -> CatchUpReport:
-        """Catch the local copy up with the linked node, once. Raises NotConnected without a
-        link, NodeError when the node cannot be reached, NodeSyncError when it refuses."""
-        link = await asyncio.to_thread(self._linked)
-        copy = await asyncio.to_thread(open_copy, self._paths)
-        try:
-            async with open_node_session(link, self._secrets, self._options) as session:
+    async def sync_now(self, sent: Callable[[SendReport], None] | None = None) -> CatchUpReport:
+        """Send the edits queued while the node did not answer (``sent`` gets what became of
+        them), then catch the local copy up with the linked node, once. Raises NotConnected
+        without a link, NodeError when the node cannot be reached, NodeSyncError when it
+        refuses."""
+        with self.local_copy() as copy:
+            async with self.session() as session:
+                report = await send_queued(session.client, EditQueue(copy), self._clock)
+                if sent is not None:
+                    sent(report)
                 return await catch_up(session.client, copy, self._clock)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[NodeSession]:
+        """A session with the linked node. Raises NotConnected, NodeError."""
+        link = await asyncio.to_thread(self._linked)
+        async with open_node_session(link, self._secrets, self._options) as session:
+            yield session
+
+    @contextmanager
+    def local_copy(self) -> Iterator[Engine]:
+        """Blocking: the local copy of the node, open (created when missing)."""
+        copy = open_copy(self._paths)
+        try:
+            yield copy
         finally:
             copy.dispose()
 
@@ -243,7 +271,10 @@ class NodeLinkOperations:
             async with open_node_session(link, self._secrets, self._options) as session:
                 yield session.client
 
-        follower = Follower(client, copy, self._clock)
+        async def send_edits(client: httpx.AsyncClient) -> None:
+            await send_queued(client, EditQueue(copy), self._clock)
+
+        follower = Follower(client, copy, self._clock, before_sync=send_edits)
         if started is not None:
             started(follower)
         try:

@@ -40,6 +40,8 @@ ClientFactory = Callable[[], AbstractAsyncContextManager[httpx.AsyncClient]]
 StreamOpener = Callable[[httpx.AsyncClient, int], AbstractAsyncContextManager[AsyncIterator[str]]]
 """Subscribes to the live stream after a sequence number: the messages as text."""
 CatchUp = Callable[[httpx.AsyncClient, Engine, Clock], Awaitable[CatchUpReport]]
+BeforeSync = Callable[[httpx.AsyncClient], Awaitable[None]]
+"""Runs on each (re)connection before the first catch-up: the desktop's queued edits."""
 
 
 @dataclass
@@ -109,6 +111,7 @@ class Follower:
         stream: StreamOpener = websocket_stream,
         catch_up: CatchUp = catch_up,
         debounce: float = DEBOUNCE_SECONDS,
+        before_sync: BeforeSync | None = None,
     ) -> None:
         self._client_factory = client_factory
         self._copy = copy
@@ -116,6 +119,7 @@ class Follower:
         self._stream = stream
         self._catch_up = catch_up
         self._debounce = debounce
+        self._before_sync = before_sync
         self.status = FollowerStatus()
         self._rings = 0
         self._retry = FIRST_RETRY_SECONDS
@@ -138,6 +142,8 @@ class Follower:
 
     async def _session(self) -> None:
         async with self._client_factory() as client:
+            if self._before_sync is not None:
+                await self._before_sync(client)
             report = await self._sync(client)
             async with self._stream(client, report.live_seq) as messages:
                 self.status.connected = True
