@@ -25,7 +25,7 @@ from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_reader
 from vpshealth.store.settings_repository import SettingsRepository
 from vpshealth.sync.catch_up import CatchUpReport, catch_up
-from vpshealth.sync.edit_queue import EditQueue
+from vpshealth.sync.edit_queue import EditQueue, QueuedEdit
 from vpshealth.sync.edit_sender import SendReport, send_queued
 from vpshealth.sync.follower import Follower
 from vpshealth.sync.node_address import NodeAddress, parse_node_address
@@ -218,8 +218,7 @@ class NodeLinkOperations:
         engine = open_reader(self._copy_file)
         try:
             values = SettingsRepository(engine).with_prefix("sync.")
-            queue = EditQueue(engine)
-            queued, reports = queue.waiting(), queue.reports()
+            queued, reports = _queue_of(engine)
         except SQLAlchemyError:
             return SyncState()
         finally:
@@ -347,6 +346,15 @@ def _with_key_ref(link: NodeLink, key_ref: str | None) -> NodeLink:
         key_ref=key_ref,
         ca_file=link.ca_file,
     )
+
+
+def _queue_of(copy: Engine) -> tuple[list[QueuedEdit], list[QueuedEdit]]:
+    """The edits waiting, and the reports; none in a copy from before the queue."""
+    queue = EditQueue(copy)
+    try:
+        return queue.waiting(), queue.reports()
+    except SQLAlchemyError:
+        return [], []
 
 
 def _number(value: Any) -> float | None:
