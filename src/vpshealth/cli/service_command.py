@@ -96,6 +96,12 @@ def run_service(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.json and not args.once:
         raise InputError("--json prints the results of one round: give --once too.")
     core = ctx.core
+    link = core.operations.node.current()
+    if link is not None:
+        raise InputError(
+            f"This computer is linked to {link.name}, which runs the checks; run `vpshealth "
+            "node disconnect` first to run them on this computer."
+        )
     if ctx.settings.secret_store == "file":  # noqa: S105 - the name of a store
         # a node: a missing or wrong passphrase stops it now, not host by host later
         core.secrets.require_usable()
