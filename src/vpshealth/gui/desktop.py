@@ -54,6 +54,7 @@ class DesktopApp(QObject):
         self.watcher = FleetWatcher(ctx.core.read_model, ctx.tasks, self, now=ctx.now)
         self._dialogs: set[QObject] = set()
         self._quitting = False
+        self._copy_hosts_logged: int | None = None
         self._freedesktop_task: asyncio.Task[None] | None = None
 
         self.watcher.snapshot_changed.connect(self._snapshot_changed)
@@ -108,6 +109,10 @@ class DesktopApp(QObject):
     def _snapshot_changed(self, snapshot: FleetSnapshot) -> None:
         self.tray.set_snapshot(snapshot)
         self.window.set_snapshot(snapshot)
+        shown = len(snapshot.records)
+        if self.engine.mode is EngineMode.NODE and shown != self._copy_hosts_logged:
+            self._copy_hosts_logged = shown
+            log.info("Showing the copy of %s: %d servers", self.engine.node_name, shown)
 
     def _states_changed(self, changes: list[StateChange]) -> None:
         for change in changes:
@@ -141,6 +146,7 @@ class DesktopApp(QObject):
 
     async def _switch_engine(self) -> None:
         await self.engine.restart()
+        self._copy_hosts_logged = None
         self.watcher.set_read_model(self.ctx.core.read_model)
         await self.watcher.refresh_now()
         if self.window.stack.currentWidget() is self.window.detail:

@@ -103,6 +103,10 @@ class EngineOwner(QObject):
         return mode_text(self._mode, self.node)
 
     @property
+    def node_name(self) -> str:
+        return self.node.name if self.node is not None else "no node"
+
+    @property
     def node_status(self) -> FollowerStatus | None:
         """What the follower said at the last look (node mode, once it started)."""
         return self._node_status
