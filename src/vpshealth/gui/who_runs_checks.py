@@ -32,7 +32,7 @@ from vpshealth.gui.theme import text_style
 from vpshealth.operations.errors import NOTHING_SAVED, FieldError, HostKeyUnconfirmed
 from vpshealth.operations.host_keys import accept, read_presented_key
 from vpshealth.operations.login_keys import NewKey, agent_key, generated_key, key_from_text
-from vpshealth.sync.node_address import NodeAddress, NodeAddressError
+from vpshealth.sync.node_address import DEFAULT_API_PORT, NodeAddress, NodeAddressError
 from vpshealth.sync.node_link import NodeLink
 from vpshealth.sync.node_session import NodeError
 
@@ -94,6 +94,10 @@ class WhoRunsTheChecks(QGroupBox):
         self.token = QLineEdit(self)
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setPlaceholderText("vpshealth api token create NAME, on the node")
+        self.api_port = QLineEdit(self)
+        self.api_port.setPlaceholderText(
+            f"{DEFAULT_API_PORT} (the port of `vpshealth service --api 127.0.0.1:PORT` there)"
+        )
         self.key_file_choice = QRadioButton("Key file", self)
         self.key_file = QLineEdit(self)
         self.key_file.setPlaceholderText("~/.ssh/id_ed25519")
@@ -131,6 +135,7 @@ class WhoRunsTheChecks(QGroupBox):
         login_layout.addWidget(self.agent_choice)
         self.login = login
         form.addRow("SSH login", self._with_error("login", login))
+        form.addRow("API port", self._with_error("api_port", self.api_port))
         form.addRow("", self.host_key)
         buttons = QHBoxLayout()
         buttons.addWidget(self.outcome, 1)
@@ -183,6 +188,8 @@ class WhoRunsTheChecks(QGroupBox):
                 f"The checks run on {link.name}; this app shows its copy and keeps it in sync."
             )
             self.address.setText(link.address.text)
+            if link.address.is_ssh and link.address.api_port != DEFAULT_API_PORT:
+                self.api_port.setText(str(link.address.api_port))
             self.token.clear()
             self.token.setPlaceholderText("Kept in the keyring; give a new one to connect again")
             if link.host_key:
@@ -197,6 +204,7 @@ class WhoRunsTheChecks(QGroupBox):
     def _address_changed(self, text: str) -> None:
         https = text.strip().lower().startswith(("https://", "http://"))
         self.login.setEnabled(not https)
+        self.api_port.setEnabled(not https)
         self.errors["address"].hide()
 
     def _browse(self) -> None:
@@ -230,10 +238,17 @@ class WhoRunsTheChecks(QGroupBox):
         nodes = self._ctx.core.operations.node
         self._clear_errors()
         self.outcome.clear()
+        typed = address_text(self.address.text())
+        port = self.api_port.text().strip()
         try:
-            address = nodes.address(address_text(self.address.text()))
+            if port and not port.isdigit():
+                raise NodeAddressError("api_port", f"{port!r} is not a port from 1 to 65535.")
+            ssh = typed.startswith("ssh://")
+            address = nodes.address(typed, int(port) if port and ssh else None)
         except NodeAddressError as exc:
-            self.show_error("address", str(exc))
+            api_port = exc.field == "api_port"
+            shown = f"{exc.problem} {NOTHING_SAVED}" if api_port else str(exc)
+            self.show_error("api_port" if api_port else "address", shown)
             return False
         if not self.token.text().strip():
             self.show_error(
@@ -272,7 +287,8 @@ class WhoRunsTheChecks(QGroupBox):
             )
         else:
             health = connected.health
-            hosts = f", {health.hosts} hosts" if health is not None else ""
+            count = health.hosts if health is not None else None
+            hosts = "" if count is None else f", {count} host{'s' if count != 1 else ''}"
             self._show_outcome(True, f"Connected to {connected.link.name}{hosts}.")
         self.changed.emit()
         return True
