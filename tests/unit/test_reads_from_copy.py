@@ -119,11 +119,12 @@ def test_a_fresh_copy_is_shown_without_a_line(
     assert out.splitlines()[1].startswith("web1")
 
 
+@pytest.mark.parametrize("argv", [("service",), ("service", "--once"), ("service", "install")])
 def test_service_refuses_while_linked(
-    cli_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    argv: tuple[str, ...], cli_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _linked_home(cli_home, synced_ago=20)
-    code, out, err = _run(capsys, "service", "--once")
+    code, out, err = _run(capsys, *argv)
     assert (code, out) == (2, "")
     assert err == (
         f"vpshealth: This computer is linked to the node {NODE_ADDRESS}, which runs the checks; "
