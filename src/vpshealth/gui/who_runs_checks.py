@@ -4,6 +4,7 @@ back to this computer forgets the link (the local copy stays)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -307,13 +308,13 @@ class WhoRunsTheChecks(QGroupBox):
             text = await self._ctx.read(path.read_text)
         except (OSError, UnicodeDecodeError) as exc:
             raise FieldError("login", f"cannot read {path}: {exc}") from None
-        return key_from_text(text, None)
+        return key_from_text(text, self._ctx.core.settings.key_passphrase)
 
     async def _confirmed_host_key(self, address: NodeAddress) -> str | None:
         """The node's host key line, confirmed by the user unless it is the one pinned."""
         nodes = self._ctx.core.operations.node
         name = f"the node {address.text}"
-        pinned = nodes.pinned_host_key(address) if self._link is not None else None
+        pinned = await self._ctx.read(functools.partial(nodes.pinned_host_key, address))
         timeout = self._ctx.core.settings.connect_timeout
         presented = await read_presented_key(name, address.host, address.port, timeout, pinned)
         try:
