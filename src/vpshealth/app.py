@@ -154,6 +154,8 @@ class Core:
         )
 
     def choose_reads_again(self) -> None:
+        """After a link changes: the reads, and where the edits go (``operations``)."""
+        self.__dict__.pop("operations", None)
         reads = self.__dict__.pop("reads", None)
         if reads is not None and reads.engine is not self.engine:
             reads.engine.dispose()
