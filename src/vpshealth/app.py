@@ -96,8 +96,13 @@ class Core:
     @functools.cached_property
     def operations(self) -> Operations:
         """The use cases every face calls; linked to a node, its edits go to the node."""
+        local = self._local_operations
+        return local if local.node.current() is None else node_operations(self, local)
+
+    @functools.cached_property
+    def _local_operations(self) -> Operations:
         hosts = HostOperations(self.hosts, self.secrets, self.settings.connect_timeout)
-        local = Operations(
+        return Operations(
             hosts=hosts,
             rules=RuleOperations(self.rules, hosts, self.rule_base, self.clock),
             incidents=IncidentOperations(self.incidents, self.clock),
@@ -111,7 +116,6 @@ class Core:
             ),
             node=node_link_operations(self),
         )
-        return local if local.node.current() is None else node_operations(self, local)
 
     @property
     def docker(self) -> DockerRepository:
