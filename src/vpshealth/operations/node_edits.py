@@ -90,11 +90,7 @@ class NodeEdits:
             queue = EditQueue(copy)
             try:
                 async with self._node.session() as session:
-                    await send_queued(session.client, queue, self._clock)
-                    if await asyncio.to_thread(queue.waiting):
-                        raise NodeError(
-                            NodeProblem.UNREACHABLE, "the earlier queued edits are not sent yet"
-                        )
+                    await send_queued(session.client, queue, self._clock)  # the older first
                     answer = await send_edit(session.client, edit)
                     await catch_up(session.client, copy, self._clock)
                     return answer
