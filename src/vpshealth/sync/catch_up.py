@@ -76,7 +76,11 @@ async def catch_up(
     started_over = False
     cursor = await asyncio.to_thread(replica.cursor)
     while True:
-        params: dict[str, int] = {"events_after": cursor.events_after, "limit": EVENTS_PER_PAGE}
+        params: dict[str, int] = {
+            "events_after": cursor.events_after,
+            "notifications_after": cursor.notifications_after,
+            "limit": EVENTS_PER_PAGE,
+        }
         if cursor.since is not None:
             params["since"] = cursor.since
         response = await _get(client, STATE_PATH, params)
@@ -89,7 +93,9 @@ async def catch_up(
         if page.node_id != cursor.node_id:
             started_over = started_over or cursor.node_id is not None
             await asyncio.to_thread(replica.start_over, page.node_id, clock.now())
-            asked_for_all = cursor.since is None and cursor.events_after == 0
+            asked_for_all = cursor.since is None and not (
+                cursor.events_after or cursor.notifications_after
+            )
             cursor = Cursor(node_id=page.node_id)
             if not asked_for_all:
                 continue  # the page answered the old cursor: ask again from the start
