@@ -338,6 +338,8 @@ def node_link_operations(core: Core) -> NodeLinkOperations:
         core.clock,
         core.paths,
         options,
+        silence_alarm=s.node_silence_alarm_seconds,
+        retention=Retention.from_settings(s),
     )
 
 

@@ -52,6 +52,13 @@ _KEYS = {
     "history_after_series": "sync.history_after_series",
     "synced_at": "sync.synced_at",
 }
+WATCH_KEYS = {
+    "silent_since": "sync.silent_since",
+    "problem": "sync.problem",
+    "last_seq_seen": "sync.last_seq_seen",
+}
+"""What the follower last said of the node, for ``vpshealth node status`` in another
+process."""
 # Replaced by delete and insert: no other table refers to their rows.
 _LEAF_TABLES = (host_status, containers, rules, silences)
 
@@ -230,6 +237,11 @@ class Replica:
                 )
             else:
                 _put(conn, {"history_after_series": page.next_after_series}, now)
+
+    def record_watch(self, values: Mapping[str, Any], now: float) -> None:
+        """Store what the follower says of the node (names of ``WATCH_KEYS``)."""
+        with self._engine.begin() as conn:
+            put_settings(conn, {WATCH_KEYS[name]: v for name, v in values.items()}, int(now))
 
     def _check_node(self, conn: Connection, node_id: str) -> None:
         stored = conn.execute(
