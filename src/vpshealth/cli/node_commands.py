@@ -267,7 +267,7 @@ def node_status(ctx: CliContext, args: argparse.Namespace) -> int:
     sync = status.sync
     if sync.silent_since is not None:
         why = f" ({reason(sync.problem)})" if sync.problem else ""
-        print(f"Silent:     since {output.iso_time(sync.silent_since)}{why}")
+        print(f"Silent:     since {output.iso_time(int(sync.silent_since))}{why}")
     lag = _lag(status)
     behind = sync.lag_messages
     messages = "" if not behind else f", {behind} live message{'s' if behind != 1 else ''}"
@@ -398,7 +398,9 @@ def _status_json(status: NodeStatus) -> dict[str, Any]:
         "lag_seconds": round(lag, 1) if lag is not None else None,
         "lag_messages": status.sync.lag_messages,
         "live_seq": status.sync.live_seq,
-        "silent_since": output.iso_time(silent) if (silent := status.sync.silent_since) else None,
+        "silent_since": output.iso_time(int(silent))
+        if (silent := status.sync.silent_since)
+        else None,
         "silent_problem": status.sync.problem.value if status.sync.problem else None,
     }
 
