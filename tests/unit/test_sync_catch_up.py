@@ -28,9 +28,11 @@ from vpshealth.engine.status import EngineStatus
 from vpshealth.store import sync_blocks
 from vpshealth.store.compaction import Compactor
 from vpshealth.store.database import open_database
+from vpshealth.store.maintenance import Retention
 from vpshealth.store.rollups import Rollups
 from vpshealth.store.schema import hosts, incidents, notifications, sample_chunks, samples
 from vpshealth.sync.catch_up import NodeTokenRefused, NodeUnreachable, catch_up
+from vpshealth.sync.copy_pruning import CopyPruning
 from vpshealth.sync.replica import Replica, StatePage, open_copy
 
 HOUR = 3600
@@ -334,3 +336,22 @@ async def test_a_notification_of_a_host_the_copy_no_longer_has_keeps_its_text(
     (row,) = [r for r in rows_of(copy, notifications) if r[0] == note]
     assert row[2] is None  # host_id
     assert "disk / at 97%" in row[6]
+
+
+async def test_the_copy_is_pruned_to_the_desktops_retention_at_most_once_an_hour(
+    copy: Engine, client: httpx.AsyncClient
+) -> None:
+    report = await catch_up(client, copy, FakeClock(NOW))
+    before = len(samples_of(copy))
+    clock = FakeClock(NOW)
+    pruning = CopyPruning(copy, Retention(raw=2 * HOUR), clock)
+
+    deleted = await pruning.after_sync(report)
+    clock.t += HOUR / 2
+    again = await pruning.after_sync(report)  # within the hour: not run
+
+    assert deleted > 0
+    assert again == 0
+    kept = samples_of(copy)
+    assert 0 < len(kept) < before
+    assert min(ts for _, ts, _ in kept) >= NOW - 2 * HOUR - HOUR  # whole chunks, by the hour

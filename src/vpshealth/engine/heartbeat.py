@@ -9,27 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import httpx
 
 from vpshealth import __version__
 from vpshealth.clock import Clock
+from vpshealth.domain.heartbeat import HeartbeatTarget
 
 log = logging.getLogger(__name__)
 
 PING_TIMEOUT_SECONDS = 10.0
 IDLE_SECONDS = 60.0
 """With no heartbeat set: look again this often."""
-
-
-@dataclass(frozen=True, slots=True)
-class HeartbeatTarget:
-    url: str
-    every: int
-    """Seconds between two pings."""
-    masked: str
-    """The URL as it may be shown in a log."""
 
 
 class Heartbeat:

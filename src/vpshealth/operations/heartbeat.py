@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from vpshealth.alerts.apprise_urls import mask_url
 from vpshealth.clock import Clock
-from vpshealth.engine.heartbeat import HeartbeatTarget
+from vpshealth.domain.heartbeat import HeartbeatTarget
 from vpshealth.operations.errors import FieldError
 from vpshealth.secrets import SecretStore
 from vpshealth.store.settings_repository import SettingsRepository
