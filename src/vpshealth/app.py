@@ -73,7 +73,8 @@ from vpshealth.store.results_writer import ResultsWriter
 from vpshealth.store.rule_repository import RuleRepository
 from vpshealth.store.settings_repository import SettingsRepository
 from vpshealth.store.silence_repository import SilenceRepository
-from vpshealth.sync.node_link import NodeLinkStore
+from vpshealth.sync.node_link import NodeLink, NodeLinkStore
+from vpshealth.sync.replica import open_copy
 from vpshealth.sync.tunnel import SessionOptions
 
 FLEET_ANSWER_SECONDS = 5.0
@@ -137,9 +138,29 @@ class Core:
         """The settings kept in the database (``settings`` are those of the environment)."""
         return SettingsRepository(self.engine)
 
+    @functools.cached_property
+    def reads(self) -> ReadSide:
+        """What the faces show: the copy of the linked node (``node.*`` settings), else this
+        computer's own database. Chosen once; ``choose_reads_again`` after a link changes."""
+        link = self.operations.node.current()
+        if link is None:
+            return ReadSide(self.engine, self.hosts, Retention.from_settings(self.settings))
+        return ReadSide(
+            open_copy(self.paths),
+            None,
+            Retention.from_settings(self.settings),
+            node=link,
+            synced_at=self.operations.node.sync_state().last_synced_at,
+        )
+
+    def choose_reads_again(self) -> None:
+        reads = self.__dict__.pop("reads", None)
+        if reads is not None and reads.engine is not self.engine:
+            reads.engine.dispose()
+
     @property
     def read_model(self) -> ReadModel:
-        return read_model_on(self.engine, self.hosts)
+        return self.reads.read_model
 
     @property
     def api_tokens(self) -> ApiTokens:
@@ -147,7 +168,7 @@ class Core:
 
     @property
     def history(self) -> HistoryReader:
-        return HistoryReader(self.engine, Retention.from_settings(self.settings))
+        return self.reads.history
 
     def results_writer(self, *, record_incidents: bool = True) -> ResultsWriter:
         return ResultsWriter(self.engine, record_incidents=record_incidents)
@@ -328,7 +349,31 @@ class Core:
         return (await self.check_once([record]))[0]
 
     def close(self) -> None:
+        self.choose_reads_again()
         self.engine.dispose()
+
+
+class ReadSide:
+    """The database the faces read from, and the readers on it. ``node``: the linked node
+    whose copy it is (None: this computer's own database); ``synced_at``: when that copy was
+    last caught up (the desktop's clock), as read when it was chosen."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        hosts: HostRepository | None,
+        retention: Retention,
+        *,
+        node: NodeLink | None = None,
+        synced_at: float | None = None,
+    ) -> None:
+        self.engine = engine
+        self.node = node
+        self.synced_at = synced_at
+        self.hosts = hosts or HostRepository(engine)
+        self.docker = DockerRepository(engine)
+        self.read_model = read_model_on(engine, self.hosts)
+        self.history = HistoryReader(engine, retention)
 
 
 def node_link_operations(core: Core) -> NodeLinkOperations:

@@ -15,6 +15,14 @@ import pytest
 
 from tests.integration.support.cli import RunCli
 from tests.integration.support.cli import run_cli as run_cli_impl
+from tests.integration.support.desktop import (
+    DBUS_MONITOR,
+    DUNST,
+    IMPORT,
+    TRAYER,
+    XVFB,
+    Desktop,
+)
 from tests.integration.support.dockerd import (
     BUSYBOX,
     DOCKER,
@@ -214,3 +222,24 @@ async def conn(ssh_server: SshServer) -> AsyncIterator[CountingConnection]:
     connection_ = connection(ssh_server)
     yield connection_
     await connection_.close()
+
+
+@pytest.fixture
+def desktop(tmp_path: Path, secret_service: SecretService) -> Iterator[Desktop]:
+    """A real X desktop (Xvfb, a system tray, a notification daemon) for the app's end-to-end
+    tests; see tests/integration/support/desktop.py."""
+    for binary, package in (
+        (XVFB, "xvfb"),
+        (TRAYER, "trayer"),
+        (DUNST, "dunst"),
+        (DBUS_MONITOR, "dbus"),
+        (IMPORT, "imagemagick"),
+    ):
+        require_binary(binary, package=package)
+    workdir = tmp_path / "desktop"
+    workdir.mkdir()
+    session = Desktop.start(workdir, secret_service.env)
+    try:
+        yield session
+    finally:
+        session.close()

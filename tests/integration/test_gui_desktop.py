@@ -8,46 +8,16 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.integration.support.cli import RunCli
-from tests.integration.support.desktop import (
-    DBUS_MONITOR,
-    DUNST,
-    IMPORT,
-    TRAYER,
-    XVFB,
-    Desktop,
-)
-from tests.integration.support.procs import log_tail, require_binary, stop_process
-from tests.integration.support.secret_service import SecretService
+from tests.integration.support.desktop import Desktop
+from tests.integration.support.procs import log_tail, stop_process
 from tests.integration.support.service import wait_for
 from tests.integration.support.sshd import SshServer
 from vpshealth.engine.lock import EngineLock
 
 HOST = "e2e-web"
-
-
-@pytest.fixture
-def desktop(tmp_path: Path, secret_service: SecretService) -> Iterator[Desktop]:
-    for binary, package in (
-        (XVFB, "xvfb"),
-        (TRAYER, "trayer"),
-        (DUNST, "dunst"),
-        (DBUS_MONITOR, "dbus"),
-        (IMPORT, "imagemagick"),
-    ):
-        require_binary(binary, package=package)
-    workdir = tmp_path / "desktop"
-    workdir.mkdir()
-    session = Desktop.start(workdir, secret_service.env)
-    try:
-        yield session
-    finally:
-        session.close()
 
 
 def _app_env(cli_env: dict[str, str], desktop: Desktop) -> dict[str, str]:

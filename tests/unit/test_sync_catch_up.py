@@ -355,3 +355,20 @@ async def test_the_copy_is_pruned_to_the_desktops_retention_at_most_once_an_hour
     kept = samples_of(copy)
     assert 0 < len(kept) < before
     assert min(ts for _, ts, _ in kept) >= NOW - 2 * HOUR - HOUR  # whole chunks, by the hour
+
+
+async def test_two_hosts_that_swapped_names_on_the_node_swap_in_the_copy(
+    node: Core, copy: Engine, client: httpx.AsyncClient
+) -> None:
+    await catch_up(client, copy, FakeClock(NOW))
+    web1, db1 = node.hosts.get("web1").id, node.hosts.get("db1").id
+    with node.engine.begin() as conn:
+        conn.execute(update(hosts).where(hosts.c.id == web1).values(name="swap"))
+        conn.execute(update(hosts).where(hosts.c.id == db1).values(name="web1"))
+        conn.execute(update(hosts).where(hosts.c.id == web1).values(name="db1"))
+
+    await catch_up(client, copy, FakeClock(NOW))
+
+    assert differences(node.engine, copy) == []
+    names = {row[0]: row[1] for row in rows_of(copy, hosts)}
+    assert (names[web1], names[db1]) == ("db1", "web1")

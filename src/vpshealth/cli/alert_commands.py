@@ -109,11 +109,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 def list_incidents(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.show is not None:
         return show_incident(ctx, args.show, as_json=args.json)
-    core = ctx.core
-    host_id = core.hosts.get(args.name).id if args.name else None
+    reads = ctx.reads
+    host_id = reads.hosts.get(args.name).id if args.name else None
     if args.limit < 1:
         raise InputError("--limit must be 1 or more")
-    records = core.read_model.incidents(open_only=args.open, host_id=host_id, limit=args.limit)
+    records = reads.read_model.incidents(open_only=args.open, host_id=host_id, limit=args.limit)
     any_open = any(r.is_open for r in records)
     if args.json:
         output.print_json({"incidents": [json_shapes.incident_json(r) for r in records]})
@@ -139,7 +139,7 @@ def list_incidents(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def show_incident(ctx: CliContext, incident_id: int, *, as_json: bool) -> int:
-    record = ctx.core.read_model.incident(incident_id)
+    record = ctx.reads.read_model.incident(incident_id)
     if record is None:
         raise NotFoundError(
             f"There is no incident {incident_id}; `vpshealth incidents` lists their IDs."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 from typing import Any
 
@@ -100,6 +101,14 @@ def _run_nagios_check(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def _records_to_check(ctx: CliContext, args: argparse.Namespace) -> list[HostRecord]:
     core = ctx.core
+    link = core.operations.node.current()
+    if link is not None:
+        print(
+            f"Note: this computer is linked to {link.name}, which runs the checks; this "
+            "checks the servers of this computer's own list from here, and the results stay "
+            "here (`vpshealth host list` shows the node's).",
+            file=sys.stderr,
+        )
     if args.names:
         records = [core.hosts.get(name) for name in dict.fromkeys(args.names)]
     else:
@@ -139,12 +148,12 @@ def _containers(result: CheckResult) -> str:
 
 
 def show_history(ctx: CliContext, args: argparse.Namespace) -> int:
-    core = ctx.core
-    record = core.hosts.get(args.name)
+    reads = ctx.reads
+    record = reads.hosts.get(args.name)
     since_seconds = output.parse_duration(args.since)
     if args.max_points < 2:
         raise InputError("--max-points must be at least 2")
-    known = core.history.metrics_of(record.id)
+    known = reads.history.metrics_of(record.id)
     if args.container is not None:
         metric = _container_metric(ctx, record.id, record.host.name, args, known)
     else:
@@ -153,7 +162,7 @@ def show_history(ctx: CliContext, args: argparse.Namespace) -> int:
         listing = ", ".join(known) if known else "none yet (run `vpshealth check` first)"
         raise InputError(f"{record.host.name} has no metric '{args.metric}'. Stored: {listing}")
     now = int(time.time())
-    data = core.history.series(record.id, metric, now - since_seconds, now, args.max_points)
+    data = reads.history.series(record.id, metric, now - since_seconds, now, args.max_points)
     if args.json:
         output.print_json(json_shapes.series_json(record.host.name, metric, data))
         return EXIT_OK
@@ -182,7 +191,7 @@ def _container_metric(
     ctx: CliContext, host_id: int, host: str, args: argparse.Namespace, known: list[str]
 ) -> str:
     found = container_series.look_up(
-        ctx.core.docker.containers_of(host_id), known, args.metric, args.container
+        ctx.reads.docker.containers_of(host_id), known, args.metric, args.container
     )
     if found.key is None:
         raise InputError(

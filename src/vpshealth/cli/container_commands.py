@@ -49,10 +49,10 @@ def _uptime(view: ContainerView, now: float) -> str:
 
 
 def list_containers(ctx: CliContext, args: argparse.Namespace) -> int:
-    core = ctx.core
-    record = core.hosts.get(args.name)
-    stored = core.docker.containers_of(record.id)
-    troubled = {i.container_id for _, i in core.docker.open_incidents(record.id)}
+    reads = ctx.reads
+    record = reads.hosts.get(args.name)
+    stored = reads.docker.containers_of(record.id)
+    troubled = {i.container_id for _, i in reads.docker.open_incidents(record.id)}
     shown = container_groups.shown(stored, troubled, show_all=args.all)
     if args.json:
         output.print_json(
@@ -102,10 +102,10 @@ def _containers_text(shown: list[StoredContainer], total: int, show_all: bool) -
 
 
 def list_events(ctx: CliContext, args: argparse.Namespace) -> int:
-    core = ctx.core
-    record = core.hosts.get(args.name) if args.name else None
+    reads = ctx.reads
+    record = reads.hosts.get(args.name) if args.name else None
     since = int(time.time()) - output.parse_duration(args.since)
-    rows = core.read_model.events(since, record.id if record else None)
+    rows = reads.read_model.events(since, record.id if record else None)
     if args.json:
         output.print_json({"events": [json_shapes.event_json(row) for row in rows]})
         return EXIT_OK

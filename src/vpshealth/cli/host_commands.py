@@ -151,7 +151,7 @@ def _print_generated_key(host: Host, key: NewKey) -> None:
 
 
 def list_hosts(ctx: CliContext, args: argparse.Namespace) -> int:
-    records = ctx.core.hosts.list()
+    records = ctx.reads.hosts.list()
     if args.json:
         output.print_json({"hosts": [json_shapes.host_json(r) for r in records]})
         return EXIT_OK
@@ -173,7 +173,7 @@ def list_hosts(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def show_host(ctx: CliContext, args: argparse.Namespace) -> int:
-    record = ctx.core.hosts.get(args.name)
+    record = ctx.reads.hosts.get(args.name)
     data = json_shapes.host_json(record)
     if args.json:
         output.print_json(data)

@@ -44,6 +44,18 @@ def duration(seconds: float) -> str:
     return humanize.duration(seconds, compact=True)
 
 
+STALE_COPY_SECONDS = 120
+"""A node's copy older than this gets a line on stderr from the read commands."""
+
+
+def stale_copy_line(node: str, synced_at: float | None, now: float) -> str | None:
+    """The line read commands print when they show an old copy of the node ``node``."""
+    if synced_at is not None and now - synced_at <= STALE_COPY_SECONDS:
+        return None
+    when = "never synced yet" if synced_at is None else f"last synced {ago(synced_at, now)}"
+    return f"Offline copy of node {node}, {when} (vpshealth node sync)"
+
+
 def parse_duration(text: str) -> int:
     """'90s', '15m', '24h', '7d', '2w', or combinations like '1h30m', as seconds."""
     try:

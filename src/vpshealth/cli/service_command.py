@@ -97,6 +97,7 @@ def run_service(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.json and not args.once:
         raise InputError("--json prints the results of one round: give --once too.")
     core = ctx.core
+    _refuse_while_linked(core)
     if ctx.settings.secret_store == "file":  # noqa: S105 - the name of a store
         # a node: a missing or wrong passphrase stops it now, not host by host later
         core.secrets.require_usable()
@@ -132,7 +133,18 @@ def _background(ctx: CliContext) -> Any:
     )
 
 
+def _refuse_while_linked(core: Core) -> None:
+    """The node this computer is linked to runs the checks: never a second checker here."""
+    link = core.operations.node.current()
+    if link is not None:
+        raise InputError(
+            f"This computer is linked to {link.name}, which runs the checks; run `vpshealth "
+            "node disconnect` first to run them on this computer."
+        )
+
+
 def install_service(ctx: CliContext, _args: argparse.Namespace) -> int:
+    _refuse_while_linked(ctx.core)
     print(_background(ctx).install())
     return EXIT_OK
 

@@ -84,6 +84,13 @@ class FleetWatcher(QObject):
     def stop(self) -> None:
         self._timer.stop()
 
+    def set_read_model(self, read_model: ReadModel) -> None:
+        """Read from elsewhere from now on (this computer's database, or a node's copy): the
+        next read is a first one (no state changes, no earlier notifications)."""
+        self._read_model = read_model
+        self._snapshot = None
+        self._last_notification = None
+
     def refresh(self) -> None:
         if self._busy:
             return

@@ -13,7 +13,7 @@ from vpshealth.domain.notifications import Notification, Notifier, at_least
 from vpshealth.gui.app_icon import notification_icon
 from vpshealth.gui.bridge import FleetWatcher, StateChange
 from vpshealth.gui.context import GuiContext
-from vpshealth.gui.engine_owner import MODE_TEXT, EngineMode, EngineOwner
+from vpshealth.gui.engine_owner import EngineMode, EngineOwner
 from vpshealth.gui.freedesktop_notifications import FreedesktopNotifications
 from vpshealth.gui.hetzner_import import HetznerImportDialog
 from vpshealth.gui.host_editor import HostEditor
@@ -24,6 +24,7 @@ from vpshealth.gui.settings_values import DEFAULT_INTERVAL_KEY
 from vpshealth.gui.snooze import SNOOZE_REASON, tomorrow_morning
 from vpshealth.gui.tray import SNOOZE_END, SNOOZE_HOUR, TrayController
 from vpshealth.read_model.fleet import FleetSnapshot
+from vpshealth.sync.follower import FollowerStatus
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class DesktopApp(QObject):
         self.watcher = FleetWatcher(ctx.core.read_model, ctx.tasks, self, now=ctx.now)
         self._dialogs: set[QObject] = set()
         self._quitting = False
+        self._copy_hosts_logged: int | None = None
         self._freedesktop_task: asyncio.Task[None] | None = None
 
         self.watcher.snapshot_changed.connect(self._snapshot_changed)
@@ -61,6 +63,8 @@ class DesktopApp(QObject):
         self.engine.mode_changed.connect(self._mode_changed)
         self.engine.paused_changed.connect(self._paused_changed)
         self.engine.service_ended.connect(self.quit)
+        self.engine.node_status_changed.connect(self._node_status_changed)
+        self.engine.copy_synced.connect(self.watcher.refresh)
         ctx.tasks.failed.connect(self.window.show_error)
 
         self.tray.open_dashboard.connect(self.show_dashboard)
@@ -105,6 +109,10 @@ class DesktopApp(QObject):
     def _snapshot_changed(self, snapshot: FleetSnapshot) -> None:
         self.tray.set_snapshot(snapshot)
         self.window.set_snapshot(snapshot)
+        shown = len(snapshot.records)
+        if self.engine.mode is EngineMode.NODE and shown != self._copy_hosts_logged:
+            self._copy_hosts_logged = shown
+            log.info("Showing the copy of %s: %d servers", self.engine.node_name, shown)
 
     def _states_changed(self, changes: list[StateChange]) -> None:
         for change in changes:
@@ -122,10 +130,27 @@ class DesktopApp(QObject):
 
     def _mode_changed(self, mode: str) -> None:
         engine_mode = EngineMode(mode)
-        self.tray.set_mode(engine_mode)
-        self.window.set_mode(engine_mode)
+        self.tray.set_mode(engine_mode, self.engine.text)
+        self.window.set_mode(engine_mode, self.engine.text)
         if engine_mode is EngineMode.VIEWER:
-            log.info(MODE_TEXT[engine_mode])
+            log.info(self.engine.text)
+
+    def _node_status_changed(self, status: FollowerStatus) -> None:
+        self.tray.set_node_status(status)
+        self.window.set_node_status(status)
+
+    def switch_engine(self) -> asyncio.Task[None]:
+        """The link to a node changed: run the checks (or follow the node) as it says now,
+        and show what is read from there."""
+        return self.ctx.tasks.spawn(self._switch_engine(), "Switching who runs the checks")
+
+    async def _switch_engine(self) -> None:
+        await self.engine.restart()
+        self._copy_hosts_logged = None
+        self.watcher.set_read_model(self.ctx.core.read_model)
+        await self.watcher.refresh_now()
+        if self.window.stack.currentWidget() is self.window.detail:
+            self.window.show_overview()
 
     def _paused_changed(self, paused: bool) -> None:
         self.tray.set_paused(paused)
@@ -172,8 +197,8 @@ class DesktopApp(QObject):
         self.watcher.refresh()
 
     def open_settings(self) -> None:
-        status = MODE_TEXT[self.engine.mode]
-        dialog = SettingsDialog(self.ctx, status, parent=self.window)
+        dialog = SettingsDialog(self.ctx, self.engine.text, parent=self.window)
+        dialog.checks_moved.connect(self.switch_engine)
         self._keep(dialog)
         self.ctx.tasks.spawn(dialog.load(), "Reading the settings")
         dialog.open()

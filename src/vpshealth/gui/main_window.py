@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -10,17 +10,25 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QTabWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
 from vpshealth.gui import formatting
 from vpshealth.gui.app_icon import window_icon
+from vpshealth.gui.colours import Tone
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.engine_owner import MODE_TEXT, EngineMode
 from vpshealth.gui.host_detail import HostDetail
 from vpshealth.gui.incidents_view import IncidentsView
+from vpshealth.gui.node_state import offline_banner
 from vpshealth.gui.overview import OverviewView
+from vpshealth.gui.theme import text_style
 from vpshealth.read_model.fleet import FleetSnapshot
+from vpshealth.sync.follower import FollowerStatus
+
+BANNER_REFRESH_MS = 30_000
+"""The banner's "last synced … ago" is written anew this often."""
 
 
 class MainWindow(QMainWindow):
@@ -37,6 +45,8 @@ class MainWindow(QMainWindow):
         self._ctx = ctx
         self._snapshot = FleetSnapshot(())
         self._mode = EngineMode.STOPPED
+        self._mode_text = MODE_TEXT[self._mode]
+        self._node_status: FollowerStatus | None = None
         self._paused = False
         self._notice = ""
         self.keep_running_in_tray = True
@@ -54,7 +64,8 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.tabs)
         self.stack.addWidget(self.detail)
-        self.setCentralWidget(self.stack)
+        self.banner = self._build_banner()
+        self.setCentralWidget(self._banner_over(self.stack))
 
         toolbar = QToolBar("Actions", self)
         toolbar.setMovable(False)
@@ -84,6 +95,25 @@ class MainWindow(QMainWindow):
         self.detail.edit_requested.connect(self.edit_requested)
         self._update_status()
 
+    def _build_banner(self) -> QLabel:
+        banner = QLabel(self)
+        banner.setWordWrap(True)
+        banner.setStyleSheet(text_style(Tone.WARNING) + "padding: 6px;")
+        banner.hide()
+        self._banner_timer = QTimer(self)
+        self._banner_timer.setInterval(BANNER_REFRESH_MS)
+        self._banner_timer.timeout.connect(self._update_banner)
+        return banner
+
+    def _banner_over(self, content: QWidget) -> QWidget:
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(content, 1)
+        return central
+
     @property
     def snapshot(self) -> FleetSnapshot:
         return self._snapshot
@@ -97,12 +127,16 @@ class MainWindow(QMainWindow):
             self.incidents.reload()
         self._update_status()
 
-    def set_mode(self, mode: EngineMode) -> None:
+    def set_mode(self, mode: EngineMode, text: str | None = None) -> None:
+        """``text``: how to say it, when more than MODE_TEXT (the node's name)."""
         self._mode = mode
+        self._mode_text = text or MODE_TEXT[mode]
         owner = mode is EngineMode.OWNER
         self.check_action.setEnabled(owner and not self._paused)
         self.pause_action.setEnabled(owner)
-        tip = "" if owner else MODE_TEXT[mode]
+        if mode is not EngineMode.NODE:
+            self.set_node_status(None)
+        tip = "" if owner else self._mode_text
         self.check_action.setToolTip(tip or "Check every server right away")
         self.pause_action.setToolTip(tip or "Stop checking until you resume")
         self._update_status()
@@ -112,7 +146,24 @@ class MainWindow(QMainWindow):
         self.pause_action.blockSignals(True)
         self.pause_action.setChecked(paused)
         self.pause_action.blockSignals(False)
-        self.set_mode(self._mode)
+        self.set_mode(self._mode, self._mode_text)
+
+    def set_node_status(self, status: FollowerStatus | None) -> None:
+        """The linked node's follower: the offline banner shows while it is not followed."""
+        self._node_status = status
+        self._update_banner()
+
+    def _update_banner(self) -> None:
+        text = offline_banner(self._node_status, self._ctx.now())
+        self.banner.setText(text or "")
+        self.banner.setVisible(text is not None)
+        if text is None:
+            self._banner_timer.stop()
+        elif not self._banner_timer.isActive():
+            self._banner_timer.start()
+
+    def banner_text(self) -> str | None:
+        return self.banner.text() if not self.banner.isHidden() else None
 
     def set_notice(self, text: str) -> None:
         """A lasting remark in the status bar (e.g. no system tray)."""
@@ -120,7 +171,7 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _update_status(self) -> None:
-        parts = [MODE_TEXT[self._mode]]
+        parts = [self._mode_text]
         if self._paused:
             parts = ["Checks are paused"]
         if self._snapshot.snoozed_until:

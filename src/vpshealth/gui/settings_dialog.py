@@ -25,6 +25,7 @@ from vpshealth.errors import ConfigurationError, VpsHealthError
 from vpshealth.gui.channel_form import ChannelsBox
 from vpshealth.gui.colours import Tone
 from vpshealth.gui.context import GuiContext
+from vpshealth.gui.engine_owner import EngineMode, mode_text
 from vpshealth.gui.sample_email import send_test_email
 from vpshealth.gui.settings_values import (
     SECURITY_CHOICES,
@@ -35,6 +36,7 @@ from vpshealth.gui.settings_values import (
     validate_settings,
 )
 from vpshealth.gui.theme import text_style
+from vpshealth.gui.who_runs_checks import WhoRunsTheChecks
 from vpshealth.startup.launch import desktop_command, passed_environment
 from vpshealth.startup.login_item import LoginItem, login_item_for_this_os
 
@@ -51,6 +53,8 @@ def _combo(parent: QWidget, labels: dict[str, str], choices: tuple[str, ...]) ->
 
 class SettingsDialog(QDialog):
     saved = Signal()
+    checks_moved = Signal()
+    """Who runs the checks changed (a node linked or forgotten)."""
 
     def __init__(  # noqa: PLR0915
         self,
@@ -140,6 +144,10 @@ class SettingsDialog(QDialog):
         self.channels = ChannelsBox(ctx, self)
         layout.addWidget(self.channels)
         layout.addWidget(desktop_box)
+        self.who_runs_checks = WhoRunsTheChecks(ctx, self)
+        self.who_runs_checks.changed.connect(self.checks_moved)
+        self.who_runs_checks.changed.connect(self._checks_moved)
+        layout.addWidget(self.who_runs_checks)
         layout.addLayout(buttons)
         for edit in (
             self.smtp_host,
@@ -172,6 +180,12 @@ class SettingsDialog(QDialog):
         self.set_form(form_from_settings(values))
         self.start_at_login.setChecked(await self._ctx.read(self._login_item.enabled))
         await self.channels.load()
+        await self.who_runs_checks.load()
+
+    def _checks_moved(self) -> None:
+        link = self.who_runs_checks.link
+        mode = EngineMode.NODE if link is not None else EngineMode.OWNER
+        self.engine_status.setText(mode_text(mode, link))
 
     def set_form(self, form: SettingsForm) -> None:
         self.smtp_host.setText(form.smtp_host)

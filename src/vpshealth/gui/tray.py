@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from vpshealth.gui import formatting
 from vpshealth.gui.colours import Scheme
-from vpshealth.gui.engine_owner import EngineMode
+from vpshealth.gui.engine_owner import MODE_TEXT, EngineMode
+from vpshealth.gui.node_state import node_tray_line
 from vpshealth.gui.overview_model import state_label
 from vpshealth.gui.theme import system_scheme
 from vpshealth.gui.tray_icons import tray_icon
 from vpshealth.gui.tray_state import TrayKind, TrayState, state_of, tray_state
 from vpshealth.read_model.fleet import FleetSnapshot
 from vpshealth.store.host_repository import HostRecord
+from vpshealth.sync.follower import FollowerStatus
 
 SNOOZE_HOUR = "hour"
 SNOOZE_TOMORROW = "tomorrow"
@@ -40,6 +44,8 @@ class TrayController(QObject):
         self._icons: dict[tuple[Scheme, TrayKind], QIcon] = {}
         self._snapshot = FleetSnapshot(())
         self._mode = EngineMode.STOPPED
+        self._mode_text = MODE_TEXT[self._mode]
+        self._node_status: FollowerStatus | None = None
         self._paused = False
         self.state = TrayState(TrayKind.UNKNOWN, "VPS Health")
         self._apply()
@@ -55,8 +61,17 @@ class TrayController(QObject):
         self._snapshot = snapshot
         self._apply()
 
-    def set_mode(self, mode: EngineMode) -> None:
+    def set_mode(self, mode: EngineMode, text: str | None = None) -> None:
         self._mode = mode
+        self._mode_text = text or MODE_TEXT[mode]
+        if mode is not EngineMode.NODE:
+            self._node_status = None
+        self._apply()
+
+    def set_node_status(self, status: FollowerStatus | None) -> None:
+        """The linked node's follower: connected, catching up, or silent since when."""
+        self._node_status = status
+        self._apply()
 
     def set_paused(self, paused: bool) -> None:
         self._paused = paused
@@ -64,12 +79,19 @@ class TrayController(QObject):
 
     def _apply(self) -> None:
         state = tray_state(self._snapshot.records, paused=self._paused)
-        tooltip = state.tooltip
+        tooltip, kind = state.tooltip, state.kind
+        node = self._node_status
+        if node is not None:
+            tooltip += "\n" + node_tray_line(
+                node, time.time(), lambda ts: formatting.local_time(int(ts))
+            )
+            if node.silent_since is not None:
+                kind = TrayKind.UNREACHABLE  # what is shown may be old: the node is silent
         if self._snapshot.snoozed_until:
             until = formatting.local_time(self._snapshot.snoozed_until)
             tooltip += f"\nNotifications snoozed until {until}"
-        self.state = TrayState(state.kind, tooltip)
-        self.icon.setIcon(self._icon_of(state.kind))
+        self.state = TrayState(kind, tooltip)
+        self.icon.setIcon(self._icon_of(kind))
         self.icon.setToolTip(tooltip)
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
@@ -114,7 +136,7 @@ class TrayController(QObject):
         pause.setChecked(self._paused)
         pause.setEnabled(owner)
         if not owner:
-            pause.setToolTip("Checks run by the background service")
+            pause.setToolTip(self._mode_text)
         pause.toggled.connect(self.pause)
         menu.addSeparator()
         menu.addAction("Settings…").triggered.connect(self.open_settings)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, select
+from sqlalchemy import Connection, Engine, Table, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from vpshealth.config import Paths
@@ -299,7 +299,35 @@ def _replace_parent(conn: Connection, table: Table, rows: list[dict[str, Any]]) 
     gone = sorted(present - keep)
     for start in range(0, len(gone), 500):
         conn.execute(delete(table).where(table.c.id.in_(gone[start : start + 500])))
+    if table is hosts:
+        _park_renamed_hosts(conn, rows)
     _upsert(conn, table, rows)
+
+
+def _park_renamed_hosts(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Names and Hetzner ids are unique: two hosts that swapped them on the node would clash
+    row by row. Renamed hosts get a name no host can have (and no Hetzner id) first; the
+    upsert then gives them theirs."""
+    current = {
+        row.id: (row.name, row.hetzner_project, row.hetzner_server_id)
+        for row in conn.execute(
+            select(hosts.c.id, hosts.c.name, hosts.c.hetzner_project, hosts.c.hetzner_server_id)
+        )
+    }
+    moved = [
+        row["id"]
+        for row in rows
+        if row["id"] in current
+        and current[row["id"]]
+        != (row.get("name"), row.get("hetzner_project"), row.get("hetzner_server_id"))
+    ]
+    for start in range(0, len(moved), 500):
+        part = moved[start : start + 500]
+        conn.execute(
+            update(hosts)
+            .where(hosts.c.id.in_(part))
+            .values(name=func.printf("\x01renaming %d", hosts.c.id), hetzner_server_id=None)
+        )
 
 
 def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
