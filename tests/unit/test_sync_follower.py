@@ -12,14 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Engine
+from websockets.exceptions import ConnectionClosedError
 
 from tests.unit.fake_clock import FakeClock
 from vpshealth.clock import Clock, SystemClock
 from vpshealth.domain.notifications import Notification
 from vpshealth.store.database import open_database
 from vpshealth.sync.catch_up import CatchUpReport, NodeTokenRefused, NodeUnreachable
-from vpshealth.sync.follower import Follower
-from vpshealth.sync.node_session import NodeProblem
+from vpshealth.sync.follower import Follower, problem_of
+from vpshealth.sync.node_session import NodeError, NodeProblem
 from vpshealth.sync.node_watch import NodeWatch, SilenceAlarm
 
 
@@ -209,3 +210,24 @@ async def test_after_each_catch_up_the_hook_runs_and_the_lag_counts_messages(
     finally:
         task.cancel()
         copy.dispose()
+
+
+@pytest.mark.parametrize(
+    ("exc", "said"),
+    [
+        (NodeUnreachable("timed out", NodeProblem.API_NOT_ANSWERING), "down: "),
+        (NodeUnreachable("no route to host"), "network: "),
+        (NodeTokenRefused("HTTP 401"), "token revoked: "),
+        (NodeError(NodeProblem.HOST_KEY_CHANGED, "the host key has CHANGED"), "host key changed: "),
+        (ConnectionClosedError(None, None), "down: "),
+        (ConnectionRefusedError(), "down: "),
+        (OSError("Network is unreachable"), "network: "),
+    ],
+)
+def test_the_alarm_names_why_the_node_is_silent(exc: BaseException, said: str) -> None:
+    alarm = SilenceAlarm("root@node1", threshold=0)
+
+    notification = alarm.failed(0.0, problem_of(exc), str(exc))
+
+    assert notification is not None
+    assert f"({said}" in notification.title
