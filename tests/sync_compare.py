@@ -14,6 +14,7 @@ from vpshealth.store.schema import (
     host_status,
     hosts,
     incidents,
+    notifications,
     rollups,
     rules,
     series,
@@ -23,7 +24,8 @@ from vpshealth.store.schema import (
 from vpshealth.store.sync_source import LOCAL_PREFIXES
 
 COMPARED: tuple[Table, ...] = (
-    hosts, host_status, containers, series, rules, silences, incidents, events, rollups,
+    hosts, host_status, containers, series, rules, silences, incidents, events, notifications,
+    rollups,
 )  # fmt: skip
 
 

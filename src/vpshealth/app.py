@@ -29,6 +29,7 @@ from vpshealth.engine import heap
 from vpshealth.engine.alert_manager import AlertManager
 from vpshealth.engine.credentials import CredentialSource, CredentialsProvider
 from vpshealth.engine.docker_monitor import DockerMonitor, IncidentSink
+from vpshealth.engine.heartbeat import Heartbeat
 from vpshealth.engine.hetzner_opinion import SecondOpinion
 from vpshealth.engine.history_upkeep import HistoryUpkeep
 from vpshealth.engine.live_hub import LiveHub
@@ -41,6 +42,7 @@ from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.operations.bundle import Operations
 from vpshealth.operations.channels import ChannelOperations
 from vpshealth.operations.email_settings import EmailSettingsOperations
+from vpshealth.operations.heartbeat import HeartbeatOperations
 from vpshealth.operations.hetzner import HetznerOperations
 from vpshealth.operations.hosts import HostOperations
 from vpshealth.operations.incidents import IncidentOperations
@@ -286,6 +288,7 @@ class Core:
         )
         opinion = SecondOpinion(HetznerRepository(self.engine), self.secrets, self.clock)
         workers.append(("Hetzner Cloud second opinion", opinion))
+        workers.append(("heartbeat", Heartbeat(heartbeat_operations(self).target, self.clock)))
         status = EngineStatus(poll_timeout=self.pacing.poll_timeout)
         if api is not None:
             loop_lag = LoopLagMonitor()
@@ -395,7 +398,14 @@ def node_link_operations(core: Core) -> NodeLinkOperations:
         core.clock,
         core.paths,
         options,
+        silence_alarm=s.node_silence_alarm_seconds,
+        retention=Retention.from_settings(s),
     )
+
+
+def heartbeat_operations(core: Core) -> HeartbeatOperations:
+    """The node's dead man's switch: its URL in the secret store, its period in settings."""
+    return HeartbeatOperations(core.stored_settings, core.secrets, core.clock)
 
 
 def node_operations(core: Core, local: Operations) -> Operations:

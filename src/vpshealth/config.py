@@ -52,6 +52,13 @@ class Settings(BaseModel):
         le=48,
         description="Keep the live stream's check messages this long, for clients to resume.",
     )
+    node_silence_alarm_seconds: float = Field(
+        default=180.0,
+        ge=5,
+        le=7 * 86_400,
+        description="A desktop following a node: one notification when the node has not "
+        "answered for this long, one more when it is back.",
+    )
     restart_loop_count: int = Field(default=3, ge=2, le=1000)
     restart_loop_minutes: float = Field(default=10.0, gt=0, le=1440)
     key_passphrase: str | None = Field(default=None, repr=False)

@@ -59,6 +59,8 @@ def configure_logging(log_file: Path, *, verbose: bool, console_info: bool = Fal
 
     for noisy in ("asyncssh", "alembic"):
         logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
+    # httpx logs every request's full URL, and some URLs carry a secret (the heartbeat's).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def stderr_is_journal(environ: Mapping[str, str], stderr: TextIO | None) -> bool:

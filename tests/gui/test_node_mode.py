@@ -5,7 +5,7 @@ state in the tray; going back to this computer switches without a restart."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,6 +15,8 @@ from pytestqt.qtbot import QtBot
 from tests.gui.conftest import Loop
 from tests.unit.copy_support import NODE_ADDRESS, link_with_copy
 from vpshealth.app import Core
+from vpshealth.domain.containers import Severity
+from vpshealth.domain.notifications import Notification, NotificationKind, Notifier
 from vpshealth.engine.lock import EngineLock
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.desktop import DesktopApp
@@ -34,9 +36,13 @@ class FakeFollow:
     def __init__(self) -> None:
         self.follower: Any = SimpleNamespace(status=FollowerStatus())
         self.runs = 0
+        self.notifiers: Sequence[Notifier] = ()
 
-    async def __call__(self, started: Callable[[Any], None]) -> None:
+    async def __call__(
+        self, started: Callable[[Any], None], notifiers: Sequence[Notifier] = ()
+    ) -> None:
         self.runs += 1
+        self.notifiers = notifiers
         started(self.follower)
         await asyncio.Event().wait()
 
@@ -142,3 +148,33 @@ def test_the_banner_and_the_tray_line_say_what_the_follower_says() -> None:
     assert node_tray_line(catching_up, NOW, str) == "Node: catching up"
     silent = FollowerStatus(silent_since=NOW - 300, last_synced_at=NOW - 400)
     assert node_tray_line(silent, NOW, lambda ts: "14:02") == "Node silent since 14:02"
+
+
+def test_linked_the_node_s_notifications_are_shown_by_the_tray(
+    core: Core,
+    ctx: GuiContext,
+    loop: Loop,
+    qtbot: QtBot,
+    follow: FakeFollow,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    link_with_copy(core, ["web1"], synced_at=NOW, now=NOW)
+    app = DesktopApp(ctx, tray_available=True)
+    qtbot.addWidget(app.window)
+    shown: list[Notification] = []
+    monkeypatch.setattr(app.notifier, "notify", shown.extend)
+    notification = Notification(
+        kind=NotificationKind.OPENED, severity=Severity.WARNING, host_name="web1",
+        host_address="192.0.2.1", rule="disk", subject="/", title="disk / at 91%",
+        message="disk / at 91%", since=int(NOW), at=int(NOW),
+    )  # fmt: skip
+
+    async def scenario() -> None:
+        app.start(show_window=False, desktop_notifications=False)
+        await asyncio.sleep(0)
+        await app.watcher.refresh_now()
+        assert len(follow.notifiers) == 1
+        follow.notifiers[0].notify([notification])
+
+    loop.run(scenario())
+    assert shown == [notification]

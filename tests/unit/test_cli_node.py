@@ -12,6 +12,9 @@ import pytest
 
 from tests.unit.node_stub import TOKEN, StubNode, stub_node
 from vpshealth.cli.main import main
+from vpshealth.config import Paths, Settings
+from vpshealth.store.settings_repository import put_settings
+from vpshealth.sync.replica import Replica, open_copy
 
 Run = tuple[int, str, str]
 
@@ -115,3 +118,29 @@ def test_an_empty_token_on_stdin_exits_2(
     assert code == 2
     assert "--token-stdin: no token on standard input" in err
     assert node.seen == []
+
+
+def test_status_says_the_follower_found_the_node_silent_and_the_lag_in_messages(
+    node: StubNode,
+    cli_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run(capsys, monkeypatch, "node", "connect", node.url, "--token-stdin", stdin=TOKEN + "\n")
+    copy = open_copy(Paths.from_settings(Settings(home=cli_home)))
+    with copy.begin() as conn:
+        put_settings(conn, {"sync.synced_at": 1_800_000_000, "sync.live_seq": 40}, 0)
+    Replica(copy).record_watch(
+        {"silent_since": 1_800_000_100, "problem": "api_not_answering", "last_seq_seen": 43}, 0
+    )
+    copy.dispose()
+
+    code, out, _ = run(capsys, monkeypatch, "node", "status", "--no-check")
+    _, shown, _ = run(capsys, monkeypatch, "node", "status", "--no-check", "--json")
+
+    assert code == 0
+    assert "Silent:     since 2027-01-15T08:01:40Z" in out
+    assert "(down: its API does not answer)" in out
+    assert ", 3 live messages" in out
+    assert json.loads(shown)["lag_messages"] == 3
+    assert json.loads(shown)["silent_problem"] == "api_not_answering"

@@ -5,6 +5,7 @@ another node."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,15 +20,19 @@ from tests.unit.test_store import make_metrics
 from vpshealth.api.app import create_app
 from vpshealth.app import Core, build_core
 from vpshealth.config import Paths, Settings
+from vpshealth.domain.containers import Severity
 from vpshealth.domain.health import CheckResult, HostState, Problem
 from vpshealth.domain.hosts import Host
+from vpshealth.domain.notifications import Notification, NotificationKind
 from vpshealth.engine.status import EngineStatus
 from vpshealth.store import sync_blocks
 from vpshealth.store.compaction import Compactor
 from vpshealth.store.database import open_database
+from vpshealth.store.maintenance import Retention
 from vpshealth.store.rollups import Rollups
-from vpshealth.store.schema import hosts, incidents, sample_chunks, samples
+from vpshealth.store.schema import hosts, incidents, notifications, sample_chunks, samples
 from vpshealth.sync.catch_up import NodeTokenRefused, NodeUnreachable, catch_up
+from vpshealth.sync.copy_pruning import CopyPruning
 from vpshealth.sync.replica import Replica, StatePage, open_copy
 
 HOUR = 3600
@@ -261,6 +266,95 @@ async def test_the_copy_is_its_own_file_in_the_data_folder(
     assert paths.node_copy_file == paths.data_dir / "node-copy.sqlite3"
     assert paths.node_copy_file.exists()
     assert not paths.database.exists()  # the desktop's own database is another file
+
+
+def notification(core: Core, name: str, kind: str, at: int) -> int:
+    """A notification as the alerting stores it; returns its id."""
+    note = Notification(
+        kind=NotificationKind(kind), severity=Severity.CRITICAL, host_name=name,
+        host_address="192.0.2.1", rule="disk", subject="/", title="disk / at 97%",
+        message="disk / at 97%", since=at, at=at, host_id=core.hosts.get(name).id,
+    )  # fmt: skip
+    with core.engine.begin() as conn:
+        return int(
+            conn.execute(
+                insert(notifications).values(
+                    host_id=note.host_id, kind=kind, severity="critical", created_at=at,
+                    payload=json.dumps(note.to_json()),
+                )
+            ).inserted_primary_key[0]
+        )  # fmt: skip
+
+
+async def test_the_nodes_notifications_reach_the_copy_page_by_page_with_their_cursor(
+    node: Core, copy: Engine, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(5):
+        notification(node, "web1", "opened", NOW - 100 + i)
+    monkeypatch.setattr("vpshealth.sync.catch_up.EVENTS_PER_PAGE", 2)
+
+    report = await catch_up(client, copy, FakeClock(NOW))
+    last = notification(node, "db1", "resolved", NOW)
+    await catch_up(client, copy, FakeClock(NOW))
+
+    assert report.state_pages >= 3
+    assert differences(node.engine, copy) == []
+    assert [row[0] for row in rows_of(copy, notifications)] == list(range(1, last + 1))
+    assert Replica(copy).cursor().notifications_after == last
+
+
+async def test_a_desktop_that_does_not_ask_for_notifications_gets_them_from_the_start(
+    node: Core, client: httpx.AsyncClient
+) -> None:
+    first = notification(node, "web1", "opened", NOW - 10)
+
+    body = (await client.get("/api/v1/sync/state", params={"events_after": 0})).json()
+
+    assert body["notifications_after"] == 0
+    assert body["next_notifications_after"] == first
+    assert [row[0] for row in body["tables"]["notifications"]["rows"]] == [first]
+    assert body["tables"]["events"]["columns"][0] == "id"
+
+
+async def test_a_notification_of_a_host_the_copy_no_longer_has_keeps_its_text(
+    node: Core, copy: Engine, client: httpx.AsyncClient
+) -> None:
+    await catch_up(client, copy, FakeClock(NOW))
+    note = notification(node, "web1", "opened", NOW)
+    state = StatePage.from_json((await client.get("/api/v1/sync/state")).json())
+    with copy.begin() as conn:
+        conn.execute(delete(hosts).where(hosts.c.name == "web1"))
+    without_web1 = StatePage(
+        node_id=state.node_id, now=state.now, live_seq=state.live_seq,
+        next_events_after=state.next_events_after, more=False,
+        tables={"notifications": state.tables["notifications"]},
+        next_notifications_after=note,
+    )  # fmt: skip
+
+    Replica(copy).apply_state(without_web1, NOW, 300)
+
+    (row,) = [r for r in rows_of(copy, notifications) if r[0] == note]
+    assert row[2] is None  # host_id
+    assert "disk / at 97%" in row[6]
+
+
+async def test_the_copy_is_pruned_to_the_desktops_retention_at_most_once_an_hour(
+    copy: Engine, client: httpx.AsyncClient
+) -> None:
+    report = await catch_up(client, copy, FakeClock(NOW))
+    before = len(samples_of(copy))
+    clock = FakeClock(NOW)
+    pruning = CopyPruning(copy, Retention(raw=2 * HOUR), clock)
+
+    deleted = await pruning.after_sync(report)
+    clock.t += HOUR / 2
+    again = await pruning.after_sync(report)  # within the hour: not run
+
+    assert deleted > 0
+    assert again == 0
+    kept = samples_of(copy)
+    assert 0 < len(kept) < before
+    assert min(ts for _, ts, _ in kept) >= NOW - 2 * HOUR - HOUR  # whole chunks, by the hour
 
 
 async def test_two_hosts_that_swapped_names_on_the_node_swap_in_the_copy(

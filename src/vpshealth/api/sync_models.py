@@ -29,5 +29,10 @@ class SyncState(_Answer):
     live_seq: int = Field(description="the live stream's last number when this was read")
     events_after: int
     next_events_after: int
-    more: bool = Field(description="more events are waiting: ask with next_events_after")
+    notifications_after: int
+    next_notifications_after: int
+    more: bool = Field(
+        description="more events or notifications are waiting: ask with next_events_after "
+        "and next_notifications_after"
+    )
     tables: dict[str, SyncTable]

@@ -51,7 +51,7 @@ def _packed(request: Request, body: bytes, media_type: str) -> Response:
 
 
 @router.get("/state", response_model=SyncState, responses=NOT_SERVED)
-def sync_state(
+def sync_state(  # noqa: PLR0917 (FastAPI passes the query parameters by name)
     request: Request,
     context: Context,
     _token: Reader,
@@ -59,16 +59,26 @@ def sync_state(
     events_after: Annotated[
         int, Query(ge=0, le=1 << 62, description="the `next_events_after` of the last page")
     ] = 0,
-    limit: Annotated[int, Query(ge=1, le=5000, description="events per page")] = 2000,
+    limit: Annotated[
+        int, Query(ge=1, le=5000, description="events (and notifications) per page")
+    ] = 2000,
+    notifications_after: Annotated[
+        int,
+        Query(ge=0, le=1 << 62, description="the `next_notifications_after` of the last page"),
+    ] = 0,
 ) -> Response:
     """The node's identity, its clock, the last number of its live stream and, read in the
     same transaction: hosts, their status, containers, series, rules, silences and settings
-    (whole tables), incidents open or changed since `since`, and events after
-    `events_after`. Ask again with `events_after=next_events_after` while `more` is true."""
+    (whole tables), incidents open or changed since `since`, events after `events_after`
+    and the desktop notifications the node made
+    after `notifications_after`. Ask again with `events_after=next_events_after` and
+    `notifications_after=next_notifications_after` while `more` is true."""
     source = context.sync
     if source is None:
         return _not_served()
-    snapshot = source.state(int(context.clock.now()), since, events_after, limit)
+    snapshot = source.state(
+        int(context.clock.now()), since, events_after, limit, notifications_after
+    )
     body = {
         "node": {"id": snapshot.node_id, "version": __version__, "schema": SCHEMA_HEAD},
         "now": snapshot.now,
@@ -76,6 +86,8 @@ def sync_state(
         "live_seq": snapshot.live_seq,
         "events_after": snapshot.events_after,
         "next_events_after": snapshot.next_events_after,
+        "notifications_after": snapshot.notifications_after,
+        "next_notifications_after": snapshot.next_notifications_after,
         "more": snapshot.more,
         "tables": {
             name: {"columns": rows.columns, "rows": rows.rows}

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,14 @@ from vpshealth.cli import output, prompts
 from vpshealth.cli.context import CliContext
 from vpshealth.cli.host_keys import confirm_host_key, key_from_options
 from vpshealth.collectors.ssh_keys import fingerprint_of_line
+from vpshealth.domain.notifications import Notification
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
 from vpshealth.operations.errors import NOTHING_SAVED, FieldError
 from vpshealth.operations.node_link import NodeConnected, NodeStatus
 from vpshealth.sync.edit_sender import SendReport
 from vpshealth.sync.node_address import DEFAULT_API_PORT, NodeAddress
 from vpshealth.sync.node_link import NodeLink
+from vpshealth.sync.node_watch import reason
 
 CONNECT_EPILOG = """\
 Examples:
@@ -129,7 +132,10 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "follow",
         help="keep the local copy in sync until Ctrl-C",
         description="Catch up, then follow the node's live stream and catch up after each "
-        "change. A lost node is tried again with a growing pause, up to 30 s.",
+        "change. A lost node is tried again with a growing pause, up to 30 s. The node's "
+        "notifications are printed on stderr, each once (one summary after a long absence); "
+        "a node silent longer than VPSHEALTH_NODE_SILENCE_ALARM_SECONDS (default 180) gets "
+        "one notification, and one more when it is back.",
     )
     follow.set_defaults(handler=follow_node, console_info=True)
 
@@ -259,8 +265,14 @@ def node_status(ctx: CliContext, args: argparse.Namespace) -> int:
     else:
         print(f"Answers:    no: {status.message}")
     print(f"Last sync:  {_last_sync(status)}")
+    sync = status.sync
+    if sync.silent_since is not None:
+        why = f" ({reason(sync.problem)})" if sync.problem else ""
+        print(f"Silent:     since {output.iso_time(int(sync.silent_since))}{why}")
     lag = _lag(status)
-    print(f"Lag:        {output.duration(lag) if lag is not None else '-'}")
+    behind = sync.lag_messages
+    messages = "" if not behind else f", {behind} live message{'s' if behind != 1 else ''}"
+    print(f"Lag:        {output.duration(lag) if lag is not None else '-'}{messages}")
     _print_edits(status)
     return code
 
@@ -307,9 +319,17 @@ def sync_node(ctx: CliContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class PrintedNotifier:
+    """The node's notifications, one line each on stderr, as `node follow` shows them."""
+
+    def notify(self, notifications: Sequence[Notification]) -> None:
+        for n in notifications:
+            print(f"Notification: {n.summary}", file=sys.stderr, flush=True)
+
+
 def follow_node(ctx: CliContext, args: argparse.Namespace) -> int:
     print("Following the node; Ctrl-C stops.", flush=True)
-    asyncio.run(ctx.core.operations.node.follow())
+    asyncio.run(ctx.core.operations.node.follow(notifiers=[PrintedNotifier()]))
     return EXIT_OK
 
 
@@ -395,7 +415,12 @@ def _status_json(status: NodeStatus) -> dict[str, Any]:
         "checks": health.status if health else None,
         "last_synced_at": output.iso_time(at) if at is not None else None,
         "lag_seconds": round(lag, 1) if lag is not None else None,
+        "lag_messages": status.sync.lag_messages,
         "live_seq": status.sync.live_seq,
+        "silent_since": output.iso_time(int(silent))
+        if (silent := status.sync.silent_since)
+        else None,
+        "silent_problem": status.sync.problem.value if status.sync.problem else None,
         "queued": list(status.sync.queued),
         "not_applied": list(status.sync.not_applied),
     }

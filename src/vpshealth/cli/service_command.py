@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from vpshealth.app import Core
-from vpshealth.cli import output
+from vpshealth.cli import heartbeat_commands, output
 from vpshealth.cli.context import CliContext
 from vpshealth.domain.health import HostState
 from vpshealth.domain.listen_address import ListenAddress, ListenAddressError, parse_listen_address
@@ -62,6 +62,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     status = actions.add_parser("status", help="installed? running? last check?")
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(handler=service_status, console_info=False, log_kind="cli")
+    heartbeat_commands.register(actions)
 
     autostart = commands.add_parser(
         "autostart",

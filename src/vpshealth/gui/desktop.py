@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QSystemTrayIcon
 
+from vpshealth.domain.containers import Severity
 from vpshealth.domain.notifications import Notification, Notifier, at_least
 from vpshealth.gui.app_icon import notification_icon
 from vpshealth.gui.bridge import FleetWatcher, StateChange
@@ -50,7 +52,10 @@ class DesktopApp(QObject):
             self.tray.icon, self.window.open_host_named, self.freedesktop, ctx.tasks.spawn
         )
         notifiers: list[Notifier] = [self.notifier]
-        self.engine = EngineOwner(ctx.core, notifiers, ctx.tasks, self)
+        node_notifiers: list[Notifier] = [AtLeast(self.notifier, self._desktop_minimum)]
+        self.engine = EngineOwner(
+            ctx.core, notifiers, ctx.tasks, self, node_notifiers=node_notifiers
+        )
         self.watcher = FleetWatcher(ctx.core.read_model, ctx.tasks, self, now=ctx.now)
         self._dialogs: set[QObject] = set()
         self._quitting = False
@@ -117,6 +122,10 @@ class DesktopApp(QObject):
     def _states_changed(self, changes: list[StateChange]) -> None:
         for change in changes:
             log.info("%s: %s -> %s", change.record.host.name, change.old, change.new)
+
+    def _desktop_minimum(self) -> Severity:
+        snapshot = self.watcher.snapshot
+        return Severity.WARNING if snapshot is None else snapshot.desktop_min_severity
 
     def _notifications_arrived(self, notifications: list[Notification]) -> None:
         """When this app runs the checks, the alerting hands it its notifications directly;
@@ -235,3 +244,17 @@ class DesktopApp(QObject):
 
 def tray_available() -> bool:
     return QSystemTrayIcon.isSystemTrayAvailable()
+
+
+class AtLeast:
+    """The node's notifications from a certain severity on, as this app shows the service's."""
+
+    def __init__(self, shown_by: Notifier, minimum: Callable[[], Severity]) -> None:
+        self._shown_by = shown_by
+        self._minimum = minimum
+
+    def notify(self, notifications: Sequence[Notification]) -> None:
+        minimum = self._minimum()
+        shown = [n for n in notifications if at_least(n.severity, minimum)]
+        if shown:
+            self._shown_by.notify(shown)

@@ -73,10 +73,14 @@ class EngineOwner(QObject):
         parent: QObject | None = None,
         *,
         follow: FollowNode | None = None,
+        node_notifiers: Sequence[Notifier] | None = None,
     ) -> None:
+        """``node_notifiers`` show the node's notifications in node mode (``notifiers``
+        without it)."""
         super().__init__(parent)
         self._core = core
         self._notifiers = notifiers
+        self._node_notifiers = notifiers if node_notifiers is None else node_notifiers
         self._tasks = tasks
         self._lock = EngineLock(core.paths.engine_lock)
         self._service: Service | None = None
@@ -150,7 +154,7 @@ class EngineOwner(QObject):
             self.service_ended.emit()
 
     async def _follow_node(self, started: Callable[[Follower], None]) -> None:
-        await self._core.operations.node.follow(started=started)
+        await self._core.operations.node.follow(started=started, notifiers=self._node_notifiers)
 
     def _follower_started(self, follower: Follower) -> None:
         self._follower = follower

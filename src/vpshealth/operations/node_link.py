@@ -4,7 +4,9 @@ The node's token and SSH login key go to the secret store; the database keeps re
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -17,26 +19,35 @@ from vpshealth.clock import Clock
 from vpshealth.collectors.ssh_keys import ClientCredentials
 from vpshealth.config import Paths
 from vpshealth.domain.hosts import AuthMethod
+from vpshealth.domain.notifications import Notifier
 from vpshealth.errors import InputError
 from vpshealth.operations.errors import NOTHING_SAVED, FieldError
 from vpshealth.operations.host_keys import trusted_key_line
 from vpshealth.operations.login_keys import NewKey, delete_key, store_key
 from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_reader
+from vpshealth.store.maintenance import Retention
 from vpshealth.store.settings_repository import SettingsRepository
 from vpshealth.sync.catch_up import CatchUpReport, catch_up
+from vpshealth.sync.copy_pruning import CopyPruning
+from vpshealth.sync.desk_notices import DeskNotices
 from vpshealth.sync.edit_queue import EditQueue, QueuedEdit
 from vpshealth.sync.edit_sender import SendReport, send_queued
-from vpshealth.sync.follower import Follower
+from vpshealth.sync.follower import Follower, FollowerStatus
 from vpshealth.sync.node_address import NodeAddress, parse_node_address
 from vpshealth.sync.node_link import NodeLink, NodeLinkStore, new_token_ref
 from vpshealth.sync.node_session import NodeError, NodeHealth, NodeProblem, NodeSession
-from vpshealth.sync.replica import open_copy
+from vpshealth.sync.node_watch import SILENCE_ALARM_SECONDS, NodeWatch, SilenceAlarm
+from vpshealth.sync.replica import Replica, open_copy
 from vpshealth.sync.tunnel import SessionOptions, open_node_session
 
 COPY_KEPT = "The local copy is kept."
 STATUS_TIMEOUT = 5.0
 """How long `node status` waits for the node to answer."""
+RECORD_SECONDS = 5.0
+"""How often a follower stores its view of the node in the copy, for `node status`."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +60,17 @@ class SyncState:
     """The edits waiting for the node, oldest first (what the user did: ``host edit web1``)."""
     not_applied: tuple[str, ...] = ()
     """What became of queued edits the node refused or applied in part, oldest first."""
+    last_seq_seen: int | None = None
+    """The last live number the follower saw (None: no follower said)."""
+    silent_since: float | None = None
+    """The follower's silence alarm went off: the node has not answered since."""
+    problem: NodeProblem | None = None
+
+    @property
+    def lag_messages(self) -> int | None:
+        if self.last_seq_seen is None or self.live_seq is None:
+            return None
+        return max(0, self.last_seq_seen - self.live_seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +109,9 @@ class NodeLinkOperations:
         clock: Clock,
         paths: Paths,
         options: SessionOptions,
+        *,
+        silence_alarm: float = SILENCE_ALARM_SECONDS,
+        retention: Retention | None = None,
     ) -> None:
         self._store = store
         self._secrets = secrets
@@ -94,6 +119,8 @@ class NodeLinkOperations:
         self._paths = paths
         self._copy_file = paths.node_copy_file
         self._options = options
+        self._silence_alarm = silence_alarm
+        self._retention = retention or Retention()
 
     @staticmethod
     def address(text: str, api_port: int | None = None) -> NodeAddress:
@@ -223,11 +250,15 @@ class NodeLinkOperations:
             return SyncState()
         finally:
             engine.dispose()
+        problem = values.get("problem")
         return SyncState(
             last_synced_at=_number(values.get("last_synced_at", values.get("synced_at"))),
             live_seq=_whole(values.get("live_seq")),
             queued=tuple(q.edit.summary for q in queued),
             not_applied=tuple(r.outcome or "" for r in reports),
+            last_seq_seen=_whole(values.get("last_seq_seen")),
+            silent_since=_number(values.get("silent_since")),
+            problem=NodeProblem(problem) if problem in set(NodeProblem) else None,
         )
 
     async def sync_now(self, sent: Callable[[SendReport], None] | None = None) -> CatchUpReport:
@@ -258,12 +289,24 @@ class NodeLinkOperations:
         finally:
             copy.dispose()
 
-    async def follow(self, started: Callable[[Follower], None] | None = None) -> None:
+    async def follow(
+        self,
+        started: Callable[[Follower], None] | None = None,
+        notifiers: Sequence[Notifier] = (),
+    ) -> None:
         """Keep the local copy in sync until cancelled: catch up, then follow the node's live
         stream; a lost node is tried again with a growing pause (``Follower.status`` says
-        what failed). ``started`` gets the follower, for its status."""
+        what failed). ``started`` gets the follower, for its status. ``notifiers`` show the
+        node's notifications, each once (a summary after a long absence), and the silence
+        alarm's; after each catch-up the copy is also pruned to this computer's retention."""
         link = await asyncio.to_thread(self._linked)
         copy = await asyncio.to_thread(open_copy, self._paths)
+        notices = DeskNotices(copy, notifiers)
+        pruning = CopyPruning(copy, self._retention, self._clock)
+
+        async def after_sync(report: CatchUpReport) -> None:
+            await asyncio.to_thread(notices.after_sync, self._clock.now())
+            await pruning.after_sync(report)
 
         @asynccontextmanager
         async def client() -> AsyncIterator[httpx.AsyncClient]:
@@ -273,13 +316,35 @@ class NodeLinkOperations:
         async def send_edits(client: httpx.AsyncClient) -> None:
             await send_queued(client, EditQueue(copy), self._clock)
 
-        follower = Follower(client, copy, self._clock, before_sync=send_edits)
+        watch = NodeWatch(SilenceAlarm(link.address.text, self._silence_alarm), notifiers)
+        follower = Follower(
+            client, copy, self._clock, after_sync=after_sync, watch=watch, before_sync=send_edits
+        )
         if started is not None:
             started(follower)
+        recording = asyncio.ensure_future(self._record(Replica(copy), follower.status))
         try:
             await follower.run()
         finally:
+            recording.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recording
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(Replica(copy).record_watch, _watched(None), 0)
             copy.dispose()
+
+    async def _record(self, replica: Replica, status: FollowerStatus) -> None:
+        """Store the follower's view of the node in the copy when it changes."""
+        recorded: dict[str, object] | None = None
+        while True:
+            values = _watched(status)
+            if values != recorded:
+                try:
+                    await asyncio.to_thread(replica.record_watch, values, self._clock.now())
+                    recorded = values
+                except SQLAlchemyError as exc:
+                    log.warning("Sync: could not note the node's state in the copy: %s", exc)
+            await self._clock.sleep(RECORD_SECONDS)
 
     def _linked(self) -> NodeLink:
         link = self._store.load()
@@ -303,6 +368,17 @@ class NodeLinkOperations:
     def _delete_secrets(self, link: NodeLink) -> None:
         self._secrets.delete(link.token_ref)
         delete_key(self._secrets, link.key_ref)
+
+
+def _watched(status: FollowerStatus | None) -> dict[str, object]:
+    if status is None:
+        return {"silent_since": None, "problem": None, "last_seq_seen": None}
+    problem = status.problem.value if status.problem and status.silent_since else None
+    return {
+        "silent_since": status.silent_since,
+        "problem": problem,
+        "last_seq_seen": status.last_seq_seen,
+    }
 
 
 class NotConnected(InputError):

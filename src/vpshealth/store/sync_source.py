@@ -27,6 +27,7 @@ from vpshealth.store.schema import (
     host_status,
     hosts,
     incidents,
+    notifications,
     rollups,
     rules,
     sample_chunks,
@@ -54,7 +55,7 @@ FULL_TABLES: tuple[Table, ...] = (
     settings,
 )
 """Small tables whose every row is sent each time (rows gone on the node go from the copy)."""
-SYNCED_TABLES: tuple[Table, ...] = (*FULL_TABLES, incidents, events)
+SYNCED_TABLES: tuple[Table, ...] = (*FULL_TABLES, incidents, events, notifications)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,8 @@ class StateSnapshot:
     next_events_after: int
     more: bool
     tables: dict[str, TableRows]
+    notifications_after: int = 0
+    next_notifications_after: int = 0
 
 
 def node_id(engine: Engine, now: int) -> str:
@@ -117,9 +120,17 @@ class SyncSource:
     def node_id(self, now: int) -> str:
         return node_id(self._engine, now)
 
-    def state(self, now: int, since: int | None, events_after: int, limit: int) -> StateSnapshot:
+    def state(
+        self,
+        now: int,
+        since: int | None,
+        events_after: int,
+        limit: int,
+        notifications_after: int = 0,
+    ) -> StateSnapshot:
         """Every full table, incidents open or changed at or after ``since`` (all without it),
-        and up to ``limit`` events with ids above ``events_after``."""
+        and up to ``limit`` events with ids above ``events_after`` and as many notifications
+        with ids above ``notifications_after``."""
         identity = self.node_id(now)
         with read_snapshot(self._engine) as conn:
             live_seq = conn.exec_driver_sql(
@@ -142,14 +153,13 @@ class SyncSource:
                     )
                 ]
             tables["incidents"] = table_rows(conn, incidents, or_(*changed) if changed else True)
-            found = conn.execute(
-                select(events)
-                .where(events.c.id > events_after)
-                .order_by(events.c.id)
-                .limit(limit + 1)
-            ).all()
-        page = found[:limit]
+            found = _page(conn, events, events_after, limit)
+            told = _page(conn, notifications, notifications_after, limit)
+        page, notes = found[:limit], told[:limit]
         tables["events"] = TableRows([c.name for c in events.columns], [list(row) for row in page])
+        tables["notifications"] = TableRows(
+            [c.name for c in notifications.columns], [list(row) for row in notes]
+        )
         return StateSnapshot(
             node_id=identity,
             now=now,
@@ -157,8 +167,10 @@ class SyncSource:
             live_seq=int(live_seq),
             events_after=events_after,
             next_events_after=page[-1].id if page else events_after,
-            more=len(found) > limit,
+            more=len(found) > limit or len(told) > limit,
             tables=tables,
+            notifications_after=notifications_after,
+            next_notifications_after=notes[-1].id if notes else notifications_after,
         )
 
     def history(self, now: int, since: int, after_series: int, limit: int) -> bytes:
@@ -188,6 +200,12 @@ class SyncSource:
             blocks=blocks,
         )
         return sync_blocks.encode(page)
+
+
+def _page(conn: Connection, table: Table, after: int, limit: int) -> list[Any]:
+    """Up to ``limit`` + 1 rows with ids above ``after``: one more says more are waiting."""
+    query = select(table).where(table.c.id > after).order_by(table.c.id).limit(limit + 1)
+    return list(conn.execute(query))
 
 
 # The ids of a page go in as one JSON array parameter (as in compaction.py).

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from vpshealth.clock import Clock
 from vpshealth.errors import EXIT_NOT_OK, VpsHealthError
 from vpshealth.store import sync_blocks
+from vpshealth.sync.node_session import NodeProblem
 from vpshealth.sync.replica import Cursor, Replica, StatePage, SyncPageError
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,9 @@ class NodeTokenRefused(NodeSyncError):
 
 
 class NodeUnreachable(NodeSyncError):
-    pass
+    def __init__(self, message: str, problem: NodeProblem = NodeProblem.UNREACHABLE) -> None:
+        self.problem = problem
+        super().__init__(message)
 
 
 class NodeFailed(NodeSyncError):
@@ -76,7 +79,11 @@ async def catch_up(
     started_over = False
     cursor = await asyncio.to_thread(replica.cursor)
     while True:
-        params: dict[str, int] = {"events_after": cursor.events_after, "limit": EVENTS_PER_PAGE}
+        params: dict[str, int] = {
+            "events_after": cursor.events_after,
+            "notifications_after": cursor.notifications_after,
+            "limit": EVENTS_PER_PAGE,
+        }
         if cursor.since is not None:
             params["since"] = cursor.since
         response = await _get(client, STATE_PATH, params)
@@ -89,7 +96,9 @@ async def catch_up(
         if page.node_id != cursor.node_id:
             started_over = started_over or cursor.node_id is not None
             await asyncio.to_thread(replica.start_over, page.node_id, clock.now())
-            asked_for_all = cursor.since is None and cursor.events_after == 0
+            asked_for_all = cursor.since is None and not (
+                cursor.events_after or cursor.notifications_after
+            )
             cursor = Cursor(node_id=page.node_id)
             if not asked_for_all:
                 continue  # the page answered the old cursor: ask again from the start
@@ -143,12 +152,14 @@ async def _get(client: httpx.AsyncClient, path: str, params: dict[str, int]) -> 
     except httpx.TimeoutException:
         raise NodeUnreachable(
             f"{node} did not answer in time; check that it runs and that the network to it "
-            "works, then sync again"
+            "works, then sync again",
+            NodeProblem.API_NOT_ANSWERING,
         ) from None
     except httpx.TransportError as exc:
         raise NodeUnreachable(
             f"{node} cannot be reached ({exc or type(exc).__name__}); check that the node "
-            "service runs (vpshealth service --api) and the connection to it, then sync again"
+            "service runs (vpshealth service --api) and the connection to it, then sync again",
+            _transport_problem(exc),
         ) from None
     if response.status_code == 401:
         raise NodeTokenRefused(
@@ -168,6 +179,16 @@ async def _get(client: httpx.AsyncClient, path: str, params: dict[str, int]) -> 
             "is the node running the same version of VPS Health?"
         )
     return response
+
+
+def _transport_problem(exc: httpx.TransportError) -> NodeProblem:
+    """A refused connection, or one closed without an answer (through the SSH tunnel: the
+    node's API is down); else the network."""
+    if isinstance(exc, httpx.ConnectError) and "refused" not in str(exc).lower():
+        return NodeProblem.UNREACHABLE
+    if isinstance(exc, httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError):
+        return NodeProblem.API_NOT_ANSWERING
+    return NodeProblem.UNREACHABLE
 
 
 def _detail(response: httpx.Response) -> str:

@@ -22,8 +22,15 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
 from vpshealth.clock import Clock
-from vpshealth.sync.catch_up import CatchUpReport, NodeSyncError, NodeTokenRefused, catch_up
+from vpshealth.sync.catch_up import (
+    CatchUpReport,
+    NodeSyncError,
+    NodeTokenRefused,
+    NodeUnreachable,
+    catch_up,
+)
 from vpshealth.sync.node_session import NodeError, NodeProblem
+from vpshealth.sync.node_watch import NodeWatch
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +41,18 @@ MAX_DELAY_SECONDS = 5.0
 FIRST_RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 30.0
 LIVE_PATH = "/api/v1/live"
+PING_SECONDS = 10.0
+"""The live stream's keepalive: a ping this often, and a node that does not answer one in
+this time (stopped, or the network gone) ends the stream, as a failure."""
 
 ClientFactory = Callable[[], AbstractAsyncContextManager[httpx.AsyncClient]]
 """Opens the connection to the node (a tunnel, or https) and gives a client for its API."""
 StreamOpener = Callable[[httpx.AsyncClient, int], AbstractAsyncContextManager[AsyncIterator[str]]]
 """Subscribes to the live stream after a sequence number: the messages as text."""
 CatchUp = Callable[[httpx.AsyncClient, Engine, Clock], Awaitable[CatchUpReport]]
+AfterSync = Callable[[CatchUpReport], Awaitable[None]]
+"""Runs after every catch-up (the desktop's notices, pruning the copy); its errors are
+logged."""
 BeforeSync = Callable[[httpx.AsyncClient], Awaitable[None]]
 """Runs on each (re)connection before the first catch-up: the desktop's queued edits."""
 
@@ -60,6 +73,16 @@ class FollowerStatus:
     """When the node stopped answering (None: it answers, or it was never reached)."""
     problem: NodeProblem | None = None
     """Why it does not answer: down, the network, the token refused ..."""
+    last_seq_seen: int | None = None
+    """The last number seen on the node's live stream."""
+    copy_seq: int | None = None
+    """The live stream's number the copy is caught up to (its ``sync.live_seq``)."""
+
+    def lag_messages(self) -> int | None:
+        """How many live messages the copy is behind; None before the first sync."""
+        if self.copy_seq is None:
+            return None
+        return max(0, (self.last_seq_seen or 0) - self.copy_seq)
 
     def lag_seconds(self, now: float) -> float | None:
         """How far behind the node the copy may be; None before the first sync."""
@@ -84,7 +107,11 @@ async def websocket_stream(
     headers = {"Authorization": client.headers.get("Authorization", "")}
     try:
         async with connect(
-            f"{url}{LIVE_PATH}?after={after}", additional_headers=headers, proxy=None
+            f"{url}{LIVE_PATH}?after={after}",
+            additional_headers=headers,
+            proxy=None,
+            ping_interval=PING_SECONDS,
+            ping_timeout=PING_SECONDS,
         ) as ws:
 
             async def texts() -> AsyncIterator[str]:
@@ -111,6 +138,8 @@ class Follower:
         stream: StreamOpener = websocket_stream,
         catch_up: CatchUp = catch_up,
         debounce: float = DEBOUNCE_SECONDS,
+        after_sync: AfterSync | None = None,
+        watch: NodeWatch | None = None,
         before_sync: BeforeSync | None = None,
     ) -> None:
         self._client_factory = client_factory
@@ -119,6 +148,8 @@ class Follower:
         self._stream = stream
         self._catch_up = catch_up
         self._debounce = debounce
+        self._after_sync = after_sync
+        self._watch = watch
         self._before_sync = before_sync
         self.status = FollowerStatus()
         self._rings = 0
@@ -135,6 +166,7 @@ class Follower:
             except (NodeSyncError, NodeError, OSError, WebSocketException, httpx.HTTPError) as exc:
                 self.status.last_error = str(exc) or type(exc).__name__
                 log.warning("Sync: %s; trying again in %.0f s", self.status.last_error, self._retry)
+                self._failed(problem_of(exc))
             finally:
                 self.status.connected = False
             await self._clock.sleep(self._retry)
@@ -171,6 +203,8 @@ class Follower:
             rung.set()
             with contextlib.suppress(ValueError, TypeError, AttributeError):
                 message = json.loads(text)
+                if isinstance(message.get("seq"), int):
+                    self.status.last_seq_seen = message["seq"]
                 if message.get("kind") == "gap":
                     raise StreamGap(str(message.get("data", {}).get("message", "gap")))
 
@@ -192,7 +226,42 @@ class Follower:
         self.status.catch_ups += 1
         # A message during the catch-up may announce a change it did not see yet.
         self.status.pending_since = None if self._rings == rings else started
+        self.status.copy_seq = report.live_seq
+        self.status.last_seq_seen = max(report.live_seq, self.status.last_seq_seen or 0)
+        if self._watch is not None:
+            self._watch.reached(self._clock.now())
+            self._show_watch()
+        if self._after_sync is not None:
+            try:
+                await self._after_sync(report)
+            except Exception:
+                log.exception("Sync: the work after a catch-up failed; the copy is caught up")
         return report
+
+    def _failed(self, problem: NodeProblem) -> None:
+        if self._watch is not None:
+            self._watch.failed(self._clock.now(), problem, self.status.last_error or "")
+            self._show_watch()
+
+    def _show_watch(self) -> None:
+        assert self._watch is not None
+        self.status.silent_since = self._watch.alarm.silent_since
+        self.status.problem = self._watch.alarm.problem
+
+
+def problem_of(exc: BaseException) -> NodeProblem:
+    """Why a session failed, as the tray and the silence alarm say it."""
+    if isinstance(exc, NodeError | NodeUnreachable):
+        return exc.problem
+    if isinstance(exc, NodeTokenRefused):
+        return NodeProblem.TOKEN_REFUSED
+    if isinstance(exc, NodeSyncError):
+        return NodeProblem.NOT_A_NODE
+    # The stream's ping or a request not answered, or a refused connection: the API is down.
+    not_answering = httpx.TimeoutException | TimeoutError | WebSocketException
+    if isinstance(exc, not_answering | ConnectionRefusedError):
+        return NodeProblem.API_NOT_ANSWERING
+    return NodeProblem.UNREACHABLE
 
 
 async def _first(rung: asyncio.Event, listening: asyncio.Future[None]) -> None:

@@ -28,6 +28,7 @@ from vpshealth.store.schema import (
     host_status,
     hosts,
     incidents,
+    notifications,
     rules,
     series,
     settings,
@@ -45,11 +46,19 @@ _KEYS = {
     "node_id": "sync.node_id",
     "live_seq": "sync.live_seq",
     "events_after": "sync.events_after",
+    "notifications_after": "sync.notifications_after",
     "since": "sync.since",
     "history_since": "sync.history_since",
     "history_after_series": "sync.history_after_series",
     "synced_at": "sync.synced_at",
 }
+WATCH_KEYS = {
+    "silent_since": "sync.silent_since",
+    "problem": "sync.problem",
+    "last_seq_seen": "sync.last_seq_seen",
+}
+"""What the follower last said of the node, for ``vpshealth node status`` in another
+process."""
 # Replaced by delete and insert: no other table refers to their rows.
 _LEAF_TABLES = (host_status, containers, rules, silences)
 
@@ -106,6 +115,7 @@ class Cursor:
     node_id: str | None = None
     live_seq: int = 0
     events_after: int = 0
+    notifications_after: int = 0
     since: int | None = None
     """Incidents changed at or after this (the node's clock at the last complete state)."""
     history_since: int | None = None
@@ -126,6 +136,8 @@ class StatePage:
     tables: Mapping[str, tuple[Sequence[str], Sequence[Sequence[Any]]]] = field(
         default_factory=dict
     )
+    next_notifications_after: int | None = None
+    """None: a node that does not send its notifications."""
 
     @classmethod
     def from_json(cls, body: Any) -> StatePage:
@@ -141,6 +153,7 @@ class StatePage:
                 next_events_after=int(body["next_events_after"]),
                 more=bool(body["more"]),
                 tables=tables,
+                next_notifications_after=_optional_int(body.get("next_notifications_after")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SyncPageError(f"the node's state page is not as expected: {exc!r}") from None
@@ -171,7 +184,7 @@ class Replica:
         previous = self.cursor().node_id
         with self._engine.begin() as conn:
             conn.execute(delete(hosts))  # their series, samples, incidents, events go with them
-            for table in (rules, silences, staged_samples, settings):
+            for table in (rules, silences, staged_samples, notifications, settings):
                 conn.execute(delete(table))
             _put(conn, {"node_id": node_id}, now)
         if previous is not None:
@@ -202,10 +215,14 @@ class Replica:
             for table in (incidents, events):
                 if table.name in rows:
                     _upsert(conn, table, rows[table.name])
+            if "notifications" in rows:
+                _upsert(conn, notifications, _referring_to_known(conn, rows["notifications"]))
             cursor: dict[str, Any] = {
                 "live_seq": page.live_seq,
                 "events_after": page.next_events_after,
             }
+            if page.next_notifications_after is not None:
+                cursor["notifications_after"] = page.next_notifications_after
             if not page.more:
                 cursor["since"] = max(0, page.now - margin)
             _put(conn, cursor, now)
@@ -239,6 +256,11 @@ class Replica:
             else:
                 _put(conn, {"history_after_series": page.next_after_series}, now)
 
+    def record_watch(self, values: Mapping[str, Any], now: float) -> None:
+        """Store what the follower says of the node (names of ``WATCH_KEYS``)."""
+        with self._engine.begin() as conn:
+            put_settings(conn, {WATCH_KEYS[name]: v for name, v in values.items()}, int(now))
+
     def _check_node(self, conn: Connection, node_id: str) -> None:
         stored = conn.execute(
             select(settings.c.value).where(settings.c.key == _KEYS["node_id"])
@@ -250,8 +272,29 @@ class Replica:
             )
 
 
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _referring_to_known(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Notifications whose host or incident the copy does not have (gone on the node since)
+    keep their text, without the reference."""
+    known_hosts = set(conn.execute(select(hosts.c.id)).scalars())
+    known_incidents = set(conn.execute(select(incidents.c.id)).scalars())
+    kept = []
+    for row in rows:
+        note = dict(row)
+        if note.get("host_id") is not None and note["host_id"] not in known_hosts:
+            note["host_id"] = None
+        if note.get("incident_id") is not None and note["incident_id"] not in known_incidents:
+            note["incident_id"] = None
+        kept.append(note)
+    return kept
+
+
 def _rows_of(name: str, page: StatePage) -> list[dict[str, Any]]:
-    table = next((t for t in (*FULL_TABLES, incidents, events) if t.name == name), None)
+    known_tables = (*FULL_TABLES, incidents, events, notifications)
+    table = next((t for t in known_tables if t.name == name), None)
     if table is None:
         return []
     columns, rows = page.tables[name]
