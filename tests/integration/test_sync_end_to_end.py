@@ -32,6 +32,7 @@ from tests.integration.test_node_link import api_port, ssh_connect
 from tests.integration.test_sync_node import quiesce
 from tests.sync_compare import differences
 from vpshealth.store.database import open_reader
+from vpshealth.sync.follower import IDLE_SYNC_SECONDS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 
@@ -178,7 +179,7 @@ def test_one_sender_of_alerts_across_a_sleeping_desktop_and_a_stopped_node(
             wait_for(
                 "the copy equal to the node",
                 lambda: differences(node_engine, copy_engine) == [],
-                40,
+                IDLE_SYNC_SECONDS + 30,  # disabling the hosts on the node rings no bell
             )
             notes = node_rows(vpshealth_home, "SELECT kind FROM notifications ORDER BY id")
             print_once = shown(follower_log)

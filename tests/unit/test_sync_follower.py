@@ -231,3 +231,20 @@ def test_the_alarm_names_why_the_node_is_silent(exc: BaseException, said: str) -
 
     assert notification is not None
     assert f"({said}" in notification.title
+
+
+async def test_with_no_message_for_a_while_it_catches_up_anyway(tmp_path: Path) -> None:
+    node = FakeNode()
+    copy = open_database(tmp_path / "copy.sqlite3")
+    follower = Follower(node.client, copy, SystemClock(), stream=node.stream,
+                        catch_up=node.catch_up, idle_sync=0.2)  # fmt: skip
+    task = asyncio.create_task(follower.run())
+    try:
+        await until(lambda: node.catch_ups >= 3)
+        assert node.subscribed_after == [10]  # the same subscription all along
+        assert follower.status.connected
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        copy.dispose()

@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 DEBOUNCE_SECONDS = 1.0
 """A catch-up runs once the stream has been quiet this long after a message ..."""
+IDLE_SYNC_SECONDS = 60.0
+"""With no message for this long, a catch-up runs anyway: what another process changed in the
+node's database (the CLI there) rings no bell."""
 MAX_DELAY_SECONDS = 5.0
 """... or this long after the first message it answers, on a busy node."""
 FIRST_RETRY_SECONDS = 1.0
@@ -138,6 +141,7 @@ class Follower:
         stream: StreamOpener = websocket_stream,
         catch_up: CatchUp = catch_up,
         debounce: float = DEBOUNCE_SECONDS,
+        idle_sync: float = IDLE_SYNC_SECONDS,
         after_sync: AfterSync | None = None,
         watch: NodeWatch | None = None,
         before_sync: BeforeSync | None = None,
@@ -148,6 +152,7 @@ class Follower:
         self._stream = stream
         self._catch_up = catch_up
         self._debounce = debounce
+        self._idle_sync = idle_sync
         self._after_sync = after_sync
         self._watch = watch
         self._before_sync = before_sync
@@ -185,8 +190,12 @@ class Follower:
                 listening = asyncio.ensure_future(self._listen(messages, rung))
                 try:
                     while True:
-                        await _first(rung, listening)
-                        await self._quiet(rung, listening)
+                        try:
+                            await asyncio.wait_for(_first(rung, listening), self._idle_sync)
+                        except TimeoutError:
+                            pass  # a change that rang no bell, e.g. a CLI edit on the node
+                        else:
+                            await self._quiet(rung, listening)
                         await self._sync(client)
                 finally:
                     listening.cancel()

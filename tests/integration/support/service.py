@@ -43,11 +43,18 @@ def wait_for(what: str, predicate: Callable[[], object], timeout: float) -> None
 
 def good_checks(home: Path, name: str) -> int:
     """How many checks of host ``name`` found no problem, as stored in ``home``'s database."""
+    return recorded_checks(home, name, good_only=True)
+
+
+def recorded_checks(home: Path, name: str, *, good_only: bool = False) -> int:
+    """How many checks of host ``name`` are stored in ``home``'s database (with
+    ``good_only``, those that found no problem)."""
+    good = " AND checks.problem IS NULL" if good_only else ""
     conn = sqlite3.connect(home / "data" / "vpshealth.sqlite3", timeout=10)
     try:
         row = conn.execute(
             "SELECT count(*) FROM checks JOIN hosts ON hosts.id = checks.host_id "
-            "WHERE hosts.name = ? AND checks.problem IS NULL",
+            f"WHERE hosts.name = ?{good}",
             (name,),
         ).fetchone()
     finally:
