@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -368,3 +369,69 @@ async def test_the_supervisor_takes_over_then_stops_before_handing_back(
     with contextlib.suppress(asyncio.CancelledError):
         await task
     assert log[-1] == "close"
+
+
+async def test_a_refused_hand_back_is_given_up_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock(START)
+    log: list[str] = []
+    calls: list[int] = []
+
+    async def hand_back(items: list[HandedBack]) -> None:
+        calls.append(len(items))
+        request = httpx.Request("POST", "http://node/api/v1/sync/handback")
+        raise httpx.HTTPStatusError("403", request=request, response=httpx.Response(403))
+
+    supervisor = TakeoverSupervisor(
+        node="root@node",
+        copy=open_database(tmp_path / "copy.sqlite3"),
+        checks=lambda: FakeChecks(log, [(1, AGENT)]),
+        enabled=lambda: True,
+        hand_back=hand_back,
+        clock=clock,
+    )
+    status = FollowerStatus(silent_since=START)
+    task = asyncio.ensure_future(supervisor.run(status))
+    await _run_for(clock, 3)
+    status.silent_since = None
+    with caplog.at_level("WARNING"):
+        await _run_for(clock, 20)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert calls == [1], "given up, not retried"
+    assert any("refused the hand-back" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_incident_the_desktop_resolved_is_forgotten_and_a_new_one_kept(
+    node: Engine,
+) -> None:
+    host_id = HostRepository(node).add(HOST)
+    with node.begin() as conn:
+        conn.execute(
+            insert(incidents).values(
+                host_id=host_id, kind="disk", subject="/", container_id="", container_name="",
+                severity="warning", opened_at=START - 600, message="disk / 97%",
+                last_notified_at=START - 600,
+            )
+        )  # fmt: skip
+    clock = FakeClock(START)
+    seen = Recording()
+    manager = AlertManager(node, clock, _inline, [seen])
+    manager.track_host(host_id, HOST)
+    await manager.start()
+    item = _handed(
+        START - 600, START - 60, host_id=host_id, rule="disk", subject="/",
+        resolve_notified=True,
+    )  # fmt: skip
+    assert apply_handback(node, [item]).resolved == 1
+    for _ in range(12):  # past a refresh, the disk still full
+        manager.observe(
+            host_id, CheckResult("web1", int(clock.now()), HostState.OK, None, "", metrics(97))
+        )
+        clock.t += 2
+        await manager.step()
+    assert seen.kinds() == [(NotificationKind.OPENED, "disk")], "a new spell, told once"
+    rows = IncidentRepository(node).list()
+    assert sorted((r.opened_at > START, r.is_open) for r in rows) == [(False, False), (True, True)]

@@ -219,7 +219,7 @@ class AlertManager:
         known = set()
         for incident in self._book.open_incidents():
             known.add(incident.key)
-            if incident.key in view.handed_back_resolved and incident.key not in view.told:
+            if (*incident.key, incident.opened_at) in view.handed_back_resolved:
                 self._book.drop(incident.key)
                 rebuilt.add(incident.host_id)
             elif incident.last_notified_at is None and incident.key in view.told:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+import httpx
 from sqlalchemy import Engine
 
 from vpshealth.clock import Clock
@@ -123,6 +124,15 @@ class TakeoverSupervisor:
         try:
             await self._hand_back(incidents)
         except Exception as exc:
+            if _refused(exc):
+                self._to_hand_back = None
+                log.warning(
+                    "The node refused the hand-back (%s): this computer's token may not write "
+                    "(connect again with a token made without --read-only); the node may "
+                    "e-mail what this computer told of already",
+                    exc,
+                )
+                return
             log.warning("Could not hand the checks back to the node yet: %s", exc)
             await self._clock.sleep(HANDBACK_RETRY_SECONDS)
             return
@@ -138,3 +148,7 @@ class TakeoverSupervisor:
                 notifier.notify([notification])
             except Exception:
                 log.exception("Could not show the takeover on this desktop")
+
+
+def _refused(exc: Exception) -> bool:
+    return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code in {401, 403}

@@ -121,8 +121,8 @@ class StoredView:
 
     told: dict[IncidentKey, int]
     """Open incidents someone was told of, and when."""
-    handed_back_resolved: set[IncidentKey]
-    """Incidents resolved by a hand-back in the last hour."""
+    handed_back_resolved: set[tuple[int, str, str, int]]
+    """Incidents resolved by a hand-back in the last hour: their key and opened time."""
 
 
 def stored_view(engine: Engine, now: int) -> StoredView:
@@ -134,11 +134,11 @@ def stored_view(engine: Engine, now: int) -> StoredView:
             ).where(incidents.c.resolved_at.is_(None), incidents.c.last_notified_at.is_not(None))
         ).all()  # fmt: skip
         resolved = conn.execute(
-            select(incidents.c.host_id, incidents.c.kind, incidents.c.subject).where(
-                incidents.c.resolution == RESOLUTION, incidents.c.resolved_at >= now - 3600
-            )
+            select(
+                incidents.c.host_id, incidents.c.kind, incidents.c.subject, incidents.c.opened_at
+            ).where(incidents.c.resolution == RESOLUTION, incidents.c.resolved_at >= now - 3600)
         ).all()
     return StoredView(
         {(r.host_id, r.kind, r.subject): r.last_notified_at for r in told},
-        {(r.host_id, r.kind, r.subject) for r in resolved},
+        {(r.host_id, r.kind, r.subject, r.opened_at) for r in resolved},
     )
