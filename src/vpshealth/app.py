@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import os
 from collections.abc import Sequence
@@ -68,7 +69,7 @@ from vpshealth.store.hetzner_repository import HetznerRepository
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.host_repository import HostRecord, HostRepository
 from vpshealth.store.incident_repository import IncidentRepository
-from vpshealth.store.live_log import LiveLog
+from vpshealth.store.live_log import LiveLog, append_change
 from vpshealth.store.maintenance import Retention
 from vpshealth.store.notification_feed import NotificationFeed
 from vpshealth.store.results_writer import ResultsWriter
@@ -98,7 +99,12 @@ class Core:
 
     @functools.cached_property
     def operations(self) -> Operations:
-        """The use cases every face calls."""
+        """The use cases every face calls; linked to a node, its edits go to the node."""
+        local = self._local_operations
+        return local if local.node.current() is None else node_operations(self, local)
+
+    @functools.cached_property
+    def _local_operations(self) -> Operations:
         hosts = HostOperations(self.hosts, self.secrets, self.settings.connect_timeout)
         return Operations(
             hosts=hosts,
@@ -156,6 +162,8 @@ class Core:
         )
 
     def choose_reads_again(self) -> None:
+        """After a link changes: the reads, and where the edits go (``operations``)."""
+        self.__dict__.pop("operations", None)
         reads = self.__dict__.pop("reads", None)
         if reads is not None and reads.engine is not self.engine:
             reads.engine.dispose()
@@ -356,7 +364,11 @@ class Core:
             ),
             sync=SyncSource(reader),
             handback=functools.partial(apply_handback, self.engine),
+            changed=None if live is None else functools.partial(self._ring_change, live),
         )
+
+    def _ring_change(self, live: LiveHub) -> None:
+        live.publish(append_change(self.engine, self.clock.now()))
 
     async def _check_named(self, name: str) -> CheckResult:
         record = await asyncio.to_thread(self.hosts.get, name)
@@ -425,6 +437,25 @@ def takeover_checks(core: Core, notifiers: Sequence[Notifier]) -> TakeoverChecks
 def heartbeat_operations(core: Core) -> HeartbeatOperations:
     """The node's dead man's switch: its URL in the secret store, its period in settings."""
     return HeartbeatOperations(core.stored_settings, core.secrets, core.clock)
+
+
+def node_operations(core: Core, local: Operations) -> Operations:
+    """The operations of a computer linked to a node: they read the local copy, and their
+    edits go to the node (queued while it does not answer)."""
+    from vpshealth.operations import node_edits as n  # noqa: PLC0415
+    from vpshealth.sync.replica import copy_on_first_use  # noqa: PLC0415
+
+    copy = copy_on_first_use(core.paths)
+    edits = n.NodeEdits(local.node, core.clock)
+    timeout = core.settings.connect_timeout
+    hosts = n.NodeHostOperations(HostRepository(copy), core.secrets, edits, timeout)
+    return dataclasses.replace(
+        local,
+        hosts=hosts,
+        rules=n.NodeRuleOperations(RuleRepository(copy), hosts, core.rule_base, core.clock, edits),
+        incidents=n.NodeIncidentOperations(IncidentRepository(copy), core.clock, edits),
+        silences=n.NodeSilenceOperations(SilenceRepository(copy), hosts, core.clock, edits),
+    )
 
 
 def read_model_on(engine: Engine, hosts: HostRepository | None = None) -> ReadModel:

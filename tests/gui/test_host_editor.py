@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncssh
+import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
@@ -20,6 +21,7 @@ from vpshealth.gui.context import GuiContext
 from vpshealth.gui.host_editor import HostEditor
 from vpshealth.operations.host_keys import PresentedKey
 from vpshealth.operations.login_keys import NewKey
+from vpshealth.operations.node_edits import EditQueued
 from vpshealth.secrets import SERVICE
 
 
@@ -246,3 +248,30 @@ def test_the_local_host_only_has_interval_and_tags(
     editor.interval.setText("30")
     assert loop.run(editor.save())
     assert core.hosts.get("localhost").host.interval_seconds == 30
+
+
+def test_an_edit_queued_for_a_silent_node_is_told_and_the_editor_closes_as_saved(
+    core: Core, ctx: GuiContext, loop: Loop, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    core.hosts.add(Host(name="web1", address="192.0.2.1", host_key=generate_ed25519("x")[1]))
+    hosts = core.operations.hosts
+    assert core.operations.hosts is hosts  # the editor reaches the same object
+
+    def queued(*_args: object, **_kwargs: object) -> None:
+        raise EditQueued("host edit web1", "the node does not answer")
+
+    monkeypatch.setattr(hosts, "edit", queued)
+    told: list[str] = []
+    editor = HostEditor(
+        ctx,
+        core.hosts.get("web1"),
+        taken_names={"localhost", "web1"},
+        confirm_host_key=Answers().host_key,
+        tell=lambda _parent, text: told.append(text),
+    )
+    qtbot.addWidget(editor)
+    editor.interval.setText("60")
+    with qtbot.waitSignal(editor.saved):
+        assert loop.run(editor.save())
+    assert len(told) == 1
+    assert told[0].startswith("host edit web1: the node is not answering")

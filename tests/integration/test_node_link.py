@@ -25,6 +25,7 @@ from websockets.asyncio.client import connect as ws_connect
 
 from tests.integration.support.api import api_node, create_token
 from tests.integration.support.cli import RunCli
+from tests.integration.support.node_link import api_port, ssh_connect
 from tests.integration.support.procs import free_port
 from tests.integration.support.service import start_service, stop_service, wait_for
 from tests.integration.support.smtp import make_certificates
@@ -51,34 +52,6 @@ def desktop_env(cli_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     home = tmp_path / "desktop-home"
     home.mkdir()
     return {**cli_env, "VPSHEALTH_HOME": str(home)}
-
-
-def api_port(url: str) -> int:
-    return int(url.rsplit(":", 1)[1])
-
-
-def ssh_connect(
-    run_cli: RunCli,
-    env: dict[str, str],
-    sshd: SshServer,
-    port: int,
-    token: str,
-    *trust: str,
-    key: Path | None = None,
-) -> subprocess.CompletedProcess[str]:
-    return run_cli(
-        "node",
-        "connect",
-        f"ssh://{sshd.user}@127.0.0.1:{sshd.port}",
-        "--key-file",
-        str(key or sshd.client_key_path),
-        "--api-port",
-        str(port),
-        *(trust or ("--host-key-fingerprint", sshd.host_key_fingerprint)),
-        "--token-stdin",
-        input=token + "\n",
-        env=env,
-    )
 
 
 def settings_of(env: dict[str, str]) -> dict[str, str]:

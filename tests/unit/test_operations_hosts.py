@@ -3,7 +3,7 @@ nothing half-written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,9 @@ class FailingHosts(HostRepository):
         raise RuntimeError("disk full")
 
     def replace(self, name: str, host: Host) -> None:
+        raise RuntimeError("disk full")
+
+    def replace_from(self, name: str, edit: Callable[[Host], Host]) -> Host:
         raise RuntimeError("disk full")
 
 

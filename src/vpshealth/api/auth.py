@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -97,10 +98,14 @@ async def require_reader(
 
 async def require_writer(
     token: Annotated[StoredToken, Depends(require_reader)],
-) -> StoredToken:
+    context: Annotated[ApiContext, Depends(api_context)],
+) -> AsyncIterator[StoredToken]:
+    """After the route succeeded, the live stream says something changed."""
     if token.read_only:
         raise HTTPException(status.HTTP_403_FORBIDDEN, READ_ONLY)
-    return token
+    yield token
+    if context.changed is not None:
+        await run_in_threadpool(context.changed)
 
 
 Reader = Annotated[StoredToken, Depends(require_reader)]

@@ -51,6 +51,8 @@ class ApiContext:
     read_secret: Callable[[str], str] | None = None
     """The text of a secret file of the node by its name (``read_secret_file``); blocking."""
     sync: SyncSource | None = None
+    changed: Callable[[], None] | None = None
+    """Rings the live stream after an edit (blocking: a write); None without a stream."""
     """What a desktop's copy catches up from (``/api/v1/sync``); blocking: call off the loop."""
     handback: Callable[[list[HandedBack]], HandbackResult] | None = None
     """Takes a desktop's hand-back (``store.handback.apply_handback``); blocking."""

@@ -72,15 +72,17 @@ def add_host(body: NewHost, context: Context, _token: Writer) -> models.HostSave
 
 @router.patch(
     "/hosts/{name}",
-    response_model=models.HostSaved,
+    response_model=models.HostEdited,
     responses={**NOT_FOUND, **HOST_KEY_TO_CONFIRM},
 )
 def edit_host(
     name: HostName, body: HostChanges, context: Context, _token: Writer
-) -> models.HostSaved:
+) -> models.HostEdited:
     """Change what is given, as `vpshealth host edit` does: fields, `enabled`, a new login,
     and `host_key_fingerprint` to trust the key the server presents now (as `vpshealth host
-    trust`). The local host takes only `interval_seconds`, `tags` and `enabled`."""
+    trust`). The local host takes only `interval_seconds`, `tags` and `enabled`. With
+    `expected` (the values the change was made from), a field changed on the node meanwhile
+    keeps the node's value and is listed in `kept`."""
     host_named(context, name)
     hosts = operations(context).hosts
     changes = body.changes()
@@ -95,8 +97,10 @@ def edit_host(
         host_key = hosts.host_key_for(
             edited.name, edited.address, edited.port, expected, current.host_key
         )
-    edited = hosts.edit(current.name, changes, key, host_key)
-    return saved(context, edited.name, key)
+    done = hosts.edit_from(current.name, changes, body.base(), key, host_key)
+    answer = saved(context, done.host.name, key)
+    kept = [models.FieldKept(field=k.field, kept=k.kept, lost=k.lost) for k in done.kept]
+    return models.HostEdited.model_validate({**answer.model_dump(), "kept": kept})
 
 
 @router.delete("/hosts/{name}", status_code=204, response_class=Response, responses=NOT_FOUND)

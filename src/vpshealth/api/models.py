@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -275,6 +275,19 @@ class HostSaved(HostOut):
         description="with `generate_key` only: append it to ~/.ssh/authorized_keys of the "
         "host's user on the server; the checks fail until it is there"
     )
+
+
+class FieldKept(Answer):
+    field: str
+    kept: Any = Field(description="the value the node has, changed since the edit's base")
+    lost: Any = Field(description="the value the edit asked for, not applied")
+
+
+class HostEdited(HostSaved):
+    """After a PATCH: the host, and the fields of `expected` that were changed on the node
+    meanwhile and so kept as they were."""
+
+    kept: list[FieldKept] = Field(default_factory=list)
 
 
 class AckOutcome(Answer):

@@ -75,6 +75,20 @@ class NewHost(Login):
         return fields
 
 
+class HostBase(Body):
+    """The values an edit was made from: a field changed on the node since keeps the node's
+    value (first to reach the node wins, per field)."""
+
+    name: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+    port: int | None = None
+    user: str | None = Field(default=None, max_length=200)
+    interval_seconds: int | None = None
+    tags: list[str] | None = Field(default=None, max_length=100)
+    docker_socket: str | None = Field(default=None, max_length=1000)
+    enabled: bool | None = None
+
+
 class HostChanges(Login):
     """Only what is given changes; null is the same as leaving a field out."""
 
@@ -92,6 +106,18 @@ class HostChanges(Login):
         description="trust the key the server presents now, if it has this fingerprint (after a "
         "rebuild of the server, as `vpshealth host trust` does)",
     )
+    expected: HostBase | None = Field(
+        default=None,
+        description="the values the change was made from, per field (a desktop's copy sends "
+        "them): a field whose value on the node differs keeps the node's value and is answered "
+        "in `kept`; the other fields change, all in one transaction",
+    )
+
+    def base(self) -> dict[str, Any]:
+        """The ``expected`` values given, by field (tags as a list)."""
+        if self.expected is None:
+            return {}
+        return {f: getattr(self.expected, f) for f in self.expected.model_fields_set}
 
     def changes(self) -> dict[str, Any]:
         changes = {

@@ -14,7 +14,6 @@ from vpshealth.collectors.ssh_keys import fingerprint_of_line
 from vpshealth.domain.hosts import AuthMethod, Host, HostKind
 from vpshealth.errors import EXIT_OK, InputError
 from vpshealth.operations.errors import LocalHostFieldError, NothingToChangeError
-from vpshealth.operations.login_keys import NewKey
 from vpshealth.read_model import json_shapes
 
 
@@ -117,12 +116,14 @@ def add_host(ctx: CliContext, args: argparse.Namespace) -> int:
     )
     record = hosts.add(fields, key, host_key)
     host = record.host
+    public_line = hosts.public_line_for(host.name, key)
+    first_check = hosts.checks_here and not key.generated
     if args.json:
-        result = None if key.generated else asyncio.run(ctx.core.check_once([record]))[0]
+        result = asyncio.run(ctx.core.check_once([record]))[0] if first_check else None
         output.print_json(
             {
-                "host": json_shapes.host_json(ctx.core.hosts.get(host.name)),
-                "public_key": key.public_line if key.generated else None,
+                "host": json_shapes.host_json(hosts.get(host.name)),
+                "public_key": public_line,
                 "first_check": None
                 if result is None
                 else json_shapes.check_result_json(result, host.display_address),
@@ -130,8 +131,11 @@ def add_host(ctx: CliContext, args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     print(f"Added {host.name} ({host.display_address}), checked every {host.interval_seconds} s.")
-    if key.generated:
-        _print_generated_key(host, key)
+    if public_line is not None:
+        _print_generated_key(host, public_line, here=hosts.checks_here)
+        return EXIT_OK
+    if not first_check:
+        print("The node checks it from now on; its key is in the node's secret store.")
         return EXIT_OK
     result = asyncio.run(ctx.core.check_once([record]))[0]
     if result.metrics is not None:
@@ -141,13 +145,17 @@ def add_host(ctx: CliContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_generated_key(host: Host, key: NewKey) -> None:
+def _print_generated_key(host: Host, public_line: str, *, here: bool = True) -> None:
     home = "/root" if host.user == "root" else f"~{host.user}"
     print(
-        f"\nA new ed25519 key was created and stored in the OS keyring. Append this line to "
-        f"{home}/.ssh/authorized_keys on {host.address}:\n\n{key.public_line}\n\n"
+        f"\nA new ed25519 key was created and stored in {_key_store(here)}. Append this line to "
+        f"{home}/.ssh/authorized_keys on {host.address}:\n\n{public_line}\n\n"
         f"Then run `vpshealth check {host.name}`."
     )
+
+
+def _key_store(here: bool) -> str:
+    return "the OS keyring" if here else "the node's secret store"
 
 
 def list_hosts(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -270,25 +278,27 @@ def edit_host(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.json:
         output.print_json(
             {
-                "host": json_shapes.host_json(ctx.core.hosts.get(edited.name)),
-                "public_key": key.public_line if key is not None and key.generated else None,
+                "host": json_shapes.host_json(hosts.get(edited.name)),
+                "public_key": None if key is None else hosts.public_line_for(edited.name, key),
             }
         )
         return EXIT_OK
     print(f"Updated {edited.name}.")
-    if key is not None and key.generated:
-        _print_generated_key(edited, key)
+    public_line = None if key is None else hosts.public_line_for(edited.name, key)
+    if public_line is not None:
+        _print_generated_key(edited, public_line, here=hosts.checks_here)
     return EXIT_OK
 
 
 def remove_host(ctx: CliContext, args: argparse.Namespace) -> int:
-    host = ctx.core.operations.hosts.remove(args.name)
+    hosts = ctx.core.operations.hosts
+    host = hosts.remove(args.name)
     if args.json:
         output.print_json({"removed": host.name, "key_deleted": bool(host.key_ref)})
         return EXIT_OK
     print(
         f"Removed {host.name} and its history"
-        + ("; its key was deleted from the OS keyring." if host.key_ref else ".")
+        + (f"; its key was deleted from {_key_store(hosts.checks_here)}." if host.key_ref else ".")
     )
     return EXIT_OK
 

@@ -18,6 +18,7 @@ from vpshealth.domain.notifications import Notification
 from vpshealth.errors import EXIT_NOT_OK, EXIT_OK, InputError
 from vpshealth.operations.errors import NOTHING_SAVED, FieldError
 from vpshealth.operations.node_link import NodeConnected, NodeStatus
+from vpshealth.sync.edit_sender import SendReport
 from vpshealth.sync.node_address import DEFAULT_API_PORT, NodeAddress
 from vpshealth.sync.node_link import NodeLink
 from vpshealth.sync.node_watch import reason
@@ -287,11 +288,27 @@ def node_status(ctx: CliContext, args: argparse.Namespace) -> int:
     messages = "" if not behind else f", {behind} live message{'s' if behind != 1 else ''}"
     print(f"Lag:        {output.duration(lag) if lag is not None else '-'}{messages}")
     print(f"Take over:  {_take_over(status.take_over)}")
+    _print_edits(status)
     return code
 
 
+def _print_edits(status: NodeStatus) -> None:
+    queued = status.sync.queued
+    if queued:
+        print(f"Queued:     {len(queued)} edit(s) wait for the node: {'; '.join(queued)}")
+    for line in status.sync.not_applied:
+        print(line)
+
+
 def sync_node(ctx: CliContext, args: argparse.Namespace) -> int:
-    report = asyncio.run(ctx.core.operations.node.sync_now())
+    sent: list[SendReport] = []
+    report = asyncio.run(ctx.core.operations.node.sync_now(sent.append))
+    edits = sent[0] if sent else SendReport()
+    if not args.json:
+        if edits.applied:
+            print(f"Sent {edits.applied} queued edit(s) to the node.")
+        for line in (*edits.refused, *edits.kept):
+            print(line, file=sys.stderr)
     if args.json:
         output.print_json(
             {
@@ -302,6 +319,8 @@ def sync_node(ctx: CliContext, args: argparse.Namespace) -> int:
                 "history_pages": report.history_pages,
                 "live_seq": report.live_seq,
                 "started_over": report.started_over,
+                "edits_applied": edits.applied,
+                "edits_not_applied": [*edits.refused, *edits.kept],
             }
         )
         return EXIT_OK
@@ -436,6 +455,8 @@ def _status_json(status: NodeStatus) -> dict[str, Any]:
         else None,
         "silent_problem": status.sync.problem.value if status.sync.problem else None,
         "take_over": status.take_over,
+        "queued": list(status.sync.queued),
+        "not_applied": list(status.sync.not_applied),
     }
 
 

@@ -19,6 +19,8 @@ class LiveKind(StrEnum):
     STATE = "state"
     INCIDENT = "incident"
     NOTIFICATION = "notification"
+    CHANGE = "change"
+    """An edit through the API (hosts, rules, silences, settings): linked desktops catch up."""
 
 
 ALL_KINDS = frozenset(LiveKind)

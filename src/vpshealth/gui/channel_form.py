@@ -29,6 +29,7 @@ from vpshealth.errors import VpsHealthError
 from vpshealth.gui.channel_urls import KIND_LABELS, ChannelFields, ChannelKind, FormError, build_url
 from vpshealth.gui.colours import Tone
 from vpshealth.gui.context import GuiContext
+from vpshealth.gui.field_errors import with_error_line
 from vpshealth.gui.theme import text_style
 from vpshealth.operations.errors import FieldError
 
@@ -128,17 +129,7 @@ class ChannelForm(QDialog):
             self._page_index[kind] = self.pages.addWidget(page)
 
     def _with_error(self, key: str, widget: QWidget, parent: QWidget) -> QWidget:
-        box = QWidget(parent)
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(widget)
-        error = QLabel(box)
-        error.setStyleSheet(text_style(Tone.CRITICAL))
-        error.setWordWrap(True)
-        error.hide()
-        layout.addWidget(error)
-        self.errors[key] = error
+        box, self.errors[key] = with_error_line(widget, parent)
         return box
 
     def selected_kind(self) -> ChannelKind:

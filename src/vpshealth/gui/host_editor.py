@@ -42,6 +42,7 @@ from vpshealth.operations.errors import FieldError, HostKeyUnconfirmed, HostUnre
 from vpshealth.operations.host_keys import PresentedKey, accept, read_presented_key
 from vpshealth.operations.hosts import REMOTE_ONLY_FIELDS
 from vpshealth.operations.login_keys import NewKey, agent_key, generated_key, key_from_text
+from vpshealth.operations.node_edits import AppliedInPart, EditQueued
 from vpshealth.store.host_repository import HostRecord
 
 ConfirmHostKey = Callable[[QWidget, str, PresentedKey, str | None], bool]
@@ -86,6 +87,10 @@ def ask_remove(parent: QWidget, name: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def tell_saved(parent: QWidget, text: str) -> None:
+    QMessageBox.information(parent, "Saved on the node", text)
+
+
 def authorized_keys_hint(user: str, address: str) -> str:
     home = "/root" if user == "root" else f"/home/{user}"
     return (
@@ -107,8 +112,11 @@ class HostEditor(QDialog):
         default_interval: int = 15,
         confirm_host_key: ConfirmHostKey = ask_host_key,
         confirm_remove: ConfirmRemove = ask_remove,
+        tell: Callable[[QWidget, str], None] = tell_saved,
         parent: QWidget | None = None,
     ) -> None:
+        """``tell`` says what became of an edit for a node that it queued or applied in
+        part; the editor then closes as saved."""
         super().__init__(parent)
         self._ctx = ctx
         self._record = record
@@ -117,6 +125,7 @@ class HostEditor(QDialog):
         self._taken = (taken_names or set()) - ({record.host.name} if record else set())
         self._confirm_host_key = confirm_host_key
         self._confirm_remove = confirm_remove
+        self._tell = tell
         self._host_key_line = record.host.host_key if record else None
         self._generated: NewKey | None = None
         self._busy = False
@@ -523,6 +532,8 @@ class HostEditor(QDialog):
                             hosts.edit, self._original.name, changes, key, new_host_key
                         )
                     )
+            except (EditQueued, AppliedInPart) as exc:
+                self._tell(self, str(exc))
             except VpsHealthError as exc:
                 self._show_result(False, str(exc))
                 return False
@@ -548,6 +559,8 @@ class HostEditor(QDialog):
         try:
             hosts = self._ctx.core.operations.hosts
             await self._ctx.read(functools.partial(hosts.remove, self._original.name))
+        except EditQueued as exc:
+            self._tell(self, str(exc))
         except VpsHealthError as exc:
             self._show_result(False, str(exc))
             return False

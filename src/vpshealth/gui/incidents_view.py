@@ -27,6 +27,7 @@ from vpshealth.gui.context import GuiContext
 from vpshealth.gui.snooze import SNOOZE_REASON
 from vpshealth.gui.theme import text_colour
 from vpshealth.operations.incidents import AckOutcome
+from vpshealth.operations.node_edits import EditQueued
 from vpshealth.store.incident_repository import IncidentRecord
 
 COLUMNS = ("Severity", "Server", "What", "Opened", "Status")
@@ -203,7 +204,11 @@ class IncidentsView(QWidget):
 
     async def acknowledge(self, incident_id: int) -> None:
         incidents = self._ctx.core.operations.incidents
-        done = await self._ctx.read(functools.partial(incidents.acknowledge, [incident_id]))
+        try:
+            done = await self._ctx.read(functools.partial(incidents.acknowledge, [incident_id]))
+        except EditQueued as exc:
+            self.message.setText(str(exc))
+            return
         acknowledged = done.results[0].outcome is AckOutcome.ACKNOWLEDGED
         self.message.setText(
             "Acknowledged."
@@ -220,9 +225,13 @@ class IncidentsView(QWidget):
 
     async def snooze_host(self, host_name: str) -> None:
         silences = self._ctx.core.operations.silences
-        until_at = await self._ctx.read(
-            functools.partial(silences.snooze, host_name, SNOOZE_SECONDS, SNOOZE_REASON)
-        )
+        try:
+            until_at = await self._ctx.read(
+                functools.partial(silences.snooze, host_name, SNOOZE_SECONDS, SNOOZE_REASON)
+            )
+        except EditQueued as exc:
+            self.message.setText(str(exc))
+            return
         until = formatting.local_time(until_at)
         self.message.setText(f"No notifications about {host_name} until {until}.")
         self.changed.emit()

@@ -26,6 +26,7 @@ from vpshealth.gui.channel_form import ChannelsBox
 from vpshealth.gui.colours import Tone
 from vpshealth.gui.context import GuiContext
 from vpshealth.gui.engine_owner import EngineMode, mode_text
+from vpshealth.gui.field_errors import with_error_line
 from vpshealth.gui.sample_email import send_test_email
 from vpshealth.gui.settings_values import (
     SECURITY_CHOICES,
@@ -161,17 +162,7 @@ class SettingsDialog(QDialog):
         self.security.currentIndexChanged.connect(self.show_validation)
 
     def _with_error(self, key: str, widget: QWidget) -> QWidget:
-        box = QWidget(self)
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(widget)
-        error = QLabel(box)
-        error.setStyleSheet(text_style(Tone.CRITICAL))
-        error.setWordWrap(True)
-        error.hide()
-        layout.addWidget(error)
-        self.errors[key] = error
+        box, self.errors[key] = with_error_line(widget, self)
         return box
 
     async def load(self) -> None:

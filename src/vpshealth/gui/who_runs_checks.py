@@ -29,6 +29,7 @@ from vpshealth.collectors.ssh_keys import fingerprint_of_line
 from vpshealth.errors import VpsHealthError
 from vpshealth.gui.colours import Tone
 from vpshealth.gui.context import GuiContext
+from vpshealth.gui.field_errors import with_error_line
 from vpshealth.gui.host_editor import ConfirmHostKey, ask_host_key
 from vpshealth.gui.theme import text_style
 from vpshealth.operations.errors import NOTHING_SAVED, FieldError, HostKeyUnconfirmed
@@ -165,17 +166,7 @@ class WhoRunsTheChecks(QGroupBox):
         self._choice_changed()
 
     def _with_error(self, key: str, widget: QWidget) -> QWidget:
-        box = QWidget(self)
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(widget)
-        error = QLabel(box)
-        error.setStyleSheet(text_style(Tone.CRITICAL))
-        error.setWordWrap(True)
-        error.hide()
-        layout.addWidget(error)
-        self.errors[key] = error
+        box, self.errors[key] = with_error_line(widget, self)
         return box
 
     @property

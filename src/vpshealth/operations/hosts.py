@@ -5,6 +5,7 @@ loop."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from vpshealth.domain.hosts import AuthMethod, Host
@@ -26,7 +27,32 @@ REMOTE_ONLY_FIELDS = ("address", "port", "user", "docker_socket")
 """What this computer (the local host, read directly) does not have."""
 
 
+@dataclass(frozen=True, slots=True)
+class FieldKept:
+    """A field the edit did not change: it was changed elsewhere since the edit's base."""
+
+    field: str
+    kept: Any
+    """The value the host has, and keeps."""
+    lost: Any
+    """The value the edit asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostEdited:
+    host: Host
+    kept: tuple[FieldKept, ...] = ()
+
+
+def plain(value: Any) -> Any:
+    """A field's value as JSON has it (tags as a list), for comparing."""
+    return list(value) if isinstance(value, tuple) else value
+
+
 class HostOperations:
+    checks_here = True
+    """False when a node runs the checks (and holds the keys)."""
+
     def __init__(self, hosts: HostRepository, secrets: SecretStore, connect_timeout: float) -> None:
         self._hosts = hosts
         self._secrets = secrets
@@ -45,6 +71,10 @@ class HostOperations:
 
     def names(self) -> dict[int, str]:
         return self._hosts.names()
+
+    def public_line_for(self, name: str, key: NewKey) -> str | None:
+        """The line for the server's authorized_keys, when ``key`` was generated for it."""
+        return key.public_line if key.generated else None
 
     def draft_new(self, fields: Mapping[str, Any]) -> Host:
         """The host ``fields`` describe, validated, before its keys are chosen. Raises
@@ -135,7 +165,21 @@ class HostOperations:
     ) -> Host:
         """Store the host with ``changes``; a new key replaces (and deletes) the old one, a
         new ``host_key`` line is pinned."""
-        current, edited = self.draft_edit(
+        return self.edit_from(name, changes, {}, key, host_key).host
+
+    def edit_from(
+        self,
+        name: str,
+        changes: Mapping[str, Any],
+        expected: Mapping[str, Any],
+        key: NewKey | None = None,
+        host_key: str | None = None,
+    ) -> HostEdited:
+        """``edit``, with the conflict rule of an edit made elsewhere: ``expected`` holds the
+        values the edit was made from (its base). In one transaction, a field whose value
+        still equals its base takes the change; a field changed meanwhile keeps its value
+        (the first change to reach the host wins) and is answered in ``kept``."""
+        current, _ = self.draft_edit(
             name, changes, new_key=key is not None, new_host_key=host_key is not None
         )
         self.check_key_store(key)
@@ -145,15 +189,27 @@ class HostOperations:
         new_ref = store_key(self._secrets, key) if key is not None else None
         if key is not None:
             updates.update(auth=key.auth, key_ref=new_ref)
-        edited = edited.model_copy(update=updates)
+        kept: list[FieldKept] = []
+
+        def apply(now: Host) -> Host:
+            kept.clear()
+            for field, base in expected.items():
+                value = plain(getattr(now, field, None))
+                # an edit sent again after its answer was lost finds its own value: no conflict
+                if field in changes and value not in (plain(base), plain(changes[field])):
+                    kept.append(FieldKept(field, plain(getattr(now, field)), plain(changes[field])))
+            lost = {k.field for k in kept}
+            applied = {f: v for f, v in changes.items() if f not in lost}
+            return build_host({**now.model_dump(), **applied}).model_copy(update=updates)
+
         try:
-            self._hosts.replace(current.name, edited)
+            edited = self._hosts.replace_from(current.name, apply)
         except BaseException:
             delete_key(self._secrets, new_ref)
             raise
         if key is not None and current.key_ref and current.key_ref != new_ref:
             delete_key(self._secrets, current.key_ref)
-        return edited
+        return HostEdited(edited, tuple(kept))
 
     def remove(self, name: str) -> Host:
         """Forget the host and its history, and delete its key from the secret store."""

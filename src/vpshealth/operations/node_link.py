@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,10 +33,12 @@ from vpshealth.store.settings_repository import SettingsRepository
 from vpshealth.sync.catch_up import CatchUpReport, catch_up
 from vpshealth.sync.copy_pruning import CopyPruning
 from vpshealth.sync.desk_notices import DeskNotices
+from vpshealth.sync.edit_queue import EditQueue, QueuedEdit
+from vpshealth.sync.edit_sender import SendReport, send_queued
 from vpshealth.sync.follower import Follower, FollowerStatus
 from vpshealth.sync.node_address import NodeAddress, parse_node_address
 from vpshealth.sync.node_link import NodeLink, NodeLinkStore, new_token_ref
-from vpshealth.sync.node_session import NodeError, NodeHealth, NodeProblem
+from vpshealth.sync.node_session import NodeError, NodeHealth, NodeProblem, NodeSession
 from vpshealth.sync.node_watch import SILENCE_ALARM_SECONDS, NodeWatch, SilenceAlarm
 from vpshealth.sync.replica import Replica, open_copy
 from vpshealth.sync.tunnel import SessionOptions, open_node_session
@@ -56,6 +58,10 @@ class SyncState:
 
     last_synced_at: float | None = None
     live_seq: int | None = None
+    queued: tuple[str, ...] = ()
+    """The edits waiting for the node, oldest first (what the user did: ``host edit web1``)."""
+    not_applied: tuple[str, ...] = ()
+    """What became of queued edits the node refused or applied in part, oldest first."""
     last_seq_seen: int | None = None
     """The last live number the follower saw (None: no follower said)."""
     silent_since: float | None = None
@@ -260,6 +266,7 @@ class NodeLinkOperations:
         engine = open_reader(self._copy_file)
         try:
             values = SettingsRepository(engine).with_prefix("sync.")
+            queued, reports = _queue_of(engine)
         except SQLAlchemyError:
             return SyncState()
         finally:
@@ -268,19 +275,38 @@ class NodeLinkOperations:
         return SyncState(
             last_synced_at=_number(values.get("last_synced_at", values.get("synced_at"))),
             live_seq=_whole(values.get("live_seq")),
+            queued=tuple(q.edit.summary for q in queued),
+            not_applied=tuple(r.outcome or "" for r in reports),
             last_seq_seen=_whole(values.get("last_seq_seen")),
             silent_since=_number(values.get("silent_since")),
             problem=NodeProblem(problem) if problem in set(NodeProblem) else None,
         )
 
-    async def sync_now(self) -> CatchUpReport:
-        """Catch the local copy up with the linked node, once. Raises NotConnected without a
-        link, NodeError when the node cannot be reached, NodeSyncError when it refuses."""
-        link = await asyncio.to_thread(self._linked)
-        copy = await asyncio.to_thread(open_copy, self._paths)
-        try:
-            async with open_node_session(link, self._secrets, self._options) as session:
+    async def sync_now(self, sent: Callable[[SendReport], None] | None = None) -> CatchUpReport:
+        """Send the edits queued while the node did not answer (``sent`` gets what became of
+        them), then catch the local copy up with the linked node, once. Raises NotConnected
+        without a link, NodeError when the node cannot be reached, NodeSyncError when it
+        refuses."""
+        with self.local_copy() as copy:
+            async with self.session() as session:
+                report = await send_queued(session.client, EditQueue(copy), self._clock)
+                if sent is not None:
+                    sent(report)
                 return await catch_up(session.client, copy, self._clock)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[NodeSession]:
+        """A session with the linked node. Raises NotConnected, NodeError."""
+        link = await asyncio.to_thread(self._linked)
+        async with open_node_session(link, self._secrets, self._options) as session:
+            yield session
+
+    @contextmanager
+    def local_copy(self) -> Iterator[Engine]:
+        """Blocking: the local copy of the node, open (created when missing)."""
+        copy = open_copy(self._paths)
+        try:
+            yield copy
         finally:
             copy.dispose()
 
@@ -308,8 +334,13 @@ class NodeLinkOperations:
             async with open_node_session(link, self._secrets, self._options) as session:
                 yield session.client
 
+        async def send_edits(client: httpx.AsyncClient) -> None:
+            await send_queued(client, EditQueue(copy), self._clock)
+
         watch = NodeWatch(SilenceAlarm(link.address.text, self._silence_alarm), notifiers)
-        follower = Follower(client, copy, self._clock, after_sync=after_sync, watch=watch)
+        follower = Follower(
+            client, copy, self._clock, after_sync=after_sync, watch=watch, before_sync=send_edits
+        )
         if started is not None:
             started(follower)
         recording = asyncio.ensure_future(self._record(Replica(copy), follower.status))
@@ -442,6 +473,15 @@ def _with_key_ref(link: NodeLink, key_ref: str | None) -> NodeLink:
         key_ref=key_ref,
         ca_file=link.ca_file,
     )
+
+
+def _queue_of(copy: Engine) -> tuple[list[QueuedEdit], list[QueuedEdit]]:
+    """The edits waiting, and the reports; none in a copy from before the queue."""
+    queue = EditQueue(copy)
+    try:
+        return queue.waiting(), queue.reports()
+    except SQLAlchemyError:
+        return [], []
 
 
 def _number(value: Any) -> float | None:

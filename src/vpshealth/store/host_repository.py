@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,6 +182,27 @@ class HostRepository:
                 .where(hosts.c.name == name)
                 .values(**_host_values(host), updated_at=int(time.time()))
             )
+
+    def replace_from(self, name: str, edit: Callable[[Host], Host]) -> Host:
+        """Read the host called ``name`` and store ``edit(host)`` in its place, in one
+        transaction: what ``edit`` compared with is what it replaces. Returns the stored
+        host; what ``edit`` raises leaves the host as it was."""
+        with self._engine.begin() as conn:
+            # a write first takes the database's write lock: nobody changes the row between
+            # the read and the update (busy_timeout waits for another writer)
+            conn.execute(update(hosts).where(hosts.c.name == name).values(name=hosts.c.name))
+            row = conn.execute(select(hosts).where(hosts.c.name == name)).first()
+            if row is None:
+                raise InputError(
+                    f"There is no host named '{name}'. `vpshealth host list` shows the hosts."
+                )
+            edited = edit(_host_from_row(row))
+            conn.execute(
+                update(hosts)
+                .where(hosts.c.id == row.id)
+                .values(**_host_values(edited), updated_at=int(time.time()))
+            )
+        return edited
 
     def remove(self, name: str) -> None:
         with self._engine.begin() as conn:

@@ -39,6 +39,12 @@ def append(conn: Connection, drafts: Sequence[LiveDraft]) -> list[LiveMessage]:
     return [draft.numbered(first + i) for i, draft in enumerate(drafts)]
 
 
+def append_change(engine: Engine, at: float) -> list[LiveMessage]:
+    """Record that an edit was made (a ``change`` message, in its own transaction)."""
+    with engine.begin() as conn:
+        return append(conn, [LiveDraft(LiveKind.CHANGE, at, None, None, {})])
+
+
 def _message(row: Any) -> LiveMessage:
     payload = json.loads(row.payload)
     return LiveMessage(

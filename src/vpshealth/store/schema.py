@@ -386,3 +386,21 @@ live_log = Table(
 """Every message of the API's live stream, in the order recorded (``seq`` only grows: check
 results, state changes, incidents, notifications), so that a client resuming ``after`` a
 sequence number is sent what it missed. Pruned by age."""
+
+pending_edits = Table(
+    "pending_edits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("made_at", Float, nullable=False),
+    Column("summary", String, nullable=False),
+    Column("method", String, nullable=False),
+    Column("path", String, nullable=False),
+    Column("body", Text),
+    Column("outcome", Text),
+    Column("done_at", Float),
+    sqlite_autoincrement=True,
+)
+"""A desktop's copy only: the edits made while its node did not answer, as the API requests
+that apply them, sent in ``id`` order. ``outcome`` None: still waiting; else what the node
+said (refused, or fields it kept), shown by `vpshealth node status` and kept a while. The
+catch-up never touches the table."""

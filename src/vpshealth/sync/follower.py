@@ -53,6 +53,8 @@ CatchUp = Callable[[httpx.AsyncClient, Engine, Clock], Awaitable[CatchUpReport]]
 AfterSync = Callable[[CatchUpReport], Awaitable[None]]
 """Runs after every catch-up (the desktop's notices, pruning the copy); its errors are
 logged."""
+BeforeSync = Callable[[httpx.AsyncClient], Awaitable[None]]
+"""Runs on each (re)connection before the first catch-up: the desktop's queued edits."""
 
 
 @dataclass
@@ -138,6 +140,7 @@ class Follower:
         debounce: float = DEBOUNCE_SECONDS,
         after_sync: AfterSync | None = None,
         watch: NodeWatch | None = None,
+        before_sync: BeforeSync | None = None,
     ) -> None:
         self._client_factory = client_factory
         self._copy = copy
@@ -147,6 +150,7 @@ class Follower:
         self._debounce = debounce
         self._after_sync = after_sync
         self._watch = watch
+        self._before_sync = before_sync
         self.status = FollowerStatus()
         self._rings = 0
         self._retry = FIRST_RETRY_SECONDS
@@ -170,6 +174,8 @@ class Follower:
 
     async def _session(self) -> None:
         async with self._client_factory() as client:
+            if self._before_sync is not None:
+                await self._before_sync(client)
             report = await self._sync(client)
             async with self._stream(client, report.live_seq) as messages:
                 self.status.connected = True

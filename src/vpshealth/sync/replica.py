@@ -14,7 +14,7 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -84,6 +84,24 @@ def open_copy(paths: Paths) -> Engine:
     """The desktop's copy of its node (``Paths.node_copy_file``), created and migrated like
     any database of VPS Health (a copy taken before a migration goes to the backups)."""
     return open_database(paths.node_copy_file, backup_dir=paths.backup_dir)
+
+
+class _CopyOnFirstUse:
+    """An Engine that opens the copy when first used: reading the link does not create it."""
+
+    def __init__(self, paths: Paths) -> None:
+        self._paths = paths
+        self._engine: Engine | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._engine is None:
+            self._engine = open_copy(self._paths)
+        return getattr(self._engine, name)
+
+
+def copy_on_first_use(paths: Paths) -> Engine:
+    """The local copy for repositories, opened (created, migrated) at their first query."""
+    return cast(Engine, _CopyOnFirstUse(paths))
 
 
 class SyncPageError(ValueError):
