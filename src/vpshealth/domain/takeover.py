@@ -163,8 +163,7 @@ def same_incident(
     overlap (``slack`` seconds of clock difference allowed)."""
     if opened_at == handed.opened_at:
         return True
-    node_end = resolved_at if resolved_at is not None else None
     desk_end = handed.resolved_at
     opened_before_desk_end = desk_end is None or opened_at <= desk_end + slack
-    desk_opened_before_node_end = node_end is None or handed.opened_at <= node_end + slack
+    desk_opened_before_node_end = resolved_at is None or handed.opened_at <= resolved_at + slack
     return opened_before_desk_end and desk_opened_before_node_end
