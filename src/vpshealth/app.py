@@ -38,6 +38,7 @@ from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, RuleSource
 from vpshealth.engine.recorder import Recorder
 from vpshealth.engine.service import Pacing, Service, Worker, check_once
 from vpshealth.engine.status import EngineStatus
+from vpshealth.engine.takeover import TakeoverChecks
 from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.operations.bundle import Operations
 from vpshealth.operations.channels import ChannelOperations
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
     from vpshealth.api.server import ApiServer
 from vpshealth.store.docker_repository import DockerRepository
 from vpshealth.store.event_log import EventLog
+from vpshealth.store.handback import apply_handback
 from vpshealth.store.hetzner_repository import HetznerRepository
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.host_repository import HostRecord, HostRepository
@@ -266,7 +268,11 @@ class Core:
         )
 
     def build_service(
-        self, notifiers: Sequence[Notifier] = (), api: ListenAddress | None = None
+        self,
+        notifiers: Sequence[Notifier] = (),
+        api: ListenAddress | None = None,
+        *,
+        catch_stop_signals: bool = True,
     ) -> Service:
         """The service and its parts. ``notifiers`` show notifications right away (the
         desktop's), besides the log. With ``api``, the service serves the HTTP API there; its
@@ -276,7 +282,13 @@ class Core:
         live = LiveHub(last_seq=live_log.last_seq(), missed=live_log.between)
         recorder = Recorder(self.results_writer(record_incidents=False), live)
         alerts = AlertManager(
-            self.engine, self.clock, recorder.run_in_writer, notifiers, rules, live=live
+            self.engine,
+            self.clock,
+            recorder.run_in_writer,
+            notifiers,
+            rules,
+            live=live,
+            stall_hold=self.settings.node_stall_hold_seconds if api is not None else 0.0,
         )
         retention = Retention.from_settings(self.settings)
         upkeep = HistoryUpkeep(self.engine, retention, self.clock, recorder.run_in_writer)
@@ -305,6 +317,7 @@ class Core:
             pacing=self.pacing,
             status=status,
             annotate=opinion.annotate,
+            catch_stop_signals=catch_stop_signals,
         )
 
     def _api_server(
@@ -350,6 +363,7 @@ class Core:
                 read_secret_file, environ=os.environ, folder=self.settings.secrets_dir
             ),
             sync=SyncSource(reader),
+            handback=functools.partial(apply_handback, self.engine),
             changed=None if live is None else functools.partial(self._ring_change, live),
         )
 
@@ -400,6 +414,23 @@ def node_link_operations(core: Core) -> NodeLinkOperations:
         options,
         silence_alarm=s.node_silence_alarm_seconds,
         retention=Retention.from_settings(s),
+        takeover=functools.partial(takeover_checks, core),
+    )
+
+
+TAKEOVER_FILE = "takeover.sqlite3"
+
+
+def takeover_checks(core: Core, notifiers: Sequence[Notifier]) -> TakeoverChecks:
+    """This computer's check service for taking over from its silent node: over a database
+    of its own, with this computer's secret store, ssh-agent and alerting."""
+
+    def build(engine: Engine) -> Service:
+        own = Core(core.settings, core.paths, engine, core.secrets, core.clock)
+        return own.build_service(notifiers, catch_stop_signals=False)
+
+    return TakeoverChecks(
+        core.paths.data_dir / TAKEOVER_FILE, core.engine, core.secrets, core.clock, build
     )
 
 

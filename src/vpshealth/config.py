@@ -59,6 +59,13 @@ class Settings(BaseModel):
         description="A desktop following a node: one notification when the node has not "
         "answered for this long, one more when it is back.",
     )
+    node_stall_hold_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="A node (`service --api`) that was stopped or suspended holds its new "
+        "alerts this long, so that a desktop that took over can hand back first.",
+    )
     restart_loop_count: int = Field(default=3, ge=2, le=1000)
     restart_loop_minutes: float = Field(default=10.0, gt=0, le=1440)
     key_passphrase: str | None = Field(default=None, repr=False)

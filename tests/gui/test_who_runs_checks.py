@@ -4,6 +4,7 @@ confirmation."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -118,3 +119,19 @@ def test_connect_then_back_to_this_computer(
     assert _saved(core) is None
     assert page.outcome.text() == f"Forgot the node {node.url}. The local copy is kept."
     assert page.node_fields.isHidden()
+
+
+def test_taking_over_is_off_by_default_and_the_box_switches_it(
+    core: Core, ctx: GuiContext, loop: Loop, qtbot: QtBot
+) -> None:
+    page = _page(ctx, loop, qtbot, [])
+    assert not page.take_over.isChecked()
+    page.node.setChecked(True)
+    page.take_over.setChecked(True)
+    loop.run(asyncio.sleep(0.2))
+    assert core.operations.node.take_over()
+    again = _page(ctx, loop, qtbot, [])
+    assert again.take_over.isChecked()
+    again.take_over.setChecked(False)
+    loop.run(asyncio.sleep(0.2))
+    assert not core.operations.node.take_over()

@@ -144,3 +144,27 @@ def test_status_says_the_follower_found_the_node_silent_and_the_lag_in_messages(
     assert ", 3 live messages" in out
     assert json.loads(shown)["lag_messages"] == 3
     assert json.loads(shown)["silent_problem"] == "api_not_answering"
+
+
+def test_take_over_is_off_until_switched_on_and_status_shows_it(
+    node: StubNode, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(capsys, monkeypatch, "node", "take-over")
+    assert (code, out) == (
+        0,
+        "Take over: off: while the node is silent nothing is checked (`vpshealth node "
+        "take-over on`)\n",
+    )
+    code, out, _ = run(capsys, monkeypatch, "node", "take-over", "on", "--json")
+    assert (code, json.loads(out)) == (0, {"take_over": True})
+    run(capsys, monkeypatch, "node", "connect", node.url, "--token-stdin", stdin=TOKEN + "\n")
+    code, out, _ = run(capsys, monkeypatch, "node", "status", "--no-check")
+    assert "Take over:  on: this computer checks the servers it can log in to" in out
+    code, out, _ = run(capsys, monkeypatch, "node", "status", "--no-check", "--json")
+    assert json.loads(out)["take_over"] is True
+    code, out, _ = run(capsys, monkeypatch, "node", "take-over", "off")
+    assert out.startswith("Take over: off: ")
+    with pytest.raises(SystemExit) as refused:
+        run(capsys, monkeypatch, "node", "take-over", "maybe")
+    assert refused.value.code == 2
+    assert "invalid choice: 'maybe'" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from vpshealth.api import (
     channel_routes,
     errors,
     event_routes,
+    handback_routes,
     health_routes,
     host_routes,
     host_write_routes,
@@ -53,6 +54,7 @@ def create_app(context: ApiContext) -> FastAPI:
         settings_routes,
         channel_routes,
         sync_routes,
+        handback_routes,
     ):
         app.include_router(routes.router)
     app.include_router(metrics_routes.router)

@@ -10,12 +10,14 @@ from starlette.requests import HTTPConnection
 from vpshealth.api.render_cache import RenderCache
 from vpshealth.clock import Clock
 from vpshealth.domain.health import CheckResult
+from vpshealth.domain.takeover import HandedBack
 from vpshealth.engine.live_hub import LiveHub
 from vpshealth.engine.loop_lag import LoopLagMonitor
 from vpshealth.engine.status import EngineStatus
 from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.operations.bundle import Operations
 from vpshealth.read_model.reader import ReadModel
+from vpshealth.store.handback import HandbackResult
 from vpshealth.store.history import HistoryReader
 from vpshealth.store.live_log import LiveLog
 from vpshealth.store.rule_repository import RuleRepository
@@ -52,6 +54,8 @@ class ApiContext:
     changed: Callable[[], None] | None = None
     """Rings the live stream after an edit (blocking: a write); None without a stream."""
     """What a desktop's copy catches up from (``/api/v1/sync``); blocking: call off the loop."""
+    handback: Callable[[list[HandedBack]], HandbackResult] | None = None
+    """Takes a desktop's hand-back (``store.handback.apply_handback``); blocking."""
 
 
 def api_context(connection: HTTPConnection) -> ApiContext:

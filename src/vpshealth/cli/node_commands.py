@@ -139,6 +139,20 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     )
     follow.set_defaults(handler=follow_node, console_info=True)
 
+    take_over = sub.add_parser(
+        "take-over",
+        help="let this computer take over the checks while the node is silent (off by default)",
+        description="on: while the node is silent past the alarm "
+        "(VPSHEALTH_NODE_SILENCE_ALARM_SECONDS), `vpshealth node follow` and the desktop app "
+        "check the servers this computer can log in to (ssh-agent, or a key in this "
+        "computer's keyring), alerting with this computer's own e-mail and channels; when the "
+        "node is back they hand the checks back and tell it what they sent, so that nothing "
+        "is e-mailed twice. Without ON|OFF: say whether it is on.",
+    )
+    take_over.add_argument("state", nargs="?", choices=("on", "off"), metavar="ON|OFF")
+    take_over.add_argument("--json", action="store_true", help="print JSON")
+    take_over.set_defaults(handler=take_over_node)
+
     disconnect = sub.add_parser(
         "disconnect",
         help="forget the node and delete its token and key from the keyring",
@@ -273,6 +287,7 @@ def node_status(ctx: CliContext, args: argparse.Namespace) -> int:
     behind = sync.lag_messages
     messages = "" if not behind else f", {behind} live message{'s' if behind != 1 else ''}"
     print(f"Lag:        {output.duration(lag) if lag is not None else '-'}{messages}")
+    print(f"Take over:  {_take_over(status.take_over)}")
     _print_edits(status)
     return code
 
@@ -331,6 +346,24 @@ def follow_node(ctx: CliContext, args: argparse.Namespace) -> int:
     print("Following the node; Ctrl-C stops.", flush=True)
     asyncio.run(ctx.core.operations.node.follow(notifiers=[PrintedNotifier()]))
     return EXIT_OK
+
+
+def take_over_node(ctx: CliContext, args: argparse.Namespace) -> int:
+    node = ctx.core.operations.node
+    if args.state is not None:
+        node.set_take_over(args.state == "on")
+    on = node.take_over()
+    if args.json:
+        output.print_json({"take_over": on})
+    else:
+        print(f"Take over: {_take_over(on)}")
+    return EXIT_OK
+
+
+def _take_over(on: bool) -> str:
+    if on:
+        return "on: this computer checks the servers it can log in to while the node is silent"
+    return "off: while the node is silent nothing is checked (`vpshealth node take-over on`)"
 
 
 def disconnect_node(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -421,6 +454,7 @@ def _status_json(status: NodeStatus) -> dict[str, Any]:
         if (silent := status.sync.silent_since)
         else None,
         "silent_problem": status.sync.problem.value if status.sync.problem else None,
+        "take_over": status.take_over,
         "queued": list(status.sync.queued),
         "not_applied": list(status.sync.not_applied),
     }

@@ -127,6 +127,11 @@ class IncidentBook:
         for key, incident in self._open.items():
             incident.acknowledged = key in keys
 
+    def drop(self, key: IncidentKey) -> None:
+        """Forget one open incident (another process resolved it)."""
+        self._open.pop(key, None)
+        self._cycles.pop(key, None)
+
     def forget_host(self, host_id: int) -> None:
         for key in [k for k in self._open if k[0] == host_id]:
             del self._open[key]

@@ -34,6 +34,7 @@ from vpshealth.domain.metric_catalog import LEVELLED
 from vpshealth.domain.notifications import Notification, Notifier, at_least
 from vpshealth.domain.silences import Silence, silenced
 from vpshealth.engine.live_hub import LiveHub
+from vpshealth.store.handback import stored_view
 from vpshealth.store.incident_store import IncidentStore
 from vpshealth.store.rule_repository import RuleRepository, StoredRules
 from vpshealth.store.settings_repository import SettingsRepository
@@ -50,6 +51,11 @@ QUIET_POLLS = 2
 """Fresh polls each host needs after a start or a wake-up before anything is announced."""
 RESUME_GAP_SECONDS = 60.0
 """A tick this much later than due means the machine slept."""
+STALL_GAP_SECONDS = 30.0
+"""A tick this much later than due means the process was stopped (SIGSTOP) or suspended ..."""
+STALL_HOLD_SECONDS = 60.0
+"""... and new alerts are held this long after it notices, so that a desktop that took over
+the checks meanwhile can hand them back first (docs/sync.md, "Taking over")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +100,11 @@ class AlertManager:
         rules: RuleBook | None = None,
         *,
         live: LiveHub | None = None,
+        stall_hold: float = 0.0,
     ) -> None:
         """``rules``: shared with the pollers, which colour each host by them; reloaded here
-        every ``REFRESH_SECONDS``. ``live`` gets the live stream's messages of each save."""
+        every ``REFRESH_SECONDS``. ``live`` gets the live stream's messages of each save.
+        ``stall_hold``: how long new alerts are held after a stall (0: not held)."""
         self._engine = engine
         self._live = live
         self._rules = rules if rules is not None else RuleBook()
@@ -114,6 +122,8 @@ class AlertManager:
         self._last_step: float | None = None
         self._last_refresh = float("-inf")
         self._started = False
+        self._stall_hold = stall_hold
+        self._held_until: float | None = None
 
     # --- fed by the scheduler and the Docker event streams (synchronous, cheap) ---
 
@@ -158,8 +168,20 @@ class AlertManager:
             log.info("The clock jumped %.0f s: woke up from sleep; quiet until fresh polls",
                      now - self._last_step)  # fmt: skip
             self._begin_quiet(now)
+        if (
+            self._stall_hold > 0
+            and self._last_step is not None
+            and now - self._last_step > STALL_GAP_SECONDS
+        ):
+            log.info("This process was stopped for %.0f s: new alerts held for %.0f s",
+                     now - self._last_step, self._stall_hold)  # fmt: skip
+            self._held_until = now + self._stall_hold
+            self._begin_quiet(now)
         self._last_step = now
-        if now - self._last_refresh >= REFRESH_SECONDS:
+        hold_ended = self._held_until is not None and now >= self._held_until
+        if hold_ended:
+            self._held_until = None
+        if hold_ended or now - self._last_refresh >= REFRESH_SECONDS:
             await self._refresh(now)
         outcome = Outcome()
         queue, self._queue = self._queue, []
@@ -185,13 +207,37 @@ class AlertManager:
         self._config, stored = await asyncio.to_thread(read)
         self._rules.load(*stored)
         self._book.set_acknowledged(await asyncio.to_thread(store.acknowledged))
+        await self._take_handback(now)
         self._last_refresh = now
+
+    async def _take_handback(self, now: float) -> None:
+        """What a desktop's hand-back changed (store/handback.py): incidents it told of are
+        told of, those it resolved are gone (their host's conditions are rebuilt), those the
+        node did not see are taken on."""
+        view = await asyncio.to_thread(stored_view, self._engine, int(now))
+        rebuilt: set[int] = set()
+        known = set()
+        for incident in self._book.open_incidents():
+            known.add(incident.key)
+            if (*incident.key, incident.opened_at) in view.handed_back_resolved:
+                self._book.drop(incident.key)
+                rebuilt.add(incident.host_id)
+            elif incident.last_notified_at is None and incident.key in view.told:
+                incident.last_notified_at = view.told[incident.key]
+        if set(view.told) - known:
+            stored_open = await asyncio.to_thread(IncidentStore(self._engine).load_open)
+            adopted = [i for i in stored_open if i.key in set(view.told) - known]
+            self._book.restore(adopted)
+            rebuilt |= {i.host_id for i in adopted}
+        for host_id in rebuilt:
+            self._conditions.pop(host_id, None)
 
     def _policy_at(self, now: float) -> Callable[[int], Policy]:
         def policy(host_id: int) -> Policy:
             rules = self._rules.rules(host_id)
+            held = self._held_until is not None and now < self._held_until
             return Policy(
-                quiet=self._fresh_polls.get(host_id, 0) < QUIET_POLLS,
+                quiet=held or self._fresh_polls.get(host_id, 0) < QUIET_POLLS,
                 silenced=silenced(self._config.silences, host_id, now),
                 reminder_seconds=rules["reminder.hours"] * 3600,
                 flap_cycles=int(rules["flapping.cycles"]),

@@ -114,9 +114,11 @@ class Service:
         pacing: Pacing,
         status: EngineStatus | None = None,
         annotate: Callable[[int, CheckResult], CheckResult] | None = None,
+        catch_stop_signals: bool = True,
     ) -> None:
         """``annotate`` may add to each result before it is recorded (the Hetzner Cloud
-        reason a server is down); it must not block."""
+        reason a server is down); it must not block. ``catch_stop_signals``: Ctrl-C and
+        SIGTERM stop it (not for a service inside another process's work: a takeover)."""
         self._hosts = hosts
         self._annotate = annotate
         self._clock = clock
@@ -135,6 +137,7 @@ class Service:
         )
         self._stop = asyncio.Event()
         self._paused = False
+        self._catch_stop_signals = catch_stop_signals
 
     def _make_poller(self, host_id: int, host: Host) -> Poller:
         self._alerts.track_host(host_id, host)
@@ -179,7 +182,11 @@ class Service:
         await self._scheduler.set_hosts(enabled, start_now=True)
 
     async def run(self) -> None:
-        restore_signals = on_stop_signals(asyncio.get_running_loop(), self.request_stop)
+        restore_signals = (
+            on_stop_signals(asyncio.get_running_loop(), self.request_stop)
+            if self._catch_stop_signals
+            else lambda: None
+        )
         await self._alerts.start()
         tasks = [
             asyncio.create_task(self._recorder.run(), name="recorder"),

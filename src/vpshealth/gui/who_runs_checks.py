@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -143,6 +144,14 @@ class WhoRunsTheChecks(QGroupBox):
         buttons.addWidget(self.outcome, 1)
         buttons.addWidget(self.connect_button)
         form.addRow(buttons)
+        self.take_over = QCheckBox("Take over the checks while the node is silent", self)
+        self.take_over.setToolTip(
+            "This computer checks the servers it can log in to (ssh-agent, or a key in its "
+            "keyring) while the node does not answer, alerting with its own e-mail, and hands "
+            "the checks back when the node returns; nothing is e-mailed twice."
+        )
+        self.take_over.toggled.connect(self._take_over_changed)
+        form.addRow("", self.take_over)
 
         layout = QVBoxLayout(self)
         choices = QHBoxLayout()
@@ -166,7 +175,19 @@ class WhoRunsTheChecks(QGroupBox):
         return self._link
 
     async def load(self) -> None:
-        self._show_link(await self._ctx.read(self._ctx.core.operations.node.current))
+        nodes = self._ctx.core.operations.node
+        self._show_link(await self._ctx.read(nodes.current))
+        taking_over = await self._ctx.read(nodes.take_over)
+        self.take_over.blockSignals(True)
+        self.take_over.setChecked(taking_over)
+        self.take_over.blockSignals(False)
+
+    def _take_over_changed(self, on: bool) -> None:
+        nodes = self._ctx.core.operations.node
+        self._ctx.tasks.spawn(
+            self._ctx.read(functools.partial(nodes.set_take_over, on)),
+            "Saving whether this computer takes over",
+        )
 
     def _show_link(self, link: NodeLink | None) -> None:
         self._link = link

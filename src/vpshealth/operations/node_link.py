@@ -20,10 +20,12 @@ from vpshealth.collectors.ssh_keys import ClientCredentials
 from vpshealth.config import Paths
 from vpshealth.domain.hosts import AuthMethod
 from vpshealth.domain.notifications import Notifier
+from vpshealth.domain.takeover import HandedBack
 from vpshealth.errors import InputError
 from vpshealth.operations.errors import NOTHING_SAVED, FieldError
 from vpshealth.operations.host_keys import trusted_key_line
 from vpshealth.operations.login_keys import NewKey, delete_key, store_key
+from vpshealth.operations.takeover import HANDBACK_PATH, TakeoverChecks, TakeoverSupervisor
 from vpshealth.secrets import SecretStore
 from vpshealth.store.database import open_reader
 from vpshealth.store.maintenance import Retention
@@ -88,6 +90,8 @@ class NodeStatus:
     health: NodeHealth | None = None
     problem: NodeProblem | None = None
     message: str | None = None
+    take_over: bool = False
+    """This computer takes over the checks while the node is silent."""
 
     @property
     def connected(self) -> bool:
@@ -112,7 +116,10 @@ class NodeLinkOperations:
         *,
         silence_alarm: float = SILENCE_ALARM_SECONDS,
         retention: Retention | None = None,
+        takeover: Callable[[Sequence[Notifier]], TakeoverChecks] | None = None,
     ) -> None:
+        """``takeover`` builds this computer's check service for taking over (none: it
+        cannot)."""
         self._store = store
         self._secrets = secrets
         self._clock = clock
@@ -121,6 +128,7 @@ class NodeLinkOperations:
         self._options = options
         self._silence_alarm = silence_alarm
         self._retention = retention or Retention()
+        self._takeover = takeover
 
     @staticmethod
     def address(text: str, api_port: int | None = None) -> NodeAddress:
@@ -222,9 +230,11 @@ class NodeLinkOperations:
     async def status(self, *, check: bool = True, timeout: float = STATUS_TIMEOUT) -> NodeStatus:
         """The link, what the local copy says of the last sync, and (with ``check``) whether
         the node answers and accepts the token now."""
-        link, sync = await asyncio.to_thread(lambda: (self._store.load(), self.sync_state()))
+        link, sync, take_over = await asyncio.to_thread(
+            lambda: (self._store.load(), self.sync_state(), self._store.take_over())
+        )
         if link is None or not check:
-            return NodeStatus(link, sync, checked=False)
+            return NodeStatus(link, sync, checked=False, take_over=take_over)
         options = SessionOptions(
             connect_timeout=min(timeout, self._options.connect_timeout),
             request_timeout=timeout,
@@ -235,8 +245,19 @@ class NodeLinkOperations:
                 health = await session.check(timeout=timeout)
         except NodeError as exc:
             message = f"{exc} {COPY_KEPT}"
-            return NodeStatus(link, sync, True, problem=exc.problem, message=message)
-        return NodeStatus(link, sync, True, health=health)
+            return NodeStatus(
+                link, sync, True, problem=exc.problem, message=message, take_over=take_over
+            )
+        return NodeStatus(link, sync, True, health=health, take_over=take_over)
+
+    def take_over(self) -> bool:
+        """Blocking: whether this computer takes over the checks while the node is silent."""
+        return self._store.take_over()
+
+    def set_take_over(self, on: bool) -> None:
+        """Blocking: switch taking over on or off (a running follower sees it at the next
+        silence)."""
+        self._store.set_take_over(on, int(self._clock.now()))
 
     def sync_state(self) -> SyncState:
         """Blocking: ``sync.*`` of the local copy; empty when it does not exist (yet)."""
@@ -323,15 +344,45 @@ class NodeLinkOperations:
         if started is not None:
             started(follower)
         recording = asyncio.ensure_future(self._record(Replica(copy), follower.status))
+        supervising = None
+        if self._takeover is not None:
+            supervising = asyncio.ensure_future(
+                self._supervisor(link, copy, notifiers).run(follower.status)
+            )
         try:
             await follower.run()
         finally:
-            recording.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await recording
+            for task in (recording, supervising):
+                if task is None:
+                    continue
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(Replica(copy).record_watch, _watched(None), 0)
             copy.dispose()
+
+    def _supervisor(
+        self, link: NodeLink, copy: Engine, notifiers: Sequence[Notifier]
+    ) -> TakeoverSupervisor:
+        assert self._takeover is not None
+        make = self._takeover
+
+        async def hand_back(incidents: list[HandedBack]) -> None:
+            body = {"incidents": [i.to_json() for i in incidents]}
+            async with open_node_session(link, self._secrets, self._options) as session:
+                answer = await session.client.post(HANDBACK_PATH, json=body)
+                answer.raise_for_status()
+
+        return TakeoverSupervisor(
+            node=link.address.text,
+            copy=copy,
+            checks=lambda: make(notifiers),
+            enabled=self._store.take_over,
+            hand_back=hand_back,
+            clock=self._clock,
+            notifiers=notifiers,
+        )
 
     async def _record(self, replica: Replica, status: FollowerStatus) -> None:
         """Store the follower's view of the node in the copy when it changes."""

@@ -63,6 +63,9 @@ class NodeLink:
         )
 
 
+TAKE_OVER_KEY = "node.take_over"
+
+
 class NodeLinkStore:
     """Blocking (the database): call from a worker thread when on an event loop."""
 
@@ -106,6 +109,14 @@ class NodeLinkStore:
             },
             now=link.connected_at,
         )
+
+    def take_over(self) -> bool:
+        """Whether this computer takes over the checks while the node is silent (off unless
+        set; it stays set across links)."""
+        return self._settings.get(TAKE_OVER_KEY) is True
+
+    def set_take_over(self, on: bool, now: int) -> None:
+        self._settings.update({TAKE_OVER_KEY: True if on else None}, now=now)
 
     def forget(self, now: int) -> None:
         self._settings.update(dict.fromkeys((PREFIX + f for f in _FIELDS), None), now=now)
