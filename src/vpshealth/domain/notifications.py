@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -85,3 +85,19 @@ class Notifier(Protocol):
     these: it goes through the durable outbox."""
 
     def notify(self, notifications: Sequence[Notification]) -> None: ...
+
+
+def show_each(
+    notifiers: Sequence[Notifier],
+    notifications: Sequence[Notification],
+    failed: Callable[[Notifier], None],
+) -> None:
+    """Hand the notifications to every notifier; one that raises does not keep them from the
+    others (``failed`` is told, inside the ``except``)."""
+    if not notifications:
+        return
+    for notifier in notifiers:
+        try:
+            notifier.notify(notifications)
+        except Exception:
+            failed(notifier)

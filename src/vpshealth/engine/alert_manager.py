@@ -31,7 +31,7 @@ from vpshealth.domain.health import CheckResult
 from vpshealth.domain.hosts import Host
 from vpshealth.domain.incident_lifecycle import IncidentBook, Notice, Outcome, Policy, Write
 from vpshealth.domain.metric_catalog import LEVELLED
-from vpshealth.domain.notifications import Notification, Notifier, at_least
+from vpshealth.domain.notifications import Notification, Notifier, at_least, show_each
 from vpshealth.domain.silences import Silence, silenced
 from vpshealth.engine.live_hub import LiveHub
 from vpshealth.store.handback import stored_view
@@ -326,13 +326,7 @@ class AlertManager:
 
     def _show(self, notifications: Sequence[Notification]) -> None:
         shown = [n for n in notifications if at_least(n.severity, self._config.desktop_min)]
-        if not shown:
-            return
-        for notifier in self._notifiers:
-            try:
-                notifier.notify(shown)
-            except Exception:
-                log.exception("A notifier failed")
+        show_each(self._notifiers, shown, _notifier_failed)
 
     @property
     def open_incident_count(self) -> int:
@@ -361,3 +355,7 @@ def _title(notice: Notice) -> str:
     subject = incident.app or incident.container_name or incident.subject
     template = RULE_TITLES.get(incident.rule, incident.rule.replace("_", " ") + " {subject}")
     return template.format(subject=subject).strip()
+
+
+def _notifier_failed(_notifier: Notifier) -> None:
+    log.exception("A notifier failed")

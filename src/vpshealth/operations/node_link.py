@@ -326,7 +326,11 @@ class NodeLinkOperations:
         pruning = CopyPruning(copy, self._retention, self._clock)
 
         async def after_sync(report: CatchUpReport) -> None:
-            await asyncio.to_thread(notices.after_sync, self._clock.now())
+            now = self._clock.now()
+            shown, last = await asyncio.to_thread(notices.waiting, now)
+            notices.show(shown)  # on the loop: a desktop's notifier is not thread-safe
+            if last is not None:
+                await asyncio.to_thread(notices.mark_shown, last, now)
             await pruning.after_sync(report)
 
         @asynccontextmanager

@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy import Engine
 
 from vpshealth.clock import Clock
-from vpshealth.domain.notifications import Notification, Notifier
+from vpshealth.domain.notifications import Notification, Notifier, show_each
 from vpshealth.domain.takeover import HandedBack, TakeoverPlan, handed_back, took_over
 from vpshealth.sync.follower import FollowerStatus
 
@@ -143,11 +143,11 @@ class TakeoverSupervisor:
 
     def _show(self, notification: Notification) -> None:
         log.warning("Node: %s", notification.summary)
-        for notifier in self._notifiers:
-            try:
-                notifier.notify([notification])
-            except Exception:
-                log.exception("Could not show the takeover on this desktop")
+        show_each(self._notifiers, [notification], _failed)
+
+
+def _failed(_notifier: Notifier) -> None:
+    log.exception("Could not show the takeover on this desktop")
 
 
 def _refused(exc: Exception) -> bool:

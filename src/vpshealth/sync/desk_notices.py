@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from vpshealth.domain.containers import Severity
-from vpshealth.domain.notifications import Notification, NotificationKind, Notifier
+from vpshealth.domain.notifications import Notification, NotificationKind, Notifier, show_each
 from vpshealth.store.notification_feed import NotificationFeed
 from vpshealth.store.settings_repository import SettingsRepository
 
@@ -96,7 +96,8 @@ def _resolves(n: Notification) -> bool:
 
 
 class DeskNotices:
-    """Blocking (the copy): call ``after_sync`` off the event loop, after a catch-up."""
+    """``waiting`` and ``mark_shown`` are blocking (the copy): run them off the event loop,
+    and show what ``waiting`` gives on it, between the two."""
 
     def __init__(
         self, copy: Engine, notifiers: Sequence[Notifier], rule: NoticeRule = NoticeRule()
@@ -107,13 +108,14 @@ class DeskNotices:
         self._feed = NotificationFeed(copy)
         self._settings = SettingsRepository(copy)
 
-    def after_sync(self, now: float) -> list[Notification]:
-        """Show what came since the cursor; returns what was shown."""
+    def waiting(self, now: float) -> tuple[list[Notification], int | None]:
+        """What to show of what came since the cursor, and the id to move the cursor to
+        once shown (None: nothing came)."""
         cursor = self._settings.get(NOTIFIED_AFTER_KEY)
         if not isinstance(cursor, int) or isinstance(cursor, bool):
             newest = self._feed.last_id()
             self._settings.update({NOTIFIED_AFTER_KEY: newest}, int(now))
-            return []
+            return [], None
         waiting: list[Notification] = []
         last = cursor
         while True:
@@ -123,12 +125,23 @@ class DeskNotices:
             waiting.extend(found)
             last = found_last
         if last == cursor:
-            return []
-        shown = to_show(waiting, now, self._rule)
-        for notifier in self._notifiers if shown else ():
-            try:
-                notifier.notify(shown)
-            except Exception:
-                log.exception("Could not show the node's notifications on this desktop")
+            return [], None
+        return to_show(waiting, now, self._rule), last
+
+    def show(self, shown: Sequence[Notification]) -> None:
+        show_each(self._notifiers, shown, _failed)
+
+    def mark_shown(self, last: int, now: float) -> None:
         self._settings.update({NOTIFIED_AFTER_KEY: last}, int(now))
+
+    def after_sync(self, now: float) -> list[Notification]:
+        """Blocking, all in one: show what came since the cursor; returns what was shown."""
+        shown, last = self.waiting(now)
+        self.show(shown)
+        if last is not None:
+            self.mark_shown(last, now)
         return shown
+
+
+def _failed(_notifier: Notifier) -> None:
+    log.exception("Could not show the node's notifications on this desktop")

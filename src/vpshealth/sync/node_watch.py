@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from vpshealth.domain.containers import Severity
 from vpshealth.domain.humanize import duration
-from vpshealth.domain.notifications import Notification, NotificationKind, Notifier
+from vpshealth.domain.notifications import Notification, NotificationKind, Notifier, show_each
 from vpshealth.sync.node_session import NodeProblem
 
 log = logging.getLogger(__name__)
@@ -111,8 +111,8 @@ class NodeWatch:
         if notification is None:
             return
         log.warning("Node: %s", notification.summary)
-        for notifier in self._notifiers:
-            try:
-                notifier.notify([notification])
-            except Exception:
-                log.exception("Could not show the node's state on this desktop")
+        show_each(self._notifiers, [notification], _failed)
+
+
+def _failed(_notifier: Notifier) -> None:
+    log.exception("Could not show the node's state on this desktop")
