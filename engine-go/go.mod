@@ -1,0 +1,5 @@
+module vpshealth/engine
+
+go 1.26.0
+
+require golang.org/x/crypto v0.59.0 // indirect
