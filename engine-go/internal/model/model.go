@@ -121,3 +121,18 @@ type Event struct {
 	Signal      *int        `json:"signal"`
 	Labels      [][2]string `json:"labels"`
 }
+
+// DockerError says why a host's Docker API could not be used: Access is "absent", "denied"
+// or "unavailable" (collectors/docker_access.py's DockerAccess).
+type DockerError struct {
+	Access  string `json:"access"`
+	Message string `json:"message"`
+}
+
+// DockerResult is one check's Docker part: the listing with each running container's
+// metrics, or the error. PROTOCOL.md's result.docker.
+type DockerResult struct {
+	Containers []Container                 `json:"containers,omitempty"`
+	Metrics    map[string]ContainerMetrics `json:"metrics,omitempty"`
+	Error      *DockerError                `json:"error,omitempty"`
+}
