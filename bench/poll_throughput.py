@@ -42,8 +42,8 @@ import threading
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import asdict, astuple, dataclass, field, fields
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, astuple, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +68,12 @@ from vpshealth.engine import heap
 from vpshealth.engine.credentials import CredentialSource
 from vpshealth.engine.docker_monitor import IncidentSink
 from vpshealth.engine.poller import Poller, RuleSource
+from vpshealth.engine.service import Service
 from vpshealth.logging_setup import configure_logging
 from vpshealth.secrets import SecretStore, new_key_ref
 
 MAX_MINUTES = 120
+GO_ENGINE_NAME = "vpshealth-engine"  # the Go engine's program (its process name starts so)
 
 
 class MemoryKeyring(KeyringBackend):
@@ -230,12 +232,15 @@ class ResourceSample:
     fleet_cpu: float
     writer_cpu: float  # the recorder's writer thread, 0 before it started
     engine_rss_anon: int  # of engine_rss: memory not backed by a file (the heap, arenas)
+    child_cpu: float = 0.0  # the Go engine's process (VPSHEALTH_ENGINE=go), over its restarts
+    child_rss: int = 0
 
 
 class Monitor:
     """Event-loop lag ticker and a once-a-second resource sampler."""
 
     def __init__(self, fleet_pid: int | None, tick: float = 0.1) -> None:
+        """``fleet_pid``: the simulator's process, measured apart (0 CPU without it)."""
         self.tick = tick
         # (wall time, lateness in s, share of the tick's wall time the main thread ran) of
         # each tick, flat in an array: 24 bytes a tick instead of 140 as tuples of floats
@@ -245,6 +250,37 @@ class Monitor:
         self._resources = array.array("d")
         self._me = psutil.Process()
         self._fleet = psutil.Process(fleet_pid) if fleet_pid else None
+        self._child: psutil.Process | None = None
+        self._child_cpu_before = 0.0  # CPU of the Go engine's earlier processes (restarts)
+        self._child_cpu_last = 0.0
+        self.go_stats: list[tuple[float, Any]] = []  # (when seen, the engine's stats message)
+        self.stats_source: Callable[[], Any] | None = None
+
+    def _child_figures(self) -> tuple[float, int]:
+        """The Go engine's CPU seconds (summed over restarts) and RSS; (0, 0) without one."""
+        if self._child is None or not self._child.is_running():
+            if self._child is not None:
+                self._child_cpu_before += self._child_cpu_last
+                self._child_cpu_last = 0.0
+            self._child = next(
+                (p for p in self._me.children() if p.name().startswith(GO_ENGINE_NAME)), None
+            )
+        if self._child is None:
+            return self._child_cpu_before, 0
+        try:
+            times = self._child.cpu_times()
+            rss = self._child.memory_info().rss
+        except psutil.Error:
+            return self._child_cpu_before + self._child_cpu_last, 0
+        self._child_cpu_last = times.user + times.system
+        return self._child_cpu_before + self._child_cpu_last, rss
+
+    def _note_stats(self, now: float) -> None:
+        if self.stats_source is None:
+            return
+        stats = self.stats_source()
+        if stats is not None and (not self.go_stats or self.go_stats[-1][1] is not stats):
+            self.go_stats.append((now, stats))
 
     def sample(self) -> ResourceSample:
         mine = self._me.cpu_times()
@@ -253,6 +289,7 @@ class Monitor:
             with contextlib.suppress(psutil.Error):
                 times = self._fleet.cpu_times()
                 fleet = times.user + times.system
+        child_cpu, child_rss = self._child_figures()
         sample = ResourceSample(
             time.time(),
             mine.user + mine.system,
@@ -260,8 +297,11 @@ class Monitor:
             fleet,
             _writer_cpu(),
             proc_status_kib().get("RssAnon", 0) * 1024,
+            child_cpu,
+            child_rss,
         )
         self._resources.extend(astuple(sample))
+        self._note_stats(sample.t)
         return sample
 
     @property
@@ -269,9 +309,12 @@ class Monitor:
         """Every sample so far, as objects (for the analysis, after the run)."""
         v = self._resources
         return [
-            ResourceSample(v[i], v[i + 1], int(v[i + 2]), v[i + 3], v[i + 4], int(v[i + 5]))
+            ResourceSample(
+                v[i], v[i + 1], int(v[i + 2]), v[i + 3], v[i + 4], int(v[i + 5]), v[i + 6],
+                int(v[i + 7]),
+            )
             for i in range(0, len(v), len(fields(ResourceSample)))
-        ]
+        ]  # fmt: skip
 
     @property
     def lag(self) -> Iterator[tuple[float, float, float]]:
@@ -320,6 +363,8 @@ class BenchConfig:
     stall_stacks: Path | None = None  # write the stacks of loop stalls here
     heap_report: Path | None = None  # append what the memory is made of every 10 minutes
     api_load: bool = False  # serve the API and load it with bench/api_load.py (20 req/s, 5 WS)
+    engine: str = "python"  # the service's check engine: "python" or "go" (VPSHEALTH_ENGINE)
+    go_engine_path: Path | None = None  # default: the service's own lookup
 
     @property
     def warmup_seconds(self) -> float:
@@ -359,6 +404,12 @@ class WindowFigures:
     loop_lag_max_ms: float
     worst_tick_main_thread_cpu_share: float  # low: the loop was waiting (GIL, preempted)
     late_without_sleep: int
+    # the Go engine's process (VPSHEALTH_ENGINE=go); 0 with the Python engine
+    child_cpu_seconds: float = 0.0
+    child_cpu_ms_per_poll: float = 0.0
+    child_core_share: float = 0.0
+    total_cpu_ms_per_poll: float = 0.0  # the service's and the Go engine's: the hybrid's cost
+    go_tick_late_max_ms: float = float("nan")  # the Go engine's own longest stall (its stats)
 
 
 @dataclass
@@ -383,6 +434,9 @@ class BenchReport:
     started_at: float
     machine: dict[str, Any] = field(default_factory=dict)
     api_load: dict[str, Any] | None = None  # bench/api_load.py's report
+    engine: str = "python"
+    child_peak_rss_mb: float = 0.0  # the Go engine's process
+    go_stats_last: dict[str, Any] | None = None  # the Go engine's last stats message
 
     @property
     def rss_target_mb(self) -> int:
@@ -414,8 +468,8 @@ def _window(
     monitor: Monitor,
     t0: float,
     t1: float,
-    cpu0: tuple[float, float, Any],
-    cpu1: tuple[float, float, Any],
+    cpu0: tuple[float, float, Any, float],
+    cpu1: tuple[float, float, Any, float],
     interval: float,
     tolerance: float,
 ) -> WindowFigures:
@@ -423,6 +477,12 @@ def _window(
     seconds = max(t1 - t0, 1e-9)
     engine_cpu = cpu1[0] - cpu0[0]
     fleet_cpu = cpu1[1] - cpu0[1]
+    child_cpu = cpu1[3] - cpu0[3]
+    polls = len(samples)
+    # a stats message covers the 10 s before it: those seen inside the window
+    tick_late = [
+        float(stats.max_tick_late_ms) for at, stats in monitor.go_stats if t0 + 1 < at <= t1 + 1
+    ]
     busy = 0.0
     if cpu0[2] is not None and cpu1[2] is not None:
         idle = (cpu1[2].idle + cpu1[2].iowait) - (cpu0[2].idle + cpu0[2].iowait)
@@ -446,7 +506,7 @@ def _window(
         fleet_core_share=fleet_cpu / seconds,
         machine_busy_share=busy,
         others_core_share=max(
-            busy * (psutil.cpu_count() or 1) - (engine_cpu + fleet_cpu) / seconds, 0.0
+            busy * (psutil.cpu_count() or 1) - (engine_cpu + child_cpu + fleet_cpu) / seconds, 0.0
         ),
         in_time_share=in_time / len(samples) if samples else 0.0,
         started_on_time_share=started_on_time / len(samples) if samples else 0.0,
@@ -460,6 +520,11 @@ def _window(
         loop_lag_max_ms=max(lag, default=float("nan")),
         worst_tick_main_thread_cpu_share=worst[1],
         late_without_sleep=sum(1 for s in samples if not s.slept),
+        child_cpu_seconds=child_cpu,
+        child_cpu_ms_per_poll=1000 * child_cpu / polls if polls else float("nan"),
+        child_core_share=child_cpu / seconds,
+        total_cpu_ms_per_poll=1000 * (engine_cpu + child_cpu) / polls if polls else float("nan"),
+        go_tick_late_max_ms=max(tick_late, default=float("nan")),
     )
 
 
@@ -518,9 +583,9 @@ def _memory_top(since: tracemalloc.Snapshot | None, limit: int = 30) -> list[tup
     return top
 
 
-def _cpu_snapshot(monitor: Monitor) -> tuple[float, float, Any]:
+def _cpu_snapshot(monitor: Monitor) -> tuple[float, float, Any, float]:
     sample = monitor.sample()
-    return sample.engine_cpu, sample.fleet_cpu, psutil.cpu_times()
+    return sample.engine_cpu, sample.fleet_cpu, psutil.cpu_times(), sample.child_cpu
 
 
 def _fleet_args(config: BenchConfig) -> list[str]:
@@ -546,9 +611,9 @@ def _free_port() -> int:
 
 
 def _start_api_load(
-    address: ListenAddress, token: str, fleet: FleetProcess, seconds: float, workdir: Path
+    address: ListenAddress, token: str, target: Target, seconds: float, workdir: Path
 ) -> subprocess.Popen[bytes]:
-    names = ",".join(h["name"] for h in fleet.hosts)
+    names = ",".join(h["name"] for h in target.hosts)
     return subprocess.Popen(
         [
             sys.executable,
@@ -568,7 +633,46 @@ def _start_api_load(
     )
 
 
-def add_fleet_hosts(core: Core, fleet_hosts: list[dict[str, Any]], interval: int, key: str) -> None:
+@dataclass
+class Target:
+    """What the service polls: host entries (``name``, ``port``, ``host_key``: the
+    simulator's manifest, or a real sshd's), the login user, and the process answering them
+    (the simulator, measured apart; None when the caller measures it)."""
+
+    hosts: list[dict[str, Any]]
+    user: str = "bench"
+    peer_pid: int | None = None
+
+    @classmethod
+    def of_fleet(cls, fleet: FleetProcess) -> Target:
+        return cls(fleet.hosts, "bench", fleet.proc.pid if fleet.proc is not None else None)
+
+
+def write_client_key(workdir: Path) -> tuple[Path, str]:
+    """A new ed25519 client key: its public key file in ``workdir`` and the private key's
+    OpenSSH text (the service gets it through its secret store, never a file)."""
+    client_key = asyncssh.generate_private_key("ssh-ed25519", comment="vpshealth-bench")
+    pub_path = workdir / "client_ed25519.pub"
+    pub_path.write_bytes(client_key.export_public_key())
+    return pub_path, client_key.export_private_key("openssh").decode()
+
+
+def fleet_for(
+    config: BenchConfig, workdir: Path, authorized_key: Path, seconds: float
+) -> FleetProcess:
+    """The simulator for ``config`` (not started), running ``seconds`` plus a margin."""
+    return FleetProcess(
+        config.hosts,
+        authorized_key,
+        workdir,
+        duration=seconds + 300,
+        extra_args=_fleet_args(config),
+    )
+
+
+def add_fleet_hosts(
+    core: Core, fleet_hosts: list[dict[str, Any]], interval: int, key: str, user: str = "bench"
+) -> None:
     """Disable the built-in localhost and add every simulated host, its key in the
     SecretStore (one keyring entry per host, as ``host add`` makes)."""
     for record in core.hosts.list():
@@ -582,7 +686,7 @@ def add_fleet_hosts(core: Core, fleet_hosts: list[dict[str, Any]], interval: int
                 name=entry["name"],
                 address="127.0.0.1",
                 port=entry["port"],
-                user="bench",
+                user=user,
                 key_ref=ref,
                 interval_seconds=interval,
                 host_key=entry["host_key"],
@@ -604,20 +708,11 @@ async def run_benchmark(config: BenchConfig, workdir: Path | None = None) -> Ben
 
 
 async def _run_in(config: BenchConfig, workdir: Path) -> BenchReport:
-    client_key = asyncssh.generate_private_key("ssh-ed25519", comment="vpshealth-bench")
-    pub_path = workdir / "client_ed25519.pub"
-    pub_path.write_bytes(client_key.export_public_key())
-    private_text = client_key.export_private_key("openssh").decode()
-    fleet = FleetProcess(
-        config.hosts,
-        pub_path,
-        workdir,
-        duration=config.seconds + 300,
-        extra_args=_fleet_args(config),
-    )
+    pub_path, private_text = write_client_key(workdir)
+    fleet = fleet_for(config, workdir, pub_path, config.seconds)
     await asyncio.to_thread(fleet.start)
     try:
-        report = await _run_engine(config, workdir, fleet, private_text)
+        report = await run_service_against(config, workdir, Target.of_fleet(fleet), private_text)
     finally:
         await asyncio.to_thread(fleet.stop)
     report.fleet_log_tail = fleet.log_path.read_text()[-1500:]
@@ -640,43 +735,120 @@ def _create_database_elsewhere(settings: Settings) -> None:
     subprocess.run([sys.executable, "-c", code, str(paths.database)], check=True)
 
 
-async def _run_engine(
-    config: BenchConfig, workdir: Path, fleet: FleetProcess, private_key: str
+@dataclass
+class GoOutcomes:
+    """What the service recorded with the Go engine, by outcome (the timing of each check
+    comes from the engine's observer, which does not know the outcome)."""
+
+    states: Counter[str] = field(default_factory=Counter)
+    problems: Counter[str] = field(default_factory=Counter)
+    polled: set[str] = field(default_factory=set)
+    with_metrics: set[str] = field(default_factory=set)
+    good: set[str] = field(default_factory=set)  # ok or warning, with metrics
+
+
+def _go_engine_of(service: Service) -> Any:
+    """The service's Go engine: the part of it with the engine's ``latest_stats``."""
+    for part in vars(service).values():
+        if hasattr(part, "latest_stats"):
+            return part
+    raise RuntimeError("the service runs no Go engine: is VPSHEALTH_ENGINE=go understood here?")
+
+
+def observe_go_engine(
+    service: Service, probe: Probe, monitor: Monitor, names: dict[int, str]
+) -> GoOutcomes:
+    """Feed ``probe`` from the Go engine's observer (due_at, started_at and duration of each
+    check, as the engine saw them), ``monitor`` from its stats, and count what is recorded."""
+    engine = _go_engine_of(service)
+
+    def observe(
+        host_id: int, due_at: float, started_at: float, checked_at: float, duration_ms: float
+    ) -> None:
+        name = names.get(host_id, str(host_id))
+        end = started_at + duration_ms / 1000
+        probe.add(PollSample(name, due_at, started_at, end, "-", None, False, True))
+
+    engine.observer = observe
+    monitor.stats_source = lambda: engine.latest_stats
+    outcomes = GoOutcomes()
+    recorder = service._recorder
+    add = recorder.add
+
+    def counted_add(host_id: int, result: CheckResult) -> None:
+        name = names.get(host_id, str(host_id))
+        outcomes.states[result.state.value] += 1
+        outcomes.problems[result.problem.value if result.problem else "-"] += 1
+        outcomes.polled.add(name)
+        if result.metrics is not None:
+            outcomes.with_metrics.add(name)
+            if result.state.value in ("ok", "warning"):
+                outcomes.good.add(name)
+        add(host_id, result)
+
+    setattr(recorder, "add", counted_add)  # noqa: B010 - the bound method, replaced for the run
+    return outcomes
+
+
+def _probe_python_engine(core: Core, probe: Probe) -> None:
+    """The clock wrapper and the probed pollers (the drift method of this module's doc)."""
+    core.clock = MeasuringClock(SystemClock(), probe)
+    make_poller = core.make_poller
+
+    def probed_make_poller(
+        host_id: int | None,
+        host: Host,
+        rules: RuleSource,
+        on_incidents: IncidentSink | None = None,
+        credentials: CredentialSource | None = None,
+    ) -> Poller:
+        poller = make_poller(host_id, host, rules, on_incidents, credentials)
+        return ProbedPoller(poller, probe, core.clock)
+
+    core.make_poller = probed_make_poller
+
+
+async def run_service_against(
+    config: BenchConfig, workdir: Path, target: Target, private_key: str
 ) -> BenchReport:
-    overrides: dict[str, Any] = {"home": workdir / "home"}
+    """Run the service (its database, logs and data under ``workdir``) polling ``target``
+    with ``config.engine`` for ``config.seconds``, and return the figures."""
+    if not 0 < config.seconds <= MAX_MINUTES * 60:
+        raise ValueError(f"seconds must be within {MAX_MINUTES:g} minutes")
+    overrides: dict[str, Any] = {"home": workdir / "home", "engine": config.engine}
     if config.max_concurrent_polls is not None:
         overrides["max_concurrent_polls"] = config.max_concurrent_polls
+    if config.go_engine_path is not None:
+        overrides["go_engine_path"] = config.go_engine_path
     settings = Settings(**overrides)
+    if getattr(settings, "engine", "python") != config.engine:
+        raise RuntimeError(
+            f"this checkout's service has no {config.engine!r} engine setting (VPSHEALTH_ENGINE)"
+        )
     await asyncio.to_thread(_create_database_elsewhere, settings)
     core = build_core(settings, secrets=SecretStore(MemoryKeyring()))
     root = logging.getLogger()
     saved_logging = (list(root.handlers), root.level)
+    outcomes: GoOutcomes | None = None
     try:
         if config.log_file:
             configure_logging(core.paths.log_file, verbose=False)
-        await asyncio.to_thread(add_fleet_hosts, core, fleet.hosts, config.interval, private_key)
+        await asyncio.to_thread(
+            add_fleet_hosts, core, target.hosts, config.interval, private_key, target.user
+        )
         probe = Probe(float(config.interval), workdir / "polls.bin")
-        core.clock = MeasuringClock(SystemClock(), probe)
-        make_poller = core.make_poller
-
-        def probed_make_poller(
-            host_id: int | None,
-            host: Host,
-            rules: RuleSource,
-            on_incidents: IncidentSink | None = None,
-            credentials: CredentialSource | None = None,
-        ) -> Poller:
-            poller = make_poller(host_id, host, rules, on_incidents, credentials)
-            return ProbedPoller(poller, probe, core.clock)
-
-        core.make_poller = probed_make_poller
-        fleet_pid = fleet.proc.pid if fleet.proc is not None else None
-        monitor = Monitor(fleet_pid)
+        if config.engine == "python":
+            _probe_python_engine(core, probe)
+        monitor = Monitor(target.peer_pid)
         api_address = None
         if config.api_load:
             api_address = ListenAddress("127.0.0.1", _free_port())
             api_token = core.api_tokens.create("bench").token
         service = core.build_service(api=api_address)
+        if config.engine == "go":
+            names = {r.id: r.host.name for r in core.hosts.list()}
+            outcomes = observe_go_engine(service, probe, monitor, names)
+
         profiler = cProfile.Profile() if config.profile else None
         if config.tracemalloc:
             tracemalloc.start(4)
@@ -697,7 +869,7 @@ async def _run_engine(
         runner = asyncio.create_task(service.run(), name="service")
         load = None
         if api_address is not None:
-            load = _start_api_load(api_address, api_token, fleet, config.seconds, workdir)
+            load = _start_api_load(api_address, api_token, target, config.seconds, workdir)
         try:
             await asyncio.wait({runner}, timeout=config.warmup_seconds)
             steady_at = time.time()
@@ -761,6 +933,11 @@ async def _run_engine(
     states = Counter(s.state for s in in_run)
     problems = Counter(s.problem or "-" for s in in_run)
     good = sorted({s.host for s in in_run if s.has_metrics and s.state in ("ok", "warning")})
+    with_metrics = len({s.host for s in in_run if s.has_metrics})
+    if outcomes is not None:
+        states, problems = outcomes.states, outcomes.problems
+        good, with_metrics = sorted(outcomes.good), len(outcomes.with_metrics)
+    last_stats = monitor.go_stats[-1][1] if monitor.go_stats else None
     steady_rss = [r.engine_rss for r in monitor.resources if r.t >= steady_at]
     peak_rss = max(
         maxrss_at_end,
@@ -778,7 +955,7 @@ async def _run_engine(
         steady_rss_mb=statistics.median(steady_rss) / 1e6 if steady_rss else float("nan"),
         states=dict(states),
         problems=dict(problems),
-        hosts_with_metrics=len({s.host for s in in_run if s.has_metrics}),
+        hosts_with_metrics=with_metrics,
         hosts_ok_or_warning_with_metrics=good,
         hosts_polled=len({s.host for s in in_run}),
         cancelled_polls=probe.cancelled,
@@ -790,6 +967,13 @@ async def _run_engine(
         by_5min=_five_minute_timeline(monitor, started_at),
         started_at=started_at,
         machine=machine_info(),
+        engine=config.engine,
+        child_peak_rss_mb=max((r.child_rss for r in monitor.resources), default=0) / 1e6,
+        go_stats_last=(
+            asdict(last_stats)
+            if is_dataclass(last_stats) and not isinstance(last_stats, type)
+            else None
+        ),
     )
 
 
