@@ -81,7 +81,7 @@ DEFAULT_KEY_CACHE = Path(tempfile.gettempdir()) / "vpshealth-fleet-keys"
 HZ = 100  # USER_HZ: /proc/stat counts in 1/100 s
 KIB = 1024
 GIB_KIB = 1024 * 1024
-MAX_HOSTS = 5000
+MAX_HOSTS = 10_000
 
 # --- synthetic host model ----------------------------------------------------------------
 
@@ -815,15 +815,36 @@ def build_hosts(args: argparse.Namespace) -> list[SimHost]:
     return hosts
 
 
-def _raise_fd_limit(needed: int) -> None:
+def raise_fd_limit(needed: int) -> None:
+    """At least ``needed`` open files for this process (and the children it starts): the
+    soft limit up to the hard one, and as root the hard one too (up to fs.nr_open)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < needed:
-        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed and os.geteuid() == 0:
+        with contextlib.suppress(OSError, ValueError):
+            ceiling = int(Path("/proc/sys/fs/nr_open").read_text())
+            hard = min(needed, ceiling)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            return
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def ports_below_ephemeral(count: int) -> int:
+    """A base port for ``count`` listeners just below the kernel's ephemeral range, so that
+    thousands of listeners on port 0 do not take the source ports the client's thousands of
+    connections need (0 when there is no room)."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    base = low - count - 1
+    return base if base >= 1024 else 0
 
 
 async def run_fleet(args: argparse.Namespace) -> Counters:
-    _raise_fd_limit(4 * args.hosts + 256)
+    raise_fd_limit(4 * args.hosts + 256)
     _send_no_ignore_packets()
     # A flapping host's connections are aborted while answers are still being written;
     # asyncio then logs "socket.send() raised exception." for every write. Expected here.

@@ -54,7 +54,7 @@ from keyring.errors import PasswordDeleteError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.fleet import FleetProcess
+from bench.fleet import FleetProcess, raise_fd_limit
 from bench.heap_report import append_heap_report, proc_status_kib
 from bench.stall_watch import StallWatch
 
@@ -658,15 +658,17 @@ def write_client_key(workdir: Path) -> tuple[Path, str]:
 
 
 def fleet_for(
-    config: BenchConfig, workdir: Path, authorized_key: Path, seconds: float
+    config: BenchConfig, workdir: Path, authorized_key: Path, seconds: float, base_port: int = 0
 ) -> FleetProcess:
-    """The simulator for ``config`` (not started), running ``seconds`` plus a margin."""
+    """The simulator for ``config`` (not started), running ``seconds`` plus a margin; host i
+    on ``base_port`` + i (0: any free port)."""
+    extra = ["--base-port", str(base_port)] if base_port else []
     return FleetProcess(
         config.hosts,
         authorized_key,
         workdir,
         duration=seconds + 300,
-        extra_args=_fleet_args(config),
+        extra_args=_fleet_args(config) + extra,
     )
 
 
@@ -809,12 +811,19 @@ def _probe_python_engine(core: Core, probe: Probe) -> None:
 
 
 async def run_service_against(
-    config: BenchConfig, workdir: Path, target: Target, private_key: str
+    config: BenchConfig,
+    workdir: Path,
+    target: Target,
+    private_key: str,
+    on_phase: Callable[[str], None] | None = None,
 ) -> BenchReport:
     """Run the service (its database, logs and data under ``workdir``) polling ``target``
-    with ``config.engine`` for ``config.seconds``, and return the figures."""
+    with ``config.engine`` for ``config.seconds``, and return the figures. ``on_phase`` is
+    told "steady" when the steady state begins and "end" when it ends (to measure a peer
+    from outside at the same moments)."""
     if not 0 < config.seconds <= MAX_MINUTES * 60:
         raise ValueError(f"seconds must be within {MAX_MINUTES:g} minutes")
+    raise_fd_limit(2 * len(target.hosts) + 256)  # a connection per host, the Go engine's too
     overrides: dict[str, Any] = {"home": workdir / "home", "engine": config.engine}
     if config.max_concurrent_polls is not None:
         overrides["max_concurrent_polls"] = config.max_concurrent_polls
@@ -832,7 +841,7 @@ async def run_service_against(
     outcomes: GoOutcomes | None = None
     try:
         if config.log_file:
-            configure_logging(core.paths.log_file, verbose=False)
+            configure_logging(core.paths.log_file("service"), verbose=False)
         await asyncio.to_thread(
             add_fleet_hosts, core, target.hosts, config.interval, private_key, target.user
         )
@@ -873,6 +882,8 @@ async def run_service_against(
         try:
             await asyncio.wait({runner}, timeout=config.warmup_seconds)
             steady_at = time.time()
+            if on_phase is not None:
+                on_phase("steady")
             at_steady = tracemalloc.take_snapshot() if config.tracemalloc else None
             cpu_steady = _cpu_snapshot(monitor)
             threads_before = _thread_cpu()
@@ -881,6 +892,8 @@ async def run_service_against(
             # before the analysis below allocates: the peak is the engine's, not ours
             maxrss_at_end = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
             cpu_end = _cpu_snapshot(monitor)
+            if on_phase is not None:
+                on_phase("end")
             threads_after = _thread_cpu()
             if config.heap_report is not None:
                 label = f"end, {(ended_at - started_at) / 60:.1f} min"
@@ -1036,7 +1049,8 @@ def machine_info() -> dict[str, Any]:
 def format_report(report: BenchReport) -> str:
     c = report.config
     lines = [
-        f"hosts {c['hosts']}  interval {c['interval']} s  run {c['seconds']:.0f} s  "
+        f"engine {report.engine}  hosts {c['hosts']}  interval {c['interval']} s  "
+        f"run {c['seconds']:.0f} s  "
         f"warm-up {report.whole.seconds - report.steady.seconds:.0f} s  "
         f"slow {c['slow_share']} flap {c['flap_share']} unreachable {c['unreachable_share']} "
         f"docker {c['docker_share']}",
@@ -1064,13 +1078,21 @@ def format_report(report: BenchReport) -> str:
         ("  main thread ran, worst tick", "{:.0%}", "worst_tick_main_thread_cpu_share"),
         ("polls started without a sleep", "{:.0f}", "late_without_sleep"),
     ]
+    if report.engine == "go":
+        rows += [
+            ("Go engine CPU ms per poll", "{:.2f}", "child_cpu_ms_per_poll"),
+            ("Go engine CPU, share of one core", "{:.1%}", "child_core_share"),
+            ("service + Go engine CPU ms per poll", "{:.2f}", "total_cpu_ms_per_poll"),
+            ("Go engine longest tick late ms", "{:.1f}", "go_tick_late_max_ms"),
+        ]
     for label, fmt, attr in rows:
         steady = fmt.format(getattr(report.steady, attr))
         whole = fmt.format(getattr(report.whole, attr))
         lines.append(f"{label:34s}{steady:>16s}{whole:>16s}")
     lines += [
         "",
-        f"peak RSS {report.peak_rss_mb:.1f} MB, steady median {report.steady_rss_mb:.1f} MB",
+        f"peak RSS {report.peak_rss_mb:.1f} MB, steady median {report.steady_rss_mb:.1f} MB"
+        + (f"; Go engine peak {report.child_peak_rss_mb:.1f} MB" if report.engine == "go" else ""),
         "RSS by 30 s (highest, MB): "
         + " ".join(f"{slot}s:{mb:.0f}" for slot, mb in report.rss_mb_by_30s),
         "by 5 minutes (start: core share (writer thread), longest stall, RSS (anonymous)):",
@@ -1111,6 +1133,9 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=100)
     parser.add_argument("--interval", type=int, default=10)
     parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument(
+        "--engine", choices=("python", "go"), default="python", help="VPSHEALTH_ENGINE"
+    )
     parser.add_argument(
         "--warmup", type=float, default=None, help="seconds (default 2 intervals + 5)"
     )
@@ -1167,6 +1192,7 @@ def main() -> None:
         stall_stacks=args.stall_stacks,
         heap_report=args.heap_report,
         api_load=args.api_load,
+        engine=args.engine,
     )
     heap.limit_malloc_arenas()  # as `vpshealth` does at start
     report = asyncio.run(run_benchmark(config, args.workdir))
