@@ -183,13 +183,14 @@ def run_engine(
     }
     started = time.monotonic()
     marks: dict[str, tuple[float, float]] = {}
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--one"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=(rundir / "stderr.log").open("wb"),
-        text=True,
-    )
+    with (rundir / "stderr.log").open("wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--one"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     assert proc.stdin is not None
     assert proc.stdout is not None
     proc.stdin.write(json.dumps(job))
@@ -198,6 +199,7 @@ def run_engine(
         phase = line.strip()
         if phase in ("steady", "end"):
             marks[phase] = (time.time(), tree_cpu_seconds(peer_pid) if peer_pid else 0.0)
+    proc.stdout.close()
     code = proc.wait()
     if code != 0:
         tail = (rundir / "stderr.log").read_text(errors="replace")[-3000:]
@@ -283,13 +285,13 @@ def sshd_target(hosts: int, authorized_key: Path) -> Iterator[RunningTarget]:
             f"MaxStartups {hosts + 10}:30:{2 * hosts + 20}\nLoginGraceTime 60\n"
         )
         raise_fd_limit(8 * hosts + 256)
-        log = (folder / "sshd.log").open("wb")
-        proc = subprocess.Popen(
-            [str(SSHD), "-D", "-e", "-f", str(folder / "sshd_config")],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-        )
+        with (folder / "sshd.log").open("wb") as log:
+            proc = subprocess.Popen(
+                [str(SSHD), "-D", "-e", "-f", str(folder / "sshd_config")],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
         _wait_for_port(port, proc, folder / "sshd.log")
         host_key = " ".join((folder / "hostkey.pub").read_text().split()[:2])
         entries = [

@@ -749,29 +749,26 @@ class GoOutcomes:
     good: set[str] = field(default_factory=set)  # ok or warning, with metrics
 
 
-def _go_engine_of(service: Service) -> Any:
-    """The service's Go engine: the part of it with the engine's ``latest_stats``."""
-    for part in vars(service).values():
-        if hasattr(part, "latest_stats"):
-            return part
-    raise RuntimeError("the service runs no Go engine: is VPSHEALTH_ENGINE=go understood here?")
-
-
-def observe_go_engine(
-    service: Service, probe: Probe, monitor: Monitor, names: dict[int, str]
-) -> GoOutcomes:
-    """Feed ``probe`` from the Go engine's observer (due_at, started_at and duration of each
-    check, as the engine saw them), ``monitor`` from its stats, and count what is recorded."""
-    engine = _go_engine_of(service)
+def observe_go_engine(core: Core, probe: Probe, names: dict[int, str]) -> None:
+    """The service built next gets an observer on its Go engine that feeds ``probe`` with
+    each check's due_at, started_at and duration, as the engine saw them."""
 
     def observe(
-        host_id: int, due_at: float, started_at: float, checked_at: float, duration_ms: float
+        host_id: int, due_at: float, started_at: float, checked_at: float, duration_ms: int
     ) -> None:
         name = names.get(host_id, str(host_id))
         end = started_at + duration_ms / 1000
         probe.add(PollSample(name, due_at, started_at, end, "-", None, False, True))
 
-    engine.observer = observe
+    engine_factory = core.engine_factory
+    setattr(core, "engine_factory", lambda observer=None: engine_factory(observe))  # noqa: B010
+
+
+def watch_go_engine(service: Service, monitor: Monitor, names: dict[int, str]) -> GoOutcomes:
+    """``monitor`` follows the Go engine's stats; what is recorded is counted by outcome."""
+    engine = getattr(service, "_scheduler", None)
+    if not hasattr(engine, "latest_stats"):
+        raise RuntimeError("the service runs no Go engine: is VPSHEALTH_ENGINE=go understood?")
     monitor.stats_source = lambda: engine.latest_stats
     outcomes = GoOutcomes()
     recorder = service._recorder
@@ -853,10 +850,12 @@ async def run_service_against(
         if config.api_load:
             api_address = ListenAddress("127.0.0.1", _free_port())
             api_token = core.api_tokens.create("bench").token
+        names = {r.id: r.host.name for r in core.hosts.list()}
+        if config.engine == "go":
+            observe_go_engine(core, probe, names)
         service = core.build_service(api=api_address)
         if config.engine == "go":
-            names = {r.id: r.host.name for r in core.hosts.list()}
-            outcomes = observe_go_engine(service, probe, monitor, names)
+            outcomes = watch_go_engine(service, monitor, names)
 
         profiler = cProfile.Profile() if config.profile else None
         if config.tracemalloc:
