@@ -73,14 +73,18 @@ def desktop_app_starts_and_quits(binary: Path, home: Path) -> list[str]:
     return []
 
 
-def service_starts_and_stops(binary: Path, home: Path) -> list[str]:
+def service_starts_and_stops(binary: Path, home: Path, engine: str = "python") -> list[str]:
     """The foreground service runs the checks and stops cleanly when asked: SIGTERM, or on
-    Windows Ctrl-Break (a console program there gets no SIGTERM)."""
+    Windows Ctrl-Break (a console program there gets no SIGTERM). ``engine`` "go": with the
+    Go check engine the bundle ships next to its executable (found without a setting)."""
+    folder = "vpshealth-service" if engine == "python" else f"vpshealth-service-{engine}"
     env = {
         **os.environ,
-        "VPSHEALTH_HOME": str(home / "vpshealth-service"),
+        "VPSHEALTH_HOME": str(home / folder),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "VPSHEALTH_ENGINE": engine,
     }
+    env.pop("VPSHEALTH_GO_ENGINE_PATH", None)
     windows = sys.platform == "win32"
     flags = subprocess.CREATE_NEW_PROCESS_GROUP if windows else 0  # type: ignore[attr-defined]
     proc = subprocess.Popen(
@@ -101,10 +105,16 @@ def service_starts_and_stops(binary: Path, home: Path) -> list[str]:
         return [f"service did not stop: {''.join(seen)}{rest}"]
     output = "".join(seen) + rest
     if proc.returncode != 0 or "Service stopped" not in output:
-        return [f"service did not stop cleanly: exit {proc.returncode}: {output}"]
-    if not (home / "vpshealth-service" / "logs" / "service.log").is_file():
-        return ["service: no service.log in the log folder"]
+        return [f"service ({engine} engine) did not stop cleanly: exit {proc.returncode}: {output}"]
+    if not (home / folder / "logs" / "service.log").is_file():
+        return [f"service ({engine} engine): no service.log in the log folder"]
     return []
+
+
+def go_engine_next_to(binary: Path) -> Path | None:
+    """The Go check engine packaging/vpshealth.spec puts beside the executable, if built."""
+    engine = binary.with_name("vpshealth-engine" + (".exe" if sys.platform == "win32" else ""))
+    return engine if engine.is_file() else None
 
 
 def main(argv: list[str]) -> int:
@@ -141,6 +151,11 @@ def main(argv: list[str]) -> int:
         if not (home / "vpshealth" / "logs" / "cli.log").is_file():
             failures.append("check: no cli.log in the log folder")
         failures += service_starts_and_stops(binary, home)
+        go_engine = go_engine_next_to(binary)
+        if go_engine is not None:
+            failures += service_starts_and_stops(binary, home, engine="go")
+        elif os.environ.get("VPSHEALTH_BUNDLE_NEEDS_GO_ENGINE") == "1":
+            failures.append(f"no Go check engine next to {binary}")
         failures += desktop_app_starts_and_quits(binary, home)
     for failure in failures:
         print(f"SMOKE TEST FAILED: {failure}", file=sys.stderr)
