@@ -265,6 +265,7 @@ def sshd_target(hosts: int, authorized_key: Path) -> Iterator[RunningTarget]:
     if os.geteuid() != 0 or not SSHD.exists():
         raise SystemExit(f"--target sshd needs root and {SSHD} (Debian: openssh-server)")
     _ensure_sshd_user()
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # its privilege separation directory
     folder = Path(tempfile.mkdtemp(prefix="vh-bench-sshd-"))
     folder.chmod(0o755)  # sshd reads the authorized keys as the user
     proc: subprocess.Popen[bytes] | None = None
