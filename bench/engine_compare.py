@@ -164,7 +164,7 @@ def run_engine(
     options: CompareOptions,
     engine: str,
     target: Target,
-    peer_pid: int | None,
+    peer_pids: Sequence[int],
     private_key: str,
     workdir: Path,
 ) -> EngineRun:
@@ -198,7 +198,7 @@ def run_engine(
     for line in proc.stdout:
         phase = line.strip()
         if phase in ("steady", "end"):
-            marks[phase] = (time.time(), tree_cpu_seconds(peer_pid) if peer_pid else 0.0)
+            marks[phase] = (time.time(), sum(tree_cpu_seconds(pid) for pid in peer_pids))
     proc.stdout.close()
     code = proc.wait()
     if code != 0:
@@ -221,7 +221,7 @@ def run_engine(
 @dataclass
 class RunningTarget:
     target: Target
-    pid: int | None  # the process (tree) answering: its CPU is the target's
+    pids: list[int]  # the processes answering (and those they start): their CPU is the target's
     describe: str
     log_tail: str = ""
 
@@ -235,9 +235,7 @@ def fleet_target(
     seconds = options.runs * (options.seconds + 120)
     fleet = fleet_for(config, workdir, authorized_key, seconds, base_port=base_port)
     fleet.start()
-    running = RunningTarget(
-        Target.of_fleet(fleet), fleet.proc.pid if fleet.proc else None, "simulated fleet"
-    )
+    running = RunningTarget(Target.of_fleet(fleet), fleet.pids, "simulated fleet")
     try:
         yield running
     finally:
@@ -299,7 +297,7 @@ def sshd_target(hosts: int, authorized_key: Path) -> Iterator[RunningTarget]:
             {"name": f"sshd-{i:04d}", "port": port, "host_key": host_key} for i in range(hosts)
         ]
         running = RunningTarget(
-            Target(entries, SSHD_USER, None), proc.pid, f"OpenSSH sshd on port {port}"
+            Target(entries, SSHD_USER), [proc.pid], f"OpenSSH sshd on port {port}"
         )
         yield running
     finally:
@@ -394,7 +392,7 @@ def compare(options: CompareOptions, workdir: Path) -> CompareReport:
         starting = fleet_target(options, most, workdir, pub_path)
     with starting as running:
         runs = [
-            run_engine(options, engine, _first(running.target, options.hosts), running.pid,
+            run_engine(options, engine, _first(running.target, options.hosts), running.pids,
                        private_key, workdir)
             for engine in options.engines
         ]  # fmt: skip
@@ -402,7 +400,7 @@ def compare(options: CompareOptions, workdir: Path) -> CompareReport:
         for hosts in options.ramp:
             for engine in options.engines:
                 step = run_engine(
-                    options, engine, _first(running.target, hosts), running.pid, private_key,
+                    options, engine, _first(running.target, hosts), running.pids, private_key,
                     workdir,
                 )  # fmt: skip
                 ramp.append(_ramp_step(step))
@@ -426,7 +424,7 @@ def compare(options: CompareOptions, workdir: Path) -> CompareReport:
 
 
 def _first(target: Target, hosts: int) -> Target:
-    return Target(target.hosts[:hosts], target.user, target.peer_pid)
+    return Target(target.hosts[:hosts], target.user, target.peer_pids)
 
 
 def _ramp_step(run: EngineRun) -> RampStep:

@@ -82,6 +82,9 @@ HZ = 100  # USER_HZ: /proc/stat counts in 1/100 s
 KIB = 1024
 GIB_KIB = 1024 * 1024
 MAX_HOSTS = 10_000
+HOSTS_PER_PROCESS = 5000
+"""``FleetProcess`` splits a larger fleet over processes: each needs two open files a host
+(its listener and the client's connection), and a container's hard limit may be 20,000."""
 
 # --- synthetic host model ----------------------------------------------------------------
 
@@ -760,11 +763,12 @@ def _send_no_ignore_packets() -> None:
 # --- keys, fleet set-up, main ------------------------------------------------------------
 
 
-def load_host_keys(count: int, cache: Path) -> list[asyncssh.SSHKey]:
-    """ed25519 host keys, generated once and kept in ``cache`` for later runs."""
+def load_host_keys(count: int, cache: Path, first: int = 0) -> list[asyncssh.SSHKey]:
+    """ed25519 host keys of hosts ``first`` to ``first + count - 1``, generated once and kept
+    in ``cache`` for later runs."""
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
     keys = []
-    for i in range(count):
+    for i in range(first, first + count):
         path = cache / f"host-{i:05d}"
         try:
             key = asyncssh.import_private_key(path.read_bytes())
@@ -787,9 +791,9 @@ def _closed_port() -> int:
 
 def build_hosts(args: argparse.Namespace) -> list[SimHost]:
     os_releases = _fixture_os_releases()
-    keys = load_host_keys(args.hosts, Path(args.key_cache))
+    keys = load_host_keys(args.hosts, Path(args.key_cache), args.first_index)
     hosts = []
-    for i in range(args.hosts):
+    for i in range(args.first_index, args.first_index + args.hosts):
         rng = random.Random(f"{args.seed}-{i}")
         name = f"sim-{i:04d}"
         model = make_model(name, rng, os_releases)
@@ -805,7 +809,7 @@ def build_hosts(args: argparse.Namespace) -> list[SimHost]:
                 index=i,
                 name=name,
                 model=model,
-                key=keys[i],
+                key=keys[i - args.first_index],
                 slow=fault.random() < args.slow_share,
                 flap=flap,
                 unreachable=fault.random() < args.unreachable_share,
@@ -815,20 +819,22 @@ def build_hosts(args: argparse.Namespace) -> list[SimHost]:
     return hosts
 
 
-def raise_fd_limit(needed: int) -> None:
-    """At least ``needed`` open files for this process (and the children it starts): the
-    soft limit up to the hard one, and as root the hard one too (up to fs.nr_open)."""
+def raise_fd_limit(needed: int) -> int:
+    """Raise this process's open-file limit (its children inherit it) toward ``needed``: the
+    soft limit up to the hard one, the hard one too where allowed (root with
+    CAP_SYS_RESOURCE, up to fs.nr_open). Returns the limit now."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft >= needed:
-        return
-    if hard != resource.RLIM_INFINITY and hard < needed and os.geteuid() == 0:
+        return soft
+    if hard != resource.RLIM_INFINITY and hard < needed:
         with contextlib.suppress(OSError, ValueError):
             ceiling = int(Path("/proc/sys/fs/nr_open").read_text())
-            hard = min(needed, ceiling)
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-            return
+            raised = min(needed, ceiling)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, raised))
+            return raised
     target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
     resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return target
 
 
 def ports_below_ephemeral(count: int) -> int:
@@ -844,7 +850,13 @@ def ports_below_ephemeral(count: int) -> int:
 
 
 async def run_fleet(args: argparse.Namespace) -> Counters:
-    raise_fd_limit(4 * args.hosts + 256)
+    needed = 2 * args.hosts + 256  # a listener and a connection a host
+    limit = raise_fd_limit(needed)
+    if limit < needed:
+        raise SystemExit(
+            f"fleet: {args.hosts} hosts need {needed} open files, the limit is {limit}: "
+            f"run at most {HOSTS_PER_PROCESS} hosts a process (FleetProcess does)"
+        )
     _send_no_ignore_packets()
     # A flapping host's connections are aborted while answers are still being written;
     # asyncio then logs "socket.send() raised exception." for every write. Expected here.
@@ -950,6 +962,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--manifest", required=True, help="JSON file written when ready")
     parser.add_argument("--authorized-key", required=True, help="the client's public key file")
     parser.add_argument("--base-port", type=int, default=0, help="host i listens on BASE+i")
+    parser.add_argument(
+        "--first-index",
+        type=int,
+        default=0,
+        help="the first host's number (names, keys, ports): one part of a larger fleet",
+    )
     parser.add_argument("--duration", type=float, default=3600.0, help="stop after S seconds")
     parser.add_argument("--slow-share", type=float, default=0.0)
     parser.add_argument("--flap-share", type=float, default=0.0)
@@ -970,7 +988,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--hosts must be 1-{MAX_HOSTS}")
     if not 0 < args.duration <= 24 * 3600:
         parser.error("--duration must be within 24 h")
-    if args.base_port and not 1024 <= args.base_port <= 65535 - args.hosts:
+    if not 0 <= args.first_index <= MAX_HOSTS - args.hosts:
+        parser.error(f"--first-index: hosts must be numbered within {MAX_HOSTS}")
+    last = args.first_index + args.hosts
+    if args.base_port and not 1024 <= args.base_port <= 65535 - last:
         parser.error("--base-port leaves no room for all hosts")
     return args
 
@@ -991,7 +1012,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 class FleetProcess:
-    """The simulator as a child process; ``with FleetProcess(...) as fleet: fleet.hosts``."""
+    """The simulator as child processes (one per ``HOSTS_PER_PROCESS`` hosts, numbered as one
+    fleet); ``with FleetProcess(...) as fleet: fleet.hosts``."""
 
     def __init__(
         self,
@@ -1001,52 +1023,78 @@ class FleetProcess:
         *,
         duration: float,
         extra_args: list[str] | None = None,
-        start_timeout: float = 120.0,
+        start_timeout: float = 180.0,
     ) -> None:
-        self.manifest_path = workdir / "fleet-manifest.json"
+        if not 1 <= hosts <= MAX_HOSTS:
+            raise ValueError(f"a simulated fleet has 1-{MAX_HOSTS} hosts")
         self.log_path = workdir / "fleet.log"
+        self._parts = [
+            (first, min(HOSTS_PER_PROCESS, hosts - first), workdir / f"fleet-manifest-{n}.json")
+            for n, first in enumerate(range(0, hosts, HOSTS_PER_PROCESS))
+        ]
         self._argv = [
             sys.executable,
             str(Path(__file__).resolve()),
-            "--hosts", str(hosts),
-            "--manifest", str(self.manifest_path),
             "--authorized-key", str(authorized_key),
             "--duration", str(duration),
             *(extra_args or []),
         ]  # fmt: skip
         self._start_timeout = start_timeout
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.procs: list[subprocess.Popen[bytes]] = []
         self.manifest: dict[str, Any] = {}
 
     @property
     def hosts(self) -> list[dict[str, Any]]:
         return list(self.manifest["hosts"])
 
+    @property
+    def pids(self) -> list[int]:
+        return [proc.pid for proc in self.procs]
+
     def start(self) -> None:
-        self.manifest_path.unlink(missing_ok=True)
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                self._argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + self._start_timeout
-        while not self.manifest_path.exists():
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"the fleet simulator exited with {self.proc.returncode}: "
-                    + self.log_path.read_text()[-2000:]
+            for first, count, manifest in self._parts:
+                manifest.unlink(missing_ok=True)
+                argv = [*self._argv, "--hosts", str(count), "--first-index", str(first)]
+                self.procs.append(
+                    subprocess.Popen(
+                        [*argv, "--manifest", str(manifest)],
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=log,
+                    )
                 )
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the fleet simulator did not start in time")
-            time.sleep(0.05)
-        self.manifest = json.loads(self.manifest_path.read_text())
+        deadline = time.monotonic() + self._start_timeout
+        for proc, (_, _, manifest) in zip(self.procs, self._parts, strict=True):
+            while not manifest.exists():
+                if proc.poll() is not None:
+                    raise RuntimeError(
+                        f"the fleet simulator exited with {proc.returncode}: "
+                        + self.log_path.read_text()[-2000:]
+                    )
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the fleet simulator did not start in time")
+                time.sleep(0.05)
+        parts = [json.loads(manifest.read_text()) for _, _, manifest in self._parts]
+        self.manifest = {
+            "address": parts[0]["address"],
+            "pids": [part["pid"] for part in parts],
+            "hosts": [host for part in parts for host in part["hosts"]],
+        }
 
     def stop(self, timeout: float = 10.0) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+        procs, self.procs = self.procs, []
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

@@ -42,7 +42,7 @@ import threading
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, astuple, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -239,8 +239,8 @@ class ResourceSample:
 class Monitor:
     """Event-loop lag ticker and a once-a-second resource sampler."""
 
-    def __init__(self, fleet_pid: int | None, tick: float = 0.1) -> None:
-        """``fleet_pid``: the simulator's process, measured apart (0 CPU without it)."""
+    def __init__(self, fleet_pids: Sequence[int], tick: float = 0.1) -> None:
+        """``fleet_pids``: the simulator's processes, measured apart (0 CPU without)."""
         self.tick = tick
         # (wall time, lateness in s, share of the tick's wall time the main thread ran) of
         # each tick, flat in an array: 24 bytes a tick instead of 140 as tuples of floats
@@ -249,7 +249,7 @@ class Monitor:
         # engine's memory figures
         self._resources = array.array("d")
         self._me = psutil.Process()
-        self._fleet = psutil.Process(fleet_pid) if fleet_pid else None
+        self._fleet = [psutil.Process(pid) for pid in fleet_pids]
         self._child: psutil.Process | None = None
         self._child_cpu_before = 0.0  # CPU of the Go engine's earlier processes (restarts)
         self._child_cpu_last = 0.0
@@ -285,10 +285,10 @@ class Monitor:
     def sample(self) -> ResourceSample:
         mine = self._me.cpu_times()
         fleet = 0.0
-        if self._fleet is not None:
+        for process in self._fleet:
             with contextlib.suppress(psutil.Error):
-                times = self._fleet.cpu_times()
-                fleet = times.user + times.system
+                times = process.cpu_times()
+                fleet += times.user + times.system
         child_cpu, child_rss = self._child_figures()
         sample = ResourceSample(
             time.time(),
@@ -637,15 +637,15 @@ def _start_api_load(
 class Target:
     """What the service polls: host entries (``name``, ``port``, ``host_key``: the
     simulator's manifest, or a real sshd's), the login user, and the process answering them
-    (the simulator, measured apart; None when the caller measures it)."""
+    (the simulator's processes, measured apart; none when the caller measures it)."""
 
     hosts: list[dict[str, Any]]
     user: str = "bench"
-    peer_pid: int | None = None
+    peer_pids: list[int] = field(default_factory=list)
 
     @classmethod
     def of_fleet(cls, fleet: FleetProcess) -> Target:
-        return cls(fleet.hosts, "bench", fleet.proc.pid if fleet.proc is not None else None)
+        return cls(fleet.hosts, "bench", fleet.pids)
 
 
 def write_client_key(workdir: Path) -> tuple[Path, str]:
@@ -845,7 +845,7 @@ async def run_service_against(
         probe = Probe(float(config.interval), workdir / "polls.bin")
         if config.engine == "python":
             _probe_python_engine(core, probe)
-        monitor = Monitor(target.peer_pid)
+        monitor = Monitor(target.peer_pids)
         api_address = None
         if config.api_load:
             api_address = ListenAddress("127.0.0.1", _free_port())
