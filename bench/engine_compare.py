@@ -507,7 +507,7 @@ def format_compare(report: CompareReport) -> str:
     lines.append(
         f"{'  sum: peak RSS MB':38s}" + "".join(f"{_rss_sum(r):>{width}.1f}" for r in runs)
     )
-    lines.append(f"{'states':38s}" + "".join(f"{_states(r):>{width}s}" for r in runs))
+    lines += [f"states, {run.engine}: {_states(run)}" for run in runs]
     lines += ["", f"toward the limit of {CORES} cores (extrapolated from CPU per poll):"]
     interval = float(o["interval"])
     for run in runs:
