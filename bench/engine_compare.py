@@ -171,7 +171,11 @@ def run_engine(
     """One engine against ``target`` in a process of its own; the target's CPU is read here
     when that process says its steady state begins and ends."""
     rundir = workdir / f"{engine}-{len(target.hosts)}"
-    rundir.mkdir(parents=True, exist_ok=True)
+    for n in range(2, 100):  # a ramp step may repeat the main run's host count
+        if not rundir.exists():
+            break
+        rundir = workdir / f"{engine}-{len(target.hosts)}-{n}"
+    rundir.mkdir(parents=True)
     config = asdict(options.config(engine, len(target.hosts)))
     config["go_engine_path"] = str(options.go_engine) if options.go_engine else None
     job = {
