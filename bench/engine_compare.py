@@ -59,6 +59,8 @@ from bench.poll_throughput import (
     MAX_MINUTES,
     BenchConfig,
     Target,
+    add_run_arguments,
+    check_run_arguments,
     fleet_for,
     run_service_against,
     write_client_key,
@@ -562,24 +564,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--hosts", type=int, default=100)
-    parser.add_argument("--interval", type=int, default=10)
-    parser.add_argument("--minutes", type=float, default=3.0, help="each engine's run")
-    parser.add_argument("--warmup", type=float, default=None, help="seconds (2 intervals + 5)")
+    add_run_arguments(parser)  # --minutes: each engine's run
     parser.add_argument("--engines", default=",".join(ENGINES), help="python,go (in this order)")
     parser.add_argument("--target", choices=("fleet", "sshd"), default="fleet")
     parser.add_argument("--ramp", default="", help="host counts to measure, e.g. 500,1000,2000")
     parser.add_argument("--go-engine", type=Path, default=None, help="VPSHEALTH_GO_ENGINE_PATH")
-    parser.add_argument("--no-log-file", action="store_true", help="skip INFO logging to a file")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    parser.add_argument("--workdir", type=Path, default=None, help="keep databases and logs")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         _run_one(json.loads(sys.stdin.read()))
         return
-    if not 0 < args.minutes <= MAX_MINUTES:
-        parser.error(f"--minutes must be within {MAX_MINUTES:g}")
+    check_run_arguments(parser, args)
     options = CompareOptions(
         hosts=args.hosts,
         interval=args.interval,

@@ -1125,18 +1125,31 @@ def format_report(report: BenchReport) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of a run against a fleet, shared with bench/engine_compare.py."""
     parser.add_argument("--hosts", type=int, default=100)
     parser.add_argument("--interval", type=int, default=10)
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument(
-        "--engine", choices=("python", "go"), default="python", help="VPSHEALTH_ENGINE"
-    )
-    parser.add_argument(
         "--warmup", type=float, default=None, help="seconds (default 2 intervals + 5)"
+    )
+    parser.add_argument("--no-log-file", action="store_true", help="skip INFO logging to a file")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep databases and logs here")
+
+
+def check_run_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if not 0 < args.minutes <= MAX_MINUTES:
+        parser.error(f"--minutes must be within {MAX_MINUTES:g}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_run_arguments(parser)
+    parser.add_argument(
+        "--engine", choices=("python", "go"), default="python", help="VPSHEALTH_ENGINE"
     )
     parser.add_argument("--slow-share", type=float, default=0.0)
     parser.add_argument("--flap-share", type=float, default=0.0)
@@ -1147,9 +1160,7 @@ def main() -> None:
     parser.add_argument("--on-time-tolerance", type=float, default=1.0, help="seconds")
     parser.add_argument("--write-gap-ms", type=float, default=None, help="see bench/fleet.py")
     parser.add_argument("--tracemalloc", action="store_true", help="memory growth by line")
-    parser.add_argument("--no-log-file", action="store_true", help="skip INFO logging to a file")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the event loop")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument(
         "--stall-stacks",
         type=Path,
@@ -1162,7 +1173,6 @@ def main() -> None:
         default=None,
         help="append what the engine's memory is made of to this file every 10 minutes",
     )
-    parser.add_argument("--workdir", type=Path, default=None, help="keep database and logs here")
     parser.add_argument(
         "--api-load",
         action="store_true",
@@ -1170,8 +1180,7 @@ def main() -> None:
         "(bench/api_load.py, a separate process)",
     )
     args = parser.parse_args()
-    if not 0 < args.minutes <= MAX_MINUTES:
-        parser.error(f"--minutes must be within {MAX_MINUTES:g}")
+    check_run_arguments(parser, args)
     config = BenchConfig(
         hosts=args.hosts,
         interval=args.interval,
