@@ -180,12 +180,13 @@ def run_engine(
     rundir.mkdir(parents=True)
     config = asdict(options.config(engine, len(target.hosts)))
     config["go_engine_path"] = str(options.go_engine) if options.go_engine else None
-    job = {
+    report_path = rundir / "report.json"
+    job: dict[str, Any] = {
         "config": config,
         "target": asdict(target),
         "key": private_key,
         "workdir": str(rundir),
-        "report": str(rundir / "report.json"),
+        "report": str(report_path),
     }
     started = time.monotonic()
     marks: dict[str, tuple[float, float]] = {}
@@ -210,7 +211,7 @@ def run_engine(
     if code != 0:
         tail = (rundir / "stderr.log").read_text(errors="replace")[-3000:]
         raise RuntimeError(f"the {engine} engine's run exited with {code}:\n{tail}")
-    report = json.loads(Path(job["report"]).read_text())
+    report = json.loads(report_path.read_text())
     polls = report["steady"]["polls"]
     if "steady" in marks and "end" in marks:
         (t0, cpu0), (t1, cpu1) = marks["steady"], marks["end"]

@@ -766,7 +766,7 @@ def observe_go_engine(core: Core, probe: Probe, names: dict[int, str]) -> None:
 
 def watch_go_engine(service: Service, monitor: Monitor, names: dict[int, str]) -> GoOutcomes:
     """``monitor`` follows the Go engine's stats; what is recorded is counted by outcome."""
-    engine = getattr(service, "_scheduler", None)
+    engine: Any = getattr(service, "_scheduler", None)
     if not hasattr(engine, "latest_stats"):
         raise RuntimeError("the service runs no Go engine: is VPSHEALTH_ENGINE=go understood?")
     monitor.stats_source = lambda: engine.latest_stats
