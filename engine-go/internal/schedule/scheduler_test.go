@@ -179,7 +179,7 @@ func TestAStoppedHostReportsNothing(t *testing.T) {
 type panicking struct{ aborted atomic.Int32 }
 
 func (p *panicking) Check(context.Context) protocol.Result { panic("boom") }
-func (p *panicking) Abort()                                 { p.aborted.Add(1) }
+func (p *panicking) Abort()                                { p.aborted.Add(1) }
 
 func TestAPanicIsAnInternalError(t *testing.T) {
 	s := New(RealClock{}, 1, 30, func(protocol.Result) {})
