@@ -121,6 +121,7 @@ func (s *Shell) askShell(ctx context.Context, gen uint64, first bool) (output st
 			s.logf("info", "%s did not keep a shell open (it ended at once); running one command per check", s.conn.Where())
 			return "", false, nil
 		default:
+			s.drop() // a step stopped half-way may still read this shell's output
 			return "", false, err
 		}
 	}

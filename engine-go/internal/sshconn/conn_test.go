@@ -212,3 +212,23 @@ func TestAnsweredKeepalivesKeepTheConnection(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestACancelledCommandKeepsTheConnection(t *testing.T) {
+	s := sshtest.Start(t)
+	s.Behave = func(command string) sshtest.Behaviour {
+		if command == "hang" {
+			return sshtest.Hang
+		}
+		return sshtest.Run
+	}
+	c := sshconn.New(targetOf(s), options(), quiet)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.Run(ctx, "hang", ""); err != context.DeadlineExceeded {
+		t.Fatalf("error %v, want the context's", err)
+	}
+	if out, err := c.Run(context.Background(), "echo still", ""); err != nil || out != "still\n" || s.Connections() != 1 {
+		t.Fatalf("%q, %v over %d connections", out, err, s.Connections())
+	}
+}

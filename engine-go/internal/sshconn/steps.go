@@ -30,8 +30,9 @@ func (e *SessionRefused) Error() string { return e.Message }
 
 // Guard runs step bounded by the command timeout. A timeout or a LinkError closes the
 // connection (the next step reconnects) and becomes a *problem.Error naming the host; when ctx
-// ends first the connection is closed too and ctx's error returned. Other errors pass as they
-// are. step may go on running after Guard returned; closing the connection ends it.
+// ends first, ctx's error is returned and the connection kept (the caller's ctx may be a
+// Docker request's). Other errors pass as they are. step may go on running after Guard
+// returned: it must end when ctx does or when the connection closes.
 func (c *Conn) Guard(ctx context.Context, what string, step func() error) error {
 	done := make(chan error, 1)
 	go func() { done <- step() }()
@@ -49,7 +50,6 @@ func (c *Conn) Guard(ctx context.Context, what string, step func() error) error 
 		c.Close()
 		return problem.New(problem.Timeout, "%s did not %s within %s s", c.Where(), what, problem.G(c.opts.CommandTimeout.Seconds()))
 	case <-ctx.Done():
-		c.Close()
 		return ctx.Err()
 	}
 }
@@ -103,6 +103,7 @@ func (c *Conn) Run(ctx context.Context, command, stdin string) (string, error) {
 			return Lost(err)
 		}
 		defer session.Close()
+		defer context.AfterFunc(ctx, func() { _ = session.Close() })()
 		out := &limitedOutput{over: func() { _ = session.Close() }}
 		session.Stdout = out
 		in, err := session.StdinPipe()
