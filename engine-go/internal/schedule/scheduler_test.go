@@ -58,19 +58,6 @@ func (s *scripted) Check(ctx context.Context) protocol.Result {
 
 func (s *scripted) Abort() { s.aborted.Add(1) }
 
-// collect runs h until n results came and returns them.
-func collect(t *testing.T, s *Scheduler, h Host, n int, results *[]protocol.Result, cancel context.CancelFunc, ctx context.Context) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { s.Run(ctx, h); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatal("the host loop did not stop")
-	}
-}
-
 func runFor(t *testing.T, clock *fakeClock, task Task, h Host, n int) []protocol.Result {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -84,7 +71,13 @@ func runFor(t *testing.T, clock *fakeClock, task Task, h Host, n int) []protocol
 	})
 	s.Jitter = func(interval float64) float64 { return interval / 4 }
 	h.Task = task
-	collect(t, s, h, n, &results, cancel, ctx)
+	done := make(chan struct{})
+	go func() { s.Run(ctx, h); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the host loop did not stop")
+	}
 	return results
 }
 

@@ -137,12 +137,7 @@ func TestAServerThatNeverAnswersIsAHandshakeTimeout(t *testing.T) {
 
 func TestACommandThatOverrunsClosesTheConnectionAndTheNextReconnects(t *testing.T) {
 	s := sshtest.Start(t)
-	s.Behave = func(command string) sshtest.Behaviour {
-		if command == "hang" {
-			return sshtest.Hang
-		}
-		return sshtest.Run
-	}
+	hangOn(s, "hang")
 	opts := options()
 	opts.CommandTimeout = 100 * time.Millisecond
 	c := sshconn.New(targetOf(s), opts, quiet)
@@ -215,12 +210,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestACancelledCommandKeepsTheConnection(t *testing.T) {
 	s := sshtest.Start(t)
-	s.Behave = func(command string) sshtest.Behaviour {
-		if command == "hang" {
-			return sshtest.Hang
-		}
-		return sshtest.Run
-	}
+	hangOn(s, "hang")
 	c := sshconn.New(targetOf(s), options(), quiet)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -230,5 +220,15 @@ func TestACancelledCommandKeepsTheConnection(t *testing.T) {
 	}
 	if out, err := c.Run(context.Background(), "echo still", ""); err != nil || out != "still\n" || s.Connections() != 1 {
 		t.Fatalf("%q, %v over %d connections", out, err, s.Connections())
+	}
+}
+
+// hangOn makes the server hang on command and run the others.
+func hangOn(s *sshtest.Server, command string) {
+	s.Behave = func(c string) sshtest.Behaviour {
+		if c == command {
+			return sshtest.Hang
+		}
+		return sshtest.Run
 	}
 }
