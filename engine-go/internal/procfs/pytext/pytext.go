@@ -149,3 +149,78 @@ func Excerpt(s string, limit int) string {
 	}
 	return strconv.Quote(string(runes[:limit])) + "..."
 }
+
+// DecodeReplace is Python's bytes.decode("utf-8", "replace"): each maximal invalid
+// subsequence (a bad lead byte, or a truncated sequence) becomes one U+FFFD.
+func DecodeReplace(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var out strings.Builder
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r != utf8.RuneError || size > 1 {
+			out.Write(b[i : i+size])
+			i += size
+			continue
+		}
+		out.WriteRune(utf8.RuneError)
+		i += invalidPrefixLen(b[i:])
+	}
+	return out.String()
+}
+
+// invalidPrefixLen is how many bytes Python consumes for one U+FFFD: the lead byte and the
+// continuation bytes that still fit a well-formed sequence.
+func invalidPrefixLen(b []byte) int {
+	lead := b[0]
+	var need int
+	lo, hi := byte(0x80), byte(0xbf)
+	switch {
+	case lead >= 0xc2 && lead <= 0xdf:
+		need = 1
+	case lead >= 0xe0 && lead <= 0xef:
+		need = 2
+		if lead == 0xe0 {
+			lo = 0xa0
+		} else if lead == 0xed {
+			hi = 0x9f
+		}
+	case lead >= 0xf0 && lead <= 0xf4:
+		need = 3
+		if lead == 0xf0 {
+			lo = 0x90
+		} else if lead == 0xf4 {
+			hi = 0x8f
+		}
+	default:
+		return 1
+	}
+	n := 1
+	for n <= need && n < len(b) {
+		c := b[n]
+		if n == 1 && (c < lo || c > hi) || n > 1 && (c < 0x80 || c > 0xbf) {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// DecodeIgnore is Python's bytes.decode("utf-8", "ignore").
+func DecodeIgnore(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var out strings.Builder
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r != utf8.RuneError || size > 1 {
+			out.Write(b[i : i+size])
+			i += size
+			continue
+		}
+		i += invalidPrefixLen(b[i:])
+	}
+	return out.String()
+}

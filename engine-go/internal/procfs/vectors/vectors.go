@@ -20,7 +20,7 @@ type Case struct {
 	Kind        string          `json:"kind"`
 	Input       *string         `json:"input"`
 	InputFile   string          `json:"input_file"`
-	InputBase64 string          `json:"input_base64"`
+	InputBase64 *string         `json:"input_base64"`
 	Expected    json.RawMessage `json:"expected"`
 	Error       bool            `json:"error"`
 
@@ -55,8 +55,8 @@ func (c Case) Bytes() ([]byte, error) {
 	switch {
 	case c.InputFile != "":
 		return os.ReadFile(filepath.Join(Root, filepath.FromSlash(c.InputFile)))
-	case c.InputBase64 != "":
-		return base64.StdEncoding.DecodeString(c.InputBase64)
+	case c.InputBase64 != nil:
+		return base64.StdEncoding.DecodeString(*c.InputBase64)
 	case c.Input != nil:
 		return []byte(*c.Input), nil
 	}
