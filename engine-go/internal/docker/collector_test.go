@@ -279,8 +279,8 @@ func TestListingIsSortedWithMetricsOfTheRunningOnes(t *testing.T) {
 			if m.CPUPercent != nil {
 				t.Errorf("%s: a CPU %% from a single sample", container.Name)
 			}
-			if m.MemoryLimitBytes == nil {
-				t.Errorf("%s: no memory limit", container.Name)
+			if container.Name == "vh-healthy" && (m.MemoryLimitBytes == nil || *m.MemoryLimitBytes != 64<<20) {
+				t.Errorf("vh-healthy (-m 64m): memory limit %v", m.MemoryLimitBytes)
 			}
 		}
 	}
