@@ -45,11 +45,12 @@ func newAPI(dial Dialer, conns int, keepAlive bool) *api {
 			}
 			return conn, nil
 		},
-		MaxConnsPerHost:     conns,
-		MaxIdleConns:        conns,
-		MaxIdleConnsPerHost: conns,
-		DisableKeepAlives:   !keepAlive,
-		DisableCompression:  true,
+		MaxConnsPerHost:        conns,
+		MaxIdleConns:           conns,
+		MaxIdleConnsPerHost:    conns,
+		DisableKeepAlives:      !keepAlive,
+		DisableCompression:     true,
+		MaxResponseHeaderBytes: 64 << 10,
 	}
 	return &api{
 		transport: transport,
