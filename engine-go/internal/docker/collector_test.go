@@ -53,6 +53,7 @@ type fakeDocker struct {
 	requests      map[string]int // "list", "inspect", "stats", "events", "other"
 	inspectStatus map[string]int // name -> status to answer
 	statsServed   map[string]int
+	statsAnswer   map[string]int // name -> status to answer; 299: a body that does not parse
 	statsInFlight int
 	statsMax      int
 	statsDelay    time.Duration
@@ -71,6 +72,7 @@ func startFakeDocker(t *testing.T) *fakeDocker {
 		requests:      map[string]int{},
 		inspectStatus: map[string]int{},
 		statsServed:   map[string]int{},
+		statsAnswer:   map[string]int{},
 	}
 	var listed []recorded
 	if err := json.Unmarshal(f.listing, &listed); err != nil {
@@ -187,7 +189,7 @@ func (f *fakeDocker) serveStats(w http.ResponseWriter, r *http.Request, id strin
 	f.statsMax = max(f.statsMax, f.statsInFlight)
 	name := f.names[id]
 	f.statsServed[name]++
-	served, delay := f.statsServed[name], f.statsDelay
+	served, delay, answer := f.statsServed[name], f.statsDelay, f.statsAnswer[name]
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
@@ -199,6 +201,15 @@ func (f *fakeDocker) serveStats(w http.ResponseWriter, r *http.Request, id strin
 		return
 	}
 	time.Sleep(delay)
+	switch answer {
+	case 0:
+	case 299:
+		_, _ = w.Write([]byte(`{"read":`))
+		return
+	default:
+		http.Error(w, `{"message":"not running"}`, answer)
+		return
+	}
 	file := "stats_" + name + ".json"
 	if name == "vh-healthy" && served > 1 {
 		file = "stats_vh-healthy_twosample.json"
@@ -371,6 +382,33 @@ func TestAContainerRemovedBeforeItsInspectIsLeftOut(t *testing.T) {
 	result := collectOK(t, c)
 	if slices.Contains(names(result), "web-abc") || len(result.Containers) != len(f.names)-1 {
 		t.Fatalf("containers %v", names(result))
+	}
+}
+
+func TestStatsThatCannotBeHadAreLeftOut(t *testing.T) {
+	f := startFakeDocker(t)
+	f.set(func(f *fakeDocker) {
+		f.statsAnswer["web-abc"] = http.StatusConflict
+		f.statsAnswer["vh-ports"] = http.StatusNotFound
+		f.statsAnswer["vh-healthy"] = 299
+	})
+	c := newTestCollector(t, f, Options{})
+	result := collectOK(t, c)
+	for _, container := range result.Containers {
+		_, has := result.Metrics[container.ID]
+		left := container.Name == "web-abc" || container.Name == "vh-ports" || container.Name == "vh-healthy"
+		if has == left && (container.State == "running" || container.State == "paused") {
+			t.Errorf("%s: metrics %v", container.Name, has)
+		}
+	}
+	if len(result.Metrics) != len(measured(t, f))-3 {
+		t.Fatalf("metrics for %d containers", len(result.Metrics))
+	}
+	f.set(func(f *fakeDocker) { f.statsAnswer["web-abc"] = http.StatusInternalServerError })
+	failed := c.Collect(context.Background())
+	want := model.DockerError{Access: "unavailable", Message: "the Docker API failed: stats answered 500"}
+	if failed == nil || failed.Error == nil || *failed.Error != want {
+		t.Fatalf("result %+v, want %+v", failed, want)
 	}
 }
 
