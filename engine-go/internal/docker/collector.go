@@ -49,10 +49,12 @@ const (
 	defaultSocket      = "/var/run/docker.sock"
 )
 
-// FollowedEvents is docker_collector.FOLLOWED_EVENTS.
-var FollowedEvents = []string{
-	"create", "start", "restart", "die", "oom", "kill", "stop", "destroy", "pause", "unpause",
-	"health_status",
+// FollowedEvents are docker_collector.FOLLOWED_EVENTS.
+func FollowedEvents() []string {
+	return []string{
+		"create", "start", "restart", "die", "oom", "kill", "stop", "destroy", "pause", "unpause",
+		"health_status",
+	}
 }
 
 var containerID = regexp.MustCompile(`^[0-9a-f]{12,64}$`)
@@ -111,7 +113,7 @@ func NewCollector(dial Dialer, run Runner, opts Options) *Collector {
 		listing:   newAPI(dial, opts.Streams, true),
 		stats:     newAPI(dial, opts.StatsStreams, true),
 		single:    newAPI(dial, 1, true),
-		events:    newAPI(dial, 1, false),
+		events:    newAPI(dial, 0, false), // a stream per Follow, closed when it ends
 		closing:   closing,
 		close:     func() { cancel(errClosed) },
 		inspected: map[string]inspected{},

@@ -740,7 +740,7 @@ func TestTheCommandsAreThePythonOnes(t *testing.T) {
 	if commands.Diagnosis == nil || *commands.Diagnosis != DockerSocketDiagnosis {
 		t.Fatalf("DOCKER_SOCKET_DIAGNOSIS %v, want %q", commands.Diagnosis, DockerSocketDiagnosis)
 	}
-	if !slices.Equal(commands.FollowedEvents, FollowedEvents) {
-		t.Fatalf("FOLLOWED_EVENTS %v, want %v", commands.FollowedEvents, FollowedEvents)
+	if !slices.Equal(commands.FollowedEvents, FollowedEvents()) {
+		t.Fatalf("FOLLOWED_EVENTS %v, want %v", commands.FollowedEvents, FollowedEvents())
 	}
 }

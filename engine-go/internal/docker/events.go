@@ -18,8 +18,9 @@ import (
 // EventsPath is docker_collector.events' request: the followed container events from since
 // on, the filters quoted as Python's _quote does.
 func EventsPath(since int64) string {
-	quoted := make([]string, len(FollowedEvents))
-	for i, event := range FollowedEvents {
+	followed := FollowedEvents()
+	quoted := make([]string, len(followed))
+	for i, event := range followed {
 		quoted[i] = `"` + event + `"`
 	}
 	filters := `{"type":["container"],"event":[` + strings.Join(quoted, ",") + `]}`

@@ -28,9 +28,9 @@ type statusError struct{ message string }
 
 func (e *statusError) Error() string { return e.message }
 
-// api sends GET requests over at most conns streams from the Dialer, kept alive between
-// requests unless keepAlive is false. Paths are unversioned: the engine answers in its own
-// current API version.
+// api sends GET requests over at most conns streams from the Dialer (0: no bound), kept
+// alive between requests unless keepAlive is false. Paths are unversioned: the engine
+// answers in its own current API version.
 type api struct {
 	transport *http.Transport
 	client    *http.Client
