@@ -490,6 +490,17 @@ func TestErrorKindsFromTheDiagnosis(t *testing.T) {
 	}
 }
 
+func TestADiagnosisThatCannotRunLeavesTheDialersReason(t *testing.T) {
+	c := NewCollector(refused, noRunner, Options{})
+	defer c.Close()
+	result := c.Collect(context.Background())
+	want := model.DockerError{Access: "unavailable",
+		Message: "the Docker API failed: ssh: rejected: connect failed (open failed)"}
+	if result == nil || result.Error == nil || *result.Error != want {
+		t.Fatalf("result %+v, want %+v", result, want)
+	}
+}
+
 func TestAHostWithoutDockerIsAskedEveryTwentiethCheck(t *testing.T) {
 	var dials atomic.Int64
 	d := &diagnosis{verdict: "missing"}
