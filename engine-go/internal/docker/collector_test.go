@@ -254,6 +254,13 @@ func collectOK(t *testing.T, c *Collector) *model.DockerResult {
 	return result
 }
 
+func failedWith(t *testing.T, result *model.DockerResult, want model.DockerError) {
+	t.Helper()
+	if result == nil || result.Error == nil || *result.Error != want {
+		t.Fatalf("result %+v, want the error %+v", result, want)
+	}
+}
+
 func names(result *model.DockerResult) []string {
 	var out []string
 	for _, c := range result.Containers {
@@ -407,9 +414,7 @@ func TestStatsThatCannotBeHadAreLeftOut(t *testing.T) {
 	f.set(func(f *fakeDocker) { f.statsAnswer["web-abc"] = http.StatusInternalServerError })
 	failed := c.Collect(context.Background())
 	want := model.DockerError{Access: "unavailable", Message: "the Docker API failed: stats answered 500"}
-	if failed == nil || failed.Error == nil || *failed.Error != want {
-		t.Fatalf("result %+v, want %+v", failed, want)
-	}
+	failedWith(t, failed, want)
 }
 
 func TestAFailedInspectFailsTheCollect(t *testing.T) {
@@ -418,9 +423,7 @@ func TestAFailedInspectFailsTheCollect(t *testing.T) {
 	c := newTestCollector(t, f, Options{})
 	result := c.Collect(context.Background())
 	want := model.DockerError{Access: "unavailable", Message: "the Docker API failed: inspect answered 500"}
-	if result == nil || result.Error == nil || *result.Error != want {
-		t.Fatalf("result %+v, want %+v", result, want)
-	}
+	failedWith(t, result, want)
 }
 
 func TestAFailedListingNamesDockersMessage(t *testing.T) {
@@ -480,9 +483,7 @@ func TestErrorKindsFromTheDiagnosis(t *testing.T) {
 			defer c.Close()
 			result := c.Collect(context.Background())
 			want := model.DockerError{Access: tc.access, Message: tc.message}
-			if result == nil || result.Error == nil || *result.Error != want {
-				t.Fatalf("result %+v, want %+v", result, want)
-			}
+			failedWith(t, result, want)
 			if len(d.commands) != 1 || d.commands[0] != DockerSocketDiagnosis || d.stdins[0] != socket+"\n" {
 				t.Fatalf("ran %q with %q", d.commands, d.stdins)
 			}
@@ -496,9 +497,7 @@ func TestADiagnosisThatCannotRunLeavesTheDialersReason(t *testing.T) {
 	result := c.Collect(context.Background())
 	want := model.DockerError{Access: "unavailable",
 		Message: "the Docker API failed: ssh: rejected: connect failed (open failed)"}
-	if result == nil || result.Error == nil || *result.Error != want {
-		t.Fatalf("result %+v, want %+v", result, want)
-	}
+	failedWith(t, result, want)
 }
 
 func TestAHostWithoutDockerIsAskedEveryTwentiethCheck(t *testing.T) {
@@ -578,9 +577,7 @@ func TestTheCollectIsBoundedByTheTimeout(t *testing.T) {
 	c := newTestCollector(t, f, Options{Timeout: 200 * time.Millisecond})
 	result := c.Collect(context.Background())
 	want := model.DockerError{Access: "unavailable", Message: "the Docker API failed: no answer within 200ms"}
-	if result == nil || result.Error == nil || *result.Error != want {
-		t.Fatalf("result %+v, want %+v", result, want)
-	}
+	failedWith(t, result, want)
 }
 
 func TestGetDoesNotWaitBehindAListing(t *testing.T) {
