@@ -11,17 +11,10 @@ import (
 	"vpshealth/engine/internal/procfs/pytext"
 )
 
-// ErrParse wraps every parse failure, as Python's ParseError.
-var ErrParse = errors.New("parse error")
+// ErrParse wraps every parse failure; the message says what was wrong, as Python's ParseError.
+var ErrParse = pytext.ErrParse
 
-type parseError struct{ message string }
-
-func (e *parseError) Error() string        { return e.message }
-func (e *parseError) Is(target error) bool { return target == ErrParse }
-
-func fail(format string, args ...any) error {
-	return &parseError{fmt.Sprintf(format, args...)}
-}
+var fail = pytext.Fail
 
 const (
 	maxBodyBytes      = 64 * 1024 * 1024

@@ -3,8 +3,6 @@
 package procfs
 
 import (
-	"errors"
-	"fmt"
 	"math"
 	"regexp"
 	"strconv"
@@ -15,16 +13,9 @@ import (
 )
 
 // ErrParse wraps every parse failure; the message says what was wrong, as Python's ParseError.
-var ErrParse = errors.New("parse error")
+var ErrParse = pytext.ErrParse
 
-type parseError struct{ message string }
-
-func (e *parseError) Error() string        { return e.message }
-func (e *parseError) Is(target error) bool { return target == ErrParse }
-
-func fail(format string, args ...any) error {
-	return &parseError{fmt.Sprintf(format, args...)}
-}
+var fail = pytext.Fail
 
 const (
 	maxLoad          = 1_000_000.0
