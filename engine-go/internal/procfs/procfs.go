@@ -32,9 +32,10 @@ var (
 	cpuNRE       = regexp.MustCompile(`^cpu[0-9]+$`)
 )
 
-// ParseSnapshot parses POLL_COMMAND / FIRST_POLL_COMMAND output.
+// ParseSnapshot parses POLL_COMMAND / FIRST_POLL_COMMAND output. Bytes that are not UTF-8
+// become U+FFFD first, as the Python collectors decode the output.
 func ParseSnapshot(text string) (model.Snapshot, error) {
-	sections, err := splitSections(text)
+	sections, err := splitSections(pytext.ValidText(text))
 	if err != nil {
 		return model.Snapshot{}, err
 	}
@@ -79,9 +80,9 @@ func ParseSnapshot(text string) (model.Snapshot, error) {
 	return snap, nil
 }
 
-// ParseSystemInfo parses SYSTEM_INFO_COMMAND output.
+// ParseSystemInfo parses SYSTEM_INFO_COMMAND output, decoded as ParseSnapshot's.
 func ParseSystemInfo(text string) (model.SystemInfo, error) {
-	sections, err := splitSections(text)
+	sections, err := splitSections(pytext.ValidText(text))
 	if err != nil {
 		return model.SystemInfo{}, err
 	}

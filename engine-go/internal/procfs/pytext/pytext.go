@@ -156,6 +156,15 @@ func Excerpt(s string, limit int) string {
 // subsequence (a bad lead byte, or a truncated sequence) becomes one U+FFFD.
 func DecodeReplace(b []byte) string { return decode(b, true) }
 
+// ValidText is text with its bytes that are not UTF-8 replaced as DecodeReplace does; valid
+// text is returned as is, without a copy.
+func ValidText(text string) string {
+	if utf8.ValidString(text) {
+		return text
+	}
+	return decode([]byte(text), true)
+}
+
 // DecodeIgnore is Python's bytes.decode("utf-8", "ignore").
 func DecodeIgnore(b []byte) string { return decode(b, false) }
 
