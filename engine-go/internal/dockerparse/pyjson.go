@@ -20,6 +20,7 @@ const (
 	maxBodyBytes      = 64 * 1024 * 1024
 	maxEventLineBytes = 1024 * 1024
 	maxIntDigits      = 40
+	maxDepth          = 500
 )
 
 // object is a decoded JSON object; values are map[string]any, []any, json.Number, string,
@@ -44,7 +45,7 @@ func loads(text string, where string) (any, error) {
 	if _, err := decoder.Token(); err != io.EOF {
 		return nil, fail("%s: not JSON (extra data)", where)
 	}
-	if err := checkIntegers(value); err != nil {
+	if err := checkIntegers(value, 1); err != nil {
 		return nil, fail("%s: %v", where, err)
 	}
 	return value, nil
@@ -59,8 +60,12 @@ func shortError(err error) string {
 }
 
 // checkIntegers refuses integer literals of more than 40 digits anywhere in the document, as
-// the Python parsers' parse_int hook does.
-func checkIntegers(value any) error {
+// the Python parsers' parse_int hook does, and documents nested deeper than Python's recursion
+// limit lets its decoder go (about 1000 levels less its own stack; here 500).
+func checkIntegers(value any, depth int) error {
+	if depth > maxDepth {
+		return errors.New("JSON nested too deeply")
+	}
 	switch v := value.(type) {
 	case json.Number:
 		if isIntegerLiteral(string(v)) && len(strings.TrimPrefix(string(v), "-")) > maxIntDigits {
@@ -68,13 +73,13 @@ func checkIntegers(value any) error {
 		}
 	case []any:
 		for _, item := range v {
-			if err := checkIntegers(item); err != nil {
+			if err := checkIntegers(item, depth+1); err != nil {
 				return err
 			}
 		}
 	case object:
 		for _, item := range v {
-			if err := checkIntegers(item); err != nil {
+			if err := checkIntegers(item, depth+1); err != nil {
 				return err
 			}
 		}
