@@ -404,7 +404,8 @@ func ParseEvent(line []byte) (event model.Event, ok bool, err error) {
 		event.Signal = &signal
 	}
 	containerLabels := object{}
-	for key, value := range attributes {
+	for _, key := range sortedKeys(attributes) {
+		value := attributes[key]
 		if !eventAttributes[key] {
 			containerLabels[key] = value
 		}
@@ -513,7 +514,8 @@ func labels(raw any, where string) ([][2]string, error) {
 	if len(data) > maxLabels {
 		return nil, fail("%s: too many labels", where)
 	}
-	for key, value := range data {
+	for _, key := range sortedKeys(data) {
+		value := data[key]
 		k, err := text(key, where, maxLabelKeyChars)
 		if err != nil {
 			return nil, err

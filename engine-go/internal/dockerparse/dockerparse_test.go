@@ -11,14 +11,7 @@ import (
 	"vpshealth/engine/internal/procfs/vectors"
 )
 
-func loadVectors(t testing.TB) []vectors.Case {
-	t.Helper()
-	cases, err := vectors.Load("docker.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cases
-}
+func loadVectors(t testing.TB) []vectors.Case { return vectors.MustLoad(t, "docker.json") }
 
 func TestSharedVectors(t *testing.T) {
 	counts := map[string]int{}
@@ -196,10 +189,15 @@ func seeds(f *testing.F, kind string) {
 			if err != nil {
 				f.Fatal(err)
 			}
-			f.Add(body)
+			if len(body) <= maxSeedBytes {
+				f.Add(body)
+			}
 		}
 	}
 }
+
+// maxSeedBytes leaves out the 100 kB garbage seeds: Go's mutator stalls on inputs that big.
+const maxSeedBytes = 64 * 1024
 
 func mustWrap(t *testing.T, err error) {
 	if err != nil && !errors.Is(err, ErrParse) {

@@ -76,7 +76,8 @@ func inspectPorts(raw any, where string) ([]string, error) {
 		return nil, fail("%s: too many ports", where)
 	}
 	ports := map[string]bool{}
-	for key, bindings := range data {
+	for _, key := range sortedKeys(data) {
+		bindings := data[key]
 		match := portKeyRE.FindStringSubmatch(key)
 		if match == nil || !portProtocols[match[2]] {
 			return nil, fail("%s: malformed port", where)

@@ -5,28 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	"vpshealth/engine/internal/procfs/pytext"
 )
 
-// ErrParse wraps every parse failure, as Python's ParseError.
-var ErrParse = errors.New("parse error")
+// ErrParse wraps every parse failure; the message says what was wrong, as Python's ParseError.
+var ErrParse = pytext.ErrParse
 
-type parseError struct{ message string }
-
-func (e *parseError) Error() string        { return e.message }
-func (e *parseError) Is(target error) bool { return target == ErrParse }
-
-func fail(format string, args ...any) error {
-	return &parseError{fmt.Sprintf(format, args...)}
-}
+var fail = pytext.Fail
 
 const (
 	maxBodyBytes      = 64 * 1024 * 1024
 	maxEventLineBytes = 1024 * 1024
 	maxIntDigits      = 40
+	maxDepth          = 500
 )
 
 // object is a decoded JSON object; values are map[string]any, []any, json.Number, string,
@@ -51,7 +47,7 @@ func loads(text string, where string) (any, error) {
 	if _, err := decoder.Token(); err != io.EOF {
 		return nil, fail("%s: not JSON (extra data)", where)
 	}
-	if err := checkIntegers(value); err != nil {
+	if err := checkIntegers(value, 1); err != nil {
 		return nil, fail("%s: %v", where, err)
 	}
 	return value, nil
@@ -66,8 +62,12 @@ func shortError(err error) string {
 }
 
 // checkIntegers refuses integer literals of more than 40 digits anywhere in the document, as
-// the Python parsers' parse_int hook does.
-func checkIntegers(value any) error {
+// the Python parsers' parse_int hook does, and documents nested deeper than Python's recursion
+// limit lets its decoder go (about 1000 levels less its own stack; here 500).
+func checkIntegers(value any, depth int) error {
+	if depth > maxDepth {
+		return errors.New("JSON nested too deeply")
+	}
 	switch v := value.(type) {
 	case json.Number:
 		if isIntegerLiteral(string(v)) && len(strings.TrimPrefix(string(v), "-")) > maxIntDigits {
@@ -75,13 +75,13 @@ func checkIntegers(value any) error {
 		}
 	case []any:
 		for _, item := range v {
-			if err := checkIntegers(item); err != nil {
+			if err := checkIntegers(item, depth+1); err != nil {
 				return err
 			}
 		}
 	case object:
-		for _, item := range v {
-			if err := checkIntegers(item); err != nil {
+		for _, key := range sortedKeys(v) {
+			if err := checkIntegers(v[key], depth+1); err != nil {
 				return err
 			}
 		}
@@ -217,6 +217,10 @@ func truthy(raw any) bool {
 	}
 	return true
 }
+
+// sortedKeys gives an object's keys in one order, so that a parse does the same work on the
+// same input every time (the fuzzer's coverage relies on it).
+func sortedKeys(data object) []string { return slices.Sorted(maps.Keys(data)) }
 
 func kind(raw any) string {
 	switch raw.(type) {

@@ -3,8 +3,6 @@
 package procfs
 
 import (
-	"errors"
-	"fmt"
 	"math"
 	"regexp"
 	"strconv"
@@ -15,16 +13,9 @@ import (
 )
 
 // ErrParse wraps every parse failure; the message says what was wrong, as Python's ParseError.
-var ErrParse = errors.New("parse error")
+var ErrParse = pytext.ErrParse
 
-type parseError struct{ message string }
-
-func (e *parseError) Error() string        { return e.message }
-func (e *parseError) Is(target error) bool { return target == ErrParse }
-
-func fail(format string, args ...any) error {
-	return &parseError{fmt.Sprintf(format, args...)}
-}
+var fail = pytext.Fail
 
 const (
 	maxLoad          = 1_000_000.0
@@ -41,9 +32,10 @@ var (
 	cpuNRE       = regexp.MustCompile(`^cpu[0-9]+$`)
 )
 
-// ParseSnapshot parses POLL_COMMAND / FIRST_POLL_COMMAND output.
+// ParseSnapshot parses POLL_COMMAND / FIRST_POLL_COMMAND output. Bytes that are not UTF-8
+// become U+FFFD first, as the Python collectors decode the output.
 func ParseSnapshot(text string) (model.Snapshot, error) {
-	sections, err := splitSections(text)
+	sections, err := splitSections(pytext.ValidText(text))
 	if err != nil {
 		return model.Snapshot{}, err
 	}
@@ -88,9 +80,9 @@ func ParseSnapshot(text string) (model.Snapshot, error) {
 	return snap, nil
 }
 
-// ParseSystemInfo parses SYSTEM_INFO_COMMAND output.
+// ParseSystemInfo parses SYSTEM_INFO_COMMAND output, decoded as ParseSnapshot's.
 func ParseSystemInfo(text string) (model.SystemInfo, error) {
-	sections, err := splitSections(text)
+	sections, err := splitSections(pytext.ValidText(text))
 	if err != nil {
 		return model.SystemInfo{}, err
 	}

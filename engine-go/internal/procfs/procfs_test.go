@@ -10,14 +10,7 @@ import (
 	"vpshealth/engine/internal/procfs/vectors"
 )
 
-func loadVectors(t testing.TB) []vectors.Case {
-	t.Helper()
-	cases, err := vectors.Load("procfs.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cases
-}
+func loadVectors(t testing.TB) []vectors.Case { return vectors.MustLoad(t, "procfs.json") }
 
 func TestSharedVectors(t *testing.T) {
 	counts := map[string]int{}

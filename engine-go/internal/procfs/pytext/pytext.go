@@ -1,10 +1,12 @@
 // Package pytext gives Go strings the semantics of the Python str methods the parsers rely on
-// (split, strip, isprintable, len), so that the Go parsers cut and clean text exactly as the
-// Python ones do. Bytes that are not UTF-8 count as one character each and are never
+// (split, strip, isprintable, len, decode), so that the Go parsers cut and clean text exactly
+// as the Python ones do, and the parse error they share. Bytes that are not UTF-8 count as one character each and are never
 // printable, as Python's surrogate escapes are.
 package pytext
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -152,7 +154,21 @@ func Excerpt(s string, limit int) string {
 
 // DecodeReplace is Python's bytes.decode("utf-8", "replace"): each maximal invalid
 // subsequence (a bad lead byte, or a truncated sequence) becomes one U+FFFD.
-func DecodeReplace(b []byte) string {
+func DecodeReplace(b []byte) string { return decode(b, true) }
+
+// ValidText is text with its bytes that are not UTF-8 replaced as DecodeReplace does; valid
+// text is returned as is, without a copy.
+func ValidText(text string) string {
+	if utf8.ValidString(text) {
+		return text
+	}
+	return decode([]byte(text), true)
+}
+
+// DecodeIgnore is Python's bytes.decode("utf-8", "ignore").
+func DecodeIgnore(b []byte) string { return decode(b, false) }
+
+func decode(b []byte, replace bool) string {
 	if utf8.Valid(b) {
 		return string(b)
 	}
@@ -164,7 +180,9 @@ func DecodeReplace(b []byte) string {
 			i += size
 			continue
 		}
-		out.WriteRune(utf8.RuneError)
+		if replace {
+			out.WriteRune(utf8.RuneError)
+		}
 		i += invalidPrefixLen(b[i:])
 	}
 	return out.String()
@@ -207,20 +225,16 @@ func invalidPrefixLen(b []byte) int {
 	return n
 }
 
-// DecodeIgnore is Python's bytes.decode("utf-8", "ignore").
-func DecodeIgnore(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	var out strings.Builder
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r != utf8.RuneError || size > 1 {
-			out.Write(b[i : i+size])
-			i += size
-			continue
-		}
-		i += invalidPrefixLen(b[i:])
-	}
-	return out.String()
+// ErrParse is wrapped by every parse failure of the procfs and dockerparse parsers, as
+// Python's ParseError is raised by theirs.
+var ErrParse = errors.New("parse error")
+
+type parseError struct{ message string }
+
+func (e *parseError) Error() string        { return e.message }
+func (e *parseError) Is(target error) bool { return target == ErrParse }
+
+// Fail is a parse failure with a message that says what was wrong, wrapping ErrParse.
+func Fail(format string, args ...any) error {
+	return &parseError{fmt.Sprintf(format, args...)}
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"testing"
 )
 
 // Root is the repository root as seen from a package directory under engine-go/internal/.
@@ -48,6 +49,16 @@ func Load(name string) ([]Case, error) {
 		return nil, fmt.Errorf("%s holds no vectors", path)
 	}
 	return cases, nil
+}
+
+// MustLoad is Load for a test or fuzz target, which fails at once without the file.
+func MustLoad(t testing.TB, name string) []Case {
+	t.Helper()
+	cases, err := Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cases
 }
 
 // Bytes is the case's input as the parser receives it.
