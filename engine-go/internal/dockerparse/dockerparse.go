@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"vpshealth/engine/internal/model"
-	"vpshealth/engine/internal/procfs/pytext"
+	"vpshealth/engine/internal/pytext"
 )
 
 const (

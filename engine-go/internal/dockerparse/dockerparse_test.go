@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"vpshealth/engine/internal/model"
-	"vpshealth/engine/internal/procfs/vectors"
+	"vpshealth/engine/internal/vectors"
 )
 
 func loadVectors(t testing.TB) []vectors.Case { return vectors.MustLoad(t, "docker.json") }

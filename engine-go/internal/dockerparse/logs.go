@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"strings"
 
-	"vpshealth/engine/internal/procfs/pytext"
+	"vpshealth/engine/internal/pytext"
 )
 
 // LogLines and LogBytes are collectors/docker_logs.py's bounds: lines asked for and kept, and

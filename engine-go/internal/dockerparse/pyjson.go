@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"vpshealth/engine/internal/procfs/pytext"
+	"vpshealth/engine/internal/pytext"
 )
 
 // ErrParse wraps every parse failure; the message says what was wrong, as Python's ParseError.

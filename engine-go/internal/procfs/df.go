@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"vpshealth/engine/internal/model"
-	"vpshealth/engine/internal/procfs/pytext"
+	"vpshealth/engine/internal/pytext"
 )
 
 var pseudoFSTypes = setOf(

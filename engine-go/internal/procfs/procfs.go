@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"vpshealth/engine/internal/model"
-	"vpshealth/engine/internal/procfs/pytext"
+	"vpshealth/engine/internal/pytext"
 )
 
 // ErrParse wraps every parse failure; the message says what was wrong, as Python's ParseError.
