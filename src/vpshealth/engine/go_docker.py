@@ -32,7 +32,7 @@ def listing_from_json(docker: dict[str, Any]) -> DockerListing:
     error = docker.get("error")
     if isinstance(error, dict):
         try:
-            access = DockerAccess(error.get("access"))
+            access = DockerAccess(str(error.get("access")))
         except ValueError:
             access = DockerAccess.UNAVAILABLE
         raise DockerAccessError(access, str(error.get("message") or "the Docker API failed"))
@@ -77,7 +77,8 @@ class GoDockerCollector:
         if answer.error is not None:
             raise GoDockerError(answer.error)
         if answer.status != 200:
-            raise DockerHttpError(answer.status, f"{path.split('?')[0]} answered {answer.status}")
+            where = path.split("?", maxsplit=1)[0]
+            raise DockerHttpError(answer.status, f"{where} answered {answer.status}")
         return answer
 
     async def last_run_logs(self, container_id: str, at: int) -> str:
@@ -89,9 +90,7 @@ class GoDockerCollector:
             raise GoDockerError(inspected.error)
         if inspected.status == 404:
             return ""
-        request = log_request(
-            container_id, inspected.body if inspected.status == 200 else None, at
-        )
+        request = log_request(container_id, inspected.body if inspected.status == 200 else None, at)
         return parse_logs((await self._get_ok(request.path)).body, request.tty)
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,7 +168,9 @@ def _docker_answer(obj: dict[str, Any]) -> DockerAnswer:
         body = base64.b64decode(_str(obj, "body", ""), validate=True)
     except binascii.Error:
         raise _Invalid("body is not base64") from None
-    return DockerAnswer(_int(obj, "request"), _int(obj, "status"), body, _optional_str(obj, "error"))
+    return DockerAnswer(
+        _int(obj, "request"), _int(obj, "status"), body, _optional_str(obj, "error")
+    )
 
 
 def _stats(obj: dict[str, Any]) -> EngineStats:
@@ -180,23 +183,27 @@ def _stats(obj: dict[str, Any]) -> EngineStats:
     )
 
 
+def _log(obj: dict[str, Any]) -> LogMessage:
+    return LogMessage(
+        _str(obj, "level", "info"), _optional_int(obj, "host_id"), _str(obj, "message")
+    )
+
+
+_DECODERS: dict[str, Callable[[dict[str, Any]], Message]] = {
+    "result": _result,
+    "event": lambda obj: EventMessage(_int(obj, "host_id"), _object(obj, "event")),
+    "docker_get": _docker_answer,
+    "log": _log,
+    "stats": _stats,
+    "ready": lambda obj: Ready(_str(obj, "version", ""), _int(obj, "pid")),
+    "stopped": lambda obj: Stopped(),
+}
+
+
 def _decode(obj: dict[str, Any]) -> Message:
     kind = _str(obj, "type")
-    if kind == "result":
-        return _result(obj)
-    if kind == "event":
-        return EventMessage(_int(obj, "host_id"), _object(obj, "event"))
-    if kind == "docker_get":
-        return _docker_answer(obj)
-    if kind == "log":
-        return LogMessage(_str(obj, "level", "info"), _optional_int(obj, "host_id"), _str(obj, "message"))
-    if kind == "stats":
-        return _stats(obj)
-    if kind == "ready":
-        return Ready(_str(obj, "version", ""), _int(obj, "pid"))
-    if kind == "stopped":
-        return Stopped()
-    return Unknown(kind)
+    decoder = _DECODERS.get(kind)
+    return Unknown(kind) if decoder is None else decoder(obj)
 
 
 def decode_line(line: bytes) -> Message:

@@ -141,7 +141,8 @@ class GoSupervisor:
         self._process = process
         self.pid = process.pid
         self.starts += 1
-        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout is not None
+        assert process.stderr is not None
         stderr = asyncio.create_task(self._read_stderr(process.stderr), name="Go engine stderr")
         try:
             await self._read(process, process.stdout, start_now)
@@ -174,7 +175,9 @@ class GoSupervisor:
             log.warning("The Go check engine's first line was not `ready`: %s", _describe(message))
             return
         self._ready = True
-        log.info("The Go check engine is running (pid %s, version %s)", message.pid, message.version)
+        log.info(
+            "The Go check engine is running (pid %s, version %s)", message.pid, message.version
+        )
         assert process.stdin is not None
         await self.send(start_line(self._options, start_now=start_now))
         if self._hosts_line is not None:

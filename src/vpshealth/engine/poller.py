@@ -109,7 +109,10 @@ class CheckJudge:
     def unreadable(self, at: float, exc: ParseError) -> CheckResult:
         self.previous_cpu = None
         return failed_result(
-            self.host, at, Problem.PARSE_ERROR, f"could not read what {self.host.name} returned: {exc}"
+            self.host,
+            at,
+            Problem.PARSE_ERROR,
+            f"could not read what {self.host.name} returned: {exc}",
         )
 
     async def collected(
