@@ -5,7 +5,6 @@ message decodes to ``Malformed``, never an exception."""
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -166,7 +165,7 @@ def _result(obj: dict[str, Any]) -> ResultMessage:
 def _docker_answer(obj: dict[str, Any]) -> DockerAnswer:
     try:
         body = base64.b64decode(_str(obj, "body", ""), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or not ASCII
         raise _Invalid("body is not base64") from None
     return DockerAnswer(
         _int(obj, "request"), _int(obj, "status"), body, _optional_str(obj, "error")
