@@ -39,9 +39,7 @@ def line(obj: object) -> bytes:
 
 
 def test_each_message_of_the_engine_decodes() -> None:
-    assert decode_line(line({"type": "ready", "version": "0.1.0", "pid": 12})) == Ready(
-        "0.1.0", 12
-    )
+    assert decode_line(line({"type": "ready", "version": "0.1.0", "pid": 12})) == Ready("0.1.0", 12)
     result = decode_line(line(RESULT))
     assert isinstance(result, ResultMessage)
     assert (result.host_id, result.seq, result.duration_ms) == (3, 1812, 5)

@@ -31,7 +31,7 @@ from vpshealth.engine.service import HostHooks
 
 KEY_TEXT = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAfakeSECRETkey\n"
 
-FAKE_ENGINE = r'''
+FAKE_ENGINE = r"""
 import json, os, signal, sys, time
 
 mode, runs_file, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -103,7 +103,7 @@ for line in sys.stdin:
         for h in message["hosts"]:
             seq += 1
             send(result(h["id"], seq))
-'''
+"""
 
 HOST = Host(name="web1", address="127.0.0.1", port=2222, user="vhtest", key_ref="k",
             host_key="ssh-ed25519 AAAA")  # fmt: skip

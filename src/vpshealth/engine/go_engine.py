@@ -83,7 +83,7 @@ async def host_entry(host_id: int, host: Host, credentials: CredentialSource) ->
     }
 
 
-class _GoHost:
+class GoHost:
     """One SSH host checked by the engine: its messages handled in order, one at a time."""
 
     def __init__(
@@ -172,7 +172,7 @@ class GoEngine:
         self._docker_watch = docker_watch
         self._observer = observer
         self._supervisor: GoSupervisor | None = None
-        self._hosts: dict[int, _GoHost] = {}
+        self._hosts: dict[int, GoHost] = {}
         self._requests = itertools.count(1)
         self._pending: dict[int, asyncio.Future[DockerAnswer]] = {}
         self.latest_stats: EngineStats | None = None
@@ -234,7 +234,7 @@ class GoEngine:
     def _hosts_line(self) -> bytes:
         return hosts_line([h.entry for h in self._hosts.values()])
 
-    def _start_host(self, host_id: int, host: Host, entry: dict[str, Any]) -> _GoHost:
+    def _start_host(self, host_id: int, host: Host, entry: dict[str, Any]) -> GoHost:
         hooks = self._hooks(host_id, host)
 
         async def docker_get(path: str) -> DockerAnswer:
@@ -242,11 +242,11 @@ class GoEngine:
 
         collector = GoDockerCollector(docker_get)
         docker = self._docker_watch(host_id, host, hooks, collector)
-        go_host = _GoHost(host_id, host, hooks, entry=entry, collector=collector, docker=docker)
+        go_host = GoHost(host_id, host, hooks, entry=entry, collector=collector, docker=docker)
         go_host.task = asyncio.create_task(self._process(go_host), name=f"results of {host.name}")
         return go_host
 
-    async def _process(self, go_host: _GoHost) -> None:
+    async def _process(self, go_host: GoHost) -> None:
         while True:
             message = await go_host.queue.get()
             try:
@@ -262,7 +262,7 @@ class GoEngine:
             finally:
                 go_host.queue.task_done()
 
-    async def _handle(self, go_host: _GoHost, message: ResultMessage) -> None:
+    async def _handle(self, go_host: GoHost, message: ResultMessage) -> None:
         result = await go_host.result_of(message)
         go_host.note(result)
         self._sink(go_host.host_id, result)
@@ -311,7 +311,7 @@ class GoEngine:
         finally:
             self._pending.pop(request, None)
 
-    async def _drop(self, go_host: _GoHost) -> None:
+    async def _drop(self, go_host: GoHost) -> None:
         task = go_host.task
         if task is not None:
             task.cancel()
