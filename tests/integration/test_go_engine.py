@@ -83,7 +83,7 @@ def test_an_ok_host_has_its_metrics(
     assert code == 0, err
     host = listed(run_cli, env, "web1")
     assert host is not None
-    assert (host["state"], host["problem"]) == ("ok", None), host
+    assert (host["state"], host["problem"]) == ("ok", None), host["message"]
     metrics = host["metrics"]
     assert metrics["cpu_percent"] is not None, metrics
     assert metrics["memory"]["total_bytes"] > 0, metrics
