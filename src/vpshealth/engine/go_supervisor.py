@@ -148,13 +148,20 @@ class GoSupervisor:
             await self._read(process, process.stdout, start_now)
         finally:
             self._ready = False
-            if process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-            await process.wait()
+            await self._reap(process)
             await stderr
             self._on_exit()
         return exit_code_of(process.returncode if process.returncode is not None else -9)
+
+    async def _reap(self, process: asyncio.subprocess.Process) -> None:
+        """Its exit code, killing it first if it lives on without its output. Not killed at
+        once: the kill polls the child itself, taking its exit code from asyncio's watcher."""
+        try:
+            await asyncio.wait_for(process.wait(), self._stop_timeout)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
 
     async def _read(
         self, process: asyncio.subprocess.Process, stdout: asyncio.StreamReader, start_now: bool
@@ -167,6 +174,8 @@ class GoSupervisor:
                 self._program,
                 self._ready_timeout,
             )
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
             return
         if first is None:
             return
