@@ -21,6 +21,7 @@ from vpshealth.domain.metrics import (
     SwapUsage,
     SystemInfo,
 )
+from vpshealth.domain.metrics_json import metrics_to_json
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -88,35 +89,17 @@ def json_bool(value: object) -> bool:
 
 
 def snapshot_to_json(metrics: HostMetrics) -> dict[str, Any]:
-    """PROTOCOL.md's ``snapshot``; ``cpu_percent`` is not part of it."""
-    return {
-        "cpu_count": metrics.cpu_count,
-        "load": [metrics.load.one, metrics.load.five, metrics.load.fifteen],
-        "memory": {
-            "total_bytes": metrics.memory.total_bytes,
-            "available_bytes": metrics.memory.available_bytes,
-        },
-        "swap": {"total_bytes": metrics.swap.total_bytes, "free_bytes": metrics.swap.free_bytes},
-        "uptime_seconds": metrics.uptime_seconds,
-        "disks": [
-            {
-                "mount": d.mount,
-                "fstype": d.fstype,
-                "total_bytes": d.total_bytes,
-                "used_bytes": d.used_bytes,
-                "available_bytes": d.available_bytes,
-                "inodes_total": d.inodes_total,
-                "inodes_used": d.inodes_used,
-            }
-            for d in metrics.disks
-        ],
-        "network": [
-            {"interface": n.interface, "rx_bytes": n.rx_bytes, "tx_bytes": n.tx_bytes}
-            for n in metrics.network
-        ],
-        "cpu_times": _cpu_times_to_json(metrics.cpu_times),
-        "cpu_times_previous": _cpu_times_to_json(metrics.cpu_times_previous),
-    }
+    """PROTOCOL.md's ``snapshot``: the stored shape without CPU % and used memory, with the
+    swap's free bytes, the disks' inodes and the raw CPU counters."""
+    data = metrics_to_json(metrics)
+    del data["cpu_percent"], data["memory"]["used_bytes"]
+    data["swap"] = {"total_bytes": metrics.swap.total_bytes, "free_bytes": metrics.swap.free_bytes}
+    for disk_data, disk in zip(data["disks"], metrics.disks, strict=True):
+        disk_data["inodes_total"] = disk.inodes_total
+        disk_data["inodes_used"] = disk.inodes_used
+    data["cpu_times"] = _cpu_times_to_json(metrics.cpu_times)
+    data["cpu_times_previous"] = _cpu_times_to_json(metrics.cpu_times_previous)
+    return data
 
 
 @malformed_as_value_error
