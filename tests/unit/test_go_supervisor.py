@@ -79,7 +79,7 @@ if mode == "malformed":
     send({"type": "result", "host_id": "one"})
     send({"type": "from-the-future", "x": 1})
     out("\xff\n")
-if mode == "crash" and runs == 1:
+if mode == "crash-always" or (mode == "crash" and runs == 1):
     for _ in range(n):
         seq += 1
         send(result(ids[0], seq))
@@ -88,6 +88,8 @@ if mode == "crash" and runs == 1:
 for host_id in ids:
     seq += 1
     send(result(host_id, seq))
+send({"type": "stats", "cpu_seconds": 0.5, "rss_bytes": 1000, "goroutines": 9,
+      "max_tick_late_ms": 1.5, "connections": len(ids)})
 send({"type": "log", "level": "info", "host_id": ids[0] if ids else None,
       "message": "run %d has %d hosts" % (runs, len(ids))})
 sys.stderr.write("a line on standard error\n")
@@ -110,7 +112,14 @@ HOST = Host(name="web1", address="127.0.0.1", port=2222, user="vhtest", key_ref=
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, mode: str, n: int = 0, ready_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        mode: str,
+        n: int = 0,
+        ready_timeout: float = 5.0,
+        stable_seconds: float = 300.0,
+    ) -> None:
         script = tmp_path / "fake_engine.py"
         script.write_text(FAKE_ENGINE)
         self.results: list[tuple[int, CheckResult]] = []
@@ -127,6 +136,7 @@ class Harness:
             supervisor = GoSupervisor(
                 Path(sys.executable), options, on_message, on_exit, args=args,
                 restart_delays=(0.01, 0.02, 0.05), ready_timeout=ready_timeout,
+                stable_seconds=stable_seconds,
             )  # fmt: skip
             self.supervisors.append(supervisor)
             return supervisor
@@ -151,9 +161,15 @@ class Harness:
 
         local = Scheduler(no_poller, sink, clock, max_concurrency=1, poll_timeout=1.0)
         credentials = GivenCredentials(ClientCredentials(private_key=KEY_TEXT))
+        self.timings: list[tuple[int, float, float, float, int]] = []
+
+        def observe(host_id: int, due: float, started: float, checked: float, ms: int) -> None:
+            self.timings.append((host_id, due, started, checked, ms))
+
         self.engine = GoEngine(
-            supervise, local, hooks, sink, credentials=credentials, docker_watch=docker_watch
-        )
+            supervise, local, hooks, sink, credentials=credentials, docker_watch=docker_watch,
+            observer=observe,
+        )  # fmt: skip
 
     async def wait_for(self, condition: Callable[[], bool], what: str) -> None:
         async with asyncio.timeout(30):
@@ -231,6 +247,21 @@ async def test_a_changed_host_set_is_sent_again(
     await h.engine.set_hosts({7: HOST, 9: HOST.model_copy(update={"name": "web9"})})
     await h.wait_for(lambda: any(i == 9 for i, _ in h.results), "a result of the new host")
     assert h.engine.host_ids == {7, 9}
+    assert h.timings[0] == (7, 1.0, 1765100001.0, 1765100001.0, 7)
+    assert h.engine.latest_stats is not None
+    assert h.engine.latest_stats.goroutines == 9
+
+
+async def test_the_back_off_starts_again_after_a_long_enough_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, stopped_after: list[GoEngine]
+) -> None:
+    h = Harness(tmp_path, "crash-always", n=1, stable_seconds=0.0)
+    stopped_after.append(h.engine)
+    await h.engine.set_hosts({7: HOST})
+    await h.wait_for(lambda: h.supervisors[0].starts >= 3, "three starts")
+    await h.wait_for(lambda: len(h.results) >= 2, "a result of each run")
+    assert "starting it again in 0.01 s" in caplog.text
+    assert "starting it again in 0.02 s" not in caplog.text  # every run counted as "up long"
 
 
 async def test_docker_requests_fail_at_once_when_the_engine_dies(
