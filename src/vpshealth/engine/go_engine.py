@@ -68,6 +68,12 @@ async def host_entry(host_id: int, host: Host, credentials: CredentialSource) ->
         }
     except CollectionError as exc:
         error = {"problem": exc.problem.value, "message": exc.message}
+    except Exception:
+        log.exception("Could not read the SSH key of %s", host.name)
+        error = {
+            "problem": Problem.KEYRING_UNAVAILABLE.value,
+            "message": f"the SSH key of {host.name} could not be read; see the log file",
+        }
     return {
         "id": host_id,
         "name": host.name,

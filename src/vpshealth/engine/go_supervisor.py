@@ -192,7 +192,10 @@ class GoSupervisor:
         if self._hosts_line is not None:
             await self.send(self._hosts_line)
         while (line := await self._next_line(stdout)) is not None:
-            self._dispatch(decode_line(line))
+            try:
+                self._dispatch(decode_line(line))
+            except Exception:
+                log.exception("Could not handle a message of the Go check engine")
 
     async def _next_line(self, stdout: asyncio.StreamReader) -> bytes | None:
         """The next complete line; None at the end of output. A partial last line (the engine
