@@ -6,8 +6,9 @@ import asyncio
 import dataclasses
 import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -17,7 +18,7 @@ from vpshealth.clock import Clock, SystemClock
 from vpshealth.collectors.docker_collector import DockerCollector
 from vpshealth.collectors.docker_http import Opener
 from vpshealth.collectors.ssh import SshOptions
-from vpshealth.config import Paths, Settings
+from vpshealth.config import Paths, Settings, go_engine_path
 from vpshealth.domain.alert_rules import RuleBook
 from vpshealth.domain.container_incidents import IncidentTracker
 from vpshealth.domain.health import CheckResult
@@ -28,7 +29,16 @@ from vpshealth.domain.notifications import Notifier
 from vpshealth.engine import heap
 from vpshealth.engine.alert_manager import AlertManager
 from vpshealth.engine.credentials import CredentialSource, CredentialsProvider
-from vpshealth.engine.docker_monitor import DockerMonitor, IncidentSink
+from vpshealth.engine.docker_monitor import (
+    ABSENT_RECHECK_POLLS,
+    DockerMonitor,
+    IncidentSink,
+    ListingSource,
+)
+from vpshealth.engine.go_docker import GoDockerCollector
+from vpshealth.engine.go_engine import GoEngine, Observer
+from vpshealth.engine.go_protocol import Message, StartOptions
+from vpshealth.engine.go_supervisor import GoSupervisor
 from vpshealth.engine.heartbeat import Heartbeat
 from vpshealth.engine.hetzner_opinion import SecondOpinion
 from vpshealth.engine.history_upkeep import HistoryUpkeep
@@ -36,9 +46,19 @@ from vpshealth.engine.live_hub import LiveHub
 from vpshealth.engine.loop_lag import LoopLagMonitor
 from vpshealth.engine.poller import DockerWatch, LocalPoller, Poller, RuleSource, SshPoller
 from vpshealth.engine.recorder import Recorder
-from vpshealth.engine.service import Pacing, Service, Worker, check_once
+from vpshealth.engine.scheduler import ResultSink, Scheduler
+from vpshealth.engine.service import (
+    CheckEngine,
+    EngineFactory,
+    HostHooks,
+    Pacing,
+    Service,
+    Worker,
+    check_once,
+)
 from vpshealth.engine.status import EngineStatus
 from vpshealth.engine.takeover import TakeoverChecks
+from vpshealth.errors import ConfigurationError
 from vpshealth.operations.api_tokens import ApiTokens
 from vpshealth.operations.bundle import Operations
 from vpshealth.operations.channels import ChannelOperations
@@ -213,6 +233,32 @@ class Core:
         """Every host's rules as stored now, over the environment's levels."""
         return self.rules.rule_book(self.rule_base)
 
+    def docker_watch(
+        self,
+        host_id: int | None,
+        host: Host,
+        rules: RuleSource,
+        on_incidents: IncidentSink | None,
+        collector: ListingSource,
+        *,
+        absent_recheck_polls: int = ABSENT_RECHECK_POLLS,
+    ) -> DockerWatch:
+        """A host's Docker monitor over ``collector``, continuing from what the database
+        remembers of its containers (nothing when ``host_id`` is None)."""
+        settings = self.settings
+        monitor = DockerMonitor(
+            host.name,
+            collector,
+            self.clock,
+            on_incidents=on_incidents,
+            follow_events=on_incidents is not None,
+            tracker=IncidentTracker(settings.restart_loop_count, settings.restart_loop_minutes),
+            logs_wanted=lambda: bool(rules()["containers.logs"]),
+            absent_recheck_polls=absent_recheck_polls,
+        )
+        memory = None if host_id is None else functools.partial(self.docker.memory, host_id)
+        return DockerWatch(monitor, memory)
+
     def make_poller(
         self,
         host_id: int | None,
@@ -225,20 +271,10 @@ class Core:
         Docker events stream; without it (one-off checks) the stream is not followed.
         ``host_id`` None: a host not saved yet (a test from the editor), with nothing
         remembered of its containers. ``credentials``: other than the keyring's."""
-        settings = self.settings
 
         def docker_factory(opener: Opener) -> DockerWatch:
-            monitor = DockerMonitor(
-                host.name,
-                DockerCollector(opener, timeout=settings.command_timeout),
-                self.clock,
-                on_incidents=on_incidents,
-                follow_events=on_incidents is not None,
-                tracker=IncidentTracker(settings.restart_loop_count, settings.restart_loop_minutes),
-                logs_wanted=lambda: bool(rules()["containers.logs"]),
-            )
-            memory = None if host_id is None else functools.partial(self.docker.memory, host_id)
-            return DockerWatch(monitor, memory)
+            collector = DockerCollector(opener, timeout=self.settings.command_timeout)
+            return self.docker_watch(host_id, host, rules, on_incidents, collector)
 
         if host.is_local:
             return LocalPoller(host, self.clock, rules, docker_factory=docker_factory)
@@ -250,6 +286,70 @@ class Core:
             self.ssh_options,
             docker_factory=docker_factory,
         )
+
+    def go_engine_program(self) -> Path:
+        """The Go check engine's program; raises ConfigurationError when it is not there."""
+        program = go_engine_path(self.settings)
+        if not program.is_file() or not os.access(program, os.X_OK):
+            raise ConfigurationError(
+                f"VPSHEALTH_ENGINE=go, but the Go check engine {program} is missing or not "
+                "executable: build it with `scripts/build-go-engine` or set "
+                "VPSHEALTH_GO_ENGINE_PATH"
+            )
+        return program
+
+    def engine_factory(self, observer: Observer | None = None) -> EngineFactory | None:
+        """The service's check engine as the settings choose: None for the Python one."""
+        if self.settings.engine != "go":
+            return None
+        program = self.go_engine_program()
+        s = self.settings
+        options = StartOptions(
+            max_concurrency=s.max_concurrent_polls,
+            poll_timeout=self.pacing.poll_timeout,
+            connect_timeout=s.connect_timeout,
+            command_timeout=s.command_timeout,
+            keepalive_interval=s.keepalive_interval,
+            max_channels=s.max_channels_per_host,
+        )
+
+        def build(
+            make_poller: Callable[[int, Host], Poller],
+            hooks: Callable[[int, Host], HostHooks],
+            sink: ResultSink,
+        ) -> CheckEngine:
+            local = Scheduler(
+                make_poller,
+                sink,
+                self.clock,
+                max_concurrency=options.max_concurrency,
+                poll_timeout=options.poll_timeout,
+            )
+
+            def supervise(
+                on_message: Callable[[Message], None], on_exit: Callable[[], None]
+            ) -> GoSupervisor:
+                return GoSupervisor(program, options, on_message, on_exit)
+
+            def docker_watch(
+                host_id: int, host: Host, hooks: HostHooks, collector: GoDockerCollector
+            ) -> DockerWatch:
+                return self.docker_watch(
+                    host_id, host, hooks.rules, hooks.on_incidents, collector,
+                    absent_recheck_polls=0,
+                )  # fmt: skip
+
+            return GoEngine(
+                supervise,
+                local,
+                hooks,
+                sink,
+                credentials=CredentialsProvider(self.secrets),
+                docker_watch=docker_watch,
+                observer=observer,
+            )
+
+        return build
 
     async def check_once(self, records: Sequence[HostRecord]) -> list[CheckResult]:
         """Poll the given hosts once with the rules as stored now, and store the results; a
@@ -277,6 +377,7 @@ class Core:
         """The service and its parts. ``notifiers`` show notifications right away (the
         desktop's), besides the log. With ``api``, the service serves the HTTP API there; its
         port is bound here, so that a port in use stops the service before it starts."""
+        engine = self.engine_factory()  # a missing Go engine stops it before anything starts
         rules = RuleBook(self.rule_base)
         live_log = LiveLog(self.engine)
         live = LiveHub(last_seq=live_log.last_seq(), missed=live_log.between)
@@ -318,6 +419,7 @@ class Core:
             status=status,
             annotate=opinion.annotate,
             catch_stop_signals=catch_stop_signals,
+            engine=engine,
         )
 
     def _api_server(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -101,6 +102,16 @@ class Settings(BaseModel):
     metrics_open: bool = Field(
         default=False, description="serve /metrics without a token (Prometheus on a trusted net)"
     )
+    engine: Literal["python", "go"] = Field(
+        default="python",
+        description="what runs the service's checks: python (built in) or go (the "
+        "vpshealth-engine program, see VPSHEALTH_GO_ENGINE_PATH)",
+    )
+    go_engine_path: Path | None = Field(
+        default=None,
+        description="the vpshealth-engine program; default: next to the vpshealth program of "
+        "a bundle, else engine-go/bin/vpshealth-engine of the source checkout",
+    )
 
     @model_validator(mode="after")
     def _warning_below_critical(self) -> Settings:
@@ -117,6 +128,21 @@ def _from_environment() -> dict[str, str]:
         if upper.startswith(ENV_PREFIX) and (field := upper[len(ENV_PREFIX) :].lower()) in fields:
             found[field] = value
     return found
+
+
+GO_ENGINE_NAME = "vpshealth-engine"
+
+
+def go_engine_path(settings: Settings) -> Path:
+    """Where the Go check engine is: the setting, else next to a frozen bundle's executable,
+    else the source checkout's ``engine-go/bin`` (built by ``scripts/build-go-engine``)."""
+    if settings.go_engine_path is not None:
+        return settings.go_engine_path.expanduser()
+    suffix = ".exe" if sys.platform == "win32" else ""
+    if getattr(sys, "frozen", False):
+        return Path(sys.executable).parent / f"{GO_ENGINE_NAME}{suffix}"
+    checkout = Path(__file__).resolve().parents[2]
+    return checkout / "engine-go" / "bin" / f"{GO_ENGINE_NAME}{suffix}"
 
 
 @dataclass(frozen=True, slots=True)

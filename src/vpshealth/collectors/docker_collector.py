@@ -20,7 +20,13 @@ from vpshealth.collectors.docker_parsers import (
     parse_stats,
 )
 from vpshealth.collectors.errors import CollectionError
-from vpshealth.domain.containers import Container, ContainerState, ContainerStats, DockerEvent
+from vpshealth.domain.containers import (
+    Container,
+    ContainerMetrics,
+    ContainerState,
+    ContainerStats,
+    DockerEvent,
+)
 from vpshealth.domain.errors import ParseError
 
 _CONTAINER_ID = re.compile(r"[0-9a-f]{12,64}")
@@ -44,8 +50,12 @@ _STREAM_ERRORS = (
 
 @dataclass(frozen=True, slots=True)
 class DockerListing:
+    """``metrics``: each container's CPU and memory worked out already (by the Go engine,
+    over its own polls); None: the monitor works them out from ``stats``."""
+
     containers: tuple[Container, ...]
     stats: dict[str, ContainerStats]
+    metrics: dict[str, ContainerMetrics] | None = None
 
 
 def unavailable(exc: BaseException) -> DockerAccessError:

@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Protocol
 
 from vpshealth.clock import Clock
 from vpshealth.collectors.docker_access import DockerAccess, DockerAccessError
-from vpshealth.collectors.docker_collector import DockerCollector, DockerListing
+from vpshealth.collectors.docker_collector import DockerListing
 from vpshealth.domain.container_incidents import IncidentTracker
 from vpshealth.domain.containers import (
     LOGGED_KINDS,
@@ -48,21 +49,40 @@ _ACCESS_KIND = {
 }
 
 
+class ListingSource(Protocol):
+    """Where a monitor's listings, events and log lines come from: the host's Docker API
+    (``DockerCollector``) or the Go engine's messages (``go_docker.GoDockerCollector``)."""
+
+    async def collect(self) -> DockerListing: ...
+
+    def events(self, since: int) -> AsyncIterator[DockerEvent]: ...
+
+    async def last_run_logs(self, container_id: str, at: int) -> str: ...
+
+    def close(self) -> None: ...
+
+
+NO_METRICS = ContainerMetrics(cpu_percent=None, memory_bytes=None, memory_limit_bytes=None)
+
+
 class DockerMonitor:
     def __init__(
         self,
         host_name: str,
-        collector: DockerCollector,
+        collector: ListingSource,
         clock: Clock,
         *,
         on_incidents: IncidentSink | None = None,
         follow_events: bool = True,
         tracker: IncidentTracker | None = None,
         logs_wanted: Callable[[], bool] | None = None,
+        absent_recheck_polls: int = ABSENT_RECHECK_POLLS,
     ) -> None:
         """``logs_wanted``: asked at each opening of a crash, OOM kill or restart loop whether
         to read the container's last log lines into it (the rule ``containers.logs``); None:
-        never."""
+        never. ``absent_recheck_polls``: polls skipped after finding no Docker (0: the
+        collector skips them itself, as the Go engine does)."""
+        self._absent_recheck_polls = absent_recheck_polls
         self._host_name = host_name
         self._logs_wanted = logs_wanted
         self._run_logs: dict[str, tuple[int, str]] = {}
@@ -117,7 +137,7 @@ class DockerMonitor:
         self._stop_events()
         self._previous_stats = {}
         if exc.access is DockerAccess.ABSENT and not self._had_docker:
-            self._skip_polls = ABSENT_RECHECK_POLLS
+            self._skip_polls = self._absent_recheck_polls
             return DockerReport(None)
         kind = _ACCESS_KIND[exc.access]
         changes = self._tracker.docker_unreachable(now, kind) if self._had_docker else []
@@ -130,6 +150,9 @@ class DockerMonitor:
         )
 
     def _views(self, listing: DockerListing) -> tuple[ContainerView, ...]:
+        if listing.metrics is not None:
+            given = listing.metrics
+            return tuple(ContainerView(c, given.get(c.id, NO_METRICS)) for c in listing.containers)
         views = []
         for container in listing.containers:
             sample = listing.stats.get(container.id)

@@ -87,8 +87,65 @@ class DockerWatch:
         return report
 
 
+class CheckJudge:
+    """What every engine does with a host's collected sample: CPU % since the previous one,
+    the host's rules, Docker, the worst of both; and what a failed check means. The Python
+    pollers and the Go engine's results (``go_engine``) go through the same judge."""
+
+    def __init__(self, host: Host, rules: RuleSource) -> None:
+        self.host = host
+        self._rules = rules
+        self.previous_cpu: CpuTimes | None = None
+
+    def failed(
+        self, at: float, problem: Problem, message: str, docker: DockerWatch | None
+    ) -> CheckResult:
+        """The CPU baseline is dropped; ``docker``'s events stop until the next listing."""
+        self.previous_cpu = None
+        if docker is not None:
+            docker.monitor.stop_events()
+        return failed_result(self.host, at, problem, message)
+
+    def unreadable(self, at: float, exc: ParseError) -> CheckResult:
+        self.previous_cpu = None
+        return failed_result(
+            self.host,
+            at,
+            Problem.PARSE_ERROR,
+            f"could not read what {self.host.name} returned: {exc}",
+        )
+
+    async def collected(
+        self,
+        at: float,
+        sampled: HostMetrics,
+        info: SystemInfo | None,
+        docker: DockerWatch | None,
+        duration_ms: Callable[[], int],
+    ) -> CheckResult:
+        metrics = with_cpu_percent(sampled, self.previous_cpu)
+        self.previous_cpu = sampled.cpu_times
+        rules = self._rules()
+        assessment = assess(metrics, rules)
+        report = None
+        if docker is not None:
+            report = await docker.poll()
+            assessment = worst_of(assessment, assess_docker(report, rules))
+        return CheckResult(
+            host_name=self.host.name,
+            checked_at=int(at),
+            state=assessment.state,
+            problem=assessment.problem,
+            message=assessment.message,
+            metrics=metrics,
+            system_info=info,
+            duration_ms=duration_ms(),
+            docker=report,
+        )
+
+
 class _SnapshotPoller:
-    """What SSH and local polling share: CPU deltas between polls, Docker, assessment."""
+    """What SSH and local polling share: collect, then the judge."""
 
     def __init__(
         self,
@@ -100,10 +157,13 @@ class _SnapshotPoller:
     ) -> None:
         self.host = host
         self._clock = clock
-        self._rules = rules
+        self._judge = CheckJudge(host, rules)
         self._docker_factory = docker_factory
-        self._previous_cpu: CpuTimes | None = None
         self._docker: DockerWatch | None = None
+
+    @property
+    def _previous_cpu(self) -> CpuTimes | None:
+        return self._judge.previous_cpu
 
     def _make_docker(self) -> DockerWatch | None:
         return None
@@ -117,38 +177,13 @@ class _SnapshotPoller:
         try:
             sampled, info = await self._collect()
         except CollectionError as exc:
-            self._previous_cpu = None
-            if self._docker is not None:
-                self._docker.monitor.stop_events()
-            return failed_result(self.host, started, exc.problem, exc.message)
+            return self._judge.failed(started, exc.problem, exc.message, self._docker)
         except ParseError as exc:
-            self._previous_cpu = None
-            return failed_result(
-                self.host,
-                started,
-                Problem.PARSE_ERROR,
-                f"could not read what {self.host.name} returned: {exc}",
-            )
-        metrics = with_cpu_percent(sampled, self._previous_cpu)
-        self._previous_cpu = sampled.cpu_times
-        rules = self._rules()
-        assessment = assess(metrics, rules)
-        docker = None
+            return self._judge.unreadable(started, exc)
         if self._docker is None:
             self._docker = self._make_docker()
-        if self._docker is not None:
-            docker = await self._docker.poll()
-            assessment = worst_of(assessment, assess_docker(docker, rules))
-        return CheckResult(
-            host_name=self.host.name,
-            checked_at=int(started),
-            state=assessment.state,
-            problem=assessment.problem,
-            message=assessment.message,
-            metrics=metrics,
-            system_info=info,
-            duration_ms=int((time.perf_counter() - t0) * 1000),
-            docker=docker,
+        return await self._judge.collected(
+            started, sampled, info, self._docker, lambda: int((time.perf_counter() - t0) * 1000)
         )
 
     async def close(self) -> None:
@@ -213,7 +248,7 @@ class SshPoller(_SnapshotPoller):
         if conn.generation != self._info_generation:
             if self._info_generation:
                 heap.note_released()  # the previous connection was dropped
-            self._previous_cpu = None
+            self._judge.previous_cpu = None
             info = parse_system_info(await conn.run(SYSTEM_INFO_COMMAND))
             self._info_generation = conn.generation
         output = await self._shell.sample(first=self._previous_cpu is None)

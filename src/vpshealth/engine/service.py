@@ -21,7 +21,7 @@ from vpshealth.engine.alert_manager import AlertManager
 from vpshealth.engine.docker_monitor import IncidentSink
 from vpshealth.engine.poller import Poller, RuleSource
 from vpshealth.engine.recorder import Recorder
-from vpshealth.engine.scheduler import Scheduler
+from vpshealth.engine.scheduler import ResultSink, Scheduler
 from vpshealth.engine.status import EngineStatus
 from vpshealth.engine.stop_signals import on_stop_signals
 from vpshealth.store.host_repository import HostRecord
@@ -38,6 +38,38 @@ class PollerFactory(Protocol):
     def __call__(
         self, host_id: int, host: Host, rules: RuleSource, on_incidents: IncidentSink | None = None
     ) -> Poller: ...
+
+
+class CheckEngine(Protocol):
+    """What runs the checks of the enabled hosts: the Python ``Scheduler``, or the Go engine
+    (``go_engine.GoEngine``)."""
+
+    @property
+    def host_ids(self) -> set[int]: ...
+
+    async def set_hosts(self, hosts: dict[int, Host], *, start_now: bool = False) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HostHooks:
+    """What a host's checks are judged by and report to, besides the results."""
+
+    rules: RuleSource
+    on_incidents: IncidentSink
+
+
+class EngineFactory(Protocol):
+    """Builds the service's check engine from the service's poller factory (which builds a
+    Python poller for a host), its hooks of a host, and where results go."""
+
+    def __call__(
+        self,
+        make_poller: Callable[[int, Host], Poller],
+        hooks: Callable[[int, Host], HostHooks],
+        sink: ResultSink,
+    ) -> CheckEngine: ...
 
 
 class Worker(Protocol):
@@ -115,10 +147,12 @@ class Service:
         status: EngineStatus | None = None,
         annotate: Callable[[int, CheckResult], CheckResult] | None = None,
         catch_stop_signals: bool = True,
+        engine: EngineFactory | None = None,
     ) -> None:
         """``annotate`` may add to each result before it is recorded (the Hetzner Cloud
         reason a server is down); it must not block. ``catch_stop_signals``: Ctrl-C and
-        SIGTERM stop it (not for a service inside another process's work: a takeover)."""
+        SIGTERM stop it (not for a service inside another process's work: a takeover).
+        ``engine``: what runs the checks; default: the Python scheduler."""
         self._hosts = hosts
         self._annotate = annotate
         self._clock = clock
@@ -128,26 +162,33 @@ class Service:
         self._recorder = recorder
         self._alerts = alerts
         self._workers = tuple(workers)
-        self._scheduler = Scheduler(
-            self._make_poller,
-            self._on_result,
-            clock,
-            max_concurrency=pacing.max_concurrency,
-            poll_timeout=pacing.poll_timeout,
-        )
+        self._scheduler: CheckEngine
+        if engine is None:
+            self._scheduler = Scheduler(
+                self._make_poller,
+                self._on_result,
+                clock,
+                max_concurrency=pacing.max_concurrency,
+                poll_timeout=pacing.poll_timeout,
+            )
+        else:
+            self._scheduler = engine(self._make_poller, self._hooks, self._on_result)
         self._stop = asyncio.Event()
         self._paused = False
         self._catch_stop_signals = catch_stop_signals
 
-    def _make_poller(self, host_id: int, host: Host) -> Poller:
+    def _hooks(self, host_id: int, host: Host) -> HostHooks:
         self._alerts.track_host(host_id, host)
 
         def on_incidents(incidents: list[ContainerIncident]) -> None:
             self._recorder.add_incidents(host_id, host.name, incidents)
             self._alerts.observe_incidents(host_id, incidents)
 
-        rules = functools.partial(self._rules.rules, host_id)
-        return self._make_poller_for(host_id, host, rules, on_incidents)
+        return HostHooks(functools.partial(self._rules.rules, host_id), on_incidents)
+
+    def _make_poller(self, host_id: int, host: Host) -> Poller:
+        hooks = self._hooks(host_id, host)
+        return self._make_poller_for(host_id, host, hooks.rules, hooks.on_incidents)
 
     def _on_result(self, host_id: int, result: CheckResult) -> None:
         if self._annotate is not None:
