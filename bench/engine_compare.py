@@ -66,11 +66,10 @@ from bench.poll_throughput import (
     write_client_key,
 )
 
+from vpshealth.config import Settings, go_engine_path
 from vpshealth.engine import heap
 
 ENGINES = ("python", "go")
-REPO_ROOT = Path(__file__).resolve().parents[1]
-GO_ENGINE_BINARY = REPO_ROOT / "engine-go" / "bin" / "vpshealth-engine"
 SSHD = Path("/usr/sbin/sshd")
 SSHD_USER = "vhtest"
 CORES = 2  # the machine the figures are for
@@ -106,6 +105,12 @@ class CompareOptions:
 
 
 # --- the target's CPU, from outside ------------------------------------------------------
+
+
+def go_engine_program() -> Path:
+    """Where the service finds the Go engine here (VPSHEALTH_GO_ENGINE_PATH, else the
+    checkout's engine-go/bin, built by scripts/build-go-engine)."""
+    return go_engine_path(Settings())
 
 
 def tree_cpu_seconds(pid: int) -> float:

@@ -60,7 +60,7 @@ from bench.stall_watch import StallWatch
 
 from vpshealth.app import Core, build_core
 from vpshealth.clock import Clock, SystemClock
-from vpshealth.config import Paths, Settings
+from vpshealth.config import GO_ENGINE_NAME, Paths, Settings
 from vpshealth.domain.health import CheckResult
 from vpshealth.domain.hosts import Host, HostKind
 from vpshealth.domain.listen_address import ListenAddress
@@ -73,7 +73,6 @@ from vpshealth.logging_setup import configure_logging
 from vpshealth.secrets import SecretStore, new_key_ref
 
 MAX_MINUTES = 120
-GO_ENGINE_NAME = "vpshealth-engine"  # the Go engine's program (its process name starts so)
 
 
 class MemoryKeyring(KeyringBackend):

@@ -19,12 +19,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for bench/
 
 from bench.engine_compare import (
-    GO_ENGINE_BINARY,
     ROWS,
     CompareOptions,
     compare,
     figure,
     format_compare,
+    go_engine_program,
     report_json,
 )
 
@@ -35,10 +35,10 @@ HOSTS = ["sim-0000", "sim-0001", "sim-0002"]
 
 
 def _go_engine_built() -> bool:
-    if GO_ENGINE_BINARY.is_file():
+    if go_engine_program().is_file():
         return True
     if os.environ.get("CI") == "true":
-        pytest.fail(f"the Go engine is not built ({GO_ENGINE_BINARY}): scripts/build-go-engine")
+        pytest.fail(f"the Go engine is not built ({go_engine_program()}): scripts/build-go-engine")
     return False
 
 
@@ -74,4 +74,4 @@ def test_both_engines_poll_every_simulated_host(tmp_path: Path) -> None:
     assert "toward the limit of 2 cores" in table
     assert set(report_json(report)["limits"]) == set(engines)
     if not with_go:
-        pytest.skip(f"the Python half passed; the Go engine is not built ({GO_ENGINE_BINARY})")
+        pytest.skip(f"the Python half passed; the Go engine is not built ({go_engine_program()})")
