@@ -27,11 +27,11 @@ func start(session *sshconn.Session) *running {
 	r := &running{session: session, chunks: make(chan []byte, 64)}
 	go func() {
 		defer close(r.chunks)
+		buf := make([]byte, 16<<10) // one per shell, held while it waits: a thousand hosts have one each
 		for {
-			buf := make([]byte, 32<<10)
 			n, err := session.Stdout.Read(buf)
 			if n > 0 {
-				r.chunks <- buf[:n]
+				r.chunks <- append([]byte(nil), buf[:n]...)
 			}
 			if err != nil {
 				return

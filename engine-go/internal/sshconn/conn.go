@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -85,6 +86,7 @@ type Conn struct {
 	mu         sync.Mutex
 	client     *ssh.Client
 	generation uint64
+	heard      atomic.Int64 // when a step last succeeded (Unix ns): keepalives wait for silence
 }
 
 func New(target Target, opts Options, logf Logf) *Conn {
@@ -139,8 +141,9 @@ func (c *Conn) watch(client *ssh.Client) {
 	}
 }
 
-// keepAlive sends keepalive@openssh.com every KeepaliveInterval and closes the connection
-// when one stays unanswered for KeepaliveCountMax intervals.
+// keepAlive sends keepalive@openssh.com once the connection was silent for KeepaliveInterval
+// (as asyncssh does: a host checked more often than that is never sent one) and closes the
+// connection when one stays unanswered for KeepaliveCountMax intervals.
 func (c *Conn) keepAlive(client *ssh.Client) {
 	interval := c.opts.KeepaliveInterval
 	if interval <= 0 {
@@ -155,6 +158,9 @@ func (c *Conn) keepAlive(client *ssh.Client) {
 		case <-closed:
 			return
 		case <-ticker.C:
+		}
+		if time.Since(time.Unix(0, c.heard.Load())) < interval {
+			continue
 		}
 		replied := make(chan error, 1)
 		go func() {

@@ -40,6 +40,9 @@ func (c *Conn) Guard(ctx context.Context, what string, step func() error) error 
 	defer timer.Stop()
 	select {
 	case err := <-done:
+		if err == nil {
+			c.heard.Store(time.Now().UnixNano())
+		}
 		var link *LinkError
 		if errors.As(err, &link) {
 			c.Close()
