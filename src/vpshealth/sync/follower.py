@@ -190,11 +190,9 @@ class Follower:
                 listening = asyncio.ensure_future(self._listen(messages, rung))
                 try:
                     while True:
-                        try:
-                            await asyncio.wait_for(_first(rung, listening), self._idle_sync)
-                        except TimeoutError:
-                            pass  # a change that rang no bell, e.g. a CLI edit on the node
-                        else:
+                        # No ring for a while: a change may have rung no bell (a CLI edit
+                        # on the node).
+                        if await _rung_within(rung, listening, self._idle_sync):
                             await self._quiet(rung, listening)
                         await self._sync(client)
                 finally:
@@ -222,9 +220,7 @@ class Follower:
         waited = 0.0
         while waited < MAX_DELAY_SECONDS:
             rung.clear()
-            try:
-                await asyncio.wait_for(_first(rung, listening), self._debounce)
-            except TimeoutError:
+            if not await _rung_within(rung, listening, self._debounce):
                 return
             waited += self._debounce
 
@@ -271,6 +267,20 @@ def problem_of(exc: BaseException) -> NodeProblem:
     if isinstance(exc, not_answering | ConnectionRefusedError):
         return NodeProblem.API_NOT_ANSWERING
     return NodeProblem.UNREACHABLE
+
+
+async def _rung_within(
+    rung: asyncio.Event, listening: asyncio.Future[None], seconds: float
+) -> bool:
+    """Whether the bell rang within ``seconds``. ``asyncio.timeout``, not ``wait_for``: on
+    Python 3.11, ``wait_for`` loses a cancellation that comes as the bell rings, and then
+    ``node follow`` did not stop on Ctrl-C."""
+    try:
+        async with asyncio.timeout(seconds):
+            await _first(rung, listening)
+    except TimeoutError:
+        return False
+    return True
 
 
 async def _first(rung: asyncio.Event, listening: asyncio.Future[None]) -> None:
