@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.fake_clock import FakeClock
-from vpshealth.collectors.ssh_keys import ClientCredentials
+from vpshealth.collectors.ssh_keys import ClientCredentials, generate_ed25519
 from vpshealth.domain.alert_rules import RuleBook
 from vpshealth.domain.health import CheckResult, HostState
 from vpshealth.domain.hosts import Host
@@ -29,7 +29,7 @@ from vpshealth.engine.poller import DockerWatch, Poller
 from vpshealth.engine.scheduler import Scheduler
 from vpshealth.engine.service import HostHooks
 
-KEY_TEXT = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAfakeSECRETkey\n"
+KEY_TEXT = generate_ed25519("vpshealth-test")[0]  # made per run, never committed
 
 FAKE_ENGINE = r"""
 import json, os, signal, sys, time

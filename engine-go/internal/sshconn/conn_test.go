@@ -98,7 +98,7 @@ func TestARefusedLoginIsAuthFailed(t *testing.T) {
 func TestABrokenPrivateKeyIsKeyMissing(t *testing.T) {
 	s := sshtest.Start(t)
 	target := targetOf(s)
-	target.PrivateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n-----END OPENSSH PRIVATE KEY-----\n"
+	target.PrivateKey = "this is no private key\n"
 	_, _, err := sshconn.New(target, options(), quiet).Connect(context.Background())
 	wantProblem(t, err, problem.KeyMissing, "the SSH key of web1 cannot be used: this is not a private key in OpenSSH or PEM format")
 }
