@@ -29,7 +29,7 @@ from vpshealth.domain.containers import (
 )
 from vpshealth.domain.errors import ParseError
 
-_CONTAINER_ID = re.compile(r"[0-9a-f]{12,64}")
+CONTAINER_ID = re.compile(r"[0-9a-f]{12,64}")
 _STATS_STATES = frozenset({ContainerState.RUNNING, ContainerState.PAUSED})
 FOLLOWED_EVENTS = (
     "create", "start", "restart", "die", "oom", "kill", "stop", "destroy", "pause", "unpause",
@@ -111,7 +111,7 @@ class DockerCollector:
         summaries = parse_container_list(await self._pool[0].get_ok("/containers/json?all=1"))
         self._polls += 1
         refresh_all = self._polls % self._inspect_every == 0
-        listed = {s.id: (s.state, s.status) for s in summaries if _CONTAINER_ID.fullmatch(s.id)}
+        listed = {s.id: (s.state, s.status) for s in summaries if CONTAINER_ID.fullmatch(s.id)}
         fresh: dict[str, Container] = {}
         stale: list[str] = []
         for container_id, line in listed.items():
@@ -187,7 +187,7 @@ class DockerCollector:
         """The last lines of the container's last run (see ``docker_logs.log_request``) for an
         incident at ``at``; "" when it has none. Raises what the stream raises; no timeout of
         its own (the caller bounds it)."""
-        if not _CONTAINER_ID.fullmatch(container_id):
+        if not CONTAINER_ID.fullmatch(container_id):
             return ""
         if self._logs is None:
             self._logs = DockerHttp(self._opener)

@@ -5,12 +5,11 @@ lines read with ``docker_get`` requests."""
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from vpshealth.collectors.docker_access import DockerAccess, DockerAccessError
-from vpshealth.collectors.docker_collector import DockerListing
+from vpshealth.collectors.docker_collector import CONTAINER_ID, DockerListing
 from vpshealth.collectors.docker_http import DockerHttpError
 from vpshealth.collectors.docker_logs import log_request, parse_logs
 from vpshealth.domain.containers import DockerEvent
@@ -19,8 +18,6 @@ from vpshealth.engine.go_protocol import DockerAnswer
 
 DockerGet = Callable[[str], Awaitable[DockerAnswer]]
 """One ``docker_get`` request over the host's connection in the Go engine."""
-
-_CONTAINER_ID = re.compile(r"[0-9a-f]{12,64}")
 
 
 class GoDockerError(Exception):
@@ -83,7 +80,7 @@ class GoDockerCollector:
 
     async def last_run_logs(self, container_id: str, at: int) -> str:
         """As ``DockerCollector.last_run_logs``, through the engine's connection."""
-        if not _CONTAINER_ID.fullmatch(container_id):
+        if not CONTAINER_ID.fullmatch(container_id):
             return ""
         inspected = await self._docker_get(f"/containers/{container_id}/json")
         if inspected.error is not None:
